@@ -1,0 +1,46 @@
+/**
+ * Turns zod issues into plain sentences that name each bad field, the way a person typing into
+ * the Web UI's input box needs them: `from: must be an ISO-8601 date-time such as
+ * 2026-10-01T00:00:00Z (got "yesterday")`.
+ */
+import type { z } from 'zod';
+
+type ZodIssue = z.core.$ZodIssue;
+
+export function describePath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '(the input itself)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  if (json === undefined) return String(value);
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+/** Reads the value at `path` in `input`, for "(got ...)" hints. */
+export function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+  let v: unknown = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+export function describeIssue(issue: ZodIssue, input: unknown): string {
+  const where = describePath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = issue.path.length ? `${where}: ` : '';
+    return `${prefix}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  const got = valueAt(input, issue.path);
+  if (issue.code === 'invalid_type' && got === undefined) return `${where}: is required`;
+  const hint = issue.code === 'invalid_type' ? ` (got ${got === null ? 'null' : typeof got})` : ` (got ${shown(got)})`;
+  return `${where}: ${issue.message}${hint}`;
+}
+
+export function describeIssues(issues: readonly ZodIssue[], input: unknown): string[] {
+  return issues.map((i) => describeIssue(i, input));
+}

@@ -1,0 +1,96 @@
+/**
+ * What a source declares, and all the engine knows about a vendor. A source folder exports one
+ * `SourceDeclaration`; the page activity turns it into HTTP requests and rows without knowing
+ * which vendor it is talking to.
+ */
+import type { z } from 'zod';
+import type { Cursor, Pagination } from './pagination';
+import type { Interval } from './time';
+
+export type SourceName = 'kore' | 'liveperson' | 'ccaip';
+
+export interface HttpRequestSpec {
+  method: 'GET' | 'POST';
+  /** Path relative to the connection's `baseUrl`, or an absolute URL the vendor handed us (next links). */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RequestContext<Settings> {
+  settings: Settings;
+  /** The window being synced, half-open. Snapshot streams get the run's time as a zero-length window. */
+  window: Interval;
+  cursor: Cursor;
+  /** Stream options from the connection's `streams:` entry. */
+  options: Record<string, unknown>;
+}
+
+export interface WindowRules {
+  /** Largest window the API accepts (Kore.ai call details: 7 days, LivePerson: 1 day). */
+  maxSize: number;
+  /** Window size a backfill uses when the user gives none. */
+  defaultSize: number;
+  /** Windows start and end on multiples of this (the stream's interval length). */
+  alignment: number;
+  /** How far back the API serves data (LivePerson: 14 days), if limited. */
+  maxAge?: number;
+  /** How long after the fact data is final: incremental runs stop this far before their scheduled time. */
+  defaultLag: number;
+  /** How much already-synced time an incremental run reads again, for late revisions. */
+  defaultLookback: number;
+}
+
+export interface StreamDeclaration<Settings = any> {
+  name: string;
+  /** Destination table: `<source>_<stream>`. */
+  table: string;
+  kind: 'windowed' | 'snapshot';
+  description: string;
+  /** Key columns, in order; each value is read from the record by `key`. */
+  primaryKey: readonly string[];
+  key(record: Record<string, unknown>): Record<string, string>;
+  /** One record, unknown fields kept (`.passthrough()`). */
+  recordSchema: z.ZodTypeAny;
+  /** The response envelope, checked before records are read. */
+  responseSchema: z.ZodTypeAny;
+  /** Where the records are in a valid response. */
+  records(body: any): unknown[];
+  /** Path of the records array for messages (`CallVolumeUpdate`). */
+  recordsPath: string;
+  pagination: Pagination;
+  pageSize: { default: number; max: number };
+  window: WindowRules;
+  request(ctx: RequestContext<Settings>): HttpRequestSpec;
+}
+
+export interface AuthContext<Settings, Credentials> {
+  connection: string;
+  settings: Settings;
+  credentials: Credentials;
+}
+
+export interface RateLimitRule {
+  /** Requests sharing this key share the budget (an account, a tenant). */
+  key: string;
+  limit: number;
+  perMs: number;
+}
+
+export interface SourceDeclaration<Settings = any, Credentials = any> {
+  name: SourceName;
+  title: string;
+  settingsSchema: z.ZodType<Settings>;
+  credentialsSchema: z.ZodType<Credentials>;
+  streams: Record<string, StreamDeclaration<Settings>>;
+  /** Headers that authenticate a request. May mint and cache tokens. */
+  authHeaders(ctx: AuthContext<Settings, Credentials>, request: HttpRequestSpec): Promise<Record<string, string>>;
+  rateLimit(settings: Settings): RateLimitRule;
+  /** The vendor's own words from an error body, for the user. */
+  errorMessage(status: number, body: unknown): string | undefined;
+  /** Minimum pauses the vendor asks for before retrying a status, by attempt (1-based). */
+  retryPause?(status: number, attempt: number): number | undefined;
+  /** Statuses that mean something other than the defaults (LivePerson 202 with per-interval status). */
+  baseUrl(settings: Settings): string;
+}
