@@ -7,9 +7,9 @@ import type { z } from 'zod';
 
 type ZodIssue = z.core.$ZodIssue;
 
-export function describePath(path: readonly (string | number)[]): string {
+export function describePath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(the input itself)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
 function shown(value: unknown): string {
@@ -20,11 +20,11 @@ function shown(value: unknown): string {
 }
 
 /** Reads the value at `path` in `input`, for "(got ...)" hints. */
-export function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = input;
   for (const p of path) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[p];
+    v = (v as Record<PropertyKey, unknown>)[p];
   }
   return v;
 }
@@ -37,7 +37,9 @@ export function describeIssue(issue: ZodIssue, input: unknown): string {
   }
   const got = valueAt(input, issue.path);
   if (issue.code === 'invalid_type' && got === undefined) return `${where}: is required`;
-  const hint = issue.code === 'invalid_type' ? ` (got ${got === null ? 'null' : typeof got})` : ` (got ${shown(got)})`;
+  const kind = got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got === 'object' ? 'an object' : typeof got;
+  const hint =
+    issue.code === 'invalid_type' ? ` (got ${kind}${typeof got === 'object' ? '' : ` ${shown(got)}`})` : ` (got ${shown(got)})`;
   return `${where}: ${issue.message}${hint}`;
 }
 

@@ -96,13 +96,26 @@ export function cursorPaging(opts: {
   return {
     style: 'cursor',
     first: (pageSize) => ({ pageSize }),
-    next(cursor, page) {
+    next(cursor, page): Cursor | null {
       const key = opts.nextKey?.(page.body);
-      if (key) return { pageSize: cursor.pageSize!, pageKey: key };
+      if (key) return { pageSize: cursor.pageSize!, pageKey: key } satisfies Cursor;
       const url = opts.nextUrl?.(page.body);
-      if (url) return { pageSize: cursor.pageSize!, url };
+      if (url) return { pageSize: cursor.pageSize!, url } satisfies Cursor;
       return null;
     },
     describe: (c) => (c.pageKey ? `pageKey=${String(c.pageKey).slice(0, 12)}` : c.url ? 'next link' : 'first page'),
   };
+}
+
+/**
+ * A cursor as a short label for a page activity's summary, without knowing the vendor:
+ * `skip=200`, `offset=300`, `page=3`, `pageKey=abc…`, `next link`. Page-size fields are left out.
+ */
+export function describeCursor(cursor: Cursor | null): string {
+  if (!cursor) return 'first page';
+  if (cursor.url) return 'next link';
+  const parts = Object.entries(cursor)
+    .filter(([k]) => !['limit', 'per', 'pageSize'].includes(k))
+    .map(([k, v]) => `${k}=${String(v).length > 16 ? `${String(v).slice(0, 12)}…` : v}`);
+  return parts.length ? parts.join(' ') : 'first page';
 }

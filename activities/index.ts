@@ -1,0 +1,35 @@
+/**
+ * The activities a worker registers. Each is wrapped so that whatever it throws reaches Temporal
+ * through the one mapping in core/failures.ts, with secrets scrubbed.
+ */
+import { Context } from '@temporalio/activity';
+import { toApplicationFailure } from '../core/failures';
+import type { Runtime } from './runtime';
+import { commitWindow, describeConnection, readState } from './state';
+import { syncPage } from './sync-page';
+
+function mapped<A extends unknown[], R>(rt: Runtime, fn: (attempt: number, ...args: A) => R | Promise<R>) {
+  return async (...args: A): Promise<Awaited<R>> => {
+    const attempt = Context.current().info.attempt;
+    try {
+      return await fn(attempt, ...args);
+    } catch (err) {
+      const failure = toApplicationFailure(err, attempt, rt.secrets);
+      Context.current().log.warn(`attempt ${attempt} failed: ${failure.message}`, { type: failure.type, nonRetryable: failure.nonRetryable });
+      throw failure;
+    }
+  };
+}
+
+export function createActivities(rt: Runtime) {
+  return {
+    describeConnection: mapped(rt, (_a, input: Parameters<typeof describeConnection>[1]) => describeConnection(rt, input)),
+    readState: mapped(rt, (_a, input: Parameters<typeof readState>[1]) => readState(rt, input)),
+    commitWindow: mapped(rt, (_a, input: Parameters<typeof commitWindow>[1]) => commitWindow(rt, input)),
+    syncPage: mapped(rt, (attempt, input: Parameters<typeof syncPage>[1]) => syncPage(rt, input, attempt)),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { SyncPageInput, SyncPageResult } from './sync-page';
+export type { ConnectionPlan, StreamPlan } from './state';

@@ -1,0 +1,36 @@
+/**
+ * Everything the activities share inside one worker process: the connections file, the
+ * destination, the HTTP agents, the rate limiter and the secrets seen so far (for redaction).
+ */
+import type { Destination } from '../destinations/destination';
+import type { ConnectionsStore } from './connections';
+import { VendorHttp } from './http/client';
+import { RateLimiter } from './http/rate-limit';
+
+/** Secret values this process has resolved; scrubbed from every message that leaves it. */
+export class SecretRegistry implements Iterable<string> {
+  private readonly values = new Set<string>();
+  addAll(values: Iterable<string>): void {
+    for (const v of values) if (v && v.length >= 4) this.values.add(v);
+  }
+  [Symbol.iterator](): Iterator<string> {
+    return this.values.values();
+  }
+}
+
+export interface Runtime {
+  connections: ConnectionsStore;
+  destination: Destination;
+  http: VendorHttp;
+  limiter: RateLimiter;
+  secrets: SecretRegistry;
+}
+
+export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination }): Runtime {
+  return { ...parts, http: new VendorHttp(), limiter: new RateLimiter(), secrets: new SecretRegistry() };
+}
+
+export async function closeRuntime(rt: Runtime): Promise<void> {
+  await rt.http.close();
+  await rt.destination.close();
+}

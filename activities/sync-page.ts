@@ -1,0 +1,129 @@
+/**
+ * The page activity: fetch one page of one stream's window and write it to the destination, in
+ * one step. Only counts and the next cursor return to the workflow, so no record ever travels
+ * through workflow history (design.md, principle 2).
+ */
+import { CcsyncError } from '../core/errors';
+import { describeIssue } from '../core/issues';
+import type { Cursor } from '../core/pagination';
+import type { SourceDeclaration, StreamDeclaration } from '../core/source';
+import { formatDuration, parseDuration, parseInstant, type Interval } from '../core/time';
+import type { Row } from '../destinations/destination';
+import { VendorHttp } from './http/client';
+import { errorForStatus } from './http/status';
+import type { Runtime } from './runtime';
+
+export interface SyncPageInput {
+  connection: string;
+  stream: string;
+  /** The window, ISO-8601, half-open. */
+  start: string;
+  end: string;
+  /** null for the first page. */
+  cursor: Cursor | null;
+}
+
+export interface SyncPageResult {
+  records: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  next: Cursor | null;
+  /** Time spent in HTTP and in the destination, for benchmarks and the UI. */
+  httpMs: number;
+  writeMs: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+export function streamOf(source: SourceDeclaration, name: string): StreamDeclaration {
+  const stream = source.streams[name];
+  if (!stream) {
+    throw new CcsyncError('ConfigError', `${source.title} has no stream "${name}" (known: ${Object.keys(source.streams).join(', ')})`);
+  }
+  return stream;
+}
+
+/** The engine refuses windows the API would refuse, before any request is made. */
+export function checkWindow(source: SourceDeclaration, stream: StreamDeclaration, window: Interval, now: number): void {
+  const size = window.end - window.start;
+  if (!(size > 0)) throw new CcsyncError('InvalidInput', `the window must end after it starts`);
+  if (size > stream.window.maxSize) {
+    throw new CcsyncError(
+      'InvalidInput',
+      `${source.title} ${stream.name} windows may span at most ${formatDuration(stream.window.maxSize)}; this one spans ${formatDuration(size)}`,
+    );
+  }
+  if (stream.window.maxAge !== undefined && window.start < now - stream.window.maxAge) {
+    throw new CcsyncError(
+      'InvalidInput',
+      `${source.title} ${stream.name} serves only the last ${formatDuration(stream.window.maxAge)}: the window starts at ${new Date(window.start).toISOString()}, before the earliest allowed ${new Date(now - stream.window.maxAge).toISOString()}`,
+    );
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const preview = text.length > 80 ? `${text.slice(0, 80)}...` : text;
+    throw new CcsyncError('MalformedResponse', `${what} sent a body that is not valid JSON (${text.length} bytes, starting ${JSON.stringify(preview.slice(0, 40))})`);
+  }
+}
+
+export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: number): Promise<SyncPageResult> {
+  const { config, source } = rt.connections.get(input.connection);
+  const stream = streamOf(source, input.stream);
+  const choice = config.streams.find((s) => s.name === stream.name);
+  const window = { start: parseInstant(input.start)!, end: parseInstant(input.end)! };
+  checkWindow(source, stream, window, Date.now());
+
+  const credentials = rt.connections.credentials(config);
+  rt.secrets.addAll(Object.values(credentials));
+  const pageSize = Math.min(Number(config.settings.pageSize ?? stream.pageSize.default), stream.pageSize.max);
+  const cursor = input.cursor ?? stream.pagination.first(pageSize);
+  const spec = stream.request({ settings: config.settings, window, cursor, options: choice?.options ?? {} });
+  const headers = await source.authHeaders({ connection: config.name, settings: config.settings, credentials }, spec);
+  rt.secrets.addAll(Object.values(headers));
+  const url = VendorHttp.url(source.baseUrl(config.settings), spec);
+  const what = `${source.title} ${stream.name}`;
+
+  await rt.limiter.acquire(source.rateLimit(config.settings));
+  const timeoutMs = (config.requestTimeout && parseDuration(config.requestTimeout)) || DEFAULT_TIMEOUT_MS;
+  const answer = await rt.http.send(config.name, url, spec, headers, { timeoutMs });
+  const failure = errorForStatus(source, answer, url.host, attempt);
+  if (failure) throw failure;
+
+  const body = parseJson(answer.text, what);
+  const envelope = stream.responseSchema.safeParse(body);
+  if (!envelope.success) {
+    throw new CcsyncError('SchemaMismatch', `${what}: the response does not have the documented shape: ${envelope.error.issues.map((i) => describeIssue(i, body)).join('; ')}`);
+  }
+  const raw = stream.records(envelope.data);
+  const rows: Row[] = raw.map((r, i) => {
+    const parsed = stream.recordSchema.safeParse(r);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      const detail = describeIssue({ ...first, path: [stream.recordsPath, i, ...first.path] } as typeof first, { [stream.recordsPath]: raw });
+      throw new CcsyncError('SchemaMismatch', `${what}: a record does not match the stream's schema: ${detail}. Nothing from this page was written.`, {
+        details: { path: [stream.recordsPath, i, ...first.path].join('.') },
+      });
+    }
+    const record = parsed.data as Record<string, unknown>;
+    return { key: stream.key(record), record };
+  });
+
+  const spec2 = { name: stream.table, keyColumns: stream.primaryKey };
+  const writeStarted = performance.now();
+  await rt.destination.ensureTable(spec2);
+  const written = await rt.destination.upsert(spec2, config.name, rows);
+  const writeMs = performance.now() - writeStarted;
+
+  return {
+    records: rows.length,
+    ...written,
+    next: stream.pagination.next(cursor, { body: envelope.data, headers: answer.headers, recordCount: raw.length }),
+    httpMs: Math.round(answer.ms),
+    writeMs: Math.round(writeMs),
+  };
+}

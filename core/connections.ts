@@ -1,0 +1,167 @@
+/**
+ * The connections file (`connections.yaml`): its shape, validated with zod, and the rules that
+ * need the source declarations (settings, credentials and stream names per source). Pure: the
+ * caller reads the file; secrets stay `${ENV}` references here and are resolved only in
+ * activities (see activities/connections.ts).
+ */
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { CcsyncError } from './errors';
+import { connectionName, duration, instant, streamName } from './inputs';
+import { describeIssues, describePath } from './issues';
+import type { SourceDeclaration, SourceName } from './source';
+
+const SOURCE_NAMES = ['kore', 'liveperson', 'ccaip'] as const satisfies readonly SourceName[];
+
+const streamEntry = z.union([
+  streamName,
+  z.strictObject({ name: streamName, options: z.record(z.string(), z.unknown()).default({}) }),
+]);
+
+const scheduleShape = z.strictObject({
+  every: duration,
+  lag: duration.optional(),
+  lookback: duration.optional(),
+  /** Create the schedule paused. */
+  paused: z.boolean().optional(),
+});
+
+const connectionShape = z.strictObject({
+  name: connectionName,
+  source: z.enum(SOURCE_NAMES, { error: `must be one of ${SOURCE_NAMES.join(', ')}` }),
+  settings: z.record(z.string(), z.unknown()).default({}),
+  credentials: z.record(z.string(), z.string({ error: 'must be text: a ${ENV_VAR} reference (or a literal, for demos only)' })).default({}),
+  streams: z.array(streamEntry).min(1).optional(),
+  start: instant.optional(),
+  schedule: scheduleShape.optional(),
+  /** How long one HTTP request may take before it counts as a timeout. */
+  requestTimeout: duration.optional(),
+});
+
+const fileShape = z.strictObject({ connections: z.array(z.unknown()) });
+
+export interface StreamChoice {
+  name: string;
+  options: Record<string, unknown>;
+}
+
+export interface ConnectionConfig {
+  name: string;
+  source: SourceName;
+  /** Parsed by the source's settings schema. Never secret. */
+  settings: any;
+  /** As written: `${ENV}` references or demo literals. Resolve with `resolveCredentials`. */
+  credentials: Record<string, string>;
+  /** The enabled streams (every stream of the source when the file names none). */
+  streams: StreamChoice[];
+  start?: string;
+  schedule?: { every: string; lag?: string; lookback?: string; paused?: boolean };
+  requestTimeout?: string;
+}
+
+export type SourceRegistry = Partial<Record<SourceName, SourceDeclaration>>;
+
+function fail(file: string, problems: string[]): never {
+  throw new CcsyncError('ConfigError', `${file} is not valid:\n  - ${problems.join('\n  - ')}`, { details: { file, problems } });
+}
+
+/** Parses and validates the whole file; throws one ConfigError listing every problem. */
+export function parseConnections(text: string, file: string, sources: SourceRegistry): ConnectionConfig[] {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) fail(file, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+  const raw: unknown = doc.toJS();
+  const top = fileShape.safeParse(raw);
+  if (!top.success) {
+    fail(file, raw == null ? ['the file is empty: it needs a top-level "connections:" list'] : describeIssues(top.error.issues, raw));
+  }
+  const problems: string[] = [];
+  const out: ConnectionConfig[] = [];
+  const seen = new Set<string>();
+  top.data.connections.forEach((entry, i) => {
+    const label = (e: unknown) => {
+      const n = e && typeof e === 'object' ? (e as { name?: unknown }).name : undefined;
+      return typeof n === 'string' ? `connection "${n}" (connections[${i}])` : `connections[${i}]`;
+    };
+    const where = label(entry);
+    const shape = connectionShape.safeParse(entry);
+    if (!shape.success) {
+      for (const p of describeIssues(shape.error.issues, entry)) problems.push(`${where}: ${p}`);
+      return;
+    }
+    const c = shape.data;
+    if (seen.has(c.name)) problems.push(`${where}: the name "${c.name}" is used twice; names must be unique`);
+    seen.add(c.name);
+    const source = sources[c.source];
+    if (!source) {
+      problems.push(`${where}: source "${c.source}" is not available in this version (available: ${Object.keys(sources).join(', ')})`);
+      return;
+    }
+    const settings = source.settingsSchema.safeParse(c.settings);
+    if (!settings.success) {
+      for (const issue of settings.error.issues) {
+        const [p] = describeIssues([{ ...issue, path: ['settings', ...issue.path] }], c);
+        problems.push(`${where}: ${p}`);
+      }
+    }
+    const creds = source.credentialsSchema.safeParse(c.credentials);
+    if (!creds.success) {
+      for (const issue of creds.error.issues) {
+        problems.push(`${where}: credentials${issue.path.length ? '.' + describePath(issue.path) : ''}: ${issue.message}`);
+      }
+    }
+    const streams: StreamChoice[] = (c.streams ?? Object.keys(source.streams)).map((s) =>
+      typeof s === 'string' ? { name: s, options: {} } : { name: s.name, options: s.options },
+    );
+    for (const s of streams) {
+      if (!source.streams[s.name]) {
+        problems.push(`${where}: streams: "${s.name}" is not a ${source.title} stream (known: ${Object.keys(source.streams).join(', ')})`);
+      }
+    }
+    out.push({
+      name: c.name,
+      source: c.source,
+      settings: settings.success ? settings.data : c.settings,
+      credentials: c.credentials,
+      streams,
+      start: c.start,
+      schedule: c.schedule,
+      requestTimeout: c.requestTimeout,
+    });
+  });
+  if (problems.length) fail(file, problems);
+  return out;
+}
+
+const REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/** The environment variables a connection's credentials refer to. */
+export function credentialReferences(c: ConnectionConfig): string[] {
+  return Object.values(c.credentials).flatMap((v) => {
+    const m = REFERENCE.exec(v.trim());
+    return m ? [m[1]!] : [];
+  });
+}
+
+/**
+ * Replaces `${VAR}` references with the environment's values. Runs only in the worker (activities),
+ * so credentials never enter workflow inputs or history. Errors name the variable, never a value.
+ */
+export function resolveCredentials(c: ConnectionConfig, env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, value] of Object.entries(c.credentials)) {
+    const m = REFERENCE.exec(value.trim());
+    if (!m) {
+      out[field] = value;
+      continue;
+    }
+    const resolved = env[m[1]!];
+    if (resolved === undefined || resolved === '') {
+      throw new CcsyncError(
+        'ConfigError',
+        `connection "${c.name}": credentials.${field} refers to \${${m[1]}}, which is not set in the worker's environment`,
+      );
+    }
+    out[field] = resolved;
+  }
+  return out;
+}

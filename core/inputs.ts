@@ -1,0 +1,93 @@
+/**
+ * The JSON objects users type into the Web UI's start form (one object per workflow), validated
+ * with zod inside the workflow sandbox. Pure code only: this module is bundled into workflows.
+ */
+import { z } from 'zod';
+import { describeIssues } from './issues';
+import { parseDuration, parseInstant } from './time';
+
+// zod 4 compiles fast paths with `new Function`; the workflow sandbox does not need that, and
+// jitless keeps validation free of code generation inside the deterministic VM.
+z.config({ jitless: true });
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export const connectionName = z
+  .string({ error: 'must be a connection name (text)' })
+  .regex(NAME, 'must be a connection name from the connections file: letters, digits, "-", "_" or ".", at most 64 characters');
+
+export const streamName = z
+  .string({ error: 'must be a stream name (text)' })
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a stream name such as "callvolume" (lowercase letters, digits, "_")');
+
+export const instant = z
+  .string({ error: 'must be an ISO-8601 date-time such as 2026-10-01T00:00:00Z' })
+  .refine((s) => parseInstant(s) !== undefined, 'must be an ISO-8601 date-time with a time zone, such as 2026-10-01T00:00:00Z');
+
+export const duration = z
+  .string({ error: 'must be an ISO-8601 duration such as P1D or PT15M' })
+  .refine((s) => {
+    const ms = parseDuration(s);
+    return ms !== undefined && ms > 0;
+  }, 'must be a positive ISO-8601 duration such as P1D, PT6H or PT15M (years and months are not allowed: their length varies)');
+
+export const backfillInput = z
+  .strictObject({
+    connection: connectionName,
+    streams: z.array(streamName, { error: 'must be a list of stream names, e.g. ["callvolume"]' }).min(1, 'must name at least one stream, or be left out for every enabled stream').optional(),
+    from: instant,
+    to: instant.optional(),
+    windowSize: duration.optional(),
+    maxParallelWindows: z
+      .number({ error: 'must be a whole number from 1 to 32' })
+      .int('must be a whole number from 1 to 32')
+      .min(1, 'must be at least 1')
+      .max(32, 'must be at most 32')
+      .optional(),
+    /** Re-sync windows already recorded as complete (by default they are skipped). */
+    force: z.boolean({ error: 'must be true or false' }).optional(),
+    /** How long one page may keep failing with transient errors before the window gives up. */
+    patience: duration.optional(),
+  })
+  .refine((v) => v.to === undefined || parseInstant(v.to)! > parseInstant(v.from)!, {
+    message: '"to" must be later than "from" (the range is [from, to))',
+    path: ['to'],
+  });
+export type BackfillInput = z.infer<typeof backfillInput>;
+
+export const syncWindowInput = z
+  .strictObject({
+    connection: connectionName,
+    stream: streamName,
+    start: instant,
+    end: instant,
+    patience: duration.optional(),
+    /** Who asked for this window (backfill or incrementalSync workflow id), for the UI. */
+    requestedBy: z.string().max(200).optional(),
+  })
+  .refine((v) => parseInstant(v.end)! > parseInstant(v.start)!, {
+    message: '"end" must be later than "start" (the window is [start, end))',
+    path: ['end'],
+  });
+export type SyncWindowInput = z.infer<typeof syncWindowInput>;
+
+export const incrementalSyncInput = z.strictObject({
+  connection: connectionName,
+  streams: z.array(streamName).min(1).optional(),
+  patience: duration.optional(),
+  maxParallelWindows: z.number().int().min(1).max(32).optional(),
+});
+export type IncrementalSyncInput = z.infer<typeof incrementalSyncInput>;
+
+export type InputCheck<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+/** Validates a workflow input and returns every problem in plain words, one per bad field. */
+export function checkInput<T>(schema: z.ZodType<T>, raw: unknown): InputCheck<T> {
+  if (raw === undefined || raw === null) return { ok: false, problems: ['the input is empty: give one JSON object'] };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, problems: [`the input must be one JSON object such as {"connection": "kore-demo", ...} (got ${Array.isArray(raw) ? 'a list' : typeof raw})`] };
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, problems: describeIssues(parsed.error.issues, raw) };
+}

@@ -1,0 +1,26 @@
+/** The Kore.ai Contact Center AI source. */
+import type { SourceDeclaration } from '../../core/source';
+import { koreAuthToken } from './auth';
+import { koreCredentials, koreSettings, type KoreCredentials, type KoreSettings } from './connection';
+import { koreErrorBody } from './schemas';
+import { callvolume } from './streams';
+
+export const kore: SourceDeclaration<KoreSettings, KoreCredentials> = {
+  name: 'kore',
+  title: 'Kore.ai',
+  settingsSchema: koreSettings,
+  credentialsSchema: koreCredentials,
+  streams: { callvolume },
+  baseUrl: (s) => s.baseUrl,
+  async authHeaders(ctx) {
+    return { auth: await koreAuthToken(ctx.connection, ctx.credentials), iId: ctx.settings.iId };
+  },
+  rateLimit: (s) => ({ key: `kore:${new URL(s.baseUrl).host}:${s.accountId}`, limit: s.rateLimitPerMinute, perMs: 60_000 }),
+  errorMessage(_status, body) {
+    const parsed = koreErrorBody.safeParse(body);
+    if (!parsed.success) return undefined;
+    const msgs = (parsed.data.errors ?? []).map((e) => e.msg).filter((m): m is string => Boolean(m));
+    if (msgs.length) return msgs.join('; ');
+    return parsed.data.message ?? (typeof parsed.data.error === 'string' ? parsed.data.error : undefined);
+  },
+};

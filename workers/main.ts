@@ -1,0 +1,21 @@
+/**
+ * `npm run worker`: the ccsync worker process. Polls task queue `ccsync` (CCSYNC_TASK_QUEUE) on
+ * TEMPORAL_ADDRESS until SIGINT/SIGTERM, then shuts down gracefully (the SDK's own signal
+ * handling: in-flight activities finish within the grace time or are handed back).
+ */
+import { createCcsyncWorker } from './worker';
+
+async function main(): Promise<void> {
+  const w = await createCcsyncWorker();
+  console.log(
+    `ccsync worker polling task queue "${w.settings.taskQueue}" on ${w.settings.address} (namespace ${w.settings.namespace}); ` +
+      `connections from ${w.runtime.connections.path}; destination ${w.runtime.destination.describe}`,
+  );
+  await w.run();
+  console.log('ccsync worker stopped');
+}
+
+main().catch((err) => {
+  console.error(`ccsync worker could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+/**
+ * Builds the ccsync worker: the activities with their runtime (connections file, destination,
+ * HTTP), and the workflows bundle. Used by `npm run worker`, `npm start`, tests and benchmarks.
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { ConnectionsStore, connectionsFilePath } from '../activities/connections';
+import { closeRuntime, createRuntime, type Runtime } from '../activities/runtime';
+import { destinationFromEnv } from '../destinations';
+import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
+
+export interface CcsyncWorkerOptions {
+  temporal?: Partial<TemporalSettings>;
+  connectionsFile?: string;
+  destinationUrl?: string;
+  env?: Record<string, string | undefined>;
+  /** A prebuilt workflow bundle (tests and benchmarks build it once). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
+}
+
+export interface CcsyncWorker {
+  worker: Worker;
+  runtime: Runtime;
+  settings: TemporalSettings;
+  /** Runs until shutdown; then closes the runtime and the connection. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promise<CcsyncWorker> {
+  const env = opts.env ?? process.env;
+  const settings = { ...temporalSettingsFromEnv(env), ...opts.temporal };
+  const connections = new ConnectionsStore(opts.connectionsFile ?? connectionsFilePath(env), env);
+  // Fail at start, in plain words, if the file is broken: better than failing the first workflow.
+  connections.all();
+  const destination = opts.destinationUrl ? (await import('../destinations')).openDestination(opts.destinationUrl) : destinationFromEnv(env);
+  const runtime = createRuntime({ connections, destination });
+  const connection = await NativeConnection.connect(connectionOptions(settings));
+  const worker = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    activities: createActivities(runtime),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    maxConcurrentActivityTaskExecutions: 20,
+    // Graceful shutdown: in-flight page activities get this long to finish before they are handed back.
+    shutdownGraceTime: '20s',
+    ...opts.tuning,
+  });
+  return {
+    worker,
+    runtime,
+    settings,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await closeRuntime(runtime);
+        await connection.close();
+      }
+    },
+    shutdown: () => worker.shutdown(),
+  };
+}

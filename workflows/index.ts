@@ -1,0 +1,3 @@
+/** Workflow types registered on the `ccsync` task queue. Bundled for the sandbox: no I/O imports. */
+export { backfill } from './backfill';
+export { syncWindow } from './sync-window';

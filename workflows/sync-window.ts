@@ -1,0 +1,108 @@
+/**
+ * `syncWindow`: one stream, one window. Walks the window's pages with one activity per page
+ * (each fetches AND writes its page), then records the window as complete. Started as a child
+ * by `backfill` and `incrementalSync`, or by hand from the Web UI.
+ */
+import {
+  CancellationScope,
+  CancelledFailure,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { syncWindowInput } from '../core/inputs';
+import { describeCursor, type Cursor } from '../core/pagination';
+import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
+import { parseInstant } from '../core/time';
+import { controlActivityOptions, pageActivityOptions, validInput, windowLabel } from './common';
+
+export interface WindowTotals {
+  pages: number;
+  records: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  httpMs: number;
+  writeMs: number;
+}
+
+export interface SyncWindowCarry {
+  cursor: Cursor;
+  totals: WindowTotals;
+}
+
+export interface WindowProgress extends WindowTotals {
+  window: string;
+  phase: 'paging' | 'committing' | 'done';
+  cursor: string;
+}
+
+export const windowProgressQuery = defineQuery<WindowProgress>('progress');
+
+/** Continue as new after this many pages, so a huge window's history stays small. */
+const PAGES_PER_RUN = 500;
+
+export const emptyTotals = (): WindowTotals => ({ pages: 0, records: 0, inserted: 0, updated: 0, unchanged: 0, httpMs: 0, writeMs: 0 });
+
+export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise<WindowTotals> {
+  const input = validInput(syncWindowInput, raw, 'syncWindow');
+  const start = parseInstant(input.start)!;
+  const end = parseInstant(input.end)!;
+  const window = { connection: input.connection, stream: input.stream, start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  const { syncPage } = proxyActivities<Activities>(pageActivityOptions(input.patience));
+  const { commitWindow } = proxyActivities<Activities>(controlActivityOptions(input.patience));
+
+  if (!carry) {
+    // Set here too (not only by the parent) so a window started by hand is just as searchable.
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTE_KEYS.CcsyncConnection, value: input.connection },
+      { key: SEARCH_ATTRIBUTE_KEYS.CcsyncStream, value: input.stream },
+      { key: SEARCH_ATTRIBUTE_KEYS.CcsyncWindowStart, value: new Date(start) },
+    ]);
+  }
+
+  const totals = carry?.totals ?? emptyTotals();
+  let cursor: Cursor | null = carry?.cursor ?? null;
+  let phase: WindowProgress['phase'] = 'paging';
+  const label = windowLabel(input.connection, input.stream, start, end);
+  setHandler(windowProgressQuery, () => ({ ...totals, window: label, phase, cursor: describeCursor(cursor) }));
+  const show = () => setCurrentDetails(`**${label}**\n\n${phase} · ${totals.pages} pages · ${totals.records} records (${totals.inserted} new, ${totals.updated} changed)`);
+  show();
+
+  let pagesThisRun = 0;
+  for (;;) {
+    const page = totals.pages + 1;
+    const result = await syncPage.executeWithOptions(
+      { ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` },
+      [{ ...window, cursor }],
+    );
+    totals.pages = page;
+    totals.records += result.records;
+    totals.inserted += result.inserted;
+    totals.updated += result.updated;
+    totals.unchanged += result.unchanged;
+    totals.httpMs += result.httpMs;
+    totals.writeMs += result.writeMs;
+    show();
+    if (!result.next) break;
+    cursor = result.next;
+    pagesThisRun++;
+    if (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof syncWindow>(raw, { cursor, totals });
+    }
+  }
+
+  // Once cancelled, never record the window as complete, even if its last page made it.
+  if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancelled before the window was committed');
+  phase = 'committing';
+  show();
+  await commitWindow.executeWithOptions({ ...controlActivityOptions(input.patience), summary: `commit ${label}` }, [window]);
+  phase = 'done';
+  show();
+  return totals;
+}
