@@ -65,6 +65,10 @@ function fail(file: string, problems: string[]): never {
   throw new CcsyncError('ConfigError', `${file} is not valid:\n  - ${problems.join('\n  - ')}`, { details: { file, problems } });
 }
 
+function unknownStream(where: string, name: string, source: SourceDeclaration): string {
+  return `${where}: streams: "${name}" is not a ${source.title} stream (known: ${Object.keys(source.streams).join(', ')})`;
+}
+
 /** Parses and validates the whole file; throws one ConfigError listing every problem. */
 export function parseConnections(text: string, file: string, sources: SourceRegistry): ConnectionConfig[] {
   const doc = parseDocument(text, { prettyErrors: true });
@@ -83,14 +87,25 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
       return typeof n === 'string' ? `connection "${n}" (connections[${i}])` : `connections[${i}]`;
     };
     const where = label(entry);
+    const e = (entry && typeof entry === 'object' ? entry : {}) as { name?: unknown; source?: unknown; streams?: unknown };
+    if (typeof e.name === 'string') {
+      if (seen.has(e.name)) problems.push(`${where}: the name "${e.name}" is used twice; names must be unique`);
+      seen.add(e.name);
+    }
     const shape = connectionShape.safeParse(entry);
     if (!shape.success) {
       for (const p of describeIssues(shape.error.issues, entry)) problems.push(`${where}: ${p}`);
+      // Keep going with what can still be checked, so one pass reports every problem.
+      const known = typeof e.source === 'string' ? sources[e.source as SourceName] : undefined;
+      if (known && Array.isArray(e.streams)) {
+        for (const s of e.streams) {
+          const n = typeof s === 'string' ? s : (s as { name?: unknown })?.name;
+          if (typeof n === 'string' && !known.streams[n]) problems.push(unknownStream(where, n, known));
+        }
+      }
       return;
     }
     const c = shape.data;
-    if (seen.has(c.name)) problems.push(`${where}: the name "${c.name}" is used twice; names must be unique`);
-    seen.add(c.name);
     const source = sources[c.source];
     if (!source) {
       problems.push(`${where}: source "${c.source}" is not available in this version (available: ${Object.keys(sources).join(', ')})`);
@@ -113,9 +128,7 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
       typeof s === 'string' ? { name: s, options: {} } : { name: s.name, options: s.options },
     );
     for (const s of streams) {
-      if (!source.streams[s.name]) {
-        problems.push(`${where}: streams: "${s.name}" is not a ${source.title} stream (known: ${Object.keys(source.streams).join(', ')})`);
-      }
+      if (!source.streams[s.name]) problems.push(unknownStream(where, s.name, source));
     }
     out.push({
       name: c.name,

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConnections, resolveCredentials } from '../../core/connections';
+import { CcsyncError } from '../../core/errors';
+import { SOURCES } from '../../sources';
+
+const GOOD = `
+connections:
+  - name: kore-prod
+    source: kore
+    settings:
+      baseUrl: https://platform.kore.ai
+      accountId: 636f5b36bcf8a8c7101e0000
+      orgId: o-01aedac2-26fb-5bdb-bb0f-f71292ca0000
+      iId: st-b6ff0557-e54b-5ac1-946f-2b003d9e0000
+    credentials:
+      token: \${KORE_JWT}
+    streams: [callvolume]
+    start: 2026-01-01T00:00:00Z
+    schedule: { every: 15m, lag: 10m, lookback: 1h }
+`;
+
+function refusal(text: string): string {
+  try {
+    parseConnections(text, 'connections.yaml', SOURCES);
+  } catch (err) {
+    assert.ok(err instanceof CcsyncError);
+    assert.equal(err.type, 'ConfigError');
+    return err.message;
+  }
+  assert.fail('expected the file to be refused');
+}
+
+describe('connections file', () => {
+  it('reads the documented shape', () => {
+    const [c] = parseConnections(GOOD, 'connections.yaml', SOURCES);
+    assert.equal(c!.name, 'kore-prod');
+    assert.equal(c!.settings.rateLimitPerMinute, 60, 'defaults applied');
+    assert.deepEqual(c!.streams, [{ name: 'callvolume', options: {} }]);
+    assert.equal(c!.credentials.token, '${KORE_JWT}', 'kept as a reference until an activity resolves it');
+  });
+  it('enables every stream when none is listed', () => {
+    const [c] = parseConnections(GOOD.replace('    streams: [callvolume]\n', ''), 'connections.yaml', SOURCES);
+    assert.deepEqual(c!.streams.map((s) => s.name), Object.keys(SOURCES.kore!.streams));
+  });
+  it('names the file, the connection and the field', () => {
+    const msg = refusal(GOOD.replace('      accountId: 636f5b36bcf8a8c7101e0000\n', ''));
+    assert.match(msg, /connections\.yaml/);
+    assert.match(msg, /connection "kore-prod" \(connections\[0\]\): settings\.accountId/);
+  });
+  it('reports unknown streams, sources, duplicate names and bad schedules together', () => {
+    const msg = refusal(`
+connections:
+  - name: a
+    source: kore
+    settings: { baseUrl: https://x.example, accountId: a, orgId: o, iId: i }
+    credentials: { token: t }
+    streams: [callvolumes]
+    schedule: { every: soon }
+  - name: a
+    source: zendesk
+`);
+    assert.match(msg, /"callvolumes" is not a Kore\.ai stream/);
+    assert.match(msg, /schedule\.every: must be a positive ISO-8601 duration/);
+    assert.match(msg, /connections\[1\]\): source: must be one of/);
+    assert.match(msg, /the name "a" is used twice/);
+  });
+  it('explains YAML syntax errors and empty files', () => {
+    assert.match(refusal('connections: [ {name: a'), /YAML syntax/);
+    assert.match(refusal(''), /needs a top-level "connections:" list/);
+  });
+  it('wants either a token or a client id and secret', () => {
+    assert.match(refusal(GOOD.replace('token: ${KORE_JWT}', 'clientId: abc')), /credentials: give either "token", or both "clientId" and "clientSecret"/);
+  });
+  it('resolves ${ENV} references only when asked, naming the variable but never a value', () => {
+    const [c] = parseConnections(GOOD, 'connections.yaml', SOURCES);
+    assert.deepEqual(resolveCredentials(c!, { KORE_JWT: 'eyJ.secret.value' }), { token: 'eyJ.secret.value' });
+    assert.throws(() => resolveCredentials(c!, {}), (err: Error) => /\$\{KORE_JWT\}, which is not set/.test(err.message));
+  });
+});

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { backfillInput, checkInput, syncWindowInput } from '../../core/inputs';
+
+const problems = (raw: unknown) => {
+  const r = checkInput(backfillInput, raw);
+  assert.equal(r.ok, false, `expected ${JSON.stringify(raw)} to be refused`);
+  return (r as { problems: string[] }).problems.join(' | ');
+};
+
+describe('workflow inputs', () => {
+  it('accepts the documented backfill input', () => {
+    const r = checkInput(backfillInput, { connection: 'kore-demo', streams: ['callvolume'], from: '2026-10-01T00:00:00Z', to: '2026-10-08T00:00:00Z', windowSize: 'P1D', maxParallelWindows: 4 });
+    assert.equal(r.ok, true);
+  });
+  it('names every bad field in plain words', () => {
+    const text = problems({ connection: 5, from: 'yesterday', to: '2026-10-08', maxParallelWindows: 0 });
+    assert.match(text, /connection: must be a connection name/);
+    assert.match(text, /from: must be an ISO-8601 date-time/);
+    assert.match(text, /"yesterday"/);
+    assert.match(text, /to: must be an ISO-8601 date-time/);
+    assert.match(text, /maxParallelWindows: must be at least 1/);
+  });
+  it('says when a required field is missing and when one is unknown', () => {
+    assert.match(problems({ from: '2026-10-01T00:00:00Z' }), /connection: is required/);
+    assert.match(problems({ connection: 'k', from: '2026-10-01T00:00:00Z', form: 'x' }), /unknown field "form"/);
+  });
+  it('refuses reversed ranges and bad durations', () => {
+    assert.match(problems({ connection: 'k', from: '2026-10-08T00:00:00Z', to: '2026-10-01T00:00:00Z' }), /"to" must be later than "from"/);
+    assert.match(problems({ connection: 'k', from: '2026-10-01T00:00:00Z', windowSize: 'P1M' }), /windowSize: must be a positive ISO-8601 duration/);
+  });
+  it('refuses non-objects and injection-looking names', () => {
+    assert.match(problems('["kore-demo"]'), /one JSON object/);
+    assert.match(problems(null), /empty/);
+    assert.match(problems({ connection: "kore'; DROP TABLE x;--", from: '2026-10-01T00:00:00Z' }), /connection: must be a connection name/);
+    assert.match(problems({ connection: 'k', streams: ['../etc'], from: '2026-10-01T00:00:00Z' }), /streams\[0\]: must be a stream name/);
+  });
+  it('checks syncWindow windows', () => {
+    const r = checkInput(syncWindowInput, { connection: 'k', stream: 'callvolume', start: '2026-10-02T00:00:00Z', end: '2026-10-01T00:00:00Z' });
+    assert.equal(r.ok, false);
+    assert.match((r as { problems: string[] }).problems.join(), /"end" must be later than "start"/);
+  });
+});

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cursorPaging, describeCursor, linkTarget, offsetLimit, pagePer, skipLimit } from '../../core/pagination';
+
+const page = (recordCount: number, body: unknown = {}, headers: Record<string, string> = {}) => ({ recordCount, body, headers });
+
+describe('pagination styles', () => {
+  it('skip/limit follows hasMore and stops on an empty page even if hasMore lies', () => {
+    const p = skipLimit({ hasMore: (b) => (b as { hasMore: boolean }).hasMore });
+    const c = p.first(100);
+    assert.deepEqual(p.next(c, page(100, { hasMore: true })), { skip: 100, limit: 100 });
+    assert.equal(p.next(c, page(40, { hasMore: false })), null);
+    assert.equal(p.next(c, page(0, { hasMore: true })), null);
+  });
+  it('offset/limit stops on a short page', () => {
+    const p = offsetLimit();
+    assert.deepEqual(p.next({ offset: 200, limit: 100 }, page(100)), { offset: 300, limit: 100 });
+    assert.equal(p.next({ offset: 200, limit: 100 }, page(99)), null);
+  });
+  it('page/per follows Link, and stops by Total or a short page when the link is missing', () => {
+    const p = pagePer();
+    assert.deepEqual(p.next({ page: 1, per: 100 }, page(100, {}, { link: '<https://x/calls?page=2>; rel="next", <https://x/calls?page=9>; rel="last"', total: '900' })), { page: 2, per: 100 });
+    assert.equal(p.next({ page: 9, per: 100 }, page(100, {}, { link: '<https://x/calls?page=1>; rel="first"', total: '900' })), null);
+    assert.equal(p.next({ page: 3, per: 100 }, page(100, {}, { total: '300' })), null, 'page*per >= Total');
+    assert.deepEqual(p.next({ page: 2, per: 100 }, page(100, {}, { total: '300' })), { page: 3, per: 100 });
+    assert.equal(p.next({ page: 2, per: 100 }, page(37, {}, {})), null, 'short page');
+  });
+  it('cursor paging continues through empty pages while a key is given', () => {
+    const p = cursorPaging({
+      nextKey: (b) => (b as { metadata?: { paging?: { nextPageKey?: string } } }).metadata?.paging?.nextPageKey,
+      nextUrl: (b) => (b as { metadata?: { paging?: { refs?: { next?: string } } } }).metadata?.paging?.refs?.next,
+    });
+    assert.deepEqual(p.next({ pageSize: 500 }, page(0, { metadata: { paging: { nextPageKey: 'k2' } } })), { pageSize: 500, pageKey: 'k2' });
+    assert.deepEqual(p.next({ pageSize: 500 }, page(3, { metadata: { paging: { refs: { next: 'https://d/x?offset=3' } } } })), { pageSize: 500, url: 'https://d/x?offset=3' });
+    assert.equal(p.next({ pageSize: 500, pageKey: 'k2' }, page(0, { metadata: { paging: {} } })), null);
+  });
+  it('reads rel="next" among several relations', () => {
+    assert.equal(linkTarget('<a>; rel="prev", <b>; rel="next"', 'next'), 'b');
+    assert.equal(linkTarget('<a>; rel="prev"', 'next'), undefined);
+  });
+  it('labels cursors for the UI without page sizes', () => {
+    assert.equal(describeCursor(null), 'first page');
+    assert.equal(describeCursor({ skip: 200, limit: 100 }), 'skip=200');
+    assert.equal(describeCursor({ page: 3, per: 100 }), 'page=3');
+    assert.equal(describeCursor({ pageSize: 5, url: 'https://x' }), 'next link');
+  });
+});
