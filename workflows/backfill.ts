@@ -26,7 +26,7 @@ import type { Activities, StreamPlan } from '../activities';
 import { backfillInput, type BackfillInput } from '../core/inputs';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { ceilTo, floorTo, formatDuration, intervalFromIso, parseDuration, parseInstant, splitIntoWindows, subtractIntervals, toIso } from '../core/time';
-import { controlActivityOptions, rootCause, validInput, windowLabel, windowWorkflowId } from './common';
+import { controlActivityOptions, failWorkflowWith, rootCause, validInput, windowLabel, windowWorkflowId } from './common';
 import { syncWindow, type WindowTotals } from './sync-window';
 
 export interface BackfillProgress {
@@ -119,11 +119,6 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   const { describeConnection, readState } = proxyActivities<Activities>(controlActivityOptions(input.patience));
   const maxParallel = input.maxParallelWindows ?? 4;
 
-  const plan = await describeConnection.executeWithOptions(
-    { ...controlActivityOptions(input.patience), summary: `read connection ${input.connection}` },
-    [{ connection: input.connection, streams: input.streams }],
-  );
-  const streamNames = plan.streams.map((s) => s.name);
   const from = parseInstant(input.from)!;
   // `to` defaults to now once; later runs keep the first run's end so the target does not move.
   const to = carry ? Date.parse(carry.progress.to) : input.to ? parseInstant(input.to)! : Date.now();
@@ -131,9 +126,10 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `Invalid backfill input: from: ${input.from} is in the future; nothing to backfill` });
   }
 
+  // The query answers from the first moment, even while the connection is being read.
   const progress: BackfillProgress = carry?.progress ?? {
     connection: input.connection,
-    streams: streamNames,
+    streams: input.streams ?? [],
     from: toIso(from),
     to: toIso(to),
     phase: 'planning',
@@ -147,6 +143,15 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     continuedRuns: 0,
   };
   setHandler(backfillProgressQuery, () => progress);
+
+  const plan = await describeConnection
+    .executeWithOptions({ ...controlActivityOptions(input.patience), summary: `read connection ${input.connection}` }, [
+      { connection: input.connection, streams: input.streams },
+    ])
+    .catch((err) => failWorkflowWith(err, 'Invalid backfill input'));
+  const streamNames = plan.streams.map((s) => s.name);
+  progress.streams = streamNames;
+
   const show = () => {
     const w = progress.windows;
     setCurrentDetails(

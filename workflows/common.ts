@@ -64,3 +64,18 @@ export function rootCause(err: unknown): { message: string; type?: string } {
   }
   return best;
 }
+
+/**
+ * Rethrows a failed control activity (reading the connection, the state) as the workflow's own
+ * failure, so the Web UI's top line says what is wrong instead of "Activity task failed".
+ */
+export function failWorkflowWith(err: unknown, prefix: string): never {
+  const cause = rootCause(err);
+  const known = cause.type === 'InvalidInput' || cause.type === 'ConfigError';
+  throw ApplicationFailure.create({
+    type: cause.type ?? 'Unknown',
+    nonRetryable: true,
+    message: known ? `${prefix}: ${cause.message}` : cause.message,
+    cause: err instanceof Error ? err : undefined,
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * A whole product stack for an integration test, all real: the Temporal server from the harness,
+ * a Kore.ai simulator on a free port, a connections file pointing at it, a destination (a SQLite
+ * file or a private PostgreSQL schema), and a ccsync worker on a task queue of its own.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { openDestination, type Destination } from '../../destinations';
+import { DEMO_KORE, KoreSimulator, demoKoreOptions, type KoreSimulatorOptions } from '../../sources/kore/simulator';
+import { createCcsyncWorker, WORKFLOWS_PATH, type CcsyncWorker } from '../../workers/worker';
+import { testTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
+
+export const POSTGRES_URL = process.env.CCSYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per test process (webpack takes seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
+  return bundle;
+}
+
+export type DestinationKind = 'sqlite' | 'postgres';
+
+export function destinationUrl(kind: DestinationKind): string {
+  if (kind === 'sqlite') return `sqlite:${join(mkdtempSync(join(tmpdir(), 'ccsync-test-')), 'ccsync.db')}`;
+  return `${POSTGRES_URL}?schema=t_${randomBytes(5).toString('hex')}`;
+}
+
+export interface StackOptions {
+  destination: DestinationKind;
+  simulator?: Partial<KoreSimulatorOptions>;
+  /** Extra YAML lines under the kore connection (e.g. `requestTimeout: PT2S`). */
+  connectionExtra?: string;
+  /** Settings overrides under `settings:`. */
+  settingsExtra?: string;
+  /** Credentials block (YAML); default: client id + secret from environment variables. */
+  credentials?: string;
+}
+
+export interface Stack {
+  temporal: TestTemporal;
+  client: Client;
+  taskQueue: string;
+  kore: KoreSimulator;
+  destination: Destination;
+  destinationUrl: string;
+  worker: CcsyncWorker;
+  connectionsFile: string;
+  /** The worker's environment: where the test's secrets live. */
+  env: Record<string, string>;
+  secrets: string[];
+  start(type: string, input: unknown, id?: string): Promise<WorkflowHandle>;
+  close(): Promise<void>;
+}
+
+export const CONNECTION = 'kore-test';
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const temporal = await testTemporal();
+  const kore = new KoreSimulator(demoKoreOptions(opts.simulator));
+  const koreUrl = await kore.start(0);
+  const dir = mkdtempSync(join(tmpdir(), 'ccsync-conn-'));
+  const connectionsFile = join(dir, 'connections.yaml');
+  writeFileSync(
+    connectionsFile,
+    `connections:
+  - name: ${CONNECTION}
+    source: kore
+    settings:
+      baseUrl: ${koreUrl}
+      accountId: ${DEMO_KORE.accountId}
+      orgId: ${DEMO_KORE.orgId}
+      iId: ${DEMO_KORE.iId}
+${opts.settingsExtra ?? ''}
+    credentials:
+${opts.credentials ?? '      clientId: ${TEST_KORE_CLIENT_ID}\n      clientSecret: ${TEST_KORE_CLIENT_SECRET}'}
+    streams: [callvolume]
+${opts.connectionExtra ?? ''}
+`,
+  );
+  const env = {
+    TEST_KORE_CLIENT_ID: DEMO_KORE.clientId,
+    TEST_KORE_CLIENT_SECRET: DEMO_KORE.clientSecret,
+    TEST_KORE_TOKEN: DEMO_KORE.staticToken,
+  };
+  const url = destinationUrl(opts.destination);
+  const taskQueue = uniqueTaskQueue('ccsync');
+  const worker = await createCcsyncWorker({
+    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue },
+    connectionsFile,
+    destinationUrl: url,
+    env,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  // A second handle on the same database, for the test's own reads.
+  const destination = openDestination(url);
+  return {
+    temporal,
+    client: temporal.client,
+    taskQueue,
+    kore,
+    destination,
+    destinationUrl: url,
+    worker,
+    connectionsFile,
+    env,
+    secrets: [DEMO_KORE.clientSecret, DEMO_KORE.staticToken],
+    start: (type, input, id) =>
+      temporal.client.workflow.start(type, { taskQueue, workflowId: id ?? `${type}-${randomBytes(6).toString('hex')}`, args: [input] }),
+    async close() {
+      worker.shutdown();
+      await running;
+      await destination.close();
+      await kore.stop();
+      await temporal.close();
+    },
+  };
+}
+
+/** The whole history of a run, as `temporal workflow show --output json` would export it. */
+export async function historyJson(handle: WorkflowHandle): Promise<string> {
+  const history = await handle.fetchHistory();
+  return safeJson(history);
+}
+
+/** JSON.stringify that copes with the BigInts in histories and log entries. */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}

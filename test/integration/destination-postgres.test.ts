@@ -1,0 +1,256 @@
+/**
+ * Runs against a real PostgreSQL (`CCSYNC_TEST_POSTGRES_URL`, default the local trust-auth server),
+ * inside a random schema per run that is dropped at the end.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { describeDestinationUrl, openDestination } from '../../destinations/index';
+import { PostgresDestination, pgErrorType } from '../../destinations/postgres';
+import { destinationContract, ofType, using } from '../helpers/destination-contract';
+
+const BASE_URL = process.env.CCSYNC_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const SCHEMA = `ccsync_test_${randomBytes(6).toString('hex')}`;
+
+function urlWith(params: Record<string, string>, base = BASE_URL): string {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+const URL_IN_SCHEMA = urlWith({ schema: SCHEMA });
+/** A schema that does not exist yet, for the start-up race; dropped with the main one. */
+const RACE_SCHEMA = `${SCHEMA}_race`;
+const admin = new pg.Pool({ connectionString: BASE_URL, max: 2 });
+
+after(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+  await admin.query(`DROP SCHEMA IF EXISTS "${RACE_SCHEMA}" CASCADE`);
+  await admin.end();
+});
+
+destinationContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA));
+
+describe('PostgresDestination specifics', () => {
+  it('creates its schema, stores keys as text, records as jsonb and _synced_at as timestamptz', async () => {
+    await using(
+      () => openDestination(URL_IN_SCHEMA),
+      1,
+      async (d) => {
+        assert.equal(d.kind, 'postgres');
+        assert.ok(d.describe.endsWith(`?schema=${SCHEMA}`));
+        await d.upsert({ name: 'kore_callvolume', keyColumns: ['queueId', 'ts'] }, 'conn', [
+          { key: { queueId: 'q1', ts: '2026-10-01T00:00:00Z' }, record: { b: 1, a: [1, 2] } },
+        ]);
+        await d.markCompleted('conn', 'callvolume', { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 9, 2) });
+      },
+    );
+    const { rows: columns } = await admin.query(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'kore_callvolume' ORDER BY ordinal_position`,
+      [SCHEMA],
+    );
+    assert.deepEqual(
+      columns.map((c) => [c.column_name, c.data_type]),
+      [
+        ['queueId', 'text'],
+        ['ts', 'text'],
+        ['_connection', 'text'],
+        ['_synced_at', 'timestamp with time zone'],
+        ['record', 'jsonb'],
+      ],
+    );
+    const { rows: pk } = await admin.query(
+      `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+       WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
+      [`"${SCHEMA}".kore_callvolume`],
+    );
+    assert.deepEqual(
+      pk.map((r) => r.attname),
+      ['_connection', 'queueId', 'ts'],
+    );
+    const { rows: state } = await admin.query(`SELECT completed, pg_typeof(completed)::text AS type FROM "${SCHEMA}".ccsync_state WHERE connection = 'conn' AND stream = 'callvolume'`);
+    assert.deepEqual(state, [
+      { completed: [{ start: '2026-10-01T00:00:00.000Z', end: '2026-10-02T00:00:00.000Z' }], type: 'jsonb' },
+    ]);
+    // Nothing leaked into the default schema.
+    const { rows: leaked } = await admin.query(`SELECT to_regclass('public.kore_callvolume') AS t`);
+    assert.equal(leaked[0].t, null);
+  });
+
+  it('uses a pre-created table as is, and orders keys bytewise even under a linguistic collation', async (t) => {
+    const { rows } = await admin.query(`SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'`);
+    if (rows.length === 0) return t.skip('no ICU collation on this server');
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS "${SCHEMA}"`);
+    await admin.query(
+      `CREATE TABLE "${SCHEMA}".pg_precreated (id TEXT COLLATE "und-x-icu" NOT NULL, _connection TEXT NOT NULL,
+       _synced_at TIMESTAMPTZ NOT NULL, record JSONB NOT NULL, PRIMARY KEY (_connection, id))`,
+    );
+    await using(
+      () => new PostgresDestination(URL_IN_SCHEMA),
+      1,
+      async (d) => {
+        const spec = { name: 'pg_precreated', keyColumns: ['id'] };
+        const ids = ['a', 'B', '_', '10', '9'];
+        await d.upsert(spec, 'conn', ids.map((id) => ({ key: { id }, record: {} })));
+        // Under und-x-icu this would read _, 10, 9, a, B; SQLite's order is by bytes.
+        assert.deepEqual(
+          (await d.readAll(spec, 'conn')).map((r) => r.key.id),
+          ['10', '9', 'B', '_', 'a'],
+        );
+      },
+    );
+  });
+
+  it('rolls back every batch of a page when a later batch fails', async () => {
+    await using(
+      () => new PostgresDestination(URL_IN_SCHEMA),
+      1,
+      async (d) => {
+        const spec = { name: 'pg_atomic', keyColumns: ['id'] };
+        const page = Array.from({ length: 1200 }, (_, i) => ({ key: { id: String(i) }, record: { i, s: 'ok' } }));
+        // jsonb refuses NUL characters: the third batch of 500 fails after two were written.
+        page[1100] = { key: { id: '1100' }, record: { i: 1100, s: 'bad\u0000' } };
+        await assert.rejects(d.upsert(spec, 'conn', page), ofType('DestinationRejected'));
+        assert.deepEqual(await d.readAll(spec, 'conn'), []);
+      },
+    );
+  });
+
+  it('creates tables safely when several workers start at once', async () => {
+    await using(
+      () => new PostgresDestination(urlWith({ schema: RACE_SCHEMA })),
+      6,
+      async (...ds) => {
+        const spec = { name: 'raced', keyColumns: ['id'] };
+        await Promise.all(ds.map((d) => d.ensureTable(spec)));
+        await Promise.all(ds.map((d, i) => d.upsert(spec, 'conn', [{ key: { id: String(i) }, record: {} }])));
+        assert.equal((await ds[0]!.readAll(spec, 'conn')).length, 6);
+      },
+    );
+  });
+
+  it('survives the server closing an idle pooled connection', async () => {
+    await using(
+      () => new PostgresDestination(urlWith({ schema: SCHEMA, application_name: 'ccsync_terminate_me' })),
+      1,
+      async (d) => {
+        const spec = { name: 'pg_terminated', keyColumns: ['id'] };
+        await d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]);
+        const { rows } = await admin.query(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'ccsync_terminate_me'`,
+        );
+        assert.ok(rows.length >= 1 && rows.every((r) => r.ok === true), 'terminated the idle connection');
+        await sleep(50); // let the pool notice (this is where a missing 'error' listener would crash node)
+        assert.deepEqual(await d.upsert(spec, 'conn', [{ key: { id: '2' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
+      },
+    );
+  });
+
+  describe('with a restricted role', () => {
+    const role = `ccsync_test_role_${randomBytes(4).toString('hex')}`;
+    let canCreateRoles = true;
+    before(async () => {
+      try {
+        await admin.query(`CREATE ROLE ${role} LOGIN`);
+      } catch {
+        canCreateRoles = false; // not a superuser: these cases are skipped below
+      }
+    });
+    after(async () => {
+      if (canCreateRoles) await admin.query(`DROP ROLE IF EXISTS ${role}`);
+    });
+    const roleUrl = () => {
+      const url = new URL(urlWith({ schema: SCHEMA }));
+      url.username = role;
+      url.password = 'n0t-the-real-pw';
+      return url.toString();
+    };
+
+    it('a permission error is DestinationRejected, without the password', async (t) => {
+      if (!canCreateRoles) return t.skip('cannot create roles on this server');
+      await using(
+        () => new PostgresDestination(roleUrl()),
+        1,
+        async (d) => {
+          // The schema exists (the contract made it) but this role has no rights in it.
+          await assert.rejects(d.upsert({ name: 'pg_forbidden', keyColumns: ['id'] }, 'conn', [{ key: { id: '1' }, record: {} }]), (err: unknown) => {
+            ofType('DestinationRejected')(err);
+            assert.match((err as Error).message, /permission denied/);
+            assert.doesNotMatch((err as Error).message, /n0t-the-real-pw/);
+            return true;
+          });
+        },
+      );
+    });
+
+    it('"too many connections" is DestinationUnavailable', async (t) => {
+      if (!canCreateRoles) return t.skip('cannot create roles on this server');
+      await admin.query(`ALTER ROLE ${role} CONNECTION LIMIT 0`);
+      await using(
+        () => new PostgresDestination(roleUrl()),
+        1,
+        async (d) => {
+          await assert.rejects(d.completedIntervals('conn', 'x'), (err: unknown) => {
+            ofType('DestinationUnavailable')(err);
+            assert.match((err as Error).message, /too many connections/);
+            return true;
+          });
+        },
+      );
+    });
+  });
+
+  it('an unreachable server is DestinationUnavailable, and no message shows the password', async () => {
+    const url = 'postgres://u:s3cretpw@127.0.0.1:1/x';
+    assert.equal(describeDestinationUrl(url), 'postgres://u@127.0.0.1:1/x');
+    await using(
+      () => openDestination(url),
+      1,
+      async (d) => {
+        assert.equal(d.describe, 'postgres://u@127.0.0.1:1/x');
+        const spec = { name: 't', keyColumns: ['id'] };
+        const attempts: Array<Promise<unknown>> = [
+          d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]),
+          d.ensureTable(spec),
+          d.readAll(spec, 'conn'),
+          d.completedIntervals('conn', 's'),
+          d.markCompleted('conn', 's', { start: 0, end: 1 }),
+        ];
+        for (const attempt of attempts) {
+          await assert.rejects(attempt, (err: unknown) => {
+            ofType('DestinationUnavailable')(err);
+            const text = `${(err as Error).message} ${(err as Error).stack}`;
+            assert.doesNotMatch(text, /s3cretpw/);
+            assert.match((err as Error).message, /postgres:\/\/u@127\.0\.0\.1:1\/x/);
+            assert.match((err as Error).message, /ECONNREFUSED/);
+            return true;
+          });
+        }
+      },
+    );
+  });
+
+  it('classifies PostgreSQL and network errors', () => {
+    const cases: Array<[unknown, string]> = [
+      [{ code: 'ECONNREFUSED' }, 'DestinationUnavailable'],
+      [{ code: 'ECONNRESET' }, 'DestinationUnavailable'],
+      [{ code: 'ETIMEDOUT' }, 'DestinationUnavailable'],
+      [{ code: '53300' }, 'DestinationUnavailable'], // too_many_connections
+      [{ code: '57P01' }, 'DestinationUnavailable'], // admin_shutdown
+      [{ code: '57P03' }, 'DestinationUnavailable'], // cannot_connect_now
+      [{ code: '08006' }, 'DestinationUnavailable'], // connection_failure
+      [{ code: '40P01' }, 'DestinationUnavailable'], // deadlock_detected
+      [new Error('timeout exceeded when trying to connect'), 'DestinationUnavailable'],
+      [new Error('Connection terminated unexpectedly'), 'DestinationUnavailable'],
+      [{ code: '42501' }, 'DestinationRejected'], // insufficient_privilege
+      [{ code: '23505' }, 'DestinationRejected'], // unique_violation
+      [{ code: '42601' }, 'DestinationRejected'], // syntax_error
+      [{ code: '28P01' }, 'DestinationRejected'], // invalid_password
+      [{ code: '3D000' }, 'DestinationRejected'], // database does not exist
+      [new Error('something else'), 'DestinationRejected'],
+    ];
+    for (const [err, type] of cases) assert.equal(pgErrorType(err), type, JSON.stringify(err) + String(err));
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * The engine end to end on its first stream: `backfill` of Kore.ai call volume on the real
+ * Temporal dev server, against the Kore.ai simulator over real HTTP, into real SQLite and
+ * PostgreSQL. Each assertion compares with the simulator's ground truth.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import { callVolumeGroundTruth } from '../../sources/kore/simulator';
+import { CONNECTION, historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
+
+const logs: LogEntry[] = [];
+Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
+
+const TABLE = { name: 'kore_callvolume', keyColumns: ['_id'] };
+const FROM = '2026-10-01T00:00:00Z';
+const TO = '2026-10-08T00:00:00Z';
+const range = [Date.parse(FROM), Date.parse(TO)] as const;
+
+async function assertEqualsGroundTruth(stack: Stack, from = range[0], to = range[1]) {
+  const truth = callVolumeGroundTruth(stack.kore.data, from, to);
+  const rows = await stack.destination.readAll(TABLE, CONNECTION);
+  const ids = rows.map((r) => r.key._id);
+  assert.equal(new Set(ids).size, ids.length, 'no duplicate rows');
+  assert.equal(rows.length, truth.length, 'every record of the range, no more');
+  const byId = new Map(rows.map((r) => [r.key._id, r.record]));
+  for (const t of truth) assert.deepEqual(byId.get(t._id), t, `record ${t._id} equals the vendor's`);
+  return rows;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<{ message: string; type?: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowFailedError, `expected a workflow failure, got ${String(err)}`);
+    const cause = err.cause as { message: string; type?: string };
+    return { message: cause.message, type: cause.type };
+  }
+  assert.fail('the workflow was expected to fail');
+}
+
+for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
+  describe(`backfill of Kore.ai call volume into ${kind}`, () => {
+    let stack: Stack;
+    before(async () => {
+      stack = await startStack({ destination: kind, settingsExtra: '      pageSize: 100' });
+    });
+    after(async () => stack?.close());
+
+    it('a 7-day backfill in 1-day windows leaves exactly the ground truth', async () => {
+      const handle = await stack.start('backfill', { connection: CONNECTION, streams: ['callvolume'], from: FROM, to: TO, windowSize: 'P1D' });
+      const result = (await handle.result()) as { windows: { total: number; done: number }; records: number; inserted: number };
+      assert.equal(result.windows.total, 7);
+      assert.equal(result.windows.done, 7);
+      const rows = await assertEqualsGroundTruth(stack);
+      assert.equal(result.records, rows.length);
+      assert.equal(result.inserted, rows.length);
+      // 4 queues x 96 intervals a day = 384 records a day: 4 pages of 100 per window.
+      const pages = stack.kore.requests().filter((r) => r.status === 200);
+      assert.equal(pages.length, 7 * 4);
+      const state = await stack.destination.completedIntervals(CONNECTION, 'callvolume');
+      assert.deepEqual(state, [{ start: range[0], end: range[1] }], 'the windows merged into one completed interval');
+    });
+
+    it('running it again changes nothing, and a complete range is not fetched again', async () => {
+      const before = await stack.destination.readAll(TABLE, CONNECTION);
+      stack.kore.resetLog();
+      const handle = await stack.start('backfill', { connection: CONNECTION, from: FROM, to: TO });
+      const result = (await handle.result()) as { windows: { total: number; skipped: number; done: number }; inserted: number };
+      assert.equal(result.windows.skipped, 7);
+      assert.equal(result.windows.done, 0);
+      assert.equal(stack.kore.requests().length, 0, 'no request for a complete range');
+      assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'tables identical, _synced_at included');
+
+      const forced = await stack.start('backfill', { connection: CONNECTION, from: FROM, to: '2026-10-03T00:00:00Z', force: true });
+      const again = (await forced.result()) as { windows: { done: number }; inserted: number; updated: number; unchanged: number };
+      assert.equal(again.windows.done, 2);
+      assert.equal(again.inserted + again.updated, 0, 'a forced re-sync writes nothing new');
+      assert.equal(again.unchanged, 2 * 384);
+      assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before);
+    });
+  });
+}
+
+describe('backfill under vendor trouble (SQLite)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ destination: 'sqlite', settingsExtra: '      pageSize: 100', connectionExtra: '    requestTimeout: PT2S' });
+  });
+  after(async () => stack?.close());
+
+  it('completes with exact data through 20% 5xx, 429s and a timeout, showing retries as attempts', async () => {
+    stack.kore.setFaults({ serverErrorRate: 0.2, rateLimitRate: 0.05 });
+    stack.kore.failNext({ kind: 'timeout', ms: 4000 }, { status: 429, retryAfter: 1 });
+    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-06T00:00:00Z', maxParallelWindows: 3 });
+    await handle.result();
+    stack.kore.clearFaults();
+    await assertEqualsGroundTruth(stack, Date.parse('2026-09-01T00:00:00Z'), Date.parse('2026-09-06T00:00:00Z'));
+    const faults = stack.kore.requests().filter((r) => r.fault !== undefined);
+    assert.ok(faults.length >= 3, `faults were injected (${faults.length})`);
+    assert.ok(faults.some((r) => r.status >= 500), 'among them 5xx');
+
+    // Retries live in the children's histories: an activity started with attempt > 1, carrying the last failure.
+    const children = stack.client.workflow.list({ query: `WorkflowType = 'syncWindow' AND TaskQueue = '${stack.taskQueue}'` });
+    let retried = 0;
+    const lastFailures: string[] = [];
+    for await (const info of children) {
+      const h = await stack.client.workflow.getHandle(info.workflowId, info.runId).fetchHistory();
+      for (const e of h.events ?? []) {
+        const started = e.activityTaskStartedEventAttributes;
+        if (started && (started.attempt ?? 1) > 1) {
+          retried++;
+          if (started.lastFailure?.message) lastFailures.push(started.lastFailure.message);
+        }
+      }
+    }
+    assert.ok(retried >= 1, 'at least one page shows a retried attempt in history');
+    assert.ok(lastFailures.some((m) => /failed with 50\d|rate limit|did not answer/.test(m)), `the attempts carry the cause: ${lastFailures.join(' | ')}`);
+  });
+
+  it('a 401 fails fast with the vendor message and no retry storm', async () => {
+    stack.kore.resetLog();
+    stack.kore.failNext({ status: 401 });
+    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-01T00:00:00Z', to: '2026-08-02T00:00:00Z' });
+    const started = Date.now();
+    const f = await failureOf(handle.result());
+    assert.ok(Date.now() - started < 15_000, 'fails within seconds');
+    assert.equal(f.type, 'VendorRejected');
+    assert.match(f.message, /Kore\.ai rejected the request with 401 \(the credentials were not accepted\)/);
+    assert.equal(stack.kore.requests().length, 1, 'exactly one request: no retry');
+    assert.deepEqual(
+      (await stack.destination.completedIntervals(CONNECTION, 'callvolume')).filter((i) => i.start < Date.parse('2026-08-02T00:00:00Z') && i.end > Date.parse('2026-08-01T00:00:00Z')),
+      [],
+      'the failed window is not marked complete',
+    );
+  });
+
+  it('a 400 fails fast with the vendor message', async () => {
+    stack.kore.resetLog();
+    stack.kore.failNext({ status: 400, body: { errors: [{ msg: 'toTimeStamp is invalid', code: 400 }] } });
+    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-05T00:00:00Z', to: '2026-08-06T00:00:00Z' });
+    const f = await failureOf(handle.result());
+    assert.match(f.message, /400 \(the request is invalid\): toTimeStamp is invalid/);
+    assert.equal(stack.kore.requests().length, 1);
+  });
+
+  it('a record whose field changed type fails non-retryably, naming the field and what was found', async () => {
+    stack.kore.resetLog();
+    stack.kore.failNext({ kind: 'schema-drift', field: 'offeredContacts', value: 'lots' });
+    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-10T00:00:00Z', to: '2026-08-11T00:00:00Z' });
+    const f = await failureOf(handle.result());
+    assert.equal(f.type, 'SchemaMismatch');
+    assert.match(f.message, /CallVolumeUpdate\[0\]\.offeredContacts: expected a number \(got string "lots"\)/);
+    assert.equal(stack.kore.requests().length, 1);
+  });
+
+  it('a new field is kept', async () => {
+    stack.kore.failNext({ kind: 'schema-drift', field: 'brandNewMetric', value: 7 });
+    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-12T00:00:00Z', to: '2026-08-12T01:00:00Z' });
+    await handle.result();
+    const rows = await stack.destination.readAll(TABLE, CONNECTION);
+    assert.ok(rows.some((r) => (r.record as Record<string, unknown>).brandNewMetric === 7));
+  });
+
+  it('invalid inputs fail at once in plain words and write nothing', async () => {
+    stack.kore.resetLog();
+    const before = await stack.destination.readAll(TABLE, CONNECTION);
+    const cases: [unknown, RegExp][] = [
+      [{ from: FROM, to: TO }, /connection: is required/],
+      [{ connection: CONNECTION, from: TO, to: FROM }, /"to" must be later than "from"/],
+      [{ connection: CONNECTION, streams: ['callvolumes'], from: FROM, to: TO }, /"callvolumes" is not a Kore\.ai stream/],
+      [{ connection: CONNECTION, from: '2026-10-01', to: TO }, /from: must be an ISO-8601 date-time/],
+      [{ connection: 'nope', from: FROM, to: TO }, /there is no connection named "nope"/],
+      [{ connection: CONNECTION, from: FROM, to: TO, windowSize: 'P40D' }, /windowSize: P40D is larger than callvolume allows/],
+    ];
+    for (const [input, expected] of cases) {
+      const started = Date.now();
+      const f = await failureOf((await stack.start('backfill', input)).result());
+      assert.match(f.message, expected);
+      assert.ok(Date.now() - started < 10_000, `failed at once: ${f.message}`);
+    }
+    assert.equal(stack.kore.requests().length, 0, 'no vendor request');
+    assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'nothing written');
+  });
+
+  it('cancelling a backfill cancels its children and marks no cancelled window complete', async () => {
+    stack.kore.setFaults({ serverErrorRate: 1 });
+    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-07-01T00:00:00Z', to: '2026-07-04T00:00:00Z', maxParallelWindows: 2 });
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const p = (await handle.query('progress')) as { windows: { running: number } };
+      if (p.windows.running === 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await handle.cancel();
+    await assert.rejects(handle.result(), /cancel/i);
+    stack.kore.clearFaults();
+    const child = stack.client.workflow.getHandle(`${CONNECTION}/callvolume/2026-07-01T00:00:00.000Z`);
+    assert.equal((await child.describe()).status.name, 'CANCELLED');
+    const state = await stack.destination.completedIntervals(CONNECTION, 'callvolume');
+    assert.ok(!state.some((i) => i.start < Date.parse('2026-07-04T00:00:00Z') && i.end > Date.parse('2026-07-01T00:00:00Z')), 'no July window marked complete');
+  });
+
+  it('leaves no credential in any exported history or log line', async () => {
+    const all = stack.client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}'` });
+    let histories = 0;
+    for await (const info of all) {
+      const json = await historyJson(stack.client.workflow.getHandle(info.workflowId, info.runId));
+      for (const secret of stack.secrets) assert.ok(!json.includes(secret), `secret found in the history of ${info.workflowId}`);
+      assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./.test(json), `a JWT found in the history of ${info.workflowId}`);
+      histories++;
+    }
+    assert.ok(histories > 5, `checked ${histories} histories`);
+    const text = safeJson(logs);
+    assert.ok(logs.length > 0);
+    for (const secret of stack.secrets) assert.ok(!text.includes(secret), 'secret found in a log line');
+  });
+});
