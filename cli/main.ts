@@ -1,0 +1,29 @@
+/**
+ * `ccsync`: the operator's command line. It talks to Temporal like the Web UI does (start,
+ * query, cancel) and reads the connections file like the worker does. Exit codes: 0 success,
+ * 1 the operation failed (a workflow failed, a check found problems), 2 the command was wrong
+ * or the configuration is broken, 3 Temporal could not be reached.
+ */
+import { Command, CommanderError } from 'commander';
+import { backfillCommands } from './backfill';
+import { connectionsCommands } from './connections';
+import { CliError } from './output';
+
+const program = new Command()
+  .name('ccsync')
+  .description('contact-center-sync: keep Kore.ai, CCAI Platform and LivePerson data synced into your database, on Temporal')
+  .showHelpAfterError()
+  .exitOverride();
+
+backfillCommands(program);
+connectionsCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  if (err instanceof CliError) {
+    console.error(`ccsync: ${err.message}`);
+    process.exit(err.exitCode);
+  }
+  console.error(`ccsync: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

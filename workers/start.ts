@@ -1,0 +1,78 @@
+/**
+ * `npm start`: the whole product on one machine. A Temporal dev server persisted under .data/
+ * (gRPC 7233, Web UI 8233, our search attributes registered), the vendor simulators on their
+ * fixed ports, and the ccsync worker. SIGINT/SIGTERM stop everything it started, in order: the
+ * worker drains first, then the simulators, then the server.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { demoKoreOptions, KORE_SIMULATOR_DEFAULT_PORT, KoreSimulator } from '../sources/kore/simulator';
+import { startDevServer, type DevServer } from './dev-server';
+import { resolveTemporalCli } from './temporal-cli';
+import { createCcsyncWorker, type CcsyncWorker } from './worker';
+
+const DATA_DIR = resolve(process.cwd(), '.data');
+const GRPC_PORT = Number(process.env.CCSYNC_TEMPORAL_PORT ?? 7233);
+const UI_PORT = Number(process.env.CCSYNC_UI_PORT ?? 8233);
+
+async function main(): Promise<void> {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  let worker: CcsyncWorker | undefined;
+  let stopping = false;
+
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nccsync: stopping (the worker finishes or hands back its in-flight tasks first)...');
+    if (worker) {
+      try {
+        worker.shutdown();
+      } catch {
+        /* already shutting down on the SDK's own signal handler */
+      }
+    }
+    for (const stop of stops.reverse()) await stop().catch((err) => console.error(`ccsync: ${String(err)}`));
+    console.log('ccsync: stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const cli = await resolveTemporalCli();
+    console.log(`ccsync: Temporal CLI ${cli.path} (${cli.source})`);
+    const server: DevServer = await startDevServer({
+      cliPath: cli.path,
+      port: GRPC_PORT,
+      uiPort: UI_PORT,
+      dbFilename: resolve(DATA_DIR, 'temporal.db'),
+    });
+    stops.push(() => server.stop());
+    console.log(`ccsync: Temporal dev server on ${server.address}, history kept in .data/temporal.db`);
+
+    const kore = new KoreSimulator(demoKoreOptions());
+    console.log(`ccsync: Kore.ai simulator on ${await kore.start(KORE_SIMULATOR_DEFAULT_PORT)}`);
+    stops.push(() => kore.stop());
+
+    worker = await createCcsyncWorker({ temporal: { address: server.address } });
+    const running = worker.run();
+    stops.push(() => running);
+    console.log(`ccsync: worker polling task queue "${worker.settings.taskQueue}"; connections from ${worker.runtime.connections.path}`);
+    console.log(`ccsync: destination ${worker.runtime.destination.describe}`);
+    console.log(`
+  Web UI:  ${server.uiUrl ?? 'http://localhost:8233'}
+  Try:     temporal workflow start --type backfill --task-queue ${worker.settings.taskQueue} \\
+             --input '{"connection": "kore-demo", "streams": ["callvolume"], "from": "2026-11-01T00:00:00Z", "to": "2026-11-08T00:00:00Z"}'
+  Stop:    Ctrl-C
+`);
+    await running;
+    // The worker ended on its own (the SDK's signal handler): take the rest down too.
+    await stopAll(0);
+  } catch (err) {
+    console.error(`ccsync: could not start: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll(1);
+  }
+}
+
+void main();
