@@ -48,6 +48,8 @@ export const backfillInput = z
     force: z.boolean({ error: 'must be true or false' }).optional(),
     /** How long one page may keep failing with transient errors before the window gives up. */
     patience: duration.optional(),
+    /** Tuning: windows one run starts before it continues as new (default 250). */
+    windowsPerRun: z.number({ error: 'must be a whole number from 1 to 1000' }).int().min(1).max(1000).optional(),
   })
   .refine((v) => v.to === undefined || parseInstant(v.to)! > parseInstant(v.from)!, {
     message: '"to" must be later than "from" (the range is [from, to))',
@@ -64,6 +66,8 @@ export const syncWindowInput = z
     patience: duration.optional(),
     /** Who asked for this window (backfill or incrementalSync workflow id), for the UI. */
     requestedBy: z.string().max(200).optional(),
+    /** Tuning: pages one run walks before it continues as new (default 500). */
+    pagesPerRun: z.number({ error: 'must be a whole number from 1 to 10000' }).int().min(1).max(10_000).optional(),
   })
   .refine((v) => parseInstant(v.end)! > parseInstant(v.start)!, {
     message: '"end" must be later than "start" (the window is [start, end))',

@@ -210,7 +210,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
 
   for (const w of todo) {
     if (progress.windows.failed > 0 || CancellationScope.current().consideredCancelled) break;
-    if (dispatched >= WINDOWS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (dispatched >= (input.windowsPerRun ?? WINDOWS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       mustContinue = true;
       break;
     }

@@ -92,7 +92,7 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
     if (!result.next) break;
     cursor = result.next;
     pagesThisRun++;
-    if (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (pagesThisRun >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof syncWindow>(raw, { cursor, totals });
     }
   }
