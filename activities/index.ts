@@ -26,7 +26,22 @@ export function createActivities(rt: Runtime) {
     describeConnection: mapped(rt, (_a, input: Parameters<typeof describeConnection>[1]) => describeConnection(rt, input)),
     readState: mapped(rt, (_a, input: Parameters<typeof readState>[1]) => readState(rt, input)),
     commitWindow: mapped(rt, (_a, input: Parameters<typeof commitWindow>[1]) => commitWindow(rt, input)),
-    syncPage: mapped(rt, (attempt, input: Parameters<typeof syncPage>[1]) => syncPage(rt, input, attempt)),
+    syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1]) => {
+      const result = await syncPage(rt, input, attempt);
+      // One line per page: what an operator greps for when a number looks wrong.
+      Context.current().log.info('page synced', {
+        connection: input.connection,
+        stream: input.stream,
+        window: `${input.start}/${input.end}`,
+        records: result.records,
+        inserted: result.inserted,
+        updated: result.updated,
+        more: result.next !== null,
+        httpMs: result.httpMs,
+        writeMs: result.writeMs,
+      });
+      return result;
+    }),
   };
 }
 

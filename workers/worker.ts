@@ -2,7 +2,7 @@
  * Builds the ccsync worker: the activities with their runtime (connections file, destination,
  * HTTP), and the workflows bundle. Used by `npm run worker`, `npm start`, tests and benchmarks.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ConnectionsStore, connectionsFilePath } from '../activities/connections';
 import { closeRuntime, createRuntime, type Runtime } from '../activities/runtime';
@@ -44,7 +44,7 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     activities: createActivities(runtime),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle: opts.workflowBundle ?? (await quietBundle()),
     maxConcurrentActivityTaskExecutions: 20,
     // Graceful shutdown: in-flight page activities get this long to finish before they are handed back.
     shutdownGraceTime: '20s',
@@ -64,4 +64,13 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
     },
     shutdown: () => worker.shutdown(),
   };
+}
+
+/** The workflow bundle, built without webpack's module listing (it buries the startup banner). */
+export function quietBundle() {
+  const drop = () => undefined;
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { trace: drop, debug: drop, info: drop, log: drop, warn: console.warn, error: console.error },
+  });
 }

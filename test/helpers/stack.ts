@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { openDestination, type Destination } from '../../destinations';
 import { DEMO_KORE, KoreSimulator, demoKoreOptions, type KoreSimulatorOptions } from '../../sources/kore/simulator';
-import { createCcsyncWorker, WORKFLOWS_PATH, type CcsyncWorker } from '../../workers/worker';
+import { createCcsyncWorker, quietBundle, type CcsyncWorker } from '../../workers/worker';
 import { testTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
 
 export const POSTGRES_URL = process.env.CCSYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -19,7 +19,7 @@ export const POSTGRES_URL = process.env.CCSYNC_TEST_POSTGRES_URL ?? 'postgres://
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
+  bundle ??= quietBundle();
   return bundle;
 }
 
