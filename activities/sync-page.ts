@@ -83,13 +83,18 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
   const pageSize = Math.min(Number(config.settings.pageSize ?? stream.pageSize.default), stream.pageSize.max);
   const cursor = input.cursor ?? stream.pagination.first(pageSize);
   const spec = stream.request({ settings: config.settings, window, cursor, options: choice?.options ?? {} });
-  const headers = await source.authHeaders({ connection: config.name, settings: config.settings, credentials }, spec);
+  const timeoutMs = (config.requestTimeout && parseDuration(config.requestTimeout)) || DEFAULT_TIMEOUT_MS;
+  const baseUrl = await source.baseUrl(config.settings, (u) => lookupJson(rt, config.name, u, timeoutMs));
+  const url = VendorHttp.url(baseUrl, spec);
+  if (url.origin !== new URL(baseUrl).origin) {
+    // A next-page link elsewhere must not receive our credentials.
+    throw new CcsyncError('VendorRejected', `${source.title} pointed the next page at ${url.origin}, not ${new URL(baseUrl).origin}; refusing to send credentials there`);
+  }
+  const headers = await source.authHeaders({ connection: config.name, settings: config.settings, credentials }, spec, url);
   rt.secrets.addAll(Object.values(headers));
-  const url = VendorHttp.url(source.baseUrl(config.settings), spec);
   const what = `${source.title} ${stream.name}`;
 
   await rt.limiter.acquire(source.rateLimit(config.settings));
-  const timeoutMs = (config.requestTimeout && parseDuration(config.requestTimeout)) || DEFAULT_TIMEOUT_MS;
   const answer = await rt.http.send(config.name, url, spec, headers, { timeoutMs });
   const failure = errorForStatus(source, answer, url.host, attempt);
   if (failure) throw failure;
@@ -126,4 +131,16 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
     httpMs: Math.round(answer.ms),
     writeMs: Math.round(writeMs),
   };
+}
+
+/** An unauthenticated GET for discovery services (LivePerson's domain lookup), parsed as JSON. */
+async function lookupJson(rt: Runtime, connection: string, url: string, timeoutMs: number): Promise<unknown> {
+  const spec = { method: 'GET' as const, path: url };
+  const target = VendorHttp.url('', spec);
+  const answer = await rt.http.send(connection, target, spec, {}, { timeoutMs });
+  if (answer.status >= 500 || answer.status === 429) {
+    throw new CcsyncError(answer.status === 429 ? 'VendorRateLimited' : 'VendorUnavailable', `${target.host} lookup failed with ${answer.status}`);
+  }
+  if (answer.status !== 200) throw new CcsyncError('VendorRejected', `${target.host} lookup answered ${answer.status} for ${target.pathname}`);
+  return parseJson(answer.text, `${target.host} lookup`);
 }

@@ -84,13 +84,19 @@ export interface SourceDeclaration<Settings = any, Credentials = any> {
   settingsSchema: z.ZodType<Settings>;
   credentialsSchema: z.ZodType<Credentials>;
   streams: Record<string, StreamDeclaration<Settings>>;
-  /** Headers that authenticate a request. May mint and cache tokens. */
-  authHeaders(ctx: AuthContext<Settings, Credentials>, request: HttpRequestSpec): Promise<Record<string, string>>;
+  /**
+   * Headers that authenticate a request. May mint and cache tokens. `url` is the final URL with its
+   * query string (OAuth 1.0a signs it).
+   */
+  authHeaders(ctx: AuthContext<Settings, Credentials>, request: HttpRequestSpec, url: URL): Promise<Record<string, string>>;
   rateLimit(settings: Settings): RateLimitRule;
   /** The vendor's own words from an error body, for the user. */
   errorMessage(status: number, body: unknown): string | undefined;
   /** Minimum pauses the vendor asks for before retrying a status, by attempt (1-based). */
   retryPause?(status: number, attempt: number): number | undefined;
-  /** Statuses that mean something other than the defaults (LivePerson 202 with per-interval status). */
-  baseUrl(settings: Settings): string;
+  /**
+   * Where the API lives. May discover it (LivePerson's domain lookup) with `lookup`, an unauthenticated
+   * GET returning parsed JSON; a source that discovers should cache what it found.
+   */
+  baseUrl(settings: Settings, lookup: (url: string) => Promise<unknown>): string | Promise<string>;
 }

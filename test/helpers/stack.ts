@@ -39,6 +39,14 @@ export interface StackOptions {
   settingsExtra?: string;
   /** Credentials block (YAML); default: client id + secret from environment variables. */
   credentials?: string;
+  /** The kore connection's streams (default: callvolume). */
+  koreStreams?: string[];
+  /** More connections (YAML list items, indented by 2) for other sources' simulators the test started. */
+  extraConnectionsYaml?: string;
+  /** More worker environment (credential variables of the extra connections). */
+  extraEnv?: Record<string, string>;
+  /** More secret values that must never show up in histories or logs. */
+  extraSecrets?: string[];
 }
 
 export interface Stack {
@@ -78,14 +86,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 ${opts.settingsExtra ?? ''}
     credentials:
 ${opts.credentials ?? '      clientId: ${TEST_KORE_CLIENT_ID}\n      clientSecret: ${TEST_KORE_CLIENT_SECRET}'}
-    streams: [callvolume]
+    streams: [${(opts.koreStreams ?? ['callvolume']).join(', ')}]
 ${opts.connectionExtra ?? ''}
+${opts.extraConnectionsYaml ?? ''}
 `,
   );
-  const env = {
+  const env: Record<string, string> = {
     TEST_KORE_CLIENT_ID: DEMO_KORE.clientId,
     TEST_KORE_CLIENT_SECRET: DEMO_KORE.clientSecret,
     TEST_KORE_TOKEN: DEMO_KORE.staticToken,
+    ...opts.extraEnv,
   };
   const url = destinationUrl(opts.destination);
   const taskQueue = uniqueTaskQueue('ccsync');
@@ -109,7 +119,7 @@ ${opts.connectionExtra ?? ''}
     worker,
     connectionsFile,
     env,
-    secrets: [DEMO_KORE.clientSecret, DEMO_KORE.staticToken],
+    secrets: [DEMO_KORE.clientSecret, DEMO_KORE.staticToken, ...(opts.extraSecrets ?? [])],
     start: (type, input, id) =>
       temporal.client.workflow.start(type, { taskQueue, workflowId: id ?? `${type}-${randomBytes(6).toString('hex')}`, args: [input] }),
     async close() {
