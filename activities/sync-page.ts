@@ -71,7 +71,20 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: number): Promise<SyncPageResult> {
+/** What fetching needs: everything but the destination. */
+export type FetchRuntime = Omit<Runtime, 'destination'>;
+
+export interface FetchedPage {
+  table: { name: string; keyColumns: readonly string[] };
+  rows: Row[];
+  next: Cursor | null;
+  httpMs: number;
+  /** Records the vendor sent (before validation). */
+  received: number;
+}
+
+/** Fetches and validates one page; writes nothing. Shared by the page activity and `connections check`. */
+export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt: number): Promise<FetchedPage> {
   const { config, source } = rt.connections.get(input.connection);
   const stream = streamOf(source, input.stream);
   const choice = config.streams.find((s) => s.name === stream.name);
@@ -117,24 +130,25 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
     const record = parsed.data as Record<string, unknown>;
     return { key: stream.key(record), record };
   });
-
-  const spec2 = { name: stream.table, keyColumns: stream.primaryKey };
-  const writeStarted = performance.now();
-  await rt.destination.ensureTable(spec2);
-  const written = await rt.destination.upsert(spec2, config.name, rows);
-  const writeMs = performance.now() - writeStarted;
-
   return {
-    records: rows.length,
-    ...written,
+    table: { name: stream.table, keyColumns: stream.primaryKey },
+    rows,
     next: stream.pagination.next(cursor, { body: envelope.data, headers: answer.headers, recordCount: raw.length }),
     httpMs: Math.round(answer.ms),
-    writeMs: Math.round(writeMs),
+    received: raw.length,
   };
 }
 
+/** The page activity's work: fetch one page and upsert it in one transaction. */
+export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: number): Promise<SyncPageResult> {
+  const page = await fetchPage(rt, input, attempt);
+  const writeStarted = performance.now();
+  const written = await rt.destination.upsert(page.table, input.connection, page.rows);
+  return { records: page.rows.length, ...written, next: page.next, httpMs: page.httpMs, writeMs: Math.round(performance.now() - writeStarted) };
+}
+
 /** An unauthenticated GET for discovery services (LivePerson's domain lookup), parsed as JSON. */
-async function lookupJson(rt: Runtime, connection: string, url: string, timeoutMs: number): Promise<unknown> {
+async function lookupJson(rt: FetchRuntime, connection: string, url: string, timeoutMs: number): Promise<unknown> {
   const spec = { method: 'GET' as const, path: url };
   const target = VendorHttp.url('', spec);
   const answer = await rt.http.send(connection, target, spec, {}, { timeoutMs });

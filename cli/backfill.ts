@@ -3,6 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { BackfillProgress } from '../workflows/backfill';
 import { CliError, EXIT, printJson, temporalClient } from './output';
+import { ProgressBar } from './progress';
 
 function line(p: BackfillProgress): string {
   const w = p.windows;
@@ -43,13 +44,15 @@ export function backfillCommands(program: Command): void {
           if (opts.json) printJson({ workflowId, runId: handle.firstExecutionRunId });
           return;
         }
+        const bar = new ProgressBar();
         const timer = setInterval(async () => {
           try {
-            if (!opts.json) console.log(line(await handle.query<BackfillProgress>('progress')));
+            const p = await handle.query<BackfillProgress>('progress');
+            if (!opts.json) bar.update(p.windows.done + p.windows.skipped, p.windows.total, line(p));
           } catch {
             /* not answering yet */
           }
-        }, 2000);
+        }, 1000);
         try {
           const result = (await handle.result()) as BackfillProgress;
           if (opts.json) printJson({ workflowId, status: 'COMPLETED', result });
@@ -63,6 +66,7 @@ export function backfillCommands(program: Command): void {
           throw err;
         } finally {
           clearInterval(timer);
+          bar.done();
         }
       } finally {
         await close();

@@ -1,9 +1,39 @@
 /** `ccsync connections check`: is the connections file valid, and can the worker resolve every credential? */
 import type { Command } from 'commander';
-import { connectionsFilePath, loadConnectionsFile } from '../activities/connections';
-import { credentialReferences } from '../core/connections';
-import { isCcsyncError } from '../core/errors';
+import { connectionsFilePath, ConnectionsStore, loadConnectionsFile } from '../activities/connections';
+import { VendorHttp } from '../activities/http/client';
+import { RateLimiter } from '../activities/http/rate-limit';
+import { SecretRegistry } from '../activities/runtime';
+import { fetchPage, type FetchRuntime } from '../activities/sync-page';
+import { type ConnectionConfig, credentialReferences } from '../core/connections';
+import { isCcsyncError, redact } from '../core/errors';
+import { floorTo, toIso } from '../core/time';
+import { SOURCES } from '../sources';
 import { CliError, EXIT, printJson } from './output';
+
+interface StreamProbe {
+  stream: string;
+  ok: boolean;
+  message: string;
+}
+
+/** One cheap authenticated call per stream: the first page of its most recent interval. Writes nothing. */
+async function probe(rt: FetchRuntime, c: ConnectionConfig): Promise<StreamProbe[]> {
+  const out: StreamProbe[] = [];
+  for (const s of c.streams) {
+    const stream = SOURCES[c.source]!.streams[s.name]!;
+    const end = floorTo(Date.now() - stream.window.defaultLag, stream.window.alignment);
+    const start = end - stream.window.alignment;
+    try {
+      const page = await fetchPage(rt, { connection: c.name, stream: s.name, start: toIso(start), end: toIso(end), cursor: null }, 1);
+      out.push({ stream: s.name, ok: true, message: `answered with ${page.received} record(s) for ${toIso(start)} → ${toIso(end)}` });
+    } catch (err) {
+      const type = isCcsyncError(err) ? `${err.type}: ` : '';
+      out.push({ stream: s.name, ok: false, message: redact(`${type}${err instanceof Error ? err.message : String(err)}`, rt.secrets) });
+    }
+  }
+  return out;
+}
 
 export function connectionsCommands(program: Command): void {
   const connections = program.command('connections').description('inspect the connections file');
@@ -12,9 +42,10 @@ export function connectionsCommands(program: Command): void {
     .description('validate the connections file and the credential variables it refers to')
     .option('--file <path>', 'the connections file (default: CCSYNC_CONNECTIONS, connections.yaml, connections.demo.yaml)')
     .option('--json', 'machine-readable output')
-    .action((opts: { file?: string; json?: boolean }) => {
+    .option('--offline', 'only validate the file and the variables; make no call to the vendors')
+    .action(async (opts: { file?: string; json?: boolean; offline?: boolean }) => {
       const file = opts.file ?? connectionsFilePath();
-      let parsed;
+      let parsed: ConnectionConfig[];
       try {
         parsed = loadConnectionsFile(file);
       } catch (err) {
@@ -24,18 +55,26 @@ export function connectionsCommands(program: Command): void {
         }
         throw err;
       }
-      const verdicts = parsed.map((c) => {
+      const rt: FetchRuntime = { connections: new ConnectionsStore(file), http: new VendorHttp(), limiter: new RateLimiter(), secrets: new SecretRegistry() };
+      const verdicts = [];
+      for (const c of parsed) {
         const missing = credentialReferences(c).filter((v) => !process.env[v]);
-        return { connection: c.name, source: c.source, streams: c.streams.map((s) => s.name), ok: missing.length === 0, missingVariables: missing };
-      });
+        const streams = missing.length || opts.offline ? [] : await probe(rt, c);
+        verdicts.push({
+          connection: c.name,
+          source: c.source,
+          ok: missing.length === 0 && streams.every((s) => s.ok),
+          missingVariables: missing,
+          streams: streams.length ? streams : c.streams.map((s) => ({ stream: s.name, ok: missing.length === 0, message: missing.length ? 'not checked' : 'not called (--offline)' })),
+        });
+      }
+      await rt.http.close();
       if (opts.json) printJson({ file, valid: true, connections: verdicts });
       else {
         console.log(`${file}: ${parsed.length} connection(s)`);
         for (const v of verdicts) {
-          console.log(
-            `  ${v.ok ? 'ok     ' : 'MISSING'} ${v.connection} (${v.source}: ${v.streams.join(', ')})` +
-              (v.ok ? '' : ` — set ${v.missingVariables.join(', ')} in the worker's environment`),
-          );
+          console.log(`  ${v.ok ? 'OK  ' : 'FAIL'} ${v.connection} (${v.source})${v.missingVariables.length ? `: set ${v.missingVariables.join(', ')} in the worker's environment` : ''}`);
+          for (const s of v.streams) console.log(`       ${s.ok ? 'ok  ' : 'FAIL'} ${s.stream}: ${s.message}`);
         }
       }
       if (verdicts.some((v) => !v.ok)) process.exitCode = EXIT.failed;

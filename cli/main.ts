@@ -1,13 +1,16 @@
 /**
  * `ccsync`: the operator's command line. It talks to Temporal like the Web UI does (start,
  * query, cancel) and reads the connections file like the worker does. Exit codes: 0 success,
- * 1 the operation failed (a workflow failed, a check found problems), 2 the command was wrong
+ * 1 the operation failed (a workflow failed, a check found problems, the state has gaps), 2 the command was wrong
  * or the configuration is broken, 3 Temporal could not be reached.
  */
 import { Command, CommanderError } from 'commander';
 import { backfillCommands } from './backfill';
 import { connectionsCommands } from './connections';
 import { CliError } from './output';
+import { schedulesCommands } from './schedules';
+import { stateCommands } from './state';
+import { syncCommands } from './sync';
 
 const program = new Command()
   .name('ccsync')
@@ -16,6 +19,9 @@ const program = new Command()
   .exitOverride();
 
 backfillCommands(program);
+syncCommands(program);
+schedulesCommands(program);
+stateCommands(program);
 connectionsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -24,6 +24,10 @@ const scheduleShape = z.strictObject({
   lookback: duration.optional(),
   /** Create the schedule paused. */
   paused: z.boolean().optional(),
+  /** How far back missed runs are caught up after an outage (default PT1H; one run fills every gap anyway). */
+  catchupWindow: duration.optional(),
+  /** Random delay added to each run, so many connections do not hit a vendor at once (default: 10% of `every`, at most 1 min). */
+  jitter: duration.optional(),
 });
 
 const connectionShape = z.strictObject({
@@ -55,7 +59,7 @@ export interface ConnectionConfig {
   /** The enabled streams (every stream of the source when the file names none). */
   streams: StreamChoice[];
   start?: string;
-  schedule?: { every: string; lag?: string; lookback?: string; paused?: boolean };
+  schedule?: { every: string; lag?: string; lookback?: string; paused?: boolean; catchupWindow?: string; jitter?: string };
   requestTimeout?: string;
 }
 

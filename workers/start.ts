@@ -7,7 +7,9 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { demoKoreOptions, KORE_SIMULATOR_DEFAULT_PORT, KoreSimulator } from '../sources/kore/simulator';
+import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from './dev-server';
+import { applySchedules } from './schedules';
 import { resolveTemporalCli } from './temporal-cli';
 import { createCcsyncWorker, type CcsyncWorker } from './worker';
 
@@ -60,6 +62,12 @@ async function main(): Promise<void> {
     stops.push(() => running);
     console.log(`ccsync: worker polling task queue "${worker.settings.taskQueue}"; connections from ${worker.runtime.connections.path}`);
     console.log(`ccsync: destination ${worker.runtime.destination.describe}`);
+
+    // The demo connections' schedules, as `ccsync schedules apply` would make them.
+    const connection = await Connection.connect({ address: server.address });
+    stops.push(() => connection.close());
+    const changes = await applySchedules(new Client({ connection }), worker.runtime.connections.all(), { taskQueue: worker.settings.taskQueue });
+    for (const c of changes) console.log(`ccsync: schedule ${c.scheduleId} ${c.change}`);
     console.log(`
   Web UI:  ${server.uiUrl ?? 'http://localhost:8233'}
   Try:     temporal workflow start --type backfill --task-queue ${worker.settings.taskQueue} \\

@@ -4,48 +4,15 @@
  * (deterministic id `<connection>/<stream>/<windowStart>`, at most `maxParallelWindows` at once),
  * and continues as new before its history grows large, carrying its progress over.
  */
-import {
-  ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
-  continueAsNew,
-  defineQuery,
-  isCancellation,
-  ParentClosePolicy,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-  startChild,
-  upsertSearchAttributes,
-  workflowInfo,
-  WorkflowIdReusePolicy,
-} from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities, StreamPlan } from '../activities';
 import { backfillInput, type BackfillInput } from '../core/inputs';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { ceilTo, floorTo, formatDuration, intervalFromIso, parseDuration, parseInstant, splitIntoWindows, subtractIntervals, toIso } from '../core/time';
-import { controlActivityOptions, failWorkflowWith, rootCause, validInput, windowLabel, windowWorkflowId } from './common';
-import { syncWindow, type WindowTotals } from './sync-window';
+import { controlActivityOptions, failWorkflowWith, validInput } from './common';
+import { finishOrThrow, newProgress, runWindows, showProgress, type PlannedWindow, type SyncProgress } from './window-runner';
 
-export interface BackfillProgress {
-  connection: string;
-  streams: string[];
-  from: string;
-  to: string;
-  phase: 'planning' | 'running' | 'finishing' | 'done' | 'failed' | 'cancelled';
-  windows: { total: number; done: number; skipped: number; running: number; failed: number };
-  pages: number;
-  records: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  /** The most recent window failures, newest last. */
-  failures: { window: string; type?: string; message: string }[];
-  /** How many times this backfill continued as new. */
-  continuedRuns: number;
-}
+export type BackfillProgress = SyncProgress;
 
 export interface BackfillCarry {
   progress: BackfillProgress;
@@ -57,13 +24,6 @@ export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
 
 /** Windows one run starts before continuing as new: keeps each run's history well under limits. */
 const WINDOWS_PER_RUN = 250;
-const MAX_FAILURES_SHOWN = 10;
-
-interface PlannedWindow {
-  stream: string;
-  start: number;
-  end: number;
-}
 
 /** Validates the request against each stream's rules and returns the windows to sync, in start order. */
 function planWindows(
@@ -117,7 +77,6 @@ function planWindows(
 export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<BackfillProgress> {
   const input = validInput(backfillInput, raw, 'backfill');
   const { describeConnection, readState } = proxyActivities<Activities>(controlActivityOptions(input.patience));
-  const maxParallel = input.maxParallelWindows ?? 4;
 
   const from = parseInstant(input.from)!;
   // `to` defaults to now once; later runs keep the first run's end so the target does not move.
@@ -127,21 +86,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   }
 
   // The query answers from the first moment, even while the connection is being read.
-  const progress: BackfillProgress = carry?.progress ?? {
-    connection: input.connection,
-    streams: input.streams ?? [],
-    from: toIso(from),
-    to: toIso(to),
-    phase: 'planning',
-    windows: { total: 0, done: 0, skipped: 0, running: 0, failed: 0 },
-    pages: 0,
-    records: 0,
-    inserted: 0,
-    updated: 0,
-    unchanged: 0,
-    failures: [],
-    continuedRuns: 0,
-  };
+  const progress: BackfillProgress = carry?.progress ?? newProgress(input.connection, input.streams ?? [], from, to);
   setHandler(backfillProgressQuery, () => progress);
 
   const plan = await describeConnection
@@ -151,16 +96,6 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     .catch((err) => failWorkflowWith(err, 'Invalid backfill input'));
   const streamNames = plan.streams.map((s) => s.name);
   progress.streams = streamNames;
-
-  const show = () => {
-    const w = progress.windows;
-    setCurrentDetails(
-      `**${progress.connection}** · ${progress.streams.join(', ')} · ${progress.from} → ${progress.to}\n\n` +
-        `${progress.phase} · windows ${w.done + w.skipped}/${w.total} done (${w.skipped} already complete), ${w.running} running, ${w.failed} failed · ` +
-        `${progress.records} records (${progress.inserted} new, ${progress.updated} changed)` +
-        (progress.failures.length ? `\n\nlast failure: ${progress.failures[progress.failures.length - 1]!.message}` : ''),
-    );
-  };
 
   if (!carry) {
     upsertSearchAttributes([
@@ -179,107 +114,15 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     progress.windows.total = todo.length + skipped;
     progress.windows.skipped = skipped;
   }
-  progress.phase = 'running';
-  show();
 
-  const running = new Set<Promise<void>>();
-  let dispatched = 0;
-  let mustContinue = false;
-
-  const runWindow = async (w: PlannedWindow): Promise<void> => {
-    const label = windowLabel(input.connection, w.stream, w.start, w.end);
-    try {
-      const totals: WindowTotals = await startWindow(input, w, label).then((h) => h.result());
-      progress.windows.done++;
-      progress.pages += totals.pages;
-      progress.records += totals.records;
-      progress.inserted += totals.inserted;
-      progress.updated += totals.updated;
-      progress.unchanged += totals.unchanged;
-    } catch (err) {
-      if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
-      const cause = rootCause(err);
-      progress.windows.failed++;
-      progress.failures.push({ window: label, type: cause.type, message: cause.message });
-      if (progress.failures.length > MAX_FAILURES_SHOWN) progress.failures.shift();
-    } finally {
-      progress.windows.running--;
-      show();
-    }
-  };
-
-  for (const w of todo) {
-    if (progress.windows.failed > 0 || CancellationScope.current().consideredCancelled) break;
-    if (dispatched >= (input.windowsPerRun ?? WINDOWS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
-      mustContinue = true;
-      break;
-    }
-    while (running.size >= maxParallel) await Promise.race(running);
-    if (progress.windows.failed > 0 || CancellationScope.current().consideredCancelled) break;
-    progress.windows.running++;
-    const p: Promise<void> = runWindow(w).finally(() => running.delete(p));
-    running.add(p);
-    dispatched++;
-    resumeFrom[w.stream] = toIso(w.end);
-    show();
-  }
-  progress.phase = 'finishing';
-  show();
-  // Running windows finish (and commit) even after a failure: their data is good.
-  await Promise.all(running);
-
-  if (CancellationScope.current().consideredCancelled) {
-    progress.phase = 'cancelled';
-    show();
-    throw new CancelledFailure(`backfill cancelled: ${progress.windows.done} windows were completed and recorded; the rest were not`);
-  }
-  if (progress.windows.failed > 0) {
-    progress.phase = 'failed';
-    show();
-    const first = progress.failures[0]!;
-    const notStarted = progress.windows.total - progress.windows.done - progress.windows.skipped - progress.windows.failed;
-    throw ApplicationFailure.create({
-      type: first.type ?? 'WindowFailed',
-      nonRetryable: true,
-      message:
-        `${progress.windows.failed} window(s) failed; first: ${first.window}: ${first.message}. ` +
-        `${progress.windows.done} window(s) completed and were recorded, ${notStarted} not started. ` +
-        `Fix the cause and start the backfill again: completed windows are skipped.`,
-      details: [{ failures: progress.failures }],
-    });
-  }
+  const opts = { connection: input.connection, patience: input.patience, maxParallel: input.maxParallelWindows ?? 4, windowsPerRun: input.windowsPerRun ?? WINDOWS_PER_RUN };
+  const { mustContinue } = await runWindows(opts, todo, progress, resumeFrom, 'backfill');
+  finishOrThrow(progress, 'backfill', 'Fix the cause and start the backfill again: completed windows are skipped.');
   if (mustContinue) {
     progress.continuedRuns++;
     return await continueAsNew<typeof backfill>(raw, { progress, resumeFrom });
   }
   progress.phase = 'done';
-  show();
+  showProgress(progress, 'backfill');
   return progress;
-}
-
-/** Starts a window's child, waiting politely if the same window is already running elsewhere. */
-async function startWindow(input: BackfillInput, w: PlannedWindow, label: string) {
-  for (let tries = 0; ; tries++) {
-    try {
-      return await startChild(syncWindow, {
-        workflowId: windowWorkflowId(input.connection, w.stream, w.start),
-        args: [{ connection: input.connection, stream: w.stream, start: toIso(w.start), end: toIso(w.end), patience: input.patience, requestedBy: workflowInfo().workflowId }],
-        staticSummary: label,
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTE_KEYS.CcsyncConnection, value: input.connection },
-          { key: SEARCH_ATTRIBUTE_KEYS.CcsyncStream, value: w.stream },
-          { key: SEARCH_ATTRIBUTE_KEYS.CcsyncWindowStart, value: new Date(w.start) },
-        ],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      });
-    } catch (err) {
-      // Another backfill or the schedule is syncing this very window: let it finish, then redo ours.
-      if (err instanceof WorkflowExecutionAlreadyStartedError && tries < 120) {
-        await sleep('30 seconds');
-        continue;
-      }
-      throw err;
-    }
-  }
 }
