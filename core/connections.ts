@@ -73,10 +73,19 @@ function unknownStream(where: string, name: string, source: SourceDeclaration): 
   return `${where}: streams: "${name}" is not a ${source.title} stream (known: ${Object.keys(source.streams).join(', ')})`;
 }
 
+/**
+ * `credentials: { token: ${KORE_JWT} }` is how people write it (design.md does too), but `{` starts a
+ * flow mapping in YAML and breaks the parse. A bare `${VAR}` value is quoted before parsing.
+ */
+export function quoteEnvReferences(text: string): string {
+  return text.replace(/(:[ \t]+)(\$\{[A-Za-z_][A-Za-z0-9_]*\})(?=[ \t]*(?:[,}\]#\r\n]|$))/gm, '$1"$2"');
+}
+
 /** Parses and validates the whole file; throws one ConfigError listing every problem. */
 export function parseConnections(text: string, file: string, sources: SourceRegistry): ConnectionConfig[] {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) fail(file, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+  const doc = parseDocument(quoteEnvReferences(text), { prettyErrors: true });
+  // The first syntax errors say what is wrong; the rest are usually echoes of them.
+  if (doc.errors.length) fail(file, doc.errors.slice(0, 3).map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
   const raw: unknown = doc.toJS();
   const top = fileShape.safeParse(raw);
   if (!top.success) {

@@ -4,6 +4,8 @@
  * history and must stay small and readable (`skip=200`, `page 3`).
  */
 
+import { CcsyncError } from './errors';
+
 export type Cursor = Record<string, string | number>;
 
 /** What a strategy may look at to decide whether another page follows. */
@@ -98,6 +100,8 @@ export function cursorPaging(opts: {
     first: (pageSize) => ({ pageSize }),
     next(cursor, page): Cursor | null {
       const key = opts.nextKey?.(page.body);
+      // A vendor handing back the key it was given would page forever.
+      if (key && key === cursor.pageKey) throw new CcsyncError('MalformedResponse', `the vendor returned the same next-page key it was given (${key.slice(0, 16)}); stopping rather than looping`);
       if (key) return { pageSize: cursor.pageSize!, pageKey: key } satisfies Cursor;
       const url = opts.nextUrl?.(page.body);
       if (url) return { pageSize: cursor.pageSize!, url } satisfies Cursor;

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { demoKoreOptions, KORE_SIMULATOR_DEFAULT_PORT, KoreSimulator } from '../sources/kore/simulator';
+import { demoLivePersonOptions, LIVEPERSON_SIMULATOR_DEFAULT_PORT, LivePersonSimulator } from '../sources/liveperson/simulator';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from './dev-server';
 import { applySchedules } from './schedules';
@@ -56,6 +57,9 @@ async function main(): Promise<void> {
     const kore = new KoreSimulator(demoKoreOptions());
     console.log(`ccsync: Kore.ai simulator on ${await kore.start(KORE_SIMULATOR_DEFAULT_PORT)}`);
     stops.push(() => kore.stop());
+    const liveperson = new LivePersonSimulator(demoLivePersonOptions());
+    console.log(`ccsync: LivePerson simulator on ${await liveperson.start(LIVEPERSON_SIMULATOR_DEFAULT_PORT)}`);
+    stops.push(() => liveperson.stop());
 
     worker = await createCcsyncWorker({ temporal: { address: server.address } });
     const running = worker.run();

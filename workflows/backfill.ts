@@ -7,6 +7,7 @@
 import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities, StreamPlan } from '../activities';
 import { backfillInput, type BackfillInput } from '../core/inputs';
+import { AGE_LIMIT_MARGIN } from '../core/planning';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { ceilTo, floorTo, formatDuration, intervalFromIso, parseDuration, parseInstant, splitIntoWindows, subtractIntervals, toIso } from '../core/time';
 import { controlActivityOptions, failWorkflowWith, validInput } from './common';
@@ -51,7 +52,8 @@ function planWindows(
       problems.push(`windowSize: ${input.windowSize} must be a multiple of ${s.name}'s interval, ${formatDuration(s.window.alignment)}`);
     }
     if (s.window.maxAge !== undefined) {
-      const earliest = ceilTo(now - s.window.maxAge, s.window.alignment);
+      // The same margin as incremental runs: a window must still be young enough when it is fetched.
+      const earliest = ceilTo(now - s.window.maxAge + AGE_LIMIT_MARGIN, s.window.alignment);
       if (range.from < earliest) {
         problems.push(`from: ${s.name} serves only the last ${formatDuration(s.window.maxAge)}; the earliest possible "from" is ${toIso(earliest)}`);
       }

@@ -41,8 +41,8 @@ export interface StackOptions {
   credentials?: string;
   /** The kore connection's streams (default: callvolume). */
   koreStreams?: string[];
-  /** More connections (YAML list items, indented by 2) for other sources' simulators the test started. */
-  extraConnectionsYaml?: string;
+  /** More connections (YAML list items, indented by 2), e.g. for other sources' simulators; a function gets the Kore.ai simulator's URL. */
+  extraConnectionsYaml?: string | ((koreUrl: string) => string);
   /** More worker environment (credential variables of the extra connections). */
   extraEnv?: Record<string, string>;
   /** More secret values that must never show up in histories or logs. */
@@ -88,7 +88,7 @@ ${opts.settingsExtra ?? ''}
 ${opts.credentials ?? '      clientId: ${TEST_KORE_CLIENT_ID}\n      clientSecret: ${TEST_KORE_CLIENT_SECRET}'}
     streams: [${(opts.koreStreams ?? ['callvolume']).join(', ')}]
 ${opts.connectionExtra ?? ''}
-${opts.extraConnectionsYaml ?? ''}
+${typeof opts.extraConnectionsYaml === 'function' ? opts.extraConnectionsYaml(koreUrl) : (opts.extraConnectionsYaml ?? '')}
 `,
   );
   const env: Record<string, string> = {

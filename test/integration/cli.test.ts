@@ -1,21 +1,11 @@
 /** The real `ccsync` command, run as a user runs it, against the real dev server and a real worker. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ccsync } from '../helpers/cli';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
-
-const BIN = resolve(__dirname, '../../bin/ccsync.js');
-
-function ccsync(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('ccsync connections check', () => {
   it('names the file, the connection and the field of a broken file, with exit code 2', async () => {
@@ -29,7 +19,7 @@ describe('ccsync connections check', () => {
   it('reports unset credential variables per connection, with exit code 1', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ccsync-cli-')), 'connections.yaml');
     writeFileSync(file, 'connections:\n  - name: kore-y\n    source: kore\n    settings: { baseUrl: https://k.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: "${CCSYNC_TEST_UNSET_TOKEN}" }\n');
-    const r = await ccsync(['connections', 'check', '--file', file, '--json'], { CCSYNC_TEST_UNSET_TOKEN: undefined });
+    const r = await ccsync(['connections', 'check', '--file', file, '--json', '--offline'], { CCSYNC_TEST_UNSET_TOKEN: undefined });
     assert.equal(r.code, 1);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.connections[0].missingVariables, ['CCSYNC_TEST_UNSET_TOKEN']);

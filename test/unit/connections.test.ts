@@ -78,3 +78,23 @@ connections:
     assert.throws(() => resolveCredentials(c!, {}), (err: Error) => /\$\{KORE_JWT\}, which is not set/.test(err.message));
   });
 });
+
+describe('unquoted ${ENV} references', () => {
+  it('are accepted in flow maps and block maps, and left alone in quotes', () => {
+    const text = `
+connections:
+  - name: a
+    source: kore
+    settings: { baseUrl: https://x.example, accountId: a, orgId: o, iId: i }
+    credentials: { clientId: \${KORE_ID}, clientSecret: "\${KORE_SECRET}" }
+  - name: b
+    source: kore
+    settings: { baseUrl: https://x.example, accountId: a, orgId: o, iId: i }
+    credentials:
+      token: \${KORE_JWT}   # a comment
+`;
+    const [a, b] = parseConnections(text, 'connections.yaml', SOURCES);
+    assert.deepEqual(a!.credentials, { clientId: '${KORE_ID}', clientSecret: '${KORE_SECRET}' });
+    assert.deepEqual(b!.credentials, { token: '${KORE_JWT}' });
+  });
+});

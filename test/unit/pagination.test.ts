@@ -45,3 +45,10 @@ describe('pagination styles', () => {
     assert.equal(describeCursor({ pageSize: 5, url: 'https://x' }), 'next link');
   });
 });
+
+describe('cursor paging guard', () => {
+  it('refuses a next-page key equal to the one it was given', () => {
+    const p = cursorPaging({ nextKey: (b) => (b as { k?: string }).k });
+    assert.throws(() => p.next({ pageSize: 5, pageKey: 'same' }, { recordCount: 0, body: { k: 'same' }, headers: {} }), /same next-page key/);
+  });
+});

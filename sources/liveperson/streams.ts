@@ -1,0 +1,189 @@
+/**
+ * LivePerson streams, as the vendor documents them (Agent Activity API, interval metrics).
+ * `GET https://{domain}/api/account/{accountId}/interval-metrics`.
+ */
+import { cursorPaging } from '../../core/pagination';
+import type { HttpRequestSpec, RequestContext, StreamDeclaration } from '../../core/source';
+import { DAY, HOUR, MINUTE, type Interval } from '../../core/time';
+import { GROUPINGS, type LivePersonSettings } from './connection';
+import { intervalMetricsResponse, intervalRecord, type IntervalMetricsResponse } from './schemas';
+
+/** The `source` parameter: who is asking (the API allows at most 20 characters). */
+export const REQUEST_SOURCE = 'ccsync';
+
+export const intervalMetricsPath = (settings: Pick<LivePersonSettings, 'accountId'>) =>
+  `/api/account/${encodeURIComponent(settings.accountId)}/interval-metrics`;
+
+/** RFC 3339 in UTC, without milliseconds when they are zero: `2026-11-20T00:00:00Z`. */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+/** Groupings in one canonical order, so `agent,skill` and `skill,agent` are the same query and the same key. */
+export function canonicalGrouping(grouping: readonly string[] | string): string {
+  const list = (typeof grouping === 'string' ? grouping.split(',') : [...grouping]).map((g) => g.trim()).filter(Boolean);
+  const rank = (g: string) => {
+    const i = (GROUPINGS as readonly string[]).indexOf(g);
+    return i < 0 ? GROUPINGS.length : i;
+  };
+  return [...new Set(list)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).join(',');
+}
+
+/** Every query parameter of a first page (a next page adds `pageKey`, or follows `refs.next`). */
+export function intervalQuery(settings: LivePersonSettings, window: Interval, pageSize: number): Record<string, string | number | boolean | undefined> {
+  return {
+    v: 1,
+    source: REQUEST_SOURCE,
+    // Windows are half-open [start, end): intervals that *started* in it.
+    from: rfc3339(window.start),
+    to: rfc3339(window.end),
+    handleTimeModel: settings.handleTimeModel,
+    metrics: settings.metrics.join(','),
+    grouping: canonicalGrouping(settings.grouping),
+    intervalDuration: settings.intervalDuration,
+    pageSize,
+    agentId: settings.agentId,
+    skillId: settings.skillId,
+    agentGroupId: settings.agentGroupId,
+    conversationId: settings.conversationId,
+    includeBotSkills: settings.includeBotSkills,
+  };
+}
+
+/** Query names that stand for the same thing in a next link: it may carry `fromL`/`toL` and `limit` for ours. */
+const EQUIVALENT: Record<string, string[]> = {
+  from: ['from', 'fromL'],
+  to: ['to', 'toL'],
+  pageSize: ['pageSize', 'limit'],
+};
+
+/**
+ * The request for a `refs.next` link. The vendor's sample links leave out `grouping` and `metrics`
+ * (they carry `v`, `source`, `limit`, `offset`, `handleTimeModel`, `fromL`, `toL`); whether real
+ * links do is unverified, so we re-add each of our parameters the link lacks, never overriding
+ * what it carries and never sending both `from` and `fromL`.
+ */
+export function nextLinkRequest(link: string, settings: LivePersonSettings, ours: Record<string, string | number | boolean | undefined>): HttpRequestSpec {
+  // Relative links are relative to the API's origin (the samples give absolute paths).
+  const path = /^https?:\/\//i.test(link) || link.startsWith('/') ? link : new URL(link, `http://x.invalid${intervalMetricsPath(settings)}`).href.slice('http://x.invalid'.length);
+  const carried = new URL(path, 'http://x.invalid').searchParams;
+  const missing: Record<string, string | number | boolean | undefined> = {};
+  for (const [name, value] of Object.entries(ours)) {
+    if (value === undefined) continue;
+    if ((EQUIVALENT[name] ?? [name]).some((n) => carried.has(n))) continue;
+    missing[name] = value;
+  }
+  return { method: 'GET', path, query: missing };
+}
+
+function queryFacts(body: IntervalMetricsResponse) {
+  const q = body.metadata?.query ?? undefined;
+  return {
+    grouping: q?.grouping ? canonicalGrouping(q.grouping) : undefined,
+    intervalDuration: typeof q?.intervalDuration === 'number' ? q.intervalDuration : undefined,
+    handleTimeModel: q?.handleTimeModel ?? undefined,
+  };
+}
+
+/** When `metadata.query` leaves the grouping out: the groups whose ids the record carries. */
+function groupingFromIds(r: Record<string, unknown>): string {
+  const present = (f: string) => r[f] !== undefined && r[f] !== null;
+  return [present('skillId') && 'skill', present('agentGroupId') && 'agentGroup', present('agentId') && 'agent', present('conversationId') && 'conversation']
+    .filter(Boolean)
+    .join(',');
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The records of a page, each with `_query`: the grouping, interval length and handle-time model
+ * it answers, which are part of its key. They come from `metadata.query` (the API echoes the
+ * request there); when it is missing, the interval length comes from the record's own timeframe
+ * and the grouping from the ids it carries.
+ */
+export function intervalRecords(body: IntervalMetricsResponse): unknown[] {
+  const facts = queryFacts(body);
+  return (body.intervals ?? []).map((r) => {
+    if (!isObject(r)) return r;
+    const tf = isObject(r.timeframe) ? r.timeframe : {};
+    const at = (ms: unknown, iso: unknown) => (ms !== undefined && ms !== null ? Number(ms) : typeof iso === 'string' ? Date.parse(iso) : NaN);
+    const span = at(tf.toL, tf.to) - at(tf.fromL, tf.from);
+    const minutes = Number.isFinite(span) && span > 0 ? Math.round(span / MINUTE) : null;
+    return {
+      ...r,
+      _query: {
+        grouping: facts.grouping ?? groupingFromIds(r),
+        intervalDuration: facts.intervalDuration ?? minutes,
+        handleTimeModel: facts.handleTimeModel ?? '',
+      },
+    };
+  });
+}
+
+export const INTERVAL_METRICS_KEY = ['grouping', 'fromL', 'skillId', 'agentGroupId', 'agentId', 'conversationId', 'intervalDuration', 'handleTimeModel'] as const;
+
+/** The row key of a parsed record: absent parts are '' so every column has a value. */
+export function intervalKey(r: Record<string, unknown>): Record<string, string> {
+  const q = (r._query ?? {}) as { grouping?: string; intervalDuration?: number | null; handleTimeModel?: string };
+  const tf = (r.timeframe ?? {}) as { fromL?: number };
+  const id = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  return {
+    grouping: q.grouping ?? '',
+    fromL: id(tf.fromL),
+    skillId: id(r.skillId),
+    agentGroupId: id(r.agentGroupId),
+    agentId: id(r.agentId),
+    conversationId: id(r.conversationId),
+    intervalDuration: id(q.intervalDuration),
+    handleTimeModel: q.handleTimeModel ?? '',
+  };
+}
+
+/**
+ * Interval metrics: one record per interval x group (`interval_metrics`). Pages by
+ * `metadata.paging.nextPageKey`, or by `metadata.paging.refs.next` when that is what comes back,
+ * through empty pages, until neither is present.
+ */
+export const interval_metrics: StreamDeclaration<LivePersonSettings> = {
+  name: 'interval_metrics',
+  table: 'liveperson_interval_metrics',
+  kind: 'windowed',
+  description: 'Agent Activity interval metrics (handle time, conversations, messages, work time) per interval and group',
+  primaryKey: INTERVAL_METRICS_KEY,
+  key: intervalKey,
+  recordSchema: intervalRecord,
+  responseSchema: intervalMetricsResponse,
+  records: intervalRecords,
+  recordsPath: 'intervals',
+  pagination: cursorPaging({
+    nextKey: (body) => (body as IntervalMetricsResponse).metadata?.paging?.nextPageKey ?? undefined,
+    nextUrl: (body) => (body as IntervalMetricsResponse).metadata?.paging?.refs?.next ?? undefined,
+  }),
+  pageSize: { default: 100, max: 500 },
+  window: {
+    // `to` may be at most one day after `from`.
+    maxSize: DAY,
+    defaultSize: DAY,
+    // The shortest interval. The connection's intervalDuration (30, 60, 1440) is not known when
+    // streams are declared; 1-day backfill windows start at UTC midnight, which every duration divides.
+    alignment: 15 * MINUTE,
+    // `from` may be at most 14 days before the request.
+    maxAge: 14 * DAY,
+    // An incremental run ends at a 15-minute boundary at least 30 minutes ago, so its newest interval
+    // closed at least 15 minutes before the request: LivePerson's near-real-time intervals are
+    // normally "Done" by then and 202 is rare (for 30/60/1440-minute intervals, set the schedule's
+    // lag to at least the interval length plus 15 minutes).
+    defaultLag: 30 * MINUTE,
+    // Re-read the last hour: interval metrics of recent intervals can still be revised as
+    // conversations close (unverified how long; widen it with the schedule's lookback).
+    defaultLookback: HOUR,
+  },
+  request(ctx: RequestContext<LivePersonSettings>): HttpRequestSpec {
+    const { settings, window, cursor } = ctx;
+    const query = intervalQuery(settings, window, Number(cursor.pageSize));
+    if (cursor.url) return nextLinkRequest(String(cursor.url), settings, query);
+    return { method: 'GET', path: intervalMetricsPath(settings), query: { ...query, pageKey: cursor.pageKey === undefined ? undefined : String(cursor.pageKey) } };
+  },
+};
