@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { toApplicationFailure } from '../core/failures';
 import type { Runtime } from './runtime';
-import { commitWindow, describeConnection, readState } from './state';
+import { commitWindow, describeConnection, finishSnapshot, readState } from './state';
 import { syncPage } from './sync-page';
 
 function mapped<A extends unknown[], R>(rt: Runtime, fn: (attempt: number, ...args: A) => R | Promise<R>) {
@@ -26,6 +26,7 @@ export function createActivities(rt: Runtime) {
     describeConnection: mapped(rt, (_a, input: Parameters<typeof describeConnection>[1]) => describeConnection(rt, input)),
     readState: mapped(rt, (_a, input: Parameters<typeof readState>[1]) => readState(rt, input)),
     commitWindow: mapped(rt, (_a, input: Parameters<typeof commitWindow>[1]) => commitWindow(rt, input)),
+    finishSnapshot: mapped(rt, (_a, input: Parameters<typeof finishSnapshot>[1]) => finishSnapshot(rt, input)),
     syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1]) => {
       const result = await syncPage(rt, input, attempt);
       // One line per page: what an operator greps for when a number looks wrong.

@@ -71,3 +71,10 @@ export async function readState(rt: Runtime, input: { connection: string; stream
 export async function commitWindow(rt: Runtime, input: { connection: string; stream: string; start: string; end: string }): Promise<void> {
   await rt.destination.markCompleted(input.connection, input.stream, { start: parseInstant(input.start)!, end: parseInstant(input.end)! });
 }
+
+/** Ends a snapshot stream's run: rows the run did not see are marked deleted. */
+export async function finishSnapshot(rt: Runtime, input: { connection: string; stream: string; start: string }) {
+  const { source } = rt.connections.get(input.connection);
+  const stream = streamOf(source, input.stream);
+  return rt.destination.finishSnapshot({ name: stream.table, keyColumns: stream.primaryKey }, input.connection, input.start);
+}

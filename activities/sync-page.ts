@@ -6,9 +6,9 @@
 import { CcsyncError } from '../core/errors';
 import { describeIssue } from '../core/issues';
 import type { Cursor } from '../core/pagination';
-import type { SourceDeclaration, StreamDeclaration } from '../core/source';
+import type { ChildStreamDeclaration, SourceDeclaration, StreamDeclaration } from '../core/source';
 import { formatDuration, parseDuration, parseInstant, type Interval } from '../core/time';
-import type { Row } from '../destinations/destination';
+import type { Row, TableWrite } from '../destinations/destination';
 import { VendorHttp } from './http/client';
 import { errorForStatus } from './http/status';
 import type { Runtime } from './runtime';
@@ -25,6 +25,12 @@ export interface SyncPageInput {
 
 export interface SyncPageResult {
   records: number;
+  /** Child-stream rows written with the page (participants, transfers...). */
+  childRecords: number;
+  /** Earliest instant from which a record of this page may still change (ISO), if any is open. */
+  openFrom?: string;
+  /** True for snapshot streams: the window ends with `finishSnapshot`, not `commitWindow`. */
+  snapshot: boolean;
   inserted: number;
   updated: number;
   unchanged: number;
@@ -77,6 +83,10 @@ export type FetchRuntime = Omit<Runtime, 'destination'>;
 export interface FetchedPage {
   table: { name: string; keyColumns: readonly string[] };
   rows: Row[];
+  /** The page's rows for each child stream, ready for `writePage`. */
+  children: TableWrite[];
+  openFrom?: number;
+  snapshot: boolean;
   next: Cursor | null;
   httpMs: number;
   /** Records the vendor sent (before validation). */
@@ -130,21 +140,70 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
     const record = parsed.data as Record<string, unknown>;
     return { key: stream.key(record), record };
   });
+  let openFrom: number | undefined;
+  if (stream.openSince) {
+    for (const r of rows) {
+      const since = stream.openSince(r.record as Record<string, unknown>);
+      if (since !== undefined && (openFrom === undefined || since < openFrom)) openFrom = since;
+    }
+  }
   return {
     table: { name: stream.table, keyColumns: stream.primaryKey },
     rows,
+    children: (stream.children ?? []).map((child) => childWrite(what, stream.recordsPath, child, rows)),
+    openFrom,
+    snapshot: stream.kind === 'snapshot',
     next: stream.pagination.next(cursor, { body: envelope.data, headers: answer.headers, recordCount: raw.length }),
     httpMs: Math.round(answer.ms),
     received: raw.length,
   };
 }
 
-/** The page activity's work: fetch one page and upsert it in one transaction. */
+/** Validates one child stream's records out of a page's parents, as a write that replaces each parent's children. */
+function childWrite(what: string, recordsPath: string, child: ChildStreamDeclaration, parents: Row[]): TableWrite {
+  const rows: Row[] = [];
+  const parentIds: string[] = [];
+  parents.forEach((parentRow, i) => {
+    const parent = parentRow.record as Record<string, unknown>;
+    parentIds.push(child.parentId(parent));
+    child.extract(parent).forEach((raw, j) => {
+      const parsed = child.recordSchema.safeParse(raw);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0]!;
+        const path = [recordsPath, i, child.name, j, ...first.path];
+        const detail = describeIssue({ ...first, path } as typeof first, { [recordsPath]: parents.map((p) => p.record) });
+        throw new CcsyncError('SchemaMismatch', `${what}: a ${child.name} record does not match its schema: ${detail}. Nothing from this page was written.`, {
+          details: { path: path.join('.') },
+        });
+      }
+      const record = parsed.data as Record<string, unknown>;
+      rows.push({ key: child.key(record), record });
+    });
+  });
+  return { spec: { name: child.table, keyColumns: child.primaryKey }, rows, replaceChildrenOf: { column: child.parentKey, parents: parentIds } };
+}
+
+/** The page activity's work: fetch one page and write it (and its child streams) in one transaction. */
 export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: number): Promise<SyncPageResult> {
   const page = await fetchPage(rt, input, attempt);
   const writeStarted = performance.now();
-  const written = await rt.destination.upsert(page.table, input.connection, page.rows);
-  return { records: page.rows.length, ...written, next: page.next, httpMs: page.httpMs, writeMs: Math.round(performance.now() - writeStarted) };
+  const [main, ...children] = await rt.destination.writePage(input.connection, [{ spec: page.table, rows: page.rows }, ...page.children]);
+  if (page.snapshot) {
+    // Snapshot runs are told apart by their window start (the run's nominal time).
+    await rt.destination.noteSnapshotKeys(page.table, input.connection, input.start, page.rows.map((r) => r.key));
+  }
+  return {
+    records: page.rows.length,
+    childRecords: children.reduce((n, c) => n + c.inserted + c.updated + c.unchanged, 0),
+    inserted: main!.inserted,
+    updated: main!.updated,
+    unchanged: main!.unchanged,
+    next: page.next,
+    openFrom: page.openFrom === undefined ? undefined : new Date(page.openFrom).toISOString(),
+    snapshot: page.snapshot,
+    httpMs: page.httpMs,
+    writeMs: Math.round(performance.now() - writeStarted),
+  };
 }
 
 /** An unauthenticated GET for discovery services (LivePerson's domain lookup), parsed as JSON. */

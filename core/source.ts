@@ -42,6 +42,29 @@ export interface WindowRules {
   defaultLookback: number;
 }
 
+/**
+ * A stream carried inside another stream's records (a call's participants, transfers...). Its rows
+ * are written with the parent's page, in the same transaction, and always match the parent's
+ * latest form: children a parent no longer lists are removed.
+ */
+export interface ChildStreamDeclaration {
+  name: string;
+  /** Destination table: `<source>_<stream>`. */
+  table: string;
+  description: string;
+  /** Key columns; must include `parentKey`. */
+  primaryKey: readonly string[];
+  /** The key column holding the parent's id. */
+  parentKey: string;
+  key(record: Record<string, unknown>): Record<string, string>;
+  /** One child record, unknown fields kept. */
+  recordSchema: z.ZodTypeAny;
+  /** The parent's id, as stored in `parentKey`. */
+  parentId(parent: Record<string, unknown>): string;
+  /** The child records of one (validated) parent record, each carrying the parent's id. */
+  extract(parent: Record<string, unknown>): unknown[];
+}
+
 export interface StreamDeclaration<Settings = any> {
   name: string;
   /** Destination table: `<source>_<stream>`. */
@@ -63,6 +86,14 @@ export interface StreamDeclaration<Settings = any> {
   pageSize: { default: number; max: number };
   window: WindowRules;
   request(ctx: RequestContext<Settings>): HttpRequestSpec;
+  /** Streams nested in this stream's records, written with each page. */
+  children?: readonly ChildStreamDeclaration[];
+  /**
+   * For records that are not final yet (an agent-status segment still open): the instant from which
+   * the record may still change. The window is then recorded complete only up to the earliest such
+   * instant, so the next incremental run reads it again until it closes.
+   */
+  openSince?(record: Record<string, unknown>): number | undefined;
 }
 
 export interface AuthContext<Settings, Credentials> {

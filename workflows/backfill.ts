@@ -41,7 +41,10 @@ function planWindows(
   const requestedSize = input.windowSize === undefined ? undefined : parseDuration(input.windowSize)!;
   for (const s of streams) {
     if (s.kind !== 'windowed') {
-      problems.push(`streams: "${s.name}" is a snapshot stream (read whole by incrementalSync), it has no history to backfill`);
+      // Left out quietly when the user named no streams; named, it is a mistake worth saying.
+      if (input.streams?.includes(s.name)) {
+        problems.push(`streams: "${s.name}" is a snapshot stream (read whole by incrementalSync), it has no history to backfill`);
+      }
       continue;
     }
     const size = requestedSize ?? s.window.defaultSize;
@@ -96,7 +99,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
       { connection: input.connection, streams: input.streams },
     ])
     .catch((err) => failWorkflowWith(err, 'Invalid backfill input'));
-  const streamNames = plan.streams.map((s) => s.name);
+  const streamNames = plan.streams.filter((s) => s.kind === 'windowed' || input.streams?.includes(s.name)).map((s) => s.name);
   progress.streams = streamNames;
 
   if (!carry) {

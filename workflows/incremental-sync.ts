@@ -31,6 +31,8 @@ export const incrementalProgressQuery = defineQuery<IncrementalProgress>('progre
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const WINDOWS_PER_RUN = 250;
+/** A snapshot's "window" only names the run; one second keeps ids distinct per nominal time. */
+const SNAPSHOT_WINDOW_MS = 1000;
 
 /** The schedule's nominal time for this run; now when started by hand. */
 function nominalTime(): number {
@@ -75,7 +77,11 @@ export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): P
   });
 
   const resumeFrom = { ...(carry?.resumeFrom ?? {}) };
-  const all: PlannedWindow[] = outcomes.flatMap((o) => o.windows.map((w) => ({ stream: o.stream, ...w })));
+  // Snapshot streams are read whole on every run: one window at the run's nominal time.
+  const snapshots: PlannedWindow[] = conn.streams
+    .filter((s) => s.kind === 'snapshot')
+    .map((s) => ({ stream: s.name, start: scheduledAt, end: scheduledAt + SNAPSHOT_WINDOW_MS }));
+  const all: PlannedWindow[] = [...outcomes.flatMap((o) => o.windows.map((w) => ({ stream: o.stream, ...w }))), ...snapshots];
   all.sort((a, b) => a.start - b.start || a.stream.localeCompare(b.stream));
   const todo = notYetHandled(all, resumeFrom);
   if (!carry) {

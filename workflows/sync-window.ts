@@ -24,6 +24,12 @@ import { controlActivityOptions, pageActivityOptions, validInput, windowLabel } 
 export interface WindowTotals {
   pages: number;
   records: number;
+  /** Child-stream rows written with the pages. */
+  childRecords: number;
+  /** Earliest instant still open (ISO): the window was recorded complete only up to here. */
+  openFrom?: string;
+  /** Snapshot streams: rows marked deleted because this run no longer saw them. */
+  deleted?: number;
   inserted: number;
   updated: number;
   unchanged: number;
@@ -34,11 +40,12 @@ export interface WindowTotals {
 export interface SyncWindowCarry {
   cursor: Cursor;
   totals: WindowTotals;
+  snapshot?: boolean;
 }
 
 export interface WindowProgress extends WindowTotals {
   window: string;
-  phase: 'paging' | 'committing' | 'done';
+  phase: 'paging' | 'committing' | 'finishing snapshot' | 'done';
   cursor: string;
 }
 
@@ -47,7 +54,7 @@ export const windowProgressQuery = defineQuery<WindowProgress>('progress');
 /** Continue as new after this many pages, so a huge window's history stays small. */
 const PAGES_PER_RUN = 500;
 
-export const emptyTotals = (): WindowTotals => ({ pages: 0, records: 0, inserted: 0, updated: 0, unchanged: 0, httpMs: 0, writeMs: 0 });
+export const emptyTotals = (): WindowTotals => ({ pages: 0, records: 0, childRecords: 0, inserted: 0, updated: 0, unchanged: 0, httpMs: 0, writeMs: 0 });
 
 export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise<WindowTotals> {
   const input = validInput(syncWindowInput, raw, 'syncWindow');
@@ -55,7 +62,7 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   const end = parseInstant(input.end)!;
   const window = { connection: input.connection, stream: input.stream, start: new Date(start).toISOString(), end: new Date(end).toISOString() };
   const { syncPage } = proxyActivities<Activities>(pageActivityOptions(input.patience));
-  const { commitWindow } = proxyActivities<Activities>(controlActivityOptions(input.patience));
+  const { commitWindow, finishSnapshot } = proxyActivities<Activities>(controlActivityOptions(input.patience));
 
   if (!carry) {
     // Set here too (not only by the parent) so a window started by hand is just as searchable.
@@ -68,6 +75,7 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
 
   const totals = carry?.totals ?? emptyTotals();
   let cursor: Cursor | null = carry?.cursor ?? null;
+  let snapshot = carry?.snapshot ?? false;
   let phase: WindowProgress['phase'] = 'paging';
   const label = windowLabel(input.connection, input.stream, start, end);
   setHandler(windowProgressQuery, () => ({ ...totals, window: label, phase, cursor: describeCursor(cursor) }));
@@ -83,6 +91,9 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
     );
     totals.pages = page;
     totals.records += result.records;
+    totals.childRecords += result.childRecords;
+    snapshot = result.snapshot;
+    if (result.openFrom && (!totals.openFrom || result.openFrom < totals.openFrom)) totals.openFrom = result.openFrom;
     totals.inserted += result.inserted;
     totals.updated += result.updated;
     totals.unchanged += result.unchanged;
@@ -93,15 +104,30 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
     cursor = result.next;
     pagesThisRun++;
     if (pagesThisRun >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof syncWindow>(raw, { cursor, totals });
+      await continueAsNew<typeof syncWindow>(raw, { cursor, totals, snapshot });
     }
   }
 
   // Once cancelled, never record the window as complete, even if its last page made it.
   if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancelled before the window was committed');
-  phase = 'committing';
-  show();
-  await commitWindow.executeWithOptions({ ...controlActivityOptions(input.patience), summary: `commit ${label}` }, [window]);
+  if (snapshot) {
+    phase = 'finishing snapshot';
+    show();
+    const outcome = await finishSnapshot.executeWithOptions({ ...controlActivityOptions(input.patience), summary: `finish snapshot ${label}` }, [
+      { connection: input.connection, stream: input.stream, start: window.start },
+    ]);
+    totals.deleted = outcome.deleted;
+  } else {
+    // Records still open (an agent status not ended yet) keep their part of the window incomplete,
+    // so the next incremental run reads it again.
+    const committedEnd = totals.openFrom ? Math.min(end, Date.parse(totals.openFrom)) : end;
+    if (committedEnd > start) {
+      phase = 'committing';
+      show();
+      const summary = committedEnd < end ? `commit ${label} up to ${new Date(committedEnd).toISOString()} (later records still open)` : `commit ${label}`;
+      await commitWindow.executeWithOptions({ ...controlActivityOptions(input.patience), summary }, [{ ...window, end: new Date(committedEnd).toISOString() }]);
+    }
+  }
   phase = 'done';
   show();
   return totals;
