@@ -21,6 +21,20 @@ function mapped<A extends unknown[], R>(rt: Runtime, fn: (attempt: number, ...ar
   };
 }
 
+/** Heartbeats while `work` runs (waiting on the rate limit, the vendor, the database). */
+async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const HEARTBEAT_EVERY_MS = 3_000;
+
 export function createActivities(rt: Runtime) {
   return {
     describeConnection: mapped(rt, (_a, input: Parameters<typeof describeConnection>[1]) => describeConnection(rt, input)),
@@ -28,7 +42,7 @@ export function createActivities(rt: Runtime) {
     commitWindow: mapped(rt, (_a, input: Parameters<typeof commitWindow>[1]) => commitWindow(rt, input)),
     finishSnapshot: mapped(rt, (_a, input: Parameters<typeof finishSnapshot>[1]) => finishSnapshot(rt, input)),
     syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1]) => {
-      const result = await syncPage(rt, input, attempt);
+      const result = await withHeartbeat(() => syncPage(rt, input, attempt));
       // One line per page: what an operator greps for when a number looks wrong.
       Context.current().log.info('page synced', {
         connection: input.connection,

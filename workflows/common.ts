@@ -26,6 +26,9 @@ export function validInput<T>(schema: z.ZodType<T>, raw: unknown, workflow: stri
 export function pageActivityOptions(patience: string | undefined): ActivityOptions {
   return {
     startToCloseTimeout: '5 minutes',
+    // The page activity heartbeats every few seconds: a worker that dies mid-page is noticed in
+    // 20 s (not 5 minutes), and a cancelled window's activity hears about it.
+    heartbeatTimeout: '20 seconds',
     scheduleToCloseTimeout: parseDuration(patience ?? DEFAULT_PATIENCE),
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   };
