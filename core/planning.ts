@@ -3,7 +3,7 @@
  * unit-tested without Temporal.
  */
 import type { WindowRules } from './source';
-import { ceilTo, DAY, floorTo, HOUR, type Interval, mergeIntervals, splitIntoWindows, subtractIntervals } from './time';
+import { ceilTo, DAY, floorTo, MINUTE, type Interval, mergeIntervals, splitIntoWindows, subtractIntervals } from './time';
 
 export interface IncrementalStream {
   name: string;
@@ -43,7 +43,7 @@ export interface StreamPlanOutcome {
  * Margin kept inside a vendor's age limit: the request may be retried a while after planning, and
  * a window that slid past the limit would be refused.
  */
-export const AGE_LIMIT_MARGIN = HOUR;
+export const AGE_LIMIT_MARGIN = 30 * MINUTE;
 
 export function planIncremental(p: IncrementalPlanInput): StreamPlanOutcome[] {
   return p.streams

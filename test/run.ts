@@ -19,7 +19,10 @@ import { type DevServer, startDevServer } from '../workers/dev-server';
 import { resolveTemporalCli } from '../workers/temporal-cli';
 
 const ROOT = path.resolve(__dirname, '..');
-export const SUITES = ['unit', 'integration'] as const;
+/** The suites `npm test` runs; `CCSYNC_TEST_SUITES=chaos` (npm run test:chaos) picks others. */
+export const SUITES: readonly string[] = process.env.CCSYNC_TEST_SUITES
+  ? process.env.CCSYNC_TEST_SUITES.split(',').map((s) => s.trim()).filter(Boolean)
+  : ['unit', 'integration'];
 const SUMMARY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo', 'duration_ms'] as const;
 type SummaryKey = (typeof SUMMARY_KEYS)[number];
 const SUMMARY_LINE = new RegExp(`^ℹ (${SUMMARY_KEYS.join('|')}) (\\d+(?:\\.\\d+)?)$`);
