@@ -8,6 +8,7 @@ import {
   CancelledFailure,
   continueAsNew,
   defineQuery,
+  isCancellation,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -19,7 +20,7 @@ import { syncWindowInput } from '../core/inputs';
 import { describeCursor, type Cursor } from '../core/pagination';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { parseInstant } from '../core/time';
-import { controlActivityOptions, pageActivityOptions, validInput, windowLabel } from './common';
+import { controlActivityOptions, failWorkflowWith, pageActivityOptions, validInput, windowLabel } from './common';
 
 export interface WindowTotals {
   pages: number;
@@ -85,10 +86,13 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   let pagesThisRun = 0;
   for (;;) {
     const page = totals.pages + 1;
-    const result = await syncPage.executeWithOptions(
-      { ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` },
-      [{ ...window, cursor }],
-    );
+    const result = await syncPage
+      .executeWithOptions({ ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` }, [{ ...window, cursor }])
+      .catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        // The window's own failure says what went wrong, not "Activity task failed".
+        return failWorkflowWith(err, 'Invalid syncWindow input');
+      });
     totals.pages = page;
     totals.records += result.records;
     totals.childRecords += result.childRecords;

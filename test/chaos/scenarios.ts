@@ -1,0 +1,408 @@
+/**
+ * Durability scenarios: real backfills on the real Temporal dev server while things break — the
+ * worker SIGKILLed, the Temporal server restarted, PostgreSQL cut off, the vendor failing in every
+ * way it can. Each returns what the README's durability table reports, and each checks the final
+ * table against the simulator's ground truth: nothing lost, nothing duplicated.
+ *
+ * `short` sizes run inside `npm test` (test/integration/durability.test.ts); `full` sizes in
+ * `npm run test:chaos` (test/chaos/chaos.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { openDestination, type Destination } from '../../destinations';
+import { callVolumeGroundTruth, DEMO_KORE, demoKoreOptions, KoreSimulator, mulberry32 } from '../../sources/kore/simulator';
+import { findFreePort, startDevServer, type DevServer } from '../../workers/dev-server';
+import { resolveTemporalCli } from '../../workers/temporal-cli';
+import { destinationUrl, POSTGRES_URL } from '../helpers/stack';
+import { TcpProxy } from '../helpers/tcp-proxy';
+import { testTemporal, uniqueTaskQueue } from '../helpers/temporal';
+import { WorkerProcess } from '../helpers/worker-process';
+
+export type Size = 'short' | 'full';
+
+export interface ScenarioReport {
+  scenario: string;
+  runs: number;
+  faults: number;
+  recordsChecked: number;
+  lost: number;
+  duplicated: number;
+  seconds: number;
+}
+
+export const CONNECTION = 'kore-chaos';
+const TABLE = { name: 'kore_callvolume', keyColumns: ['_id'] };
+const DAY = 86_400_000;
+/** A fixed past range: the simulator has data for it whatever today is. */
+const FROM = Date.parse('2026-09-01T00:00:00Z');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Secrets of the chaos connections: they must never appear in a history, a log line or an error. */
+export const CHAOS_SECRETS = [DEMO_KORE.clientSecret];
+
+export interface ChaosStack {
+  client: Client;
+  address: string;
+  taskQueue: string;
+  kore: KoreSimulator;
+  /** The worker's way to the simulator (and optionally to PostgreSQL). */
+  koreProxy: TcpProxy;
+  connectionsFile: string;
+  destinationUrl: string;
+  destination: Destination;
+  workerEnv: Record<string, string>;
+  close(): Promise<void>;
+}
+
+function connectionsYaml(koreUrl: string, extra = ''): string {
+  return `connections:
+  - name: ${CONNECTION}
+    source: kore
+    settings:
+      baseUrl: ${koreUrl}
+      accountId: ${DEMO_KORE.accountId}
+      orgId: ${DEMO_KORE.orgId}
+      iId: ${DEMO_KORE.iId}
+      pageSize: 100
+    credentials: { clientId: \${CHAOS_KORE_CLIENT_ID}, clientSecret: \${CHAOS_KORE_CLIENT_SECRET} }
+    streams: [callvolume]
+    requestTimeout: PT3S
+${extra}`;
+}
+
+/** A simulator behind a proxy, a connections file and a destination; the worker is the caller's to run. */
+export async function chaosStack(
+  opts: {
+    address?: string;
+    destination?: 'sqlite' | 'postgres';
+    /** Where the worker writes (e.g. PostgreSQL through a proxy that will go down). */
+    destinationUrl?: string;
+    /** Where the test reads what was written (default: the same). */
+    readUrl?: string;
+    latencyMs?: number;
+  } = {},
+): Promise<ChaosStack> {
+  const temporal = opts.address ? undefined : await testTemporal();
+  const address = opts.address ?? temporal!.address;
+  const connection = temporal ? temporal.connection : await Connection.connect({ address });
+  const client = temporal ? temporal.client : new Client({ connection });
+  const kore = new KoreSimulator(demoKoreOptions());
+  const koreUrl = new URL(await kore.start(0));
+  const koreProxy = new TcpProxy({ host: '127.0.0.1', port: Number(koreUrl.port) }, { latencyMs: opts.latencyMs ?? 0 });
+  const proxyPort = await koreProxy.start();
+  const dir = mkdtempSync(join(tmpdir(), 'ccsync-chaos-'));
+  const connectionsFile = join(dir, 'connections.yaml');
+  writeFileSync(connectionsFile, connectionsYaml(`http://127.0.0.1:${proxyPort}`));
+  const url = opts.destinationUrl ?? destinationUrl(opts.destination ?? 'sqlite');
+  const taskQueue = uniqueTaskQueue('chaos');
+  const workerEnv = {
+    TEMPORAL_ADDRESS: address,
+    CCSYNC_TASK_QUEUE: taskQueue,
+    CCSYNC_CONNECTIONS: connectionsFile,
+    CCSYNC_DESTINATION: url,
+    CHAOS_KORE_CLIENT_ID: DEMO_KORE.clientId,
+    CHAOS_KORE_CLIENT_SECRET: DEMO_KORE.clientSecret,
+  };
+  const destination = openDestination(opts.readUrl ?? url);
+  return {
+    client,
+    address,
+    taskQueue,
+    kore,
+    koreProxy,
+    connectionsFile,
+    destinationUrl: url,
+    destination,
+    workerEnv,
+    async close() {
+      await destination.close();
+      await koreProxy.stop();
+      await kore.stop();
+      if (temporal) await temporal.close();
+      else await connection.close();
+    },
+  };
+}
+
+/** Compares the table with the simulator's ground truth for `[from, to)`: lost and duplicated records. */
+export async function verify(stack: ChaosStack, from: number, to: number): Promise<{ checked: number; lost: number; duplicated: number }> {
+  const truth = callVolumeGroundTruth(stack.kore.data, from, to);
+  const rows = (await stack.destination.readAll(TABLE, CONNECTION)).filter((r) => {
+    const t = Date.parse((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp);
+    return t >= from && t < to;
+  });
+  const stored = new Map<string, unknown[]>();
+  for (const r of rows) stored.set(r.key._id!, [...(stored.get(r.key._id!) ?? []), r.record]);
+  let lost = 0;
+  for (const t of truth) {
+    const found = stored.get(t._id);
+    if (!found || JSON.stringify(sortKeys(found[0])) !== JSON.stringify(sortKeys(t))) lost++;
+  }
+  const duplicated = rows.length - stored.size + [...stored.keys()].filter((id) => !truth.some((t) => t._id === id)).length;
+  const state = await stack.destination.completedIntervals(CONNECTION, 'callvolume');
+  assert.ok(state.some((i) => i.start <= from && i.end >= to), `the sync state covers the whole range: ${JSON.stringify(state)}`);
+  return { checked: truth.length, lost, duplicated };
+}
+
+function sortKeys(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+}
+
+function startBackfill(stack: ChaosStack, days: number, extra: Record<string, unknown> = {}): Promise<WorkflowHandle> {
+  return stack.client.workflow.start('backfill', {
+    taskQueue: stack.taskQueue,
+    workflowId: `chaos-backfill-${Date.now().toString(36)}`,
+    args: [{ connection: CONNECTION, from: new Date(FROM).toISOString(), to: new Date(FROM + days * DAY).toISOString(), windowSize: 'P1D', maxParallelWindows: 3, ...extra }],
+  });
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** 1. The worker process is SIGKILLed at random moments and restarted, several times in one backfill. */
+export async function workerKills(size: Size): Promise<ScenarioReport> {
+  const started = Date.now();
+  const kills = size === 'full' ? 6 : 2;
+  const days = size === 'full' ? 10 : 4;
+  const stack = await chaosStack({ latencyMs: 300 });
+  const worker = new WorkerProcess(stack.workerEnv);
+  try {
+    await worker.start();
+    const handle = await startBackfill(stack, days);
+    const rng = mulberry32(size === 'full' ? 11 : 7);
+    let done = false;
+    const result = handle.result().finally(() => (done = true));
+    let killed = 0;
+    while (killed < kills && !done) {
+      await sleep(800 + rng() * 2500);
+      if (done) break;
+      await worker.kill('SIGKILL');
+      killed++;
+      await sleep(100 + rng() * 1000);
+      await worker.start();
+    }
+    assert.equal(killed, kills, `the backfill outlived ${kills} kills (it finished after ${killed})`);
+    await result;
+    const v = await verify(stack, FROM, FROM + days * DAY);
+    assert.ok(!CHAOS_SECRETS.some((s) => worker.logs().includes(s)), 'no secret in the worker logs');
+    return { scenario: 'worker SIGKILL and restart', runs: 1, faults: killed, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await worker.stop();
+    await stack.close();
+  }
+}
+
+/** 2. The Temporal dev server itself stops and restarts mid-backfill, from its SQLite file. */
+export async function serverRestart(size: Size): Promise<ScenarioReport> {
+  const started = Date.now();
+  const restarts = size === 'full' ? 2 : 1;
+  const days = size === 'full' ? 6 : 3;
+  const cli = await resolveTemporalCli();
+  const dbFilename = join(mkdtempSync(join(tmpdir(), 'ccsync-chaos-server-')), 'temporal.db');
+  const port = await findFreePort();
+  let server: DevServer = await startDevServer({ cliPath: cli.path, port, headless: true, dbFilename });
+  const stack = await chaosStack({ address: server.address, latencyMs: 400 });
+  const worker = new WorkerProcess(stack.workerEnv);
+  try {
+    await worker.start();
+    const handle = await startBackfill(stack, days, { maxParallelWindows: 2 });
+    for (let i = 0; i < restarts; i++) {
+      await sleep(2500);
+      await server.stop();
+      await sleep(2000);
+      server = await startDevServer({ cliPath: cli.path, port, headless: true, dbFilename });
+    }
+    await handle.result();
+    const v = await verify(stack, FROM, FROM + days * DAY);
+    return { scenario: 'Temporal server restart (persisted)', runs: 1, faults: restarts, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await worker.stop();
+    await stack.close();
+    await server.stop();
+  }
+}
+
+/** 3. PostgreSQL refuses connections for a while mid-window (through a proxy that goes down), then comes back. */
+export async function postgresOutage(size: Size): Promise<ScenarioReport> {
+  const started = Date.now();
+  const outages = size === 'full' ? 2 : 1;
+  const days = size === 'full' ? 6 : 3;
+  const pg = new URL(POSTGRES_URL);
+  const pgProxy = new TcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
+  const proxyPort = await pgProxy.start();
+  const direct = destinationUrl('postgres');
+  const viaProxy = new URL(direct);
+  viaProxy.host = `127.0.0.1:${proxyPort}`;
+  const stack = await chaosStack({ destinationUrl: viaProxy.toString(), readUrl: direct, latencyMs: 300 });
+  const worker = new WorkerProcess(stack.workerEnv);
+  try {
+    await worker.start();
+    const handle = await startBackfill(stack, days, { maxParallelWindows: 2 });
+    for (let i = 0; i < outages; i++) {
+      await waitFor('pages to land', async () => (await stack.destination.readAll(TABLE, CONNECTION)).length > i * 300);
+      await pgProxy.goDown();
+      await sleep(size === 'full' ? 8000 : 5000);
+      await pgProxy.comeBack();
+    }
+    await handle.result();
+    const v = await verify(stack, FROM, FROM + days * DAY);
+    return { scenario: 'PostgreSQL unreachable mid-window', runs: 1, faults: outages, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await worker.stop();
+    await stack.close();
+    await pgProxy.stop();
+  }
+}
+
+/** 4. The vendor fails in every way: 5xx, 429, 202, timeouts, resets, truncated bodies. */
+export async function vendorFaults(size: Size): Promise<ScenarioReport> {
+  const started = Date.now();
+  const days = size === 'full' ? 8 : 3;
+  const stack = await chaosStack();
+  const worker = new WorkerProcess(stack.workerEnv);
+  try {
+    await worker.start();
+    stack.kore.setFaults({ serverErrorRate: 0.15, rateLimitRate: 0.05, malformedRate: 0.05 });
+    stack.kore.failNext({ kind: 'timeout', ms: 5000 }, { status: 202 }, { kind: 'reset' }, { status: 503 }, { kind: 'malformed' });
+    const handle = await startBackfill(stack, days);
+    await handle.result();
+    const faults = stack.kore.requests().filter((r) => r.fault !== undefined).length;
+    stack.kore.clearFaults();
+    const v = await verify(stack, FROM, FROM + days * DAY);
+    return { scenario: 'vendor 5xx, 429, 202, timeouts, resets, truncated bodies', runs: 1, faults, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await worker.stop();
+    await stack.close();
+  }
+}
+
+/** Every history of a task queue, exported with the real CLI exactly as a user would. */
+export async function exportHistories(stack: ChaosStack): Promise<{ workflowId: string; runId: string; json: string }[]> {
+  const cli = await resolveTemporalCli();
+  const out: { workflowId: string; runId: string; json: string }[] = [];
+  for await (const w of stack.client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}'` })) {
+    const json = await new Promise<string>((resolve, reject) =>
+      execFile(
+        cli.path,
+        ['workflow', 'show', '--address', stack.address, '--workflow-id', w.workflowId, '--run-id', w.runId, '--output', 'json'],
+        { maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    out.push({ workflowId: w.workflowId, runId: w.runId, json });
+  }
+  return out;
+}
+
+export function formatReport(reports: ScenarioReport[]): string {
+  const lines = ['| scenario | runs | faults injected | records checked | lost | duplicated | seconds |', '|---|---|---|---|---|---|---|'];
+  for (const r of reports) lines.push(`| ${r.scenario} | ${r.runs} | ${r.faults} | ${r.recordsChecked} | ${r.lost} | ${r.duplicated} | ${r.seconds.toFixed(0)} |`);
+  return lines.join('\n');
+}
+
+/** Inputs exactly as people type them into the Web UI's input box, and what the failure must say. */
+export const BAD_INPUTS: { workflow: string; input: unknown; says: RegExp }[] = [
+  { workflow: 'backfill', input: {}, says: /connection: is required.*from: is required/ },
+  { workflow: 'backfill', input: { connection: CONNECTION }, says: /from: is required/ },
+  { workflow: 'backfill', input: { connection: 42, from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name \(text\)/ },
+  { workflow: 'backfill', input: { connection: '', from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name/ },
+  { workflow: 'backfill', input: { connection: 'no-such-connection', from: '2026-09-01T00:00:00Z' }, says: /there is no connection named "no-such-connection"/ },
+  { workflow: 'backfill', input: { connection: "kore'; DROP TABLE kore_callvolume;--", from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name/ },
+  { workflow: 'backfill', input: { connection: '<script>alert(1)</script>', from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name/ },
+  { workflow: 'backfill', input: { connection: '../../etc/passwd', from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: 'yesterday' }, says: /from: must be an ISO-8601 date-time.*"yesterday"/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01' }, says: /from: must be an ISO-8601 date-time with a time zone/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00' }, says: /from: must be an ISO-8601 date-time with a time zone/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: 1788220800000 }, says: /from: must be an ISO-8601 date-time/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-08T00:00:00Z', to: '2026-09-01T00:00:00Z' }, says: /"to" must be later than "from"/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-01T00:00:00Z' }, says: /"to" must be later than "from"/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: 'tomorrow' }, says: /to: must be an ISO-8601 date-time/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2099-01-01T00:00:00Z' }, says: /is in the future; nothing to backfill/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: 'callvolume' }, says: /streams: must be a list of stream names/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: [] }, says: /streams: must name at least one stream/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['callvolumes'] }, says: /"callvolumes" is not a Kore\.ai stream/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['CallVolume'] }, says: /streams\[0\]: must be a stream name/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['callvolume; DROP TABLE x'] }, says: /streams\[0\]: must be a stream name/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z', windowSize: 'P40D' }, says: /windowSize: P40D is larger than callvolume allows \(at most P31D\)/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', windowSize: 'P1M' }, says: /windowSize: must be a positive ISO-8601 duration.*years and months are not allowed/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z', windowSize: 'PT7M' }, says: /windowSize: PT7M must be a multiple of callvolume's interval, PT15M/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', windowSize: 'fast' }, says: /windowSize: must be a positive ISO-8601 duration/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: 0 }, says: /maxParallelWindows: must be at least 1/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: 1000 }, says: /maxParallelWindows: must be at most 32/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: '4' }, says: /maxParallelWindows: must be a whole number from 1 to 32/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', force: 'yes' }, says: /force: must be true or false/ },
+  { workflow: 'backfill', input: { connection: CONNECTION, form: '2026-09-01T00:00:00Z' }, says: /unknown field "form"/ },
+  { workflow: 'backfill', input: [CONNECTION], says: /must be one JSON object/ },
+  { workflow: 'backfill', input: 'kore-chaos 2026-09-01', says: /must be one JSON object/ },
+  { workflow: 'backfill', input: null, says: /the input is empty/ },
+  { workflow: 'syncWindow', input: { connection: CONNECTION, stream: 'callvolume', start: '2026-08-01T00:00:00Z', end: '2026-10-01T00:00:00Z' }, says: /windows may span at most P31D/ },
+  { workflow: 'syncWindow', input: { connection: CONNECTION, stream: 'callvolume', start: '2026-09-02T00:00:00Z', end: '2026-09-01T00:00:00Z' }, says: /"end" must be later than "start"/ },
+  { workflow: 'syncWindow', input: { connection: CONNECTION, stream: 'agents', start: '2026-09-01T00:00:00Z', end: '2026-09-02T00:00:00Z' }, says: /has no stream "agents"/ },
+  { workflow: 'incrementalSync', input: { connection: 'nope' }, says: /there is no connection named "nope"/ },
+  { workflow: 'incrementalSync', input: { connection: CONNECTION, streams: ['x'] }, says: /"x" is not a Kore\.ai stream/ },
+  { workflow: 'incrementalSync', input: { connection: CONNECTION, every: '15m' }, says: /unknown field "every"/ },
+];
+
+/** 5a. Bad workflow inputs fail at once, in plain words, and nothing is written or fetched. */
+export async function badInputs(stack: ChaosStack): Promise<ScenarioReport> {
+  const started = Date.now();
+  const before = await stack.destination.readAll(TABLE, CONNECTION);
+  stack.kore.resetLog();
+  const { WorkflowFailedError } = await import('@temporalio/client');
+  for (const [i, c] of BAD_INPUTS.entries()) {
+    const t0 = Date.now();
+    const handle = await stack.client.workflow.start(c.workflow, { taskQueue: stack.taskQueue, workflowId: `bad-input-${i}-${Date.now().toString(36)}`, args: [c.input] });
+    const err = await handle.result().then(
+      () => assert.fail(`${c.workflow} ${JSON.stringify(c.input)} was accepted`),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowFailedError, `${JSON.stringify(c.input)}: ${String(err)}`);
+    const message = (err.cause as Error).message;
+    assert.match(message, c.says, `${c.workflow} ${JSON.stringify(c.input)}`);
+    assert.ok(Date.now() - t0 < 15_000, `failed at once: ${message}`);
+  }
+  assert.equal(stack.kore.requests().length, 0, 'not one request reached the vendor');
+  assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'nothing was written');
+  return { scenario: 'bad workflow inputs', runs: BAD_INPUTS.length, faults: BAD_INPUTS.length, recordsChecked: before.length, lost: 0, duplicated: 0, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Broken connections files, and the plain words the worker must refuse them with. */
+export const BROKEN_FILES: { text: string; says: RegExp[] }[] = [
+  { text: 'connections:\n  - name: kore-x\n    source: kore\n    settings: { baseUrl: https://k.example, orgId: o, iId: i }\n    credentials: { token: t }\n', says: [/connection "kore-x" \(connections\[0\]\): settings\.accountId: is required/] },
+  { text: 'connections: [ {name: a', says: [/YAML syntax/] },
+  { text: 'connections:\n  - name: z\n    source: zendesk\n', says: [/connection "z" \(connections\[0\]\): source: must be one of kore, liveperson, ccaip/] },
+  { text: 'connectoins: []\n', says: [/unknown field "connectoins"/] },
+  { text: 'connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: not-a-url, accountId: a, orgId: o, iId: i }\n    credentials: { token: t }\n    schedule: { every: sometimes }\n', says: [/settings\.baseUrl: must be a URL/, /schedule\.every: must be a positive ISO-8601 duration/] },
+];
+
+/** 5b. A worker given a broken connections file refuses to start, naming the file, the connection and the field; the data stays. */
+export async function brokenConnectionFiles(stack: ChaosStack): Promise<ScenarioReport> {
+  const started = Date.now();
+  const before = await stack.destination.readAll(TABLE, CONNECTION);
+  const dir = mkdtempSync(join(tmpdir(), 'ccsync-broken-'));
+  for (const [i, b] of BROKEN_FILES.entries()) {
+    const file = join(dir, `connections-${i}.yaml`);
+    writeFileSync(file, b.text);
+    const worker = new WorkerProcess({ ...stack.workerEnv, CCSYNC_CONNECTIONS: file, CCSYNC_TASK_QUEUE: `${stack.taskQueue}-broken` });
+    const err = await worker.start(30_000).then(
+      () => assert.fail(`a worker started with broken file ${i}`),
+      (e: Error) => e,
+    );
+    assert.match(err.message, new RegExp(file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), 'the message names the file');
+    for (const says of b.says) assert.match(err.message, says);
+    for (const s of CHAOS_SECRETS) assert.ok(!err.message.includes(s));
+  }
+  assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'nothing changed');
+  return { scenario: 'broken connections files', runs: BROKEN_FILES.length, faults: BROKEN_FILES.length, recordsChecked: before.length, lost: 0, duplicated: 0, seconds: (Date.now() - started) / 1000 };
+}
