@@ -8,7 +8,7 @@ import { CcsyncError } from '../core/errors';
 import type { WindowRules } from '../core/source';
 import { intervalToIso, parseDuration, parseInstant } from '../core/time';
 import type { Runtime } from './runtime';
-import { streamOf } from './sync-page';
+import { snapshotRunId, streamOf } from './sync-page';
 
 export interface StreamPlan {
   name: string;
@@ -73,8 +73,8 @@ export async function commitWindow(rt: Runtime, input: { connection: string; str
 }
 
 /** Ends a snapshot stream's run: rows the run did not see are marked deleted. */
-export async function finishSnapshot(rt: Runtime, input: { connection: string; stream: string; start: string }) {
+export async function finishSnapshot(rt: Runtime, input: { connection: string; stream: string; start: string; snapshotRun?: string }) {
   const { source } = rt.connections.get(input.connection);
   const stream = streamOf(source, input.stream);
-  return rt.destination.finishSnapshot({ name: stream.table, keyColumns: stream.primaryKey }, input.connection, input.start);
+  return rt.destination.finishSnapshot({ name: stream.table, keyColumns: stream.primaryKey }, input.connection, snapshotRunId(input));
 }

@@ -21,6 +21,8 @@ export interface SyncPageInput {
   end: string;
   /** null for the first page. */
   cursor: Cursor | null;
+  /** Snapshot streams: the run these pages belong to (unique per window execution). */
+  snapshotRun?: string;
 }
 
 export interface SyncPageResult {
@@ -189,8 +191,7 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
   const writeStarted = performance.now();
   const [main, ...children] = await rt.destination.writePage(input.connection, [{ spec: page.table, rows: page.rows }, ...page.children]);
   if (page.snapshot) {
-    // Snapshot runs are told apart by their window start (the run's nominal time).
-    await rt.destination.noteSnapshotKeys(page.table, input.connection, input.start, page.rows.map((r) => r.key));
+    await rt.destination.noteSnapshotKeys(page.table, input.connection, snapshotRunId(input), page.rows.map((r) => r.key));
   }
   return {
     records: page.rows.length,
@@ -216,4 +217,9 @@ async function lookupJson(rt: FetchRuntime, connection: string, url: string, tim
   }
   if (answer.status !== 200) throw new CcsyncError('VendorRejected', `${target.host} lookup answered ${answer.status} for ${target.pathname}`);
   return parseJson(answer.text, `${target.host} lookup`);
+}
+
+/** A snapshot run's id: the window execution's, or the window start for a page fetched outside one. */
+export function snapshotRunId(input: { start: string; snapshotRun?: string }): string {
+  return input.snapshotRun ?? input.start;
 }

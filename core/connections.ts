@@ -106,47 +106,42 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
       seen.add(e.name);
     }
     const shape = connectionShape.safeParse(entry);
-    if (!shape.success) {
-      for (const p of describeIssues(shape.error.issues, entry)) problems.push(`${where}: ${p}`);
-      // Keep going with what can still be checked, so one pass reports every problem.
-      const known = typeof e.source === 'string' ? sources[e.source as SourceName] : undefined;
-      if (known && Array.isArray(e.streams)) {
-        for (const s of e.streams) {
-          const n = typeof s === 'string' ? s : (s as { name?: unknown })?.name;
-          if (typeof n === 'string' && !known.streams[n]) problems.push(unknownStream(where, n, known));
-        }
-      }
+    const source = typeof e.source === 'string' ? sources[e.source as SourceName] : undefined;
+    if (shape.success && !source) {
+      problems.push(`${where}: source "${shape.data.source}" is not available in this version (available: ${Object.keys(sources).join(', ')})`);
       return;
     }
-    const c = shape.data;
-    const source = sources[c.source];
-    if (!source) {
-      problems.push(`${where}: source "${c.source}" is not available in this version (available: ${Object.keys(sources).join(', ')})`);
-      return;
-    }
-    const settings = source.settingsSchema.safeParse(c.settings);
-    if (!settings.success) {
+    if (!shape.success) for (const p of describeIssues(shape.error.issues, entry)) problems.push(`${where}: ${p}`);
+    // The source's own rules are checked even when the generic shape failed: one pass reports every problem.
+    const raw = e as { settings?: unknown; credentials?: unknown };
+    const settings = source?.settingsSchema.safeParse(raw.settings ?? {});
+    if (settings && !settings.success) {
       for (const issue of settings.error.issues) {
-        const [p] = describeIssues([{ ...issue, path: ['settings', ...issue.path] }], c);
+        const [p] = describeIssues([{ ...issue, path: ['settings', ...issue.path] }], entry);
         problems.push(`${where}: ${p}`);
       }
     }
-    const creds = source.credentialsSchema.safeParse(c.credentials);
-    if (!creds.success) {
+    const creds = source?.credentialsSchema.safeParse(raw.credentials ?? {});
+    if (creds && !creds.success && (raw.credentials === undefined || typeof raw.credentials === 'object')) {
       for (const issue of creds.error.issues) {
         problems.push(`${where}: credentials${issue.path.length ? '.' + describePath(issue.path) : ''}: ${issue.message}`);
       }
     }
+    if (source && Array.isArray(e.streams)) {
+      for (const s of e.streams) {
+        const n = typeof s === 'string' ? s : (s as { name?: unknown })?.name;
+        if (typeof n === 'string' && !source.streams[n]) problems.push(unknownStream(where, n, source));
+      }
+    }
+    if (!shape.success || !source) return;
+    const c = shape.data;
     const streams: StreamChoice[] = (c.streams ?? Object.keys(source.streams)).map((s) =>
       typeof s === 'string' ? { name: s, options: {} } : { name: s.name, options: s.options },
     );
-    for (const s of streams) {
-      if (!source.streams[s.name]) problems.push(unknownStream(where, s.name, source));
-    }
     out.push({
       name: c.name,
       source: c.source,
-      settings: settings.success ? settings.data : c.settings,
+      settings: settings?.success ? settings.data : c.settings,
       credentials: c.credentials,
       streams,
       start: c.start,

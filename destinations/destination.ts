@@ -26,11 +26,42 @@ export interface WriteResult {
   unchanged: number;
 }
 
+/** One table's share of a page: a parent stream's rows, or one of its child streams'. */
+export interface TableWrite {
+  spec: TableSpec;
+  rows: readonly Row[];
+  /**
+   * For child tables (call participants, transfers...): before the upsert, delete this connection's
+   * rows whose key column `column` is one of `parents` but whose key is not among `rows`, so a
+   * parent's children always match its latest form. `column` must be one of the key columns.
+   */
+  replaceChildrenOf?: { column: string; parents: readonly string[] };
+}
+
+export interface TableWriteResult extends WriteResult {
+  table: string;
+  /** Child rows removed by `replaceChildrenOf`. */
+  deleted: number;
+}
+
+export interface SnapshotOutcome {
+  /** Distinct keys the snapshot run saw. */
+  seen: number;
+  /** Rows not seen by this run, now marked with `_deleted_at`. */
+  deleted: number;
+  /** Rows marked deleted earlier and seen again, now live (`_deleted_at` cleared). */
+  revived: number;
+  /** True when the run saw nothing while the table has live rows: deletion was skipped as implausible. */
+  skippedEmpty: boolean;
+}
+
 export interface StoredRow {
   connection: string;
   key: Record<string, string>;
   record: unknown;
   syncedAt: string;
+  /** When a snapshot stopped seeing this row (ISO), or null while it is live. */
+  deletedAt: string | null;
 }
 
 export interface Destination {
@@ -41,6 +72,19 @@ export interface Destination {
   ensureTable(spec: TableSpec): Promise<void>;
   /** Upserts rows by (`_connection`, key columns) in one transaction. */
   upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult>;
+  /** Several tables' rows (a page and its child streams) in ONE transaction, in the order given. */
+  writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]>;
+  /**
+   * Snapshot streams (read whole on every sync): remembers the keys snapshot run `runId` has seen so
+   * far (idempotent: a retried page may note the same keys again).
+   */
+  noteSnapshotKeys(spec: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void>;
+  /**
+   * Ends snapshot run `runId`: rows of this connection it did not see get `_deleted_at` set (once;
+   * an already-deleted row keeps its first deletion time), rows it saw that were marked deleted are
+   * revived, and the run's noted keys are dropped. Idempotent: finishing again changes nothing.
+   */
+  finishSnapshot(spec: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome>;
   /** The completed intervals of (connection, stream), merged and sorted. */
   completedIntervals(connection: string, stream: string): Promise<Interval[]>;
   /** Adds an interval to (connection, stream)'s completed set, merging, in one transaction. */

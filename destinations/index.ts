@@ -7,7 +7,7 @@ import type { Destination } from './destination';
 import { PostgresDestination, parsePostgresUrl } from './postgres';
 import { SqliteDestination } from './sqlite';
 
-export type { Destination, Row, StoredRow, TableSpec, WriteResult } from './destination';
+export type { Destination, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 export { PostgresDestination } from './postgres';
 export { SqliteDestination } from './sqlite';
 

@@ -5,26 +5,41 @@
 import pg from 'pg';
 import { CcsyncError, isCcsyncError, redact, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, Row, StoredRow, TableSpec, WriteResult } from './destination';
+import type { Destination, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import {
+  DELETED_AT,
   EnsureCache,
+  SNAPSHOT_KEYS_TABLE,
+  SNAPSHOT_RETENTION_MS,
+  SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
+  addDeletedAtSql,
   checkIdentifier,
   checkInterval,
+  checkRunId,
   checkTableSpec,
+  createSnapshotKeysTableSql,
+  createSnapshotRunsTableSql,
   createStateTableSql,
   createTableSql,
   decodeIntervals,
+  decodeOutcome,
+  describeWrites,
+  finishedRunError,
   keyObject,
   mergeCompleted,
-  preparePage,
+  migrationAdvice,
+  prepareWrites,
   primaryKey,
   quoteIdent,
   selectAllSql,
+  skipsAsEmpty,
+  snapshotKeyTexts,
   specId,
-  tableColumns,
+  writtenColumns,
   type ColumnTypes,
   type PreparedRow,
+  type PreparedWrite,
 } from './shared';
 
 const TYPES: ColumnTypes = { timestamp: 'TIMESTAMPTZ', json: 'JSONB' };
@@ -37,6 +52,8 @@ const MAX_PARAMETERS = 65_535;
 const DDL_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('ccsync:ddl'))`;
 /** A missing table or schema: nothing has been synced there yet. */
 const NOTHING_THERE = new Set(['42P01', '3F000']);
+const UNDEFINED_COLUMN = '42703';
+const INSUFFICIENT_PRIVILEGE = '42501';
 
 export interface PostgresConfig {
   /** The URL pg receives: ours without `schema`/`poolSize`. */
@@ -109,26 +126,125 @@ export class PostgresDestination implements Destination {
     await this.guard(`Creating table ${spec.name}`, () => this.ensure(spec));
   }
 
+  /** One table's page: the same code path as `writePage`. */
   async upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult> {
-    checkTableSpec(spec);
-    const page = preparePage(spec, rows);
-    return this.guard(`Writing ${page.length} rows to ${spec.name}`, async () => {
-      await this.ensure(spec);
-      const syncedAt = new Date().toISOString();
-      const chunkSize = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor((MAX_PARAMETERS - 2) / (spec.keyColumns.length + 1)));
-      return this.transaction(async (client) => {
-        const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
-        for (let i = 0; i < page.length; i += chunkSize) {
-          const chunk = page.slice(i, i + chunkSize);
-          const { text, values } = this.upsertStatement(spec, connection, syncedAt, chunk);
-          // Only inserted and really-changed rows come back; xmax = 0 marks a fresh insert.
-          const { rows: written } = await client.query<{ inserted: boolean }>(text, values);
-          const inserted = written.filter((r) => r.inserted).length;
-          result.inserted += inserted;
-          result.updated += written.length - inserted;
-          result.unchanged += chunk.length - written.length;
+    const [result] = await this.writePage(connection, [{ spec, rows }]);
+    return { inserted: result!.inserted, updated: result!.updated, unchanged: result!.unchanged };
+  }
+
+  async writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
+    const page = prepareWrites(writes);
+    if (page.length === 0) return [];
+    let action = describeWrites(page);
+    return this.guard(
+      () => action,
+      async () => {
+        // DDL stays out of the data transaction: it takes our DDL lock, which writers must not hold.
+        for (const write of page) {
+          action = `Creating table ${write.spec.name}`;
+          await this.ensure(write.spec);
         }
-        return result;
+        action = describeWrites(page);
+        const syncedAt = new Date().toISOString();
+        return this.transaction(async (client) => {
+          // The child delete anti-joins stored rows with the page's keys; see finishSnapshot on why
+          // nested loops are ruled out (only joins are affected: the upserts have none).
+          if (page.some((write) => write.children?.parents.length)) await client.query(`SET LOCAL enable_nestloop = off`);
+          const results: TableWriteResult[] = [];
+          for (const write of page) {
+            action = `Writing ${write.rows.length} rows to ${write.spec.name}`;
+            const deleted = await this.replaceChildren(client, write, connection);
+            results.push({ table: write.spec.name, ...(await this.upsertRows(client, write, connection, syncedAt)), deleted });
+          }
+          return results;
+        });
+      },
+    );
+  }
+
+  async noteSnapshotKeys(spec: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
+    checkTableSpec(spec);
+    checkRunId(runId);
+    const texts = snapshotKeyTexts(spec, keys);
+    if (texts.length === 0) return;
+    await this.guard(`Noting ${texts.length} keys of snapshot run ${runId} of ${spec.name}`, async () => {
+      await this.ensureSnapshot(spec);
+      const run = [connection, spec.name, runId];
+      await this.transaction(async (client) => {
+        // Shared: pages of one run note concurrently; a finish of the run waits for them, and after it
+        // a stale retry sees the marker and is refused instead of leaving keys behind.
+        await client.query(`SELECT pg_advisory_xact_lock_shared(hashtext($1))`, [runLockKey(run)]);
+        if (await this.finishedOutcome(client, run)) throw finishedRunError(spec, connection, runId);
+        await client.query(
+          `INSERT INTO ${this.table(SNAPSHOT_KEYS_TABLE)} ("connection", "table_name", "run_id", "key", "created_at") ` +
+            `SELECT $1, $2, $3, k, $5::timestamptz FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`,
+          [...run, texts, new Date().toISOString()],
+        );
+      });
+    });
+  }
+
+  async finishSnapshot(spec: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
+    checkTableSpec(spec);
+    checkRunId(runId);
+    return this.guard(`Finishing snapshot run ${runId} of ${spec.name}`, async () => {
+      await this.ensureSnapshot(spec);
+      const run = [connection, spec.name, runId];
+      const table = this.table(spec.name);
+      const keys = this.table(SNAPSHOT_KEYS_TABLE);
+      const runs = this.table(SNAPSHOT_RUNS_TABLE);
+      const thisRun = `"connection" = $1 AND "table_name" = $2 AND "run_id" = $3`;
+      const deletedAt = quoteIdent(DELETED_AT);
+      const now = new Date();
+      const cutoff = new Date(now.getTime() - SNAPSHOT_RETENTION_MS).toISOString();
+      // The stored row's canonical key text: to_json escapes text exactly as JSON.stringify does.
+      const keyText = spec.keyColumns.length
+        ? `'[' || concat_ws(',', ${spec.keyColumns.map((c) => `to_json(target.${quoteIdent(c)}::text)::text`).join(', ')}) || ']'`
+        : `'[]'`;
+      const staged = `SELECT 1 FROM ${keys} AS staged WHERE staged."connection" = $1 AND staged."table_name" = $2 AND staged."run_id" = $3 AND staged."key" = ${keyText}`;
+      return this.transaction(async (client): Promise<SnapshotOutcome> => {
+        // Exclusive: two finishes of one run take turns (the second returns the first one's outcome).
+        await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [runLockKey(run)]);
+        // Leftovers of runs that never finished, and old markers; never this run's own rows.
+        await client.query(`DELETE FROM ${keys} WHERE "created_at" < $4 AND NOT (${thisRun})`, [...run, cutoff]);
+        await client.query(`DELETE FROM ${runs} WHERE "finished_at" < $4 AND NOT (${thisRun})`, [...run, cutoff]);
+        const previous = await this.finishedOutcome(client, run);
+        if (previous) {
+          // Finished already (a retried activity): change nothing, answer as the first time.
+          await client.query(`DELETE FROM ${keys} WHERE ${thisRun}`, run);
+          return previous;
+        }
+        const counted = await client.query<{ seen: string; live: boolean }>(
+          `SELECT (SELECT count(*) FROM ${keys} WHERE ${thisRun}) AS seen, ` +
+            `EXISTS (SELECT 1 FROM ${table} WHERE "_connection" = $1 AND ${deletedAt} IS NULL) AS live`,
+          run,
+        );
+        const seen = Number(counted.rows[0]?.seen ?? 0);
+        let outcome: SnapshotOutcome = { seen, deleted: 0, revived: 0, skippedEmpty: true };
+        if (!skipsAsEmpty(seen, counted.rows[0]?.live === true)) {
+          // Freshly filled tables have no statistics yet (and ANALYZE needs ownership), so the planner
+          // may guess both sides hold one row and pick a nested loop that filters the key instead of
+          // probing it: every stored row then scans all staged keys (20 s for 10k x 9k, measured).
+          // A hash or merge anti-join is linear whatever the statistics; SET LOCAL ends with this transaction.
+          await client.query(`SET LOCAL enable_nestloop = off`);
+          const revived = await client.query(
+            `UPDATE ${table} AS target SET ${deletedAt} = NULL ` +
+              `WHERE target."_connection" = $1 AND target.${deletedAt} IS NOT NULL AND EXISTS (${staged})`,
+            run,
+          );
+          const deleted = await client.query(
+            `UPDATE ${table} AS target SET ${deletedAt} = $4::timestamptz ` +
+              `WHERE target."_connection" = $1 AND target.${deletedAt} IS NULL AND NOT EXISTS (${staged})`,
+            [...run, now.toISOString()],
+          );
+          outcome = { seen, deleted: deleted.rowCount ?? 0, revived: revived.rowCount ?? 0, skippedEmpty: false };
+        }
+        await client.query(`DELETE FROM ${keys} WHERE ${thisRun}`, run);
+        await client.query(
+          `INSERT INTO ${runs} ("connection", "table_name", "run_id", "outcome", "finished_at") VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz)`,
+          [...run, JSON.stringify(outcome), now.toISOString()],
+        );
+        return outcome;
       });
     });
   }
@@ -172,14 +288,22 @@ export class PostgresDestination implements Destination {
   async readAll(spec: TableSpec, connection: string): Promise<StoredRow[]> {
     checkTableSpec(spec);
     return this.guard(`Reading ${spec.name}`, async () => {
-      const rows = await this.queryOrEmpty<Record<string, unknown>>(selectAllSql(this.table(spec.name), spec, '$1', ' COLLATE "C"'), [
-        connection,
-      ]);
+      const read = (hasDeletedAt: boolean) =>
+        this.queryOrEmpty<Record<string, unknown>>(selectAllSql(this.table(spec.name), spec, '$1', ' COLLATE "C"', hasDeletedAt), [connection]);
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await read(true);
+      } catch (err) {
+        // A table from before `_deleted_at` that no writer has migrated yet: readers never alter.
+        if ((err as { code?: unknown })?.code !== UNDEFINED_COLUMN) throw err;
+        rows = await read(false);
+      }
       return rows.map((r) => ({
         connection: String(r._connection),
         key: keyObject(spec, r),
         record: r.record,
         syncedAt: (r._synced_at as Date).toISOString(),
+        deletedAt: r._deleted_at instanceof Date ? r._deleted_at.toISOString() : null,
       }));
     });
   }
@@ -201,26 +325,111 @@ export class PostgresDestination implements Destination {
     return this.ensured.run(STATE_TABLE, () => this.createIfMissing());
   }
 
+  /** The snapshot tables are made only once snapshots are used (least-privilege setups need not pre-create them otherwise). */
+  private async ensureSnapshot(spec: TableSpec): Promise<void> {
+    await this.ensure(spec);
+    await this.ensured.run(SNAPSHOT_KEYS_TABLE, () => this.createIfMissing(undefined, true));
+  }
+
   /**
    * Looks before creating: `CREATE ... IF NOT EXISTS` still demands CREATE privilege, and a DBA may
-   * have pre-created the schema and tables for a role that may only write rows.
+   * have pre-created the schema and tables for a role that may only write rows. Likewise a table
+   * made before `_deleted_at` existed is altered only when the catalog says the column is missing.
    */
-  private async createIfMissing(spec?: TableSpec): Promise<void> {
-    const wanted = [STATE_TABLE, ...(spec ? [spec.name] : [])];
-    const { rows } = await this.pool.query<{ schema: boolean; tables: boolean[] }>(
+  private async createIfMissing(spec?: TableSpec, snapshot = false): Promise<void> {
+    const bookkeeping: Array<[string, (table: string, types: ColumnTypes) => string]> = [
+      [STATE_TABLE, createStateTableSql],
+      ...(snapshot
+        ? ([
+            [SNAPSHOT_KEYS_TABLE, createSnapshotKeysTableSql],
+            [SNAPSHOT_RUNS_TABLE, createSnapshotRunsTableSql],
+          ] as Array<[string, (table: string, types: ColumnTypes) => string]>)
+        : []),
+    ];
+    const wanted = [...bookkeeping.map(([name]) => name), ...(spec ? [spec.name] : [])];
+    const { rows } = await this.pool.query<{ schema: boolean; tables: boolean[]; migrated: boolean }>(
       `SELECT ($1::text IS NULL OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)) AS schema, ` +
-        `ARRAY(SELECT to_regclass(t) IS NOT NULL FROM unnest($2::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n) AS tables`,
-      [this.schema ?? null, wanted.map((name) => this.table(name))],
+        `ARRAY(SELECT to_regclass(t) IS NOT NULL FROM unnest($2::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n) AS tables, ` +
+        `($3::text IS NULL OR EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = $4 AND NOT attisdropped)) AS migrated`,
+      [this.schema ?? null, wanted.map((name) => this.table(name)), spec ? this.table(spec.name) : null, DELETED_AT],
     );
     const found = rows[0];
-    const [stateExists, tableExists] = found?.tables ?? [];
-    if (found?.schema && stateExists && (!spec || tableExists)) return;
+    const exists = found?.tables ?? [];
+    const tableExists = spec ? exists[bookkeeping.length] === true : true;
+    if (found?.schema && exists.every(Boolean) && found.migrated) return;
     await this.transaction(async (client) => {
       await client.query(DDL_LOCK_SQL);
       if (this.schema && !found?.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
-      if (!stateExists) await client.query(createStateTableSql(this.table(STATE_TABLE), TYPES));
-      if (spec && !tableExists) await client.query(createTableSql(this.table(spec.name), spec, TYPES));
+      for (const [i, [name, ddl]] of bookkeeping.entries()) {
+        if (!exists[i]) await client.query(ddl(this.table(name), TYPES));
+      }
+      if (!spec) return;
+      if (!tableExists) await client.query(createTableSql(this.table(spec.name), spec, TYPES));
+      else if (!found?.migrated) await this.migrate(client, spec);
     });
+  }
+
+  /** Adds `_deleted_at` to a table from before snapshots; says what the owner must run when we may not. */
+  private async migrate(client: pg.PoolClient, spec: TableSpec): Promise<void> {
+    try {
+      // IF NOT EXISTS: another worker may have migrated it between our look and our lock.
+      await client.query(addDeletedAtSql(this.table(spec.name), TYPES, true));
+    } catch (err) {
+      const code = (err as { code?: unknown })?.code;
+      if (code !== INSUFFICIENT_PRIVILEGE) throw err;
+      throw new CcsyncError(
+        'DestinationRejected',
+        redact(
+          `Migrating table ${spec.name} failed: the destination ${this.describe} refused it (${errorDetail(err)}): ` +
+            `${migrationAdvice(this.table(spec.name), TYPES)}.`,
+          this.secrets,
+        ),
+        { cause: err, details: { code } },
+      );
+    }
+  }
+
+  /** The stored outcome when run `run` ([connection, table, runId]) was finished already. */
+  private async finishedOutcome(client: pg.PoolClient, run: readonly string[]): Promise<SnapshotOutcome | undefined> {
+    const { rows } = await client.query<{ outcome: unknown }>(
+      `SELECT "outcome" FROM ${this.table(SNAPSHOT_RUNS_TABLE)} WHERE "connection" = $1 AND "table_name" = $2 AND "run_id" = $3`,
+      [...run],
+    );
+    return rows[0] ? decodeOutcome(rows[0].outcome) : undefined;
+  }
+
+  /**
+   * `replaceChildrenOf` in one statement: the parents and the page's keys travel as arrays, so
+   * thousands of parents need no chunking and stay far from the bind-parameter limit.
+   */
+  private async replaceChildren(client: pg.PoolClient, write: PreparedWrite, connection: string): Promise<number> {
+    const children = write.children;
+    if (!children || children.parents.length === 0) return 0;
+    const { spec } = write;
+    const kept = spec.keyColumns.map((_c, i) => `k${i}`);
+    const text =
+      `DELETE FROM ${this.table(spec.name)} AS target WHERE target."_connection" = $1 AND target.${quoteIdent(children.column)} = ANY($2::text[]) ` +
+      `AND NOT EXISTS (SELECT 1 FROM unnest(${kept.map((_k, i) => `$${i + 3}::text[]`).join(', ')}) AS kept(${kept.join(', ')}) ` +
+      `WHERE ${spec.keyColumns.map((c, i) => `kept.${kept[i]} = target.${quoteIdent(c)}`).join(' AND ')})`;
+    const values = [connection, children.parents, ...spec.keyColumns.map((_c, i) => write.rows.map((row) => row.keys[i]))];
+    return (await client.query(text, values)).rowCount ?? 0;
+  }
+
+  private async upsertRows(client: pg.PoolClient, write: PreparedWrite, connection: string, syncedAt: string): Promise<WriteResult> {
+    const { spec, rows } = write;
+    const chunkSize = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor((MAX_PARAMETERS - 2) / (spec.keyColumns.length + 1)));
+    const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
+    for (let i = 0; i < rows.length; i += chunkSize) {
+      const chunk = rows.slice(i, i + chunkSize);
+      const { text, values } = this.upsertStatement(spec, connection, syncedAt, chunk);
+      // Only inserted and really-changed rows come back; xmax = 0 marks a fresh insert.
+      const { rows: written } = await client.query<{ inserted: boolean }>(text, values);
+      const inserted = written.filter((r) => r.inserted).length;
+      result.inserted += inserted;
+      result.updated += written.length - inserted;
+      result.unchanged += chunk.length - written.length;
+    }
+    return result;
   }
 
   private upsertStatement(spec: TableSpec, connection: string, syncedAt: string, chunk: readonly PreparedRow[]) {
@@ -232,7 +441,7 @@ export class PostgresDestination implements Destination {
       return `(${[...placeholders, '$1', '$2::timestamptz', record].join(', ')})`;
     });
     const text =
-      `INSERT INTO ${this.table(spec.name)} AS target (${tableColumns(spec).map(quoteIdent).join(', ')}) ` +
+      `INSERT INTO ${this.table(spec.name)} AS target (${writtenColumns(spec).map(quoteIdent).join(', ')}) ` +
       `VALUES ${tuples.join(', ')} ` +
       `ON CONFLICT ${primaryKey(spec)} DO UPDATE SET "_synced_at" = EXCLUDED."_synced_at", "record" = EXCLUDED."record" ` +
       `WHERE target."record" IS DISTINCT FROM EXCLUDED."record" ` +
@@ -271,11 +480,11 @@ export class PostgresDestination implements Destination {
     }
   }
 
-  private async guard<T>(action: string, step: () => Promise<T>): Promise<T> {
+  private async guard<T>(action: string | (() => string), step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (err) {
-      throw this.failure(err, action);
+      throw this.failure(err, typeof action === 'string' ? action : action());
     }
   }
 
@@ -287,6 +496,11 @@ export class PostgresDestination implements Destination {
     const code = (err as { code?: unknown })?.code;
     return new CcsyncError(type, redact(message, this.secrets), { cause: err, details: { code } });
   }
+}
+
+/** Names one snapshot run for an advisory lock (a hash collision only makes two runs take turns). */
+function runLockKey(run: readonly string[]): string {
+  return `ccsync:snapshot:${JSON.stringify(run)}`;
 }
 
 /** Node's AggregateError (several addresses tried) has an empty message; say what failed. */

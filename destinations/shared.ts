@@ -1,16 +1,30 @@
 /**
  * Dialect-free pieces both destinations share: identifier checks, canonical JSON, page
- * de-duplication and the completed-interval set codec. Keeping them here means SQLite and
- * PostgreSQL cannot drift apart on what "the same row" or "the same record" means.
+ * de-duplication and validation, snapshot key text, the completed-interval set codec and the DDL.
+ * Keeping them here means SQLite and PostgreSQL cannot drift apart on what "the same row",
+ * "the same record" or "the same key" means.
  */
 import { CcsyncError } from '../core/errors';
 import { intervalFromIso, intervalToIso, mergeIntervals, type Interval } from '../core/time';
-import type { Row, TableSpec } from './destination';
+import type { Row, SnapshotOutcome, TableSpec, TableWrite } from './destination';
 
 export const STATE_TABLE = 'ccsync_state';
+/** Keys each snapshot run has seen so far, until the run is finished. */
+export const SNAPSHOT_KEYS_TABLE = 'ccsync_snapshot_keys';
+/** One row per finished snapshot run: its outcome, so finishing it again changes nothing. */
+export const SNAPSHOT_RUNS_TABLE = 'ccsync_snapshot_runs';
+/** Our bookkeeping tables: no stream may be called like one of them. */
+export const RESERVED_TABLES = [STATE_TABLE, SNAPSHOT_KEYS_TABLE, SNAPSHOT_RUNS_TABLE] as const;
 
-/** Bookkeeping columns every stream table carries next to its key columns. */
-export const RESERVED_COLUMNS = ['_connection', '_synced_at', 'record'] as const;
+/** Bookkeeping columns every stream table carries next to its key columns, in storage order. */
+export const RESERVED_COLUMNS = ['_connection', '_synced_at', 'record', '_deleted_at'] as const;
+/** Added by the version that introduced snapshots: older tables lack it until migrated. */
+export const DELETED_AT = '_deleted_at';
+/**
+ * Staged keys of runs that never finished (a cancelled workflow) are dropped by the next
+ * `finishSnapshot` once this old, and so are finished-run markers.
+ */
+export const SNAPSHOT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/i;
 /** PostgreSQL silently truncates longer identifiers, which could make two tables one. */
@@ -36,8 +50,8 @@ export function quoteIdent(name: string): string {
 /** Validates a table spec once, before any SQL is built from it. */
 export function checkTableSpec(spec: TableSpec): void {
   checkIdentifier(spec.name, 'table');
-  if (spec.name.toLowerCase() === STATE_TABLE) {
-    throw new CcsyncError('ConfigError', `The table name ${STATE_TABLE} is reserved for sync state.`);
+  if ((RESERVED_TABLES as readonly string[]).includes(spec.name.toLowerCase())) {
+    throw new CcsyncError('ConfigError', `The table name ${spec.name} is reserved for sync state.`);
   }
   const seen = new Set<string>();
   for (const column of spec.keyColumns) {
@@ -83,16 +97,131 @@ export interface PreparedRow {
 export function preparePage(spec: TableSpec, rows: readonly Row[]): PreparedRow[] {
   const byKey = new Map<string, PreparedRow>();
   for (const row of rows) {
-    const keys = spec.keyColumns.map((column) => {
-      const value: unknown = row.key?.[column];
-      if (value === undefined || value === null) {
-        throw new CcsyncError('DestinationRejected', `A row for table ${spec.name} has no value for key column ${column}.`);
-      }
-      return String(value);
-    });
-    byKey.set(JSON.stringify(keys), { keys, json: canonicalJson(row.record) });
+    const keys = keyValues(spec, row.key, 'A row');
+    byKey.set(keyText(keys), { keys, json: canonicalJson(row.record) });
   }
   return [...byKey.values()];
+}
+
+/**
+ * A key value as the databases will store it: text, with any unpaired UTF-16 surrogate replaced
+ * by U+FFFD exactly as both drivers do on the way in. Without this a key holding a lone surrogate
+ * would compare unequal to its own stored form (a child deleted and re-inserted, a snapshot row
+ * never seen).
+ */
+export function keyValue(value: unknown): string {
+  return String(value).replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** A key's values in `spec.keyColumns` order; DestinationRejected when one is missing. */
+export function keyValues(spec: TableSpec, key: Record<string, unknown> | undefined, what: string): string[] {
+  return spec.keyColumns.map((column) => {
+    const value: unknown = key?.[column];
+    if (value === undefined || value === null) {
+      throw new CcsyncError('DestinationRejected', `${what} for table ${spec.name} has no value for key column ${column}.`);
+    }
+    return keyValue(value);
+  });
+}
+
+/**
+ * The canonical text of a key: the JSON array of its values in spec order, e.g. `["q1","2026-10-01"]`.
+ * It identifies a row within a page and is what `ccsync_snapshot_keys.key` holds. The destinations
+ * rebuild it from stored key columns in SQL (SQLite through a function that calls this one,
+ * PostgreSQL with `to_json`, whose escaping is JSON.stringify's), so it must stay plain JSON.stringify.
+ */
+export function keyText(values: readonly string[]): string {
+  return JSON.stringify(values);
+}
+
+/** One `TableWrite`, validated and normalised before any SQL runs. */
+export interface PreparedWrite {
+  spec: TableSpec;
+  rows: PreparedRow[];
+  /** `replaceChildrenOf`, checked: `column` is a key column, `parents` are distinct texts. */
+  children?: { column: string; parents: string[] };
+}
+
+/**
+ * Validates every write of a page before the transaction starts, so a bad spec (ConfigError) or a
+ * row without a key (DestinationRejected) fails the page without touching the database.
+ */
+export function prepareWrites(writes: readonly TableWrite[]): PreparedWrite[] {
+  if (!Array.isArray(writes)) throw new CcsyncError('InvalidInput', 'writePage needs a list of table writes.');
+  return writes.map((write) => {
+    const { spec } = write;
+    checkTableSpec(spec);
+    const rows = preparePage(spec, write.rows ?? []);
+    const replace = write.replaceChildrenOf;
+    if (!replace) return { spec, rows };
+    if (!spec.keyColumns.includes(replace.column)) {
+      throw new CcsyncError(
+        'ConfigError',
+        `Child rows of table ${spec.name} can only be replaced by one of its key columns (${spec.keyColumns.join(', ')}), ` +
+          `not ${JSON.stringify(replace.column)}.`,
+      );
+    }
+    if (!Array.isArray(replace.parents)) {
+      throw new CcsyncError('InvalidInput', `The parents whose children of table ${spec.name} are replaced must be a list.`);
+    }
+    const parents = new Set<string>();
+    for (const parent of replace.parents as readonly unknown[]) {
+      if (parent === undefined || parent === null) {
+        throw new CcsyncError('DestinationRejected', `A parent whose children of table ${spec.name} are replaced has no ${replace.column}.`);
+      }
+      parents.add(keyValue(parent));
+    }
+    return { spec, rows, children: { column: replace.column, parents: [...parents] } };
+  });
+}
+
+/** `Writing 12 rows to a, b`: what a page was doing, for error messages. */
+export function describeWrites(page: readonly PreparedWrite[]): string {
+  const rows = page.reduce((n, w) => n + w.rows.length, 0);
+  return `Writing ${rows} rows to ${[...new Set(page.map((w) => w.spec.name))].join(', ') || 'no table'}`;
+}
+
+/** Snapshot run ids are ours (the workflow's), never a vendor's: refuse nonsense early. */
+export function checkRunId(runId: string): string {
+  if (typeof runId !== 'string' || runId.length === 0 || runId.length > 200) {
+    throw new CcsyncError('InvalidInput', `The snapshot run id ${JSON.stringify(runId)} must be a non-empty text of at most 200 characters.`);
+  }
+  return runId;
+}
+
+/** The distinct canonical key texts of a snapshot page, in first-seen order. */
+export function snapshotKeyTexts(spec: TableSpec, keys: readonly Record<string, string>[]): string[] {
+  if (!Array.isArray(keys)) throw new CcsyncError('InvalidInput', `The snapshot keys of table ${spec.name} must be a list.`);
+  return [...new Set(keys.map((key) => keyText(keyValues(spec, key, 'A snapshot key'))))];
+}
+
+/** Refusal for noting keys into a run that was already finished (a reused run id, or a stale retry). */
+export function finishedRunError(spec: TableSpec, connection: string, runId: string): CcsyncError {
+  return new CcsyncError(
+    'InvalidInput',
+    `Snapshot run ${JSON.stringify(runId)} of table ${spec.name} for connection ${connection} is already finished: ` +
+      `a new snapshot needs a new run id.`,
+  );
+}
+
+/** A stored outcome (text or parsed jsonb) back into a SnapshotOutcome. */
+export function decodeOutcome(stored: unknown): SnapshotOutcome {
+  const value = (typeof stored === 'string' ? JSON.parse(stored) : stored) as Partial<SnapshotOutcome> | null;
+  return {
+    seen: Number(value?.seen ?? 0),
+    deleted: Number(value?.deleted ?? 0),
+    revived: Number(value?.revived ?? 0),
+    skippedEmpty: value?.skippedEmpty === true,
+  };
+}
+
+/**
+ * What a finish does once it knows how many keys the run saw and whether the table has live rows:
+ * a run that saw nothing while rows are live is implausible (a vendor hiccup, a filter gone wrong),
+ * so it deletes nothing rather than everything.
+ */
+export function skipsAsEmpty(seen: number, hasLiveRows: boolean): boolean {
+  return seen === 0 && hasLiveRows;
 }
 
 /** Stored form of a completed set: a JSON array of `{start, end}` ISO strings. */
@@ -175,9 +304,9 @@ function keyList(spec: TableSpec): string {
   return spec.keyColumns.map(quoteIdent).join(', ');
 }
 
-/** Every column in storage order: key columns, then the bookkeeping columns. */
-export function tableColumns(spec: TableSpec): string[] {
-  return [...spec.keyColumns, ...RESERVED_COLUMNS];
+/** The columns an upsert writes (`_deleted_at` is only ever set by snapshots). */
+export function writtenColumns(spec: TableSpec): string[] {
+  return [...spec.keyColumns, '_connection', '_synced_at', 'record'];
 }
 
 /** `("_connection", "a", "b")`: the primary key, also the upsert conflict target. */
@@ -190,8 +319,38 @@ export function createTableSql(table: string, spec: TableSpec, types: ColumnType
   const keys = spec.keyColumns.map((c) => `${quoteIdent(c)} TEXT NOT NULL`);
   return (
     `CREATE TABLE IF NOT EXISTS ${table} (` +
-    [...keys, `"_connection" TEXT NOT NULL`, `"_synced_at" ${types.timestamp} NOT NULL`, `"record" ${types.json} NOT NULL`].join(', ') +
+    [
+      ...keys,
+      `"_connection" TEXT NOT NULL`,
+      `"_synced_at" ${types.timestamp} NOT NULL`,
+      `"record" ${types.json} NOT NULL`,
+      `${quoteIdent(DELETED_AT)} ${types.timestamp}`,
+    ].join(', ') +
     `, PRIMARY KEY ${primaryKey(spec)})`
+  );
+}
+
+/** Migrates a table created before snapshots existed. `table` is already quoted/qualified. */
+export function addDeletedAtSql(table: string, types: ColumnTypes, ifNotExists = false): string {
+  return `ALTER TABLE ${table} ADD COLUMN ${ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(DELETED_AT)} ${types.timestamp}`;
+}
+
+/** Said when a table lacks `_deleted_at` and this role may not add it. */
+export function migrationAdvice(table: string, types: ColumnTypes): string {
+  return `table ${table} predates the ${DELETED_AT} column and could not be migrated; have its owner run: ${addDeletedAtSql(table, types)}`;
+}
+
+export function createSnapshotKeysTableSql(table: string, types: ColumnTypes): string {
+  return (
+    `CREATE TABLE IF NOT EXISTS ${table} ("connection" TEXT NOT NULL, "table_name" TEXT NOT NULL, "run_id" TEXT NOT NULL, ` +
+    `"key" TEXT NOT NULL, "created_at" ${types.timestamp} NOT NULL, PRIMARY KEY ("connection", "table_name", "run_id", "key"))`
+  );
+}
+
+export function createSnapshotRunsTableSql(table: string, types: ColumnTypes): string {
+  return (
+    `CREATE TABLE IF NOT EXISTS ${table} ("connection" TEXT NOT NULL, "table_name" TEXT NOT NULL, "run_id" TEXT NOT NULL, ` +
+    `"outcome" ${types.json} NOT NULL, "finished_at" ${types.timestamp} NOT NULL, PRIMARY KEY ("connection", "table_name", "run_id"))`
   );
 }
 
@@ -206,9 +365,11 @@ export function createStateTableSql(table: string, types: ColumnTypes): string {
  * The `readAll` query. Keys are text, so ordering is by bytes: PostgreSQL is told `COLLATE "C"`
  * to match SQLite's BINARY collation whatever the database's locale, so both list rows alike.
  */
-export function selectAllSql(table: string, spec: TableSpec, param: string, collate = ''): string {
+export function selectAllSql(table: string, spec: TableSpec, param: string, collate = '', hasDeletedAt = true): string {
   const order = spec.keyColumns.length ? ` ORDER BY ${spec.keyColumns.map((c) => quoteIdent(c) + collate).join(', ')}` : '';
-  return `SELECT ${tableColumns(spec).map(quoteIdent).join(', ')} FROM ${table} WHERE "_connection" = ${param}${order}`;
+  // A table not migrated yet is read as is (readers never alter): nothing in it was deleted.
+  const columns = [...writtenColumns(spec).map(quoteIdent), hasDeletedAt ? quoteIdent(DELETED_AT) : `NULL AS ${quoteIdent(DELETED_AT)}`];
+  return `SELECT ${columns.join(', ')} FROM ${table} WHERE "_connection" = ${param}${order}`;
 }
 
 /** Suffix for the cache so two specs naming one table with different keys are not confused. */

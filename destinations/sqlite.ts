@@ -8,44 +8,65 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, Row, StoredRow, TableSpec, WriteResult } from './destination';
+import type { Destination, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import {
+  DELETED_AT,
+  SNAPSHOT_KEYS_TABLE,
+  SNAPSHOT_RETENTION_MS,
+  SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
+  addDeletedAtSql,
   checkInterval,
+  checkRunId,
   checkTableSpec,
+  createSnapshotKeysTableSql,
+  createSnapshotRunsTableSql,
   createStateTableSql,
   createTableSql,
   decodeIntervals,
+  decodeOutcome,
+  describeWrites,
+  finishedRunError,
   keyObject,
+  keyText,
+  keyValue,
   mergeCompleted,
-  preparePage,
+  prepareWrites,
   primaryKey,
   quoteIdent,
   selectAllSql,
+  skipsAsEmpty,
+  snapshotKeyTexts,
   specId,
-  tableColumns,
+  writtenColumns,
   type ColumnTypes,
+  type PreparedWrite,
 } from './shared';
 
 const TYPES: ColumnTypes = { timestamp: 'TEXT', json: 'TEXT' };
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/**
+ * SQL function rebuilding a stored row's canonical key text (shared.ts `keyText`) from its key
+ * columns, so a snapshot's staged keys are matched through the staging table's primary key.
+ * It calls the very function that produced the staged text: the two cannot disagree on escaping.
+ */
+const KEY_TEXT_FUNCTION = 'ccsync_key_text';
 
 export interface SqliteOptions {
   /** How long a write waits for another process's lock before giving up (SQLITE_BUSY). */
   busyTimeoutMs?: number;
 }
 
-interface UpsertStatements {
-  insert: Database.Statement;
-  update: Database.Statement;
-}
+/** The run's identity in the snapshot tables, as positional parameters. */
+type RunParams = [connection: string, table: string, runId: string];
 
 export class SqliteDestination implements Destination {
   readonly kind = 'sqlite' as const;
   readonly describe: string;
   private readonly db: Database.Database;
   private readonly ensured = new Set<string>();
-  private readonly statements = new Map<string, UpsertStatements>();
+  /** Prepared statements by SQL text (each names its table, so the text is the identity). */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string, options: SqliteOptions = {}) {
     const path = resolve(file);
@@ -59,6 +80,9 @@ export class SqliteDestination implements Destination {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      this.db.function(KEY_TEXT_FUNCTION, { deterministic: true, varargs: true }, (...values: unknown[]) =>
+        keyText(values.map(keyValue)),
+      );
     } catch (err) {
       throw this.failure(err, 'Opening the database');
     }
@@ -69,28 +93,105 @@ export class SqliteDestination implements Destination {
     this.guard('Creating table ' + spec.name, () => this.ensureSync(spec));
   }
 
+  /** One table's page: the same code path as `writePage`. */
   async upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult> {
+    const [result] = await this.writePage(connection, [{ spec, rows }]);
+    return { inserted: result!.inserted, updated: result!.updated, unchanged: result!.unchanged };
+  }
+
+  async writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
+    const page = prepareWrites(writes);
+    if (page.length === 0) return [];
+    let action = describeWrites(page);
+    return this.guard(
+      () => action,
+      () => {
+        for (const write of page) this.ensureSync(write.spec);
+        const syncedAt = new Date().toISOString();
+        const run = this.db.transaction(() =>
+          page.map((write): TableWriteResult => {
+            action = `Writing ${write.rows.length} rows to ${write.spec.name}`;
+            const deleted = this.replaceChildren(write, connection);
+            return { table: write.spec.name, ...this.upsertRows(write, connection, syncedAt), deleted };
+          }),
+        );
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes
+        // can hit SQLITE_BUSY in WAL mode without the busy timeout ever being honoured.
+        return run.immediate();
+      },
+    );
+  }
+
+  async noteSnapshotKeys(spec: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
     checkTableSpec(spec);
-    const page = preparePage(spec, rows);
-    return this.guard(`Writing ${page.length} rows to ${spec.name}`, () => {
-      this.ensureSync(spec);
-      const { insert, update } = this.upsertStatements(spec);
-      const syncedAt = new Date().toISOString();
-      const write = this.db.transaction(() => {
-        const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
-        // SQLite has no `xmax`, and changes() cannot tell an upsert's insert from its update, so
-        // the upsert is spelled as insert-if-new then update-if-different: exact counts, same effect.
-        for (const row of page) {
-          const params = { connection, syncedAt, json: row.json, ...keyParams(row.keys) };
-          if (insert.run(params).changes > 0) result.inserted++;
-          else if (update.run(params).changes > 0) result.updated++;
-          else result.unchanged++;
+    checkRunId(runId);
+    const texts = snapshotKeyTexts(spec, keys);
+    if (texts.length === 0) return;
+    this.guard(`Noting ${texts.length} keys of snapshot run ${runId} of ${spec.name}`, () => {
+      this.ensureSnapshotSync(spec);
+      const run: RunParams = [connection, spec.name, runId];
+      const finished = this.finishedOutcome();
+      const insert = this.statement(
+        `INSERT INTO ${SNAPSHOT_KEYS_TABLE} ("connection", "table_name", "run_id", "key", "created_at") VALUES (?, ?, ?, ?, ?) ` +
+          `ON CONFLICT DO NOTHING`,
+      );
+      const createdAt = new Date().toISOString();
+      this.db
+        .transaction(() => {
+          if (finished.get(...run) !== undefined) throw finishedRunError(spec, connection, runId);
+          for (const key of texts) insert.run(...run, key, createdAt);
+        })
+        .immediate();
+    });
+  }
+
+  async finishSnapshot(spec: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
+    checkTableSpec(spec);
+    checkRunId(runId);
+    return this.guard(`Finishing snapshot run ${runId} of ${spec.name}`, () => {
+      this.ensureSnapshotSync(spec);
+      const run: RunParams = [connection, spec.name, runId];
+      const table = quoteIdent(spec.name);
+      const keys = SNAPSHOT_KEYS_TABLE;
+      const thisRun = `"connection" = ? AND "table_name" = ? AND "run_id" = ?`;
+      // The stored row's key text, looked up in the run's staged keys through their primary key.
+      const staged =
+        `SELECT 1 FROM ${keys} WHERE ${keys}."connection" = @connection AND ${keys}."table_name" = @table ` +
+        `AND ${keys}."run_id" = @runId AND ${keys}."key" = ${KEY_TEXT_FUNCTION}(${spec.keyColumns.map((c) => `${table}.${quoteIdent(c)}`).join(', ')})`;
+      const deletedAt = quoteIdent(DELETED_AT);
+      const now = new Date();
+      const cutoff = new Date(now.getTime() - SNAPSHOT_RETENTION_MS).toISOString();
+      const finish = this.db.transaction((): SnapshotOutcome => {
+        // Leftovers of runs that never finished, and old markers; never this run's own rows.
+        this.statement(`DELETE FROM ${keys} WHERE "created_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
+        this.statement(`DELETE FROM ${SNAPSHOT_RUNS_TABLE} WHERE "finished_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
+        const dropStaged = this.statement(`DELETE FROM ${keys} WHERE ${thisRun}`);
+        const previous = this.finishedOutcome().get(...run) as { outcome: string } | undefined;
+        if (previous) {
+          // Finished already (a retried activity): change nothing, answer as the first time.
+          dropStaged.run(...run);
+          return decodeOutcome(previous.outcome);
         }
-        return result;
+        const seen = Number(this.statement(`SELECT count(*) FROM ${keys} WHERE ${thisRun}`).pluck().get(...run));
+        const live = this.statement(`SELECT 1 FROM ${table} WHERE "_connection" = ? AND ${deletedAt} IS NULL LIMIT 1`).get(connection);
+        let outcome: SnapshotOutcome = { seen, deleted: 0, revived: 0, skippedEmpty: true };
+        if (!skipsAsEmpty(seen, live !== undefined)) {
+          const params = { connection, table: spec.name, runId, now: now.toISOString() };
+          const revived = this.statement(
+            `UPDATE ${table} SET ${deletedAt} = NULL WHERE "_connection" = @connection AND ${deletedAt} IS NOT NULL AND EXISTS (${staged})`,
+          ).run(params).changes;
+          const deleted = this.statement(
+            `UPDATE ${table} SET ${deletedAt} = @now WHERE "_connection" = @connection AND ${deletedAt} IS NULL AND NOT EXISTS (${staged})`,
+          ).run(params).changes;
+          outcome = { seen, deleted, revived, skippedEmpty: false };
+        }
+        dropStaged.run(...run);
+        this.statement(
+          `INSERT INTO ${SNAPSHOT_RUNS_TABLE} ("connection", "table_name", "run_id", "outcome", "finished_at") VALUES (?, ?, ?, ?, ?)`,
+        ).run(...run, JSON.stringify(outcome), now.toISOString());
+        return outcome;
       });
-      // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes
-      // can hit SQLITE_BUSY in WAL mode without the busy timeout ever being honoured.
-      return write.immediate();
+      return finish.immediate();
     });
   }
 
@@ -123,12 +224,14 @@ export class SqliteDestination implements Destination {
     checkTableSpec(spec);
     return this.guard(`Reading ${spec.name}`, () => {
       if (!this.tableExists(spec.name)) return [];
-      const rows = this.db.prepare(selectAllSql(quoteIdent(spec.name), spec, '?')).all(connection) as Record<string, unknown>[];
+      const sql = selectAllSql(quoteIdent(spec.name), spec, '?', '', this.hasColumn(spec.name, DELETED_AT));
+      const rows = this.db.prepare(sql).all(connection) as Record<string, unknown>[];
       return rows.map((r) => ({
         connection: String(r._connection),
         key: keyObject(spec, r),
         record: JSON.parse(String(r.record)) as unknown,
         syncedAt: String(r._synced_at),
+        deletedAt: r._deleted_at === null || r._deleted_at === undefined ? null : String(r._deleted_at),
       }));
     });
   }
@@ -137,11 +240,24 @@ export class SqliteDestination implements Destination {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * Creates the table, or migrates one made before `_deleted_at` existed. Looks first, so a file
+   * that already has everything is never written to by a mere ensure.
+   */
   private ensureSync(spec: TableSpec): void {
     const id = specId(spec);
     if (this.ensured.has(id)) return;
     this.ensureState();
-    this.db.exec(createTableSql(quoteIdent(spec.name), spec, TYPES));
+    if (!this.tableExists(spec.name) || !this.hasColumn(spec.name, DELETED_AT)) {
+      // One IMMEDIATE transaction: two processes migrating at once take turns, and the second
+      // sees the first one's column instead of failing on a duplicate.
+      this.db
+        .transaction(() => {
+          this.db.exec(createTableSql(quoteIdent(spec.name), spec, TYPES));
+          if (!this.hasColumn(spec.name, DELETED_AT)) this.db.exec(addDeletedAtSql(quoteIdent(spec.name), TYPES));
+        })
+        .immediate();
+    }
     this.ensured.add(id);
   }
 
@@ -151,8 +267,21 @@ export class SqliteDestination implements Destination {
     this.ensured.add(STATE_TABLE);
   }
 
+  /** The snapshot tables are made only once snapshots are used. */
+  private ensureSnapshotSync(spec: TableSpec): void {
+    this.ensureSync(spec);
+    if (this.ensured.has(SNAPSHOT_KEYS_TABLE)) return;
+    this.db.exec(createSnapshotKeysTableSql(SNAPSHOT_KEYS_TABLE, TYPES));
+    this.db.exec(createSnapshotRunsTableSql(SNAPSHOT_RUNS_TABLE, TYPES));
+    this.ensured.add(SNAPSHOT_KEYS_TABLE);
+  }
+
   private tableExists(name: string): boolean {
     return this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE`).get(name) !== undefined;
+  }
+
+  private hasColumn(table: string, column: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ? COLLATE NOCASE`).get(table, column) !== undefined;
   }
 
   private readState(connection: string, stream: string): string | undefined {
@@ -162,34 +291,78 @@ export class SqliteDestination implements Destination {
     return row?.completed;
   }
 
-  private upsertStatements(spec: TableSpec): UpsertStatements {
-    const id = specId(spec);
-    let statements = this.statements.get(id);
-    if (!statements) {
-      const table = quoteIdent(spec.name);
-      const keyMatch = spec.keyColumns.map((c, i) => ` AND ${quoteIdent(c)} = @k${i}`).join('');
-      const values = [...spec.keyColumns.map((_c, i) => `@k${i}`), '@connection', '@syncedAt', '@json'];
-      statements = {
-        insert: this.db.prepare(
-          `INSERT INTO ${table} (${tableColumns(spec).map(quoteIdent).join(', ')}) VALUES (${values.join(', ')}) ` +
-            `ON CONFLICT ${primaryKey(spec)} DO NOTHING`,
-        ),
-        update: this.db.prepare(
-          `UPDATE ${table} SET "record" = @json, "_synced_at" = @syncedAt ` +
-            `WHERE "_connection" = @connection${keyMatch} AND "record" <> @json`,
-        ),
-      };
-      this.statements.set(id, statements);
+  /** The stored outcome of a finished run, by `RunParams`. */
+  private finishedOutcome(): Database.Statement {
+    return this.statement(`SELECT "outcome" FROM ${SNAPSHOT_RUNS_TABLE} WHERE "connection" = ? AND "table_name" = ? AND "run_id" = ?`);
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
     }
-    return statements;
+    return statement;
+  }
+
+  /**
+   * `replaceChildrenOf`: reads this connection's children of the page's parents (one statement,
+   * the parents passed as one JSON array, so thousands need no chunking and no bound-parameter
+   * limit) and deletes, by primary key, those the page no longer has.
+   */
+  private replaceChildren(write: PreparedWrite, connection: string): number {
+    const children = write.children;
+    if (!children || children.parents.length === 0) return 0;
+    const { spec } = write;
+    const table = quoteIdent(spec.name);
+    const keep = new Set(write.rows.map((row) => keyText(row.keys)));
+    const existing = this.statement(
+      `SELECT ${spec.keyColumns.map(quoteIdent).join(', ')} FROM ${table} ` +
+        `WHERE "_connection" = ? AND ${quoteIdent(children.column)} IN (SELECT "value" FROM json_each(?))`,
+    )
+      .raw()
+      .all(connection, JSON.stringify(children.parents)) as unknown[][];
+    const remove = this.statement(
+      `DELETE FROM ${table} WHERE "_connection" = ?${spec.keyColumns.map((c) => ` AND ${quoteIdent(c)} = ?`).join('')}`,
+    );
+    let deleted = 0;
+    for (const stored of existing) {
+      const keys = stored.map(keyValue);
+      if (!keep.has(keyText(keys))) deleted += remove.run(connection, ...keys).changes;
+    }
+    return deleted;
+  }
+
+  private upsertRows(write: PreparedWrite, connection: string, syncedAt: string): WriteResult {
+    const { spec } = write;
+    const table = quoteIdent(spec.name);
+    const keyMatch = spec.keyColumns.map((c, i) => ` AND ${quoteIdent(c)} = @k${i}`).join('');
+    const values = [...spec.keyColumns.map((_c, i) => `@k${i}`), '@connection', '@syncedAt', '@json'];
+    const insert = this.statement(
+      `INSERT INTO ${table} (${writtenColumns(spec).map(quoteIdent).join(', ')}) VALUES (${values.join(', ')}) ` +
+        `ON CONFLICT ${primaryKey(spec)} DO NOTHING`,
+    );
+    const update = this.statement(
+      `UPDATE ${table} SET "record" = @json, "_synced_at" = @syncedAt WHERE "_connection" = @connection${keyMatch} AND "record" <> @json`,
+    );
+    const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
+    // SQLite has no `xmax`, and changes() cannot tell an upsert's insert from its update, so
+    // the upsert is spelled as insert-if-new then update-if-different: exact counts, same effect.
+    for (const row of write.rows) {
+      const params = { connection, syncedAt, json: row.json, ...keyParams(row.keys) };
+      if (insert.run(params).changes > 0) result.inserted++;
+      else if (update.run(params).changes > 0) result.updated++;
+      else result.unchanged++;
+    }
+    return result;
   }
 
   /** Runs a sync database step, turning driver errors into the product's taxonomy. */
-  private guard<T>(action: string, step: () => T): T {
+  private guard<T>(action: string | (() => string), step: () => T): T {
     try {
       return step();
     } catch (err) {
-      throw this.failure(err, action);
+      throw this.failure(err, typeof action === 'string' ? action : action());
     }
   }
 

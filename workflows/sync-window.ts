@@ -62,6 +62,8 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   const start = parseInstant(input.start)!;
   const end = parseInstant(input.end)!;
   const window = { connection: input.connection, stream: input.stream, start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  // Identifies this execution's snapshot (if the stream is one) across continue-as-new.
+  const snapshotRun = workflowInfo().firstExecutionRunId;
   const { syncPage } = proxyActivities<Activities>(pageActivityOptions(input.patience));
   const { commitWindow, finishSnapshot } = proxyActivities<Activities>(controlActivityOptions(input.patience));
 
@@ -87,7 +89,7 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   for (;;) {
     const page = totals.pages + 1;
     const result = await syncPage
-      .executeWithOptions({ ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` }, [{ ...window, cursor }])
+      .executeWithOptions({ ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` }, [{ ...window, cursor, snapshotRun }])
       .catch((err: unknown) => {
         if (isCancellation(err)) throw err;
         // The window's own failure says what went wrong, not "Activity task failed".
@@ -118,7 +120,7 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
     phase = 'finishing snapshot';
     show();
     const outcome = await finishSnapshot.executeWithOptions({ ...controlActivityOptions(input.patience), summary: `finish snapshot ${label}` }, [
-      { connection: input.connection, stream: input.stream, start: window.start },
+      { connection: input.connection, stream: input.stream, start: window.start, snapshotRun },
     ]);
     totals.deleted = outcome.deleted;
   } else {

@@ -91,7 +91,8 @@ export async function chaosStack(
   const address = opts.address ?? temporal!.address;
   const connection = temporal ? temporal.connection : await Connection.connect({ address });
   const client = temporal ? temporal.client : new Client({ connection });
-  const kore = new KoreSimulator(demoKoreOptions());
+  // Fault seed 7 draws 5xx and 429 from the first requests (the PRNG is deterministic).
+  const kore = new KoreSimulator(demoKoreOptions({ faultSeed: 7 }));
   const koreUrl = new URL(await kore.start(0));
   const koreProxy = new TcpProxy({ host: '127.0.0.1', port: Number(koreUrl.port) }, { latencyMs: opts.latencyMs ?? 0 });
   const proxyPort = await koreProxy.start();

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { describeDestinationUrl, openDestination } from '../../destinations/index';
 import { PostgresDestination, pgErrorType } from '../../destinations/postgres';
-import { destinationContract, ofType, using } from '../helpers/destination-contract';
+import { destinationContract, ofType, using, type RawStore } from '../helpers/destination-contract';
 
 const BASE_URL = process.env.CCSYNC_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `ccsync_test_${randomBytes(6).toString('hex')}`;
@@ -31,7 +31,16 @@ after(async () => {
   await admin.end();
 });
 
-destinationContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA));
+const rawStore: RawStore = {
+  dialect: 'postgres',
+  table: (name) => `"${SCHEMA}"."${name}"`,
+  async query(sql, params = []) {
+    let n = 0;
+    return (await admin.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
+  },
+};
+
+destinationContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
 
 describe('PostgresDestination specifics', () => {
   it('creates its schema, stores keys as text, records as jsonb and _synced_at as timestamptz', async () => {
@@ -59,6 +68,7 @@ describe('PostgresDestination specifics', () => {
         ['_connection', 'text'],
         ['_synced_at', 'timestamp with time zone'],
         ['record', 'jsonb'],
+        ['_deleted_at', 'timestamp with time zone'],
       ],
     );
     const { rows: pk } = await admin.query(
@@ -202,6 +212,113 @@ describe('PostgresDestination specifics', () => {
     });
   });
 
+  describe('with a role that may only read and write rows', () => {
+    const role = `ccsync_test_dml_${randomBytes(4).toString('hex')}`;
+    let canCreateRoles = true;
+    before(async () => {
+      try {
+        await admin.query(`CREATE ROLE ${role} LOGIN`);
+      } catch {
+        canCreateRoles = false;
+        return;
+      }
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${SCHEMA}"`);
+      await admin.query(`GRANT USAGE ON SCHEMA "${SCHEMA}" TO ${role}`);
+    });
+    after(async () => {
+      if (!canCreateRoles) return;
+      await admin.query(`DROP OWNED BY ${role}`);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+    });
+    const roleUrl = () => {
+      const url = new URL(urlWith({ schema: SCHEMA }));
+      url.username = role;
+      url.password = 'n0t-the-real-pw';
+      return url.toString();
+    };
+    const grantRows = () => admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${SCHEMA}" TO ${role}`);
+
+    it('writes pages, snapshots and reads in tables a DBA created, without any DDL', async (t) => {
+      if (!canCreateRoles) return t.skip('cannot create roles on this server');
+      const spec = { name: 'pg_dml_only', keyColumns: ['callId', 'leg'] };
+      // The DBA's part: the tables exist (made here by the owner), the role may only touch rows.
+      await using(
+        () => new PostgresDestination(URL_IN_SCHEMA),
+        1,
+        async (owner) => {
+          await owner.ensureTable(spec);
+          await owner.finishSnapshot(spec, 'setup', 'setup'); // creates the snapshot tables
+        },
+      );
+      await grantRows();
+      await using(
+        () => new PostgresDestination(roleUrl()),
+        1,
+        async (d) => {
+          await assert.rejects(d.ensureTable({ name: 'pg_dml_only_new', keyColumns: ['id'] }), (err: unknown) => {
+            ofType('DestinationRejected')(err);
+            assert.match((err as Error).message, /permission denied/);
+            return true;
+          });
+          const page = [
+            { key: { callId: '1', leg: 'a' }, record: {} },
+            { key: { callId: '1', leg: 'b' }, record: {} },
+          ];
+          assert.deepEqual(await d.writePage('conn', [{ spec, rows: page }]), [
+            { table: 'pg_dml_only', inserted: 2, updated: 0, unchanged: 0, deleted: 0 },
+          ]);
+          assert.deepEqual(
+            await d.writePage('conn', [{ spec, rows: page.slice(0, 1), replaceChildrenOf: { column: 'callId', parents: ['1'] } }]),
+            [{ table: 'pg_dml_only', inserted: 0, updated: 0, unchanged: 1, deleted: 1 }],
+          );
+          await d.upsert(spec, 'conn', [{ key: { callId: '2', leg: 'a' }, record: {} }]);
+          await d.noteSnapshotKeys(spec, 'conn', 'run', [{ callId: '1', leg: 'a' }]);
+          assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run'), { seen: 1, deleted: 1, revived: 0, skippedEmpty: false });
+          assert.deepEqual(
+            (await d.readAll(spec, 'conn')).map((r) => [r.key.callId, r.deletedAt === null]),
+            [
+              ['1', true],
+              ['2', false],
+            ],
+          );
+          await d.markCompleted('conn', 'pg_dml_only', { start: 0, end: 1000 });
+        },
+      );
+    });
+
+    it('a table from before _deleted_at that the role may not alter is refused with the statement its owner must run', async (t) => {
+      if (!canCreateRoles) return t.skip('cannot create roles on this server');
+      const spec = { name: 'pg_dml_legacy', keyColumns: ['id'] };
+      await admin.query(
+        `CREATE TABLE "${SCHEMA}".pg_dml_legacy (id TEXT NOT NULL, _connection TEXT NOT NULL, _synced_at TIMESTAMPTZ NOT NULL, ` +
+          `record JSONB NOT NULL, PRIMARY KEY (_connection, id))`,
+      );
+      await admin.query(`INSERT INTO "${SCHEMA}".pg_dml_legacy VALUES ('1', 'conn', now(), '{}')`);
+      await grantRows();
+      const advice = `ALTER TABLE "${SCHEMA}"."pg_dml_legacy" ADD COLUMN "_deleted_at" TIMESTAMPTZ`;
+      await using(
+        () => new PostgresDestination(roleUrl()),
+        1,
+        async (d) => {
+          assert.deepEqual(
+            (await d.readAll(spec, 'conn')).map((r) => [r.key.id, r.deletedAt]),
+            [['1', null]],
+          );
+          await assert.rejects(d.writePage('conn', [{ spec, rows: [{ key: { id: '2' }, record: {} }] }]), (err: unknown) => {
+            ofType('DestinationRejected')(err);
+            const text = `${(err as Error).message} ${(err as Error).stack}`;
+            assert.ok((err as Error).message.includes(advice), (err as Error).message);
+            assert.match((err as Error).message, /must be owner/);
+            assert.doesNotMatch(text, /n0t-the-real-pw/);
+            return true;
+          });
+          await admin.query(advice); // what the owner is told to run
+          assert.deepEqual(await d.upsert(spec, 'conn', [{ key: { id: '2' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
+        },
+      );
+    });
+  });
+
   it('an unreachable server is DestinationUnavailable, and no message shows the password', async () => {
     const url = 'postgres://u:s3cretpw@127.0.0.1:1/x';
     assert.equal(describeDestinationUrl(url), 'postgres://u@127.0.0.1:1/x');
@@ -211,15 +328,19 @@ describe('PostgresDestination specifics', () => {
       async (d) => {
         assert.equal(d.describe, 'postgres://u@127.0.0.1:1/x');
         const spec = { name: 't', keyColumns: ['id'] };
-        const attempts: Array<Promise<unknown>> = [
-          d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]),
-          d.ensureTable(spec),
-          d.readAll(spec, 'conn'),
-          d.completedIntervals('conn', 's'),
-          d.markCompleted('conn', 's', { start: 0, end: 1 }),
+        // Thunks, run one at a time: an eager promise could reject before assert.rejects listens.
+        const attempts: Array<() => Promise<unknown>> = [
+          () => d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]),
+          () => d.ensureTable(spec),
+          () => d.readAll(spec, 'conn'),
+          () => d.completedIntervals('conn', 's'),
+          () => d.markCompleted('conn', 's', { start: 0, end: 1 }),
+          () => d.writePage('conn', [{ spec, rows: [{ key: { id: '1' }, record: {} }] }]),
+          () => d.noteSnapshotKeys(spec, 'conn', 'run', [{ id: '1' }]),
+          () => d.finishSnapshot(spec, 'conn', 'run'),
         ];
         for (const attempt of attempts) {
-          await assert.rejects(attempt, (err: unknown) => {
+          await assert.rejects(attempt(), (err: unknown) => {
             ofType('DestinationUnavailable')(err);
             const text = `${(err as Error).message} ${(err as Error).stack}`;
             assert.doesNotMatch(text, /s3cretpw/);

@@ -6,17 +6,34 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openDestination } from '../../destinations/index';
 import { SqliteDestination, sqliteErrorType } from '../../destinations/sqlite';
-import { destinationContract, ofType, using } from '../helpers/destination-contract';
+import { destinationContract, ofType, using, type RawStore } from '../helpers/destination-contract';
 
 const dir = mkdtempSync(join(tmpdir(), 'ccsync-sqlite-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-destinationContract('sqlite', () => new SqliteDestination(join(dir, 'contract.db')));
+const contractFile = join(dir, 'contract.db');
+let contractRaw: Database.Database | undefined;
+after(() => {
+  contractRaw?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** A second, raw connection to look at what the destination really stored. */
 function raw(file: string): Database.Database {
   return new Database(file);
 }
+
+const rawStore: RawStore = {
+  dialect: 'sqlite',
+  table: (name) => `"${name}"`,
+  async query(sql, params = []) {
+    contractRaw ??= raw(contractFile);
+    const statement = contractRaw.prepare(sql);
+    if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+    statement.run(...params);
+    return [];
+  },
+};
+
+destinationContract('sqlite', () => new SqliteDestination(contractFile), rawStore);
 
 describe('SqliteDestination specifics', () => {
   it('creates missing parent directories and turns WAL on', async () => {
@@ -44,6 +61,7 @@ describe('SqliteDestination specifics', () => {
         { name: '_connection', type: 'TEXT', pk: 1 },
         { name: '_synced_at', type: 'TEXT', pk: 0 },
         { name: 'record', type: 'TEXT', pk: 0 },
+        { name: '_deleted_at', type: 'TEXT', pk: 0 },
       ]);
     } finally {
       db.close();
