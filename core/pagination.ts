@@ -1,5 +1,5 @@
 /**
- * The four ways our vendors page, as small pure strategies. A cursor is a tiny JSON object: it is
+ * The ways our vendors page, as small pure strategies. A cursor is a tiny JSON object: it is
  * returned by the page activity and passed to the next one, so it travels through workflow
  * history and must stay small and readable (`skip=200`, `page 3`).
  */
@@ -16,7 +16,7 @@ export interface PageSeen {
 }
 
 export interface Pagination {
-  readonly style: 'skip-limit' | 'offset-limit' | 'page-per' | 'cursor';
+  readonly style: 'skip-limit' | 'offset-limit' | 'page-per' | 'time-tail' | 'cursor' | 'single';
   /** The first page's cursor. */
   first(pageSize: number): Cursor;
   /** The next page's cursor, or null when this was the last page. */
@@ -39,14 +39,21 @@ export function skipLimit(opts: { hasMore: (body: unknown) => boolean }): Pagina
   };
 }
 
-/** `offset`/`limit` with no reliable total: a short or empty page is the last (Kore.ai call details). */
-export function offsetLimit(): Pagination {
+/**
+ * `offset`/`limit`. By default there is no reliable total: a short or empty page is the last
+ * (Kore.ai call details). With `hasMore`, the body's flag decides instead (an empty page still ends
+ * the walk). With `count`, the offset advances by what the vendor counts rather than by the records
+ * read, when the two differ (Kore.ai agent status: `limit` counts agents, the records are their
+ * status segments).
+ */
+export function offsetLimit(opts: { hasMore?: (body: unknown) => boolean; count?: (body: unknown) => number } = {}): Pagination {
   return {
     style: 'offset-limit',
     first: (pageSize) => ({ offset: 0, limit: pageSize }),
     next(cursor, page) {
-      if (page.recordCount < Number(cursor.limit)) return null;
-      return { offset: Number(cursor.offset) + page.recordCount, limit: cursor.limit! };
+      const counted = opts.count ? opts.count(page.body) : page.recordCount;
+      if (opts.hasMore ? !opts.hasMore(page.body) || counted === 0 : counted < Number(cursor.limit)) return null;
+      return { offset: Number(cursor.offset) + counted, limit: cursor.limit! };
     },
     describe: (c) => `offset=${c.offset}`,
   };
@@ -62,28 +69,136 @@ export function linkTarget(header: string | undefined, rel: string): string | un
   return undefined;
 }
 
+/** The page number a Link target asks for (`?page=9`), if it names one. */
+function pageOf(target: string | undefined): number | undefined {
+  if (!target) return undefined;
+  const m = /[?&]page=(\d+)(?:&|#|$)/.exec(target);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Whether a `page`/`per` response says another page follows, from the strongest evidence it
+ * carries (CCAI Platform, whose tenants differ in which headers they send):
+ *  1. an empty or short page is the last, whatever the headers say;
+ *  2. a numeric `Total` decides: more while `page * per < Total`;
+ *  3. a `Link` with `rel="next"` means more; without it, a `rel="last"` naming a later page still
+ *     means more (tenants that omit the next link), and a Link with neither is the last page's;
+ *  4. nothing at all (no Total, no Link) on a full page: ask once more, an empty page ends it.
+ */
+export function morePages(current: number, per: number, page: PageSeen, headers: { total?: string; link?: string } = {}): boolean {
+  if (page.recordCount === 0 || page.recordCount < per) return false;
+  const totalText = page.headers[(headers.total ?? 'total').toLowerCase()];
+  const total = totalText === undefined || totalText.trim() === '' ? NaN : Number(totalText);
+  if (Number.isFinite(total)) return current * per < total;
+  const link = page.headers[(headers.link ?? 'link').toLowerCase()];
+  if (link) {
+    if (linkTarget(link, 'next')) return true;
+    const last = pageOf(linkTarget(link, 'last'));
+    return last !== undefined && last > current;
+  }
+  return true;
+}
+
+/** Guards against a vendor that ignores `page` and answers every page alike: the walk would never end. */
+function checkNotRepeated(cursor: Cursor, fingerprint: string | undefined): void {
+  if (fingerprint !== undefined && cursor.seen !== undefined && cursor.seen === fingerprint) {
+    throw new CcsyncError(
+      'MalformedResponse',
+      `page ${cursor.page} repeated the previous page's records exactly; the API seems to ignore the page parameter, stopping rather than looping`,
+    );
+  }
+}
+
 /**
  * `page`/`per` with a `Link: rel="next"` header and a `Total` header (CCAI Platform). Some tenants
- * omit the link, so we also stop on `page * per >= Total` or on a short page.
+ * omit the link, so we also stop on `page * per >= Total` or on a short page (see `morePages`).
+ * With `fingerprint` (e.g. the first and last record ids), a page identical to the one before
+ * (an endpoint that ignores `page`) stops the walk with an error instead of looping.
  */
-export function pagePer(opts: { totalHeader?: string; linkHeader?: string } = {}): Pagination {
-  const totalHeader = (opts.totalHeader ?? 'total').toLowerCase();
-  const linkHeader = (opts.linkHeader ?? 'link').toLowerCase();
+export function pagePer(opts: { totalHeader?: string; linkHeader?: string; fingerprint?: (body: unknown) => string | undefined } = {}): Pagination {
+  const headers = { total: opts.totalHeader, link: opts.linkHeader };
   return {
     style: 'page-per',
     first: (pageSize) => ({ page: 1, per: pageSize }),
-    next(cursor, page) {
+    next(cursor, page): Cursor | null {
       const per = Number(cursor.per);
       const current = Number(cursor.page);
-      if (page.recordCount === 0 || page.recordCount < per) return null;
-      const total = Number(page.headers[totalHeader]);
-      if (Number.isFinite(total) && current * per >= total) return null;
-      const link = page.headers[linkHeader];
-      // A Link header without rel="next" is the vendor telling us this was the last page.
-      if (link && !linkTarget(link, 'next')) return null;
-      return { page: current + 1, per };
+      const fingerprint = opts.fingerprint?.(page.body);
+      checkNotRepeated(cursor, fingerprint);
+      if (!morePages(current, per, page, headers)) return null;
+      return fingerprint === undefined ? { page: current + 1, per } : { page: current + 1, per, seen: fingerprint };
     },
     describe: (c) => `page ${c.page}`,
+  };
+}
+
+/**
+ * Tailing by time (CCAI Platform calls and chats): a list filtered by `[from]`/`[to]` on a time
+ * field and sorted by it ascending is walked by asking for page 1 again with `[from]` moved to
+ * the last record's time, instead of asking for page 2. Walking page numbers of a list that
+ * changes while we read loses records: one record on an earlier page updated between two
+ * requests leaves the filtered range (its new time is later), everything behind it moves up one
+ * place, and the record that crossed the page boundary is never seen. A time cursor does not
+ * move when other records change.
+ *
+ * - `[from]` is inclusive, so the last record is read again (an upsert; harmless).
+ * - When a full page shares one time (the cursor's own), the time cannot move: the next page
+ *   number under the same `[from]` follows, so the walk always ends.
+ * - The walk ends as `morePages` says (short page, `Total`, `Link`).
+ * - A page that is not in ascending time order, or starts before its `[from]`, is refused
+ *   (`MalformedResponse`): tailing would silently skip records if the API ignored the sort or the filter.
+ *
+ * Cursor: `{ page, per }` first, then `{ since, page, per }` (`since` is ISO-8601 with milliseconds;
+ * the request builder sends it as `[from]`, and the window's start while it is absent).
+ */
+export function timeTail(opts: {
+  /** The records of a page, in the order the API sent them. */
+  records: (body: unknown) => unknown[];
+  /** The tailed time field of one record (ISO-8601), e.g. `updated_at`. */
+  time: (record: unknown) => string | undefined;
+  /** The field's name, for messages. */
+  field: string;
+  totalHeader?: string;
+  linkHeader?: string;
+}): Pagination {
+  const headers = { total: opts.totalHeader, link: opts.linkHeader };
+  return {
+    style: 'time-tail',
+    first: (pageSize) => ({ page: 1, per: pageSize }),
+    next(cursor, page): Cursor | null {
+      const per = Number(cursor.per);
+      const current = Number(cursor.page);
+      const since = cursor.since === undefined ? undefined : Date.parse(String(cursor.since));
+      const times = opts.records(page.body).map((r, i) => {
+        const text = opts.time(r);
+        const t = text === undefined ? NaN : Date.parse(text);
+        if (!Number.isFinite(t)) throw new CcsyncError('MalformedResponse', `record ${i} of the page has no readable ${opts.field} (${JSON.stringify(text)}); tailing by ${opts.field} needs it`);
+        return t;
+      });
+      times.forEach((t, i) => {
+        if (i === 0 && since !== undefined && t < since) {
+          throw new CcsyncError('MalformedResponse', `the page starts at ${opts.field} ${new Date(t).toISOString()}, before the requested ${opts.field}[from] ${String(cursor.since)}: the API ignored the filter`);
+        }
+        if (i > 0 && t < times[i - 1]!) {
+          throw new CcsyncError('MalformedResponse', `records are not sorted by ${opts.field} ascending (record ${i} is earlier than record ${i - 1}); tailing needs the sort`);
+        }
+      });
+      if (!morePages(current, per, page, headers)) return null;
+      const last = times[times.length - 1]!;
+      if (since !== undefined && last === since) return { since: String(cursor.since), page: current + 1, per };
+      return { since: new Date(last).toISOString(), page: 1, per };
+    },
+    describe: (c) => (c.since === undefined ? `page ${c.page}` : `since ${c.since} page ${c.page}`),
+  };
+}
+
+/** One request, no paging (CCAI Platform's team tree comes whole). */
+export function singlePage(): Pagination {
+  return {
+    style: 'single',
+    first: () => ({}),
+    next: () => null,
+    describe: () => 'whole list',
   };
 }
 
@@ -113,13 +228,15 @@ export function cursorPaging(opts: {
 
 /**
  * A cursor as a short label for a page activity's summary, without knowing the vendor:
- * `skip=200`, `offset=300`, `page=3`, `pageKey=abc…`, `next link`. Page-size fields are left out.
+ * `skip=200`, `offset=300`, `page=3`, `since=2026-11-20T10:15:00.123Z page=1`, `pageKey=abc…`, `next link`.
+ * Page-size fields and repeat-guard fingerprints are left out.
  */
 export function describeCursor(cursor: Cursor | null): string {
   if (!cursor) return 'first page';
   if (cursor.url) return 'next link';
   const parts = Object.entries(cursor)
-    .filter(([k]) => !['limit', 'per', 'pageSize'].includes(k))
-    .map(([k, v]) => `${k}=${String(v).length > 16 ? `${String(v).slice(0, 12)}…` : v}`);
+    // Page sizes and repeat-guard fingerprints say nothing to a person; a tail's time is shown whole.
+    .filter(([k]) => !['limit', 'per', 'pageSize', 'seen'].includes(k))
+    .map(([k, v]) => `${k}=${k !== 'since' && String(v).length > 16 ? `${String(v).slice(0, 12)}…` : v}`);
   return parts.length ? parts.join(' ') : 'first page';
 }

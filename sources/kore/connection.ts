@@ -13,7 +13,7 @@ export const koreSettings = z.strictObject({
   iId: z.string({ error: 'is required: the stream/app id (st-...) sent as the iId header' }).min(1),
   /** Kore.ai allows 60 requests per minute per account; lower it if other tools share the account. */
   rateLimitPerMinute: z.number().int().min(1).max(60).default(60),
-  /** Records per page for call volume (skip/limit). */
+  /** Records per page (agents per page for agent status), capped by each stream's maximum (call details 100, agent status 50). */
   pageSize: z.number().int().min(1).max(1000).optional(),
 });
 export type KoreSettings = z.infer<typeof koreSettings>;

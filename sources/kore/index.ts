@@ -3,19 +3,21 @@ import type { SourceDeclaration } from '../../core/source';
 import { koreAuthToken } from './auth';
 import { koreCredentials, koreSettings, type KoreCredentials, type KoreSettings } from './connection';
 import { koreErrorBody } from './schemas';
-import { callvolume } from './streams';
+import { agentstatus, calldetails, callvolume, interactiondetails } from './streams';
 
 export const kore: SourceDeclaration<KoreSettings, KoreCredentials> = {
   name: 'kore',
   title: 'Kore.ai',
   settingsSchema: koreSettings,
   credentialsSchema: koreCredentials,
-  streams: { callvolume },
+  streams: { callvolume, calldetails, interactiondetails, agentstatus },
   baseUrl: (s) => s.baseUrl,
   async authHeaders(ctx) {
     return { auth: await koreAuthToken(ctx.connection, ctx.credentials), iId: ctx.settings.iId };
   },
-  rateLimit: (s) => ({ key: `kore:${new URL(s.baseUrl).host}:${s.accountId}`, limit: s.rateLimitPerMinute, perMs: 60_000 }),
+  // One budget per account, shared by every stream and connection on it. Kore.ai counts requests
+  // as they arrive; a second of margin keeps network jitter from bunching 61 arrivals into its minute.
+  rateLimit: (s) => ({ key: `kore:${new URL(s.baseUrl).host}:${s.accountId}`, limit: s.rateLimitPerMinute, perMs: 61_000 }),
   errorMessage(_status, body) {
     const parsed = koreErrorBody.safeParse(body);
     if (!parsed.success) return undefined;

@@ -2,11 +2,23 @@
  * Kore.ai streams, as the vendor documents them (Contact Center AI, WFM Integration APIs).
  * Every call is a POST under /agentassist/api/public/analytics/account/{accountId}/.
  */
-import { skipLimit } from '../../core/pagination';
+import { z } from 'zod';
+import { CcsyncError } from '../../core/errors';
+import { describeIssues } from '../../core/issues';
+import { offsetLimit, skipLimit } from '../../core/pagination';
 import type { StreamDeclaration } from '../../core/source';
-import { DAY, HOUR, MINUTE, toIso } from '../../core/time';
+import { ceilTo, DAY, HOUR, MINUTE, SECOND, toIso } from '../../core/time';
 import type { KoreSettings } from './connection';
-import { callVolumeRecord, callVolumeResponse } from './schemas';
+import {
+  agentStatusRecord,
+  agentStatusRecords,
+  agentStatusResponse,
+  callVolumeRecord,
+  callVolumeResponse,
+  conversationRecord,
+  conversationsResponse,
+  type AgentStatusPage,
+} from './schemas';
 
 export const analyticsPath = (settings: KoreSettings, endpoint: string) =>
   `/agentassist/api/public/analytics/account/${encodeURIComponent(settings.accountId)}/${endpoint}`;
@@ -45,4 +57,159 @@ export const callvolume: StreamDeclaration<KoreSettings> = {
       limit: Number(cursor.limit),
     },
   }),
+};
+
+/** `yyyy-mm-dd HH:mm:ss` in UTC, the call-details date format (sent with `timeZoneOffset: 0`). */
+export function koreDateTime(ms: number): string {
+  return toIso(ms).slice(0, 19).replace('T', ' ');
+}
+
+/** `yyyy-mm-dd` in UTC, the agent-status date format. */
+export function koreDate(ms: number): string {
+  return toIso(ms).slice(0, 10);
+}
+
+/**
+ * The call-details range for a half-open window `[start, end)`: `startDate` is the first whole
+ * second in it, `endDate` the last. Whether the vendor's `endDate` is inclusive is not documented;
+ * ending one second early means consecutive windows never ask for the same second twice, and a
+ * 7-day window asks for 7 days less a second, never more than the API allows.
+ */
+export function callDetailsRange(window: { start: number; end: number }): { startDate: string; endDate: string } {
+  return { startDate: koreDateTime(ceilTo(window.start, SECOND)), endDate: koreDateTime(ceilTo(window.end, SECOND) - SECOND) };
+}
+
+const names = (what: string) =>
+  z
+    .union([z.string().min(1), z.array(z.string().min(1, 'must not be empty'), { error: `must be a list of ${what}` }).min(1, `must name at least one ${what.replace(/s$/, '')} (or be left out)`)], {
+      error: `must be a list of ${what}`,
+    })
+    .transform((v) => (typeof v === 'string' ? [v] : v));
+
+const conversationOptions = z.strictObject({
+  /** Only these channels, e.g. [voice, rtm]. */
+  channels: names('channel names').optional(),
+  /** Only conversations that entered one of these queues (queue ids, qu-...). */
+  queues: names('queue ids').optional(),
+});
+
+const agentStatusOptions = z.strictObject({
+  /** Only these agents, by email. */
+  agents: names('agent emails').optional(),
+});
+
+/** A stream's `options:` from the connections file, checked: a typo must not silently sync everything. */
+function streamOptions<T extends z.ZodTypeAny>(stream: string, schema: T, options: Record<string, unknown>): z.infer<T> {
+  const parsed = schema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const problems = describeIssues(parsed.error.issues, options).map((p) => p.replace(/^unknown field/, 'unknown option'));
+  throw new CcsyncError('ConfigError', `Kore.ai ${stream}: the stream's options in the connections file are not valid: ${problems.join('; ')}`);
+}
+
+/**
+ * All conversations in a very detailed view (`v2/calldetails` or `v2/interactionDetails`): offset /
+ * limit in the query, the range in the body, at most seven days per request. `numResults` is
+ * ambiguous (page or total), so paging stops on a short or empty page.
+ */
+function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint: string, description: string): StreamDeclaration<KoreSettings> {
+  return {
+    name,
+    table: `kore_${name}`,
+    kind: 'windowed',
+    description,
+    primaryKey: ['sessionId'],
+    key: (r) => ({ sessionId: String(r.sessionId) }),
+    recordSchema: conversationRecord,
+    responseSchema: conversationsResponse,
+    records: (body) => body.data,
+    recordsPath: 'data',
+    pagination: offsetLimit(),
+    // 100 is the vendor's default; it documents no maximum, so we do not ask for more.
+    pageSize: { default: 100, max: 100 },
+    window: {
+      // "The days' range cannot be more than seven days": the engine refuses larger windows.
+      maxSize: 7 * DAY,
+      defaultSize: DAY,
+      alignment: MINUTE,
+      defaultLag: 10 * MINUTE,
+      // A conversation is listed once it ends and filed under its start: re-reading two hours picks
+      // up conversations up to about that long that were still going on at the previous run.
+      defaultLookback: 2 * HOUR,
+    },
+    request: ({ settings, window, cursor, options }) => {
+      const { channels, queues } = streamOptions(name, conversationOptions, options);
+      return {
+        method: 'POST',
+        path: analyticsPath(settings, endpoint),
+        query: { limit: Number(cursor.limit), offset: Number(cursor.offset) },
+        headers: { accountId: settings.accountId, iId: settings.iId },
+        body: {
+          ...callDetailsRange(window),
+          timeZoneOffset: 0,
+          ...(channels ? { channels } : {}),
+          ...(queues ? { queues } : {}),
+        },
+      };
+    },
+  };
+}
+
+/** Every conversation, session by session (`v2/calldetails`). */
+export const calldetails = conversationStream('calldetails', 'v2/calldetails', 'Call details: every conversation (session), with its queues and agents');
+
+/** The same report through `v2/interactionDetails`. */
+export const interactiondetails = conversationStream('interactiondetails', 'v2/interactionDetails', 'Interaction details: every conversation (session), with its queues and agents');
+
+/**
+ * Agent status history (`agentstatusdetails`): one record per self-reported status segment, with
+ * the agent's name and email. One day per request (`dateFilter`); `limit` counts agents (at most
+ * 50), so the offset advances by agents while the records are segments; pages until `hasMore` is
+ * false. The segment still going on (`endTime: "-"`) is stored open and keeps its window incomplete
+ * from its start (`openSince`), so every incremental run reads it again until it closes.
+ */
+export const agentstatus: StreamDeclaration<KoreSettings> = {
+  name: 'agentstatus',
+  table: 'kore_agentstatus',
+  kind: 'windowed',
+  description: 'Agent status history: one record per status segment (available, busy, away...)',
+  primaryKey: ['userId', 'startTime'],
+  key: (r) => ({ userId: String(r.userId), startTime: String(r.startTime) }),
+  recordSchema: agentStatusRecord,
+  responseSchema: agentStatusResponse,
+  records: (body: AgentStatusPage) => agentStatusRecords(body),
+  recordsPath: 'data',
+  pagination: offsetLimit({
+    hasMore: (body) => (body as AgentStatusPage).hasMore,
+    count: (body) => (body as AgentStatusPage).data.length,
+  }),
+  pageSize: { default: 50, max: 50 },
+  window: {
+    // The API filters by whole days: a window is one day, so a request is one day.
+    maxSize: DAY,
+    defaultSize: DAY,
+    alignment: DAY,
+    defaultLag: 10 * MINUTE,
+    // Open segments are re-read through `openSince` however long they stay open. The one-day
+    // lookback re-reads the last complete day on every run (one request per 50 agents): it covers a
+    // backfill that reached into a day not yet over (the segments still to come that day) and late
+    // corrections.
+    defaultLookback: DAY,
+  },
+  request: ({ settings, window, cursor, options }) => {
+    const { agents } = streamOptions('agentstatus', agentStatusOptions, options);
+    return {
+      method: 'POST',
+      path: analyticsPath(settings, 'agentstatusdetails'),
+      query: { limit: Number(cursor.limit), offset: Number(cursor.offset) },
+      headers: { iId: settings.iId },
+      body: {
+        filter: {
+          ...(agents ? { agents } : {}),
+          // The days the window touches (one, for the windows the engine plans).
+          dateFilter: { startDate: koreDate(window.start), endDate: koreDate(window.end - 1), timeZoneOffSet: 0 },
+        },
+      },
+    };
+  },
+  openSince: (r) => (r.open === true ? Date.parse(String(r.startTime)) : undefined),
 };

@@ -52,3 +52,20 @@ describe('cursor paging guard', () => {
     assert.throws(() => p.next({ pageSize: 5, pageKey: 'same' }, { recordCount: 0, body: { k: 'same' }, headers: {} }), /same next-page key/);
   });
 });
+
+describe('offset/limit options', () => {
+  it('with hasMore, the flag decides rather than a short page; an empty page still ends the walk', () => {
+    const p = offsetLimit({ hasMore: (b) => (b as { hasMore: boolean }).hasMore });
+    assert.deepEqual(p.next({ offset: 0, limit: 50 }, page(3, { hasMore: true })), { offset: 3, limit: 50 }, 'a short page with hasMore goes on');
+    assert.equal(p.next({ offset: 0, limit: 50 }, page(50, { hasMore: false })), null, 'a full page without hasMore ends');
+    assert.equal(p.next({ offset: 0, limit: 50 }, page(0, { hasMore: true })), null);
+  });
+  it('with count, the offset advances by what the vendor counts (agents), not by the records (their segments)', () => {
+    const p = offsetLimit({ hasMore: (b) => (b as { hasMore: boolean }).hasMore, count: (b) => (b as { agents: unknown[] }).agents.length });
+    assert.deepEqual(p.next({ offset: 0, limit: 2 }, page(17, { hasMore: true, agents: [1, 2] })), { offset: 2, limit: 2 });
+    assert.deepEqual(p.next({ offset: 2, limit: 2 }, page(0, { hasMore: true, agents: [3, 4] })), { offset: 4, limit: 2 }, 'a page of agents without records');
+    const short = offsetLimit({ count: (b) => (b as { agents: unknown[] }).agents.length });
+    assert.equal(short.next({ offset: 0, limit: 2 }, page(9, { agents: [1] })), null, 'without hasMore, a short page by the count ends it');
+    assert.deepEqual(offsetLimit().next({ offset: 0, limit: 2 }, page(2)), { offset: 2, limit: 2 }, 'no options: as before');
+  });
+});

@@ -2,13 +2,17 @@
  * The Kore.ai simulator's data: a deterministic contact center. Every value is a pure function of
  * (seed, queue, interval, revision), so a test can compute exactly which records any window must
  * produce (`callVolumeGroundTruth`) without talking to the server, and two simulators with the same
- * seed agree record for record, `_id` included.
+ * seed agree record for record, `_id` included. Conversations (conversations-data.ts) and agent
+ * status segments (agentstatus-data.ts) are pure functions of (seed, day, agent) in the same way,
+ * with their own ground truth (`conversationsGroundTruth`, `agentStatusGroundTruth`) as of the clock.
  *
  * Nothing is stored except revisions (late data), so windows of any size cost nothing until asked
  * for, and a page is generated straight from its offset.
  */
-import { createHash } from 'node:crypto';
-import { mulberry32 } from './faults';
+import { agentStatusRecord, segmentsOverlapping, type SegmentAsOf } from './agentstatus-data';
+import { type ConversationContext, type ConversationFilter, type Session, sessionsBetween } from './conversations-data';
+import { DEFAULT_AGENT_COUNT, type KoreAgent, makeAgents } from './people';
+import { rngFor, sha256, uuidLike } from './seeded';
 
 /** Call volume is reported per queue and 15-minute interval. */
 export const CALL_VOLUME_INTERVAL_MS = 15 * 60 * 1000;
@@ -28,6 +32,8 @@ export interface KoreDataOptions {
   dataStart?: string | number;
   /** The simulator's clock (epoch ms). Only intervals that started before it exist. */
   now?: () => number;
+  /** Number of agents (default 5; every fifth works a night shift across midnight UTC). */
+  agents?: number;
 }
 
 export interface KoreQueue {
@@ -66,17 +72,6 @@ export interface CallVolumeUpdate {
 
 const QUEUE_NAMES = ['Sales', 'Support', 'Billing', 'Retention', 'Technical Support', 'Claims', 'Onboarding', 'Collections'];
 
-function sha256(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.join('|')).digest('hex');
-}
-
-function rngFor(...parts: Array<string | number>): () => number {
-  return mulberry32(parseInt(sha256(...parts).slice(0, 8), 16));
-}
-
-function uuidLike(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
 
 function ceilToInterval(ms: number): number {
   return Math.ceil(ms / CALL_VOLUME_INTERVAL_MS) * CALL_VOLUME_INTERVAL_MS;
@@ -164,6 +159,8 @@ export class KoreDataset {
   /** Sorted by `queueId`, the API's secondary order. */
   readonly queues: readonly KoreQueue[];
   readonly now: () => number;
+  /** The agents of agent status and call details, in the order the agent-status API lists them. */
+  readonly agents: readonly KoreAgent[];
   /** `${intervalStartMs}|${queueId}` → number of revisions (the record's `__v`). */
   private readonly revisions = new Map<string, number>();
   private readonly queueProfile = new Map<string, { weight: number; abandonRate: number }>();
@@ -190,6 +187,22 @@ export class KoreDataset {
       this.queueProfile.set(queueId, { weight: 0.4 + rng() * 1.2, abandonRate: 0.03 + rng() * 0.12 });
     }
     this.queues = queues.sort((a, b) => (a.queueId < b.queueId ? -1 : a.queueId > b.queueId ? 1 : 0));
+    this.agents = makeAgents(this.seed, this.orgId, options.agents ?? DEFAULT_AGENT_COUNT);
+  }
+
+  private get conversationContext(): ConversationContext {
+    return { seed: this.seed, orgId: this.orgId, iId: this.iId, dataStart: this.dataStart, queues: this.queues, agents: this.agents };
+  }
+
+  /** Sessions that started in `[fromMs, toMs)` and have ended by the clock, in API order (start, then sessionId). */
+  sessions(fromMs: number, toMs: number, filter: ConversationFilter = {}): Session[] {
+    return sessionsBetween(this.conversationContext, fromMs, toMs, this.now(), filter);
+  }
+
+  /** Each agent (of `agents`, default all) with its status segments overlapping `[fromMs, toMs)` as of the clock. */
+  agentStatus(fromMs: number, toMs: number, agents: readonly KoreAgent[] = this.agents): Array<{ agent: KoreAgent; segments: SegmentAsOf[] }> {
+    const now = this.now();
+    return agents.map((agent) => ({ agent, segments: segmentsOverlapping(this.seed, agent, fromMs, toMs, now, this.dataStart) }));
   }
 
   /**
@@ -305,4 +318,29 @@ export class KoreDataset {
 export function callVolumeGroundTruth(source: KoreDataOptions | KoreDataset, fromMs: number, toMs: number): CallVolumeUpdate[] {
   const data = source instanceof KoreDataset ? source : new KoreDataset(source);
   return data.callVolume(fromMs, toMs);
+}
+
+/**
+ * Exactly the records a correct client stores from `v2/calldetails` (or `v2/interactionDetails`,
+ * which serves the same conversations) for sessions that started in `[fromMs, toMs)`: canonical
+ * form (counts as numbers, times as UTC wall time, as asked with `timeZoneOffset: 0`), in API order.
+ */
+export function conversationsGroundTruth(
+  source: KoreDataOptions | KoreDataset,
+  fromMs: number,
+  toMs: number,
+  filter: ConversationFilter = {},
+): Record<string, unknown>[] {
+  const data = source instanceof KoreDataset ? source : new KoreDataset(source);
+  return data.sessions(fromMs, toMs, filter).map((s) => s.record(0));
+}
+
+/**
+ * Exactly the agent-status records a correct client stores for `[fromMs, toMs)` as of the clock:
+ * one per segment overlapping the range (a segment across midnight is one record), flattened with
+ * its agent, ordered by agent then start. Open segments have `open: true`, `endTime` and `duration` null.
+ */
+export function agentStatusGroundTruth(source: KoreDataOptions | KoreDataset, fromMs: number, toMs: number): Record<string, unknown>[] {
+  const data = source instanceof KoreDataset ? source : new KoreDataset(source);
+  return data.agentStatus(fromMs, toMs).flatMap(({ agent, segments }) => segments.map((seg) => agentStatusRecord(agent, seg)));
 }

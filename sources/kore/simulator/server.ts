@@ -15,8 +15,11 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { authenticate, koreErrorBody } from './auth';
+import { agentStatusEndpoint } from './agentstatus';
+import { callDetailsEndpoint, callDetailsRangeMs, CALL_DETAILS_MAX_RANGE_MS, interactionDetailsEndpoint } from './calldetails';
 import { callVolumeEndpoint } from './callvolume';
-import { type CallVolumeUpdate, KoreDataset, type KoreDataOptions } from './data';
+import type { ConversationFilter } from './conversations-data';
+import { agentStatusGroundTruth, type CallVolumeUpdate, conversationsGroundTruth, KoreDataset, type KoreDataOptions } from './data';
 import { driftFirstRecord, FaultInjector, type FaultRates, type KoreFault, type ResolvedFault, seedFromText, truncateJson } from './faults';
 
 /** Every public analytics endpoint lives under `/agentassist/api/public/analytics/account/{accountId}/`. */
@@ -85,7 +88,10 @@ export interface KoreRequestLogEntry {
   fault?: 'status' | 'timeout' | 'reset' | 'malformed' | 'schema-drift';
 }
 
-export const DEFAULT_ENDPOINTS: readonly KoreEndpoint[] = [callVolumeEndpoint];
+export const DEFAULT_ENDPOINTS: readonly KoreEndpoint[] = [callVolumeEndpoint, callDetailsEndpoint, interactionDetailsEndpoint, agentStatusEndpoint];
+
+/** The endpoints whose range the vendor limits to seven days. */
+const SEVEN_DAY_ENDPOINTS: ReadonlySet<string> = new Set([callDetailsEndpoint.name, interactionDetailsEndpoint.name]);
 
 /** The vendor's limit: N requests per account in any rolling 60 seconds. Only admitted requests count. */
 class RollingMinuteLimiter {
@@ -266,6 +272,15 @@ export class KoreSimulator {
     return best;
   }
 
+  /**
+   * Requests to the call-details endpoints whose body asked for more than seven days, whatever
+   * became of them (refused with the vendor's 400, or stopped earlier by the rate limit or a fault):
+   * it measures what a client sent. A correct client makes none.
+   */
+  requestsOverSevenDays(): number {
+    return this.log.filter((e) => e.endpoint !== undefined && SEVEN_DAY_ENDPOINTS.has(e.endpoint) && (callDetailsRangeMs(e.body) ?? 0) > CALL_DETAILS_MAX_RANGE_MS).length;
+  }
+
   // --- data -----------------------------------------------------------------------------------
 
   reviseCallVolume(intervalStartMs: number, queueId?: string): CallVolumeUpdate[] {
@@ -274,6 +289,16 @@ export class KoreSimulator {
 
   callVolumeGroundTruth(fromMs: number, toMs: number): CallVolumeUpdate[] {
     return this.data.callVolume(fromMs, toMs);
+  }
+
+  /** What a correct client stores from `v2/calldetails` or `v2/interactionDetails` for `[fromMs, toMs)` (see `conversationsGroundTruth`). */
+  conversationsGroundTruth(fromMs: number, toMs: number, filter: ConversationFilter = {}): Record<string, unknown>[] {
+    return conversationsGroundTruth(this.data, fromMs, toMs, filter);
+  }
+
+  /** What a correct client stores from `agentstatusdetails` for `[fromMs, toMs)`, as of the clock (see `agentStatusGroundTruth`). */
+  agentStatusGroundTruth(fromMs: number, toMs: number): Record<string, unknown>[] {
+    return agentStatusGroundTruth(this.data, fromMs, toMs);
   }
 
   // --- request pipeline -------------------------------------------------------------------------
