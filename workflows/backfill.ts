@@ -27,7 +27,7 @@ export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
 const WINDOWS_PER_RUN = 250;
 
 /** Validates the request against each stream's rules and returns the windows to sync, in start order. */
-function planWindows(
+export function planWindows(
   input: BackfillInput,
   streams: StreamPlan[],
   range: { from: number; to: number },
@@ -63,7 +63,9 @@ function planWindows(
     }
     if (problems.length) continue;
     const start = Math.max(floorTo(range.from, s.window.alignment), resumeFrom[s.name] ? Date.parse(resumeFrom[s.name]!) : -Infinity);
-    const end = ceilTo(range.to, s.window.alignment);
+    // Never past what is final at the vendor: a window committed before its data exists would
+    // hide that data from every later run. Incremental runs pick up from here.
+    const end = Math.min(ceilTo(range.to, s.window.alignment), floorTo(now - s.window.defaultLag, s.window.alignment));
     if (start >= end) continue;
     const span = { start, end };
     const gaps = input.force ? [span] : subtractIntervals(span, (completed[s.name] ?? []).map(intervalFromIso));

@@ -167,7 +167,7 @@ export function finishOrThrow(progress: SyncProgress, title: string, againHint: 
       type: first.type ?? 'WindowFailed',
       nonRetryable: true,
       message:
-        `${progress.windows.failed} window(s) failed; first: ${first.window}: ${first.message}. ` +
+        `${progress.windows.failed} window(s) failed; first: ${first.window}: ${first.message.replace(/\.+$/, '')}. ` +
         `${progress.windows.done} window(s) completed and were recorded, ${Math.max(0, notStarted)} not started. ${againHint}`,
       details: [{ failures: progress.failures }],
     });
