@@ -37,8 +37,16 @@ export interface ScenarioReport {
 export const CONNECTION = 'kore-chaos';
 const TABLE = { name: 'kore_callvolume', keyColumns: ['_id'] };
 const DAY = 86_400_000;
-/** A fixed past range: the simulator has data for it whatever today is. */
-const FROM = Date.parse('2026-09-01T00:00:00Z');
+/**
+ * Fixed past ranges, one per scenario: the simulator has data for them whatever today is, and two
+ * scenarios never share a window id (a window still running elsewhere would make the next wait).
+ */
+const FROM = {
+  workerKills: Date.parse('2026-09-01T00:00:00Z'),
+  serverRestart: Date.parse('2026-08-01T00:00:00Z'),
+  postgresOutage: Date.parse('2026-07-01T00:00:00Z'),
+  vendorFaults: Date.parse('2026-06-01T00:00:00Z'),
+} as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -155,12 +163,19 @@ function sortKeys(v: unknown): unknown {
   return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
 }
 
-function startBackfill(stack: ChaosStack, days: number, extra: Record<string, unknown> = {}): Promise<WorkflowHandle> {
+function startBackfill(stack: ChaosStack, from: number, days: number, extra: Record<string, unknown> = {}): Promise<WorkflowHandle> {
   return stack.client.workflow.start('backfill', {
     taskQueue: stack.taskQueue,
     workflowId: `chaos-backfill-${Date.now().toString(36)}`,
-    args: [{ connection: CONNECTION, from: new Date(FROM).toISOString(), to: new Date(FROM + days * DAY).toISOString(), windowSize: 'P1D', maxParallelWindows: 3, ...extra }],
+    args: [{ connection: CONNECTION, from: new Date(from).toISOString(), to: new Date(from + days * DAY).toISOString(), windowSize: 'P1D', maxParallelWindows: 3, ...extra }],
   });
+}
+
+/** Ends whatever a failed scenario left running on its task queue, so it cannot hold window ids. */
+async function terminateLeftovers(stack: ChaosStack): Promise<void> {
+  for await (const w of stack.client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Running'` })) {
+    await stack.client.workflow.getHandle(w.workflowId, w.runId).terminate('chaos scenario ended').catch(() => undefined);
+  }
 }
 
 async function waitFor(what: string, probe: () => Promise<boolean>, ms = 60_000): Promise<void> {
@@ -180,7 +195,7 @@ export async function workerKills(size: Size): Promise<ScenarioReport> {
   const worker = new WorkerProcess(stack.workerEnv);
   try {
     await worker.start();
-    const handle = await startBackfill(stack, days);
+    const handle = await startBackfill(stack, FROM.workerKills, days);
     const rng = mulberry32(size === 'full' ? 11 : 7);
     let done = false;
     const result = handle.result().finally(() => (done = true));
@@ -195,10 +210,11 @@ export async function workerKills(size: Size): Promise<ScenarioReport> {
     }
     assert.equal(killed, kills, `the backfill outlived ${kills} kills (it finished after ${killed})`);
     await result;
-    const v = await verify(stack, FROM, FROM + days * DAY);
+    const v = await verify(stack, FROM.workerKills, FROM.workerKills + days * DAY);
     assert.ok(!CHAOS_SECRETS.some((s) => worker.logs().includes(s)), 'no secret in the worker logs');
     return { scenario: 'worker SIGKILL and restart', runs: 1, faults: killed, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
   } finally {
+    await terminateLeftovers(stack);
     await worker.stop();
     await stack.close();
   }
@@ -217,7 +233,7 @@ export async function serverRestart(size: Size): Promise<ScenarioReport> {
   const worker = new WorkerProcess(stack.workerEnv);
   try {
     await worker.start();
-    const handle = await startBackfill(stack, days, { maxParallelWindows: 2 });
+    const handle = await startBackfill(stack, FROM.serverRestart, days, { maxParallelWindows: 2 });
     for (let i = 0; i < restarts; i++) {
       await sleep(2500);
       await server.stop();
@@ -225,9 +241,10 @@ export async function serverRestart(size: Size): Promise<ScenarioReport> {
       server = await startDevServer({ cliPath: cli.path, port, headless: true, dbFilename });
     }
     await handle.result();
-    const v = await verify(stack, FROM, FROM + days * DAY);
+    const v = await verify(stack, FROM.serverRestart, FROM.serverRestart + days * DAY);
     return { scenario: 'Temporal server restart (persisted)', runs: 1, faults: restarts, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
   } finally {
+    await terminateLeftovers(stack);
     await worker.stop();
     await stack.close();
     await server.stop();
@@ -249,17 +266,20 @@ export async function postgresOutage(size: Size): Promise<ScenarioReport> {
   const worker = new WorkerProcess(stack.workerEnv);
   try {
     await worker.start();
-    const handle = await startBackfill(stack, days, { maxParallelWindows: 2 });
+    const handle = await startBackfill(stack, FROM.postgresOutage, days, { maxParallelWindows: 2 });
     for (let i = 0; i < outages; i++) {
-      await waitFor('pages to land', async () => (await stack.destination.readAll(TABLE, CONNECTION)).length > i * 300);
+      await waitFor('pages to land', async () => (await stack.destination.readAll(TABLE, CONNECTION)).length > i * 300).catch((err: Error) => {
+        throw new Error(`${err.message}; the worker said:\n${worker.tail()}`);
+      });
       await pgProxy.goDown();
       await sleep(size === 'full' ? 8000 : 5000);
       await pgProxy.comeBack();
     }
     await handle.result();
-    const v = await verify(stack, FROM, FROM + days * DAY);
+    const v = await verify(stack, FROM.postgresOutage, FROM.postgresOutage + days * DAY);
     return { scenario: 'PostgreSQL unreachable mid-window', runs: 1, faults: outages, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
   } finally {
+    await terminateLeftovers(stack);
     await worker.stop();
     await stack.close();
     await pgProxy.stop();
@@ -276,13 +296,14 @@ export async function vendorFaults(size: Size): Promise<ScenarioReport> {
     await worker.start();
     stack.kore.setFaults({ serverErrorRate: 0.15, rateLimitRate: 0.05, malformedRate: 0.05 });
     stack.kore.failNext({ kind: 'timeout', ms: 5000 }, { status: 202 }, { kind: 'reset' }, { status: 503 }, { kind: 'malformed' });
-    const handle = await startBackfill(stack, days);
+    const handle = await startBackfill(stack, FROM.vendorFaults, days);
     await handle.result();
     const faults = stack.kore.requests().filter((r) => r.fault !== undefined).length;
     stack.kore.clearFaults();
-    const v = await verify(stack, FROM, FROM + days * DAY);
+    const v = await verify(stack, FROM.vendorFaults, FROM.vendorFaults + days * DAY);
     return { scenario: 'vendor 5xx, 429, 202, timeouts, resets, truncated bodies', runs: 1, faults, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
   } finally {
+    await terminateLeftovers(stack);
     await worker.stop();
     await stack.close();
   }
