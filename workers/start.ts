@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { demoKoreOptions, KORE_SIMULATOR_DEFAULT_PORT, KoreSimulator } from '../sources/kore/simulator';
 import { demoLivePersonOptions, LIVEPERSON_SIMULATOR_DEFAULT_PORT, LivePersonSimulator } from '../sources/liveperson/simulator';
+import { CCAIP_SIMULATOR_DEFAULT_PORT, CcaipSimulator, demoCcaipOptions } from '../sources/ccaip/simulator';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from './dev-server';
 import { applySchedules } from './schedules';
@@ -60,6 +61,10 @@ async function main(): Promise<void> {
     const liveperson = new LivePersonSimulator(demoLivePersonOptions());
     console.log(`ccsync: LivePerson simulator on ${await liveperson.start(LIVEPERSON_SIMULATOR_DEFAULT_PORT)}`);
     stops.push(() => liveperson.stop());
+    const ccaip = new CcaipSimulator(demoCcaipOptions());
+    await ccaip.start(CCAIP_SIMULATOR_DEFAULT_PORT);
+    console.log(`ccsync: CCAI Platform simulator on ${ccaip.apiUrl}`);
+    stops.push(() => ccaip.stop());
 
     worker = await createCcsyncWorker({ temporal: { address: server.address } });
     const running = worker.run();
