@@ -46,6 +46,7 @@ const FROM = {
   serverRestart: Date.parse('2026-08-01T00:00:00Z'),
   postgresOutage: Date.parse('2026-07-01T00:00:00Z'),
   vendorFaults: Date.parse('2026-06-01T00:00:00Z'),
+  schemaDrift: Date.parse('2026-05-01T00:00:00Z'),
 } as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -427,4 +428,44 @@ export async function brokenConnectionFiles(stack: ChaosStack): Promise<Scenario
   }
   assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'nothing changed');
   return { scenario: 'broken connections files', runs: BROKEN_FILES.length, faults: BROKEN_FILES.length, recordsChecked: before.length, lost: 0, duplicated: 0, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * 4b. Schema drift: a field the vendor adds is kept; a field whose type changes fails the window at
+ * once (no retry storm) with the JSON path and what was found, and nothing of that page is written.
+ */
+export async function schemaDrift(stack: ChaosStack): Promise<ScenarioReport> {
+  const started = Date.now();
+  const { WorkflowFailedError } = await import('@temporalio/client');
+  const day = FROM.schemaDrift;
+  stack.kore.failNext({ kind: 'schema-drift', field: 'brandNewMetric', value: 7 });
+  await (await startBackfill(stack, day, 1)).result();
+  const rows = (await stack.destination.readAll(TABLE, CONNECTION)).filter((r) => {
+    const t = Date.parse((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp);
+    return t >= day && t < day + DAY;
+  });
+  const kept = rows.filter((r) => (r.record as Record<string, unknown>).brandNewMetric === 7);
+  assert.equal(kept.length, 1, 'the new field is kept on the record that carried it');
+  // Every record equals the vendor's, the drifted one apart from the field it gained.
+  const truth = new Map(callVolumeGroundTruth(stack.kore.data, day, day + DAY).map((t) => [t._id, t]));
+  let lost = 0;
+  for (const [id, t] of truth) {
+    const row = rows.find((r) => r.key._id === id);
+    const { brandNewMetric: _added, ...rest } = (row?.record ?? {}) as Record<string, unknown>;
+    if (!row || JSON.stringify(sortKeys(rest)) !== JSON.stringify(sortKeys(t))) lost++;
+  }
+  const v = { checked: truth.size, lost, duplicated: rows.length - new Set(rows.map((r) => r.key._id)).size };
+
+  stack.kore.resetLog();
+  const before = (await stack.destination.readAll(TABLE, CONNECTION)).length;
+  stack.kore.failNext({ kind: 'schema-drift', field: 'offeredContacts', value: 'many' });
+  const err = await (await startBackfill(stack, day + 3 * DAY, 1)).result().then(
+    () => assert.fail('a changed type was accepted'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof WorkflowFailedError);
+  assert.match((err.cause as Error).message, /CallVolumeUpdate\[0\]\.offeredContacts: expected a number \(got string "many"\)/);
+  assert.equal(stack.kore.requests().length, 1, 'no retry');
+  assert.equal((await stack.destination.readAll(TABLE, CONNECTION)).length, before, 'nothing of that page was written');
+  return { scenario: 'schema drift: new field kept, changed type refused', runs: 2, faults: 2, recordsChecked: v.checked, lost: v.lost, duplicated: v.duplicated, seconds: (Date.now() - started) / 1000 };
 }

@@ -14,6 +14,7 @@ import {
   exportHistories,
   formatReport,
   postgresOutage,
+  schemaDrift,
   serverRestart,
   vendorFaults,
   workerKills,
@@ -64,6 +65,7 @@ export function durabilitySuite(size: Size, opts: { reportFile?: string } = {}):
         clean(r);
       });
       it('broken connections files stop the worker with the file, connection and field named', async () => clean(await brokenConnectionFiles(stack)));
+      it('schema drift: a new field is kept, a changed type fails at once naming the field', async () => clean(await schemaDrift(stack)));
       it('no secret in any history exported with `temporal workflow show --output json`, nor in the worker logs', async () => {
         const histories = await exportHistories(stack);
         assert.ok(histories.length >= 30, `exported ${histories.length} histories`);
