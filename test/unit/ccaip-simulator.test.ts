@@ -5,8 +5,7 @@
  * Run: npx tsx --test test/unit/ccaip-simulator.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { Agent, request } from 'undici';
+import { describe, it } from 'node:test';
 import { linkTarget } from '../../core/pagination';
 import {
   AGENT_ID_BASE,
@@ -18,6 +17,7 @@ import {
   demoCcaipOptions,
   parseIsoInstant,
 } from '../../sources/ccaip/simulator';
+import { Clock, type Reply, simulatorHarness } from '../helpers/simulator';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -26,48 +26,17 @@ const iso = (t: number) => new Date(t).toISOString();
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const DATA_START = Date.parse('2026-11-17T00:00:00.000Z');
 
-const agent = new Agent({ keepAliveTimeout: 1000 });
-after(() => agent.close());
-
-class Clock {
-  constructor(public t: number) {}
-  now = () => this.t;
-}
-
-const running = new Set<CcaipSimulator>();
-after(async () => {
-  for (const s of running) await s.stop();
-});
-
-async function startSim(overrides: Partial<CcaipSimulatorOptions> = {}, clock = new Clock(NOW)) {
-  const sim = new CcaipSimulator(demoCcaipOptions({ now: clock.now, dataStart: DATA_START, rateLimitPerSecond: 0, ...overrides }));
-  await sim.start();
-  running.add(sim);
-  return { sim, clock };
-}
+const { start: startSim, send } = simulatorHarness(NOW, (overrides: Partial<CcaipSimulatorOptions>, clock) =>
+  new CcaipSimulator(demoCcaipOptions({ now: clock.now, dataStart: DATA_START, rateLimitPerSecond: 0, ...overrides })),
+);
 
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 const TOKEN_AUTH = basic(DEMO_CCAIP.subdomain, DEMO_CCAIP.apiToken);
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
-
 async function get(sim: CcaipSimulator, path: string, query: Record<string, string | number> = {}, authorization: string | null = TOKEN_AUTH): Promise<Reply> {
   const url = new URL(sim.apiUrl + path);
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
-  const res = await request(url, { method: 'GET', dispatcher: agent, headers: authorization ? { authorization } : {} });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
+  return send(url, { headers: authorization ? { authorization } : {} });
 }
 
 /** Every page of a list, following the Link header's next. */
@@ -111,9 +80,8 @@ describe('authentication (HTTP Basic)', () => {
   it('routes only GET under the base path', async () => {
     const { sim } = await startSim();
     assert.equal((await get(sim, '/nothing')).status, 404);
-    const post = await request(`${sim.apiUrl}/calls`, { method: 'POST', dispatcher: agent, headers: { authorization: TOKEN_AUTH } });
-    assert.equal(post.statusCode, 405);
-    await post.body.dump();
+    const post = await send(`${sim.apiUrl}/calls`, { method: 'POST', headers: { authorization: TOKEN_AUTH } });
+    assert.equal(post.status, 405);
   });
 });
 

@@ -25,6 +25,7 @@ import { ccaipCredentials, ccaipSettings, DEFAULT_PATHS, pathFor, type CcaipSett
 import { callRecord, agentActivityLogRecord, teamRecord } from '../../sources/ccaip/schemas';
 import { agent_activity_logs, agents, call_participants, call_photos, call_transfers, calls, chat_videos, flattenTeamTree, team_tree, teams } from '../../sources/ccaip/streams';
 import { CcaipSimulator, DEMO_CCAIP, demoCcaipOptions, TEAM_ID_BASE } from '../../sources/ccaip/simulator';
+import { Clock } from '../helpers/simulator';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -240,11 +241,6 @@ describe('statuses and the vendor\'s error body', () => {
 });
 
 // --- the page fetcher against the simulator ---------------------------------------------------
-
-class Clock {
-  constructor(public t: number) {}
-  now = () => this.t;
-}
 
 function connectionsYaml(url: string, extra = '', credentials = '{ username: acme-demo, password: "${TOKEN}" }') {
   return `

@@ -4,8 +4,7 @@
  * Run: npx tsx --test test/unit/kore-simulator-details.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { Agent, request } from 'undici';
+import { describe, test } from 'node:test';
 import {
   AGENT_STATUS_MAX_LIMIT,
   CALL_DETAILS_RANGE_MESSAGE,
@@ -18,6 +17,7 @@ import {
   formatKoreDuration,
   koreLocalTime,
 } from '../../sources/kore/simulator';
+import { Clock, type Reply, simulatorHarness } from '../helpers/simulator';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -31,48 +31,12 @@ const PREFIX = `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}
 const AUTH = { auth: DEMO_KORE.staticToken, iId: DEMO_KORE.iId };
 const V2_AUTH = { ...AUTH, accountId: DEMO_KORE.accountId };
 
-const agent = new Agent({ keepAliveTimeout: 1000 });
-after(() => agent.close());
-
-class Clock {
-  constructor(public t: number) {}
-  now = () => this.t;
-}
-
-const running = new Set<KoreSimulator>();
-after(async () => {
-  for (const s of running) await s.stop();
-});
-
-async function startSim(overrides: Partial<KoreSimulatorOptions> = {}, clock = new Clock(NOW)) {
-  const sim = new KoreSimulator(demoKoreOptions({ now: clock.now, dataStart: DATA_START, ...overrides }));
-  const url = await sim.start();
-  running.add(sim);
-  return { sim, url, clock };
-}
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
+const { start: startSim, send } = simulatorHarness(NOW, (overrides: Partial<KoreSimulatorOptions>, clock) =>
+  new KoreSimulator(demoKoreOptions({ now: clock.now, dataStart: DATA_START, ...overrides })),
+);
 
 async function post(base: string, path: string, body: unknown, headers: Record<string, string> = V2_AUTH): Promise<Reply> {
-  const res = await request(base + PREFIX + path, {
-    method: 'POST',
-    dispatcher: agent,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
+  return send(base + PREFIX + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
 const errorMessages = (r: Reply): string[] => {

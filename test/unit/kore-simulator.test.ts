@@ -3,9 +3,8 @@
  * Run: npx tsx --test test/unit/kore-simulator.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SignJWT } from 'jose';
-import { Agent, request } from 'undici';
 import {
   CALL_VOLUME_INTERVAL_MS,
   type CallVolumeUpdate,
@@ -15,6 +14,7 @@ import {
   callVolumeGroundTruth,
   demoKoreOptions,
 } from '../../sources/kore/simulator';
+import { type Reply, simulatorHarness } from '../helpers/simulator';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -25,34 +25,11 @@ const iso = (t: number) => new Date(t).toISOString();
 const NOW = ms('2025-03-05T10:07:00Z');
 const DATA_START = '2025-03-01T00:00:00Z';
 
-const agent = new Agent({ keepAliveTimeout: 1000 });
-after(() => agent.close());
-
-class Clock {
-  constructor(public t: number) {}
-  now = () => this.t;
-}
-
-const running = new Set<KoreSimulator>();
-after(async () => {
-  for (const s of running) await s.stop();
-});
-
-async function startSim(overrides: Partial<KoreSimulatorOptions> = {}, clock = new Clock(NOW)) {
-  const sim = new KoreSimulator(demoKoreOptions({ now: clock.now, dataStart: DATA_START, ...overrides }));
-  const url = await sim.start();
-  running.add(sim);
-  return { sim, url, clock };
-}
+const { start: startSim, send } = simulatorHarness(NOW, (overrides: Partial<KoreSimulatorOptions>, clock) =>
+  new KoreSimulator(demoKoreOptions({ now: clock.now, dataStart: DATA_START, ...overrides })),
+);
 
 const AUTH = { auth: DEMO_KORE.staticToken, iId: DEMO_KORE.iId };
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
 
 async function post(
   base: string,
@@ -60,20 +37,11 @@ async function post(
   opts: { headers?: Record<string, string>; account?: string; rawBody?: string; path?: string } = {},
 ): Promise<Reply> {
   const path = opts.path ?? `/agentassist/api/public/analytics/account/${opts.account ?? DEMO_KORE.accountId}/callvolume`;
-  const res = await request(base + path, {
+  return send(base + path, {
     method: 'POST',
-    dispatcher: agent,
     headers: { 'content-type': 'application/json', ...(opts.headers ?? AUTH) },
     body: opts.rawBody ?? JSON.stringify(body),
   });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
 }
 
 const window = (from: string | undefined, to: string, extra: Record<string, unknown> = {}) => ({
@@ -353,9 +321,8 @@ describe('bad requests', () => {
     assert.deepEqual(errorMessages(r), ['account not found']);
     const unknown = await post(url, {}, { path: `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}/nosuchthing` });
     assert.equal(unknown.status, 404);
-    const get = await request(`${url}/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}/callvolume`, { dispatcher: agent, headers: AUTH });
-    await get.body.text();
-    assert.equal(get.statusCode, 405);
+    const get = await send(`${url}/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}/callvolume`, { headers: AUTH });
+    assert.equal(get.status, 405);
     assert.equal(get.headers.allow, 'POST');
   });
 });
@@ -508,7 +475,6 @@ describe('faults', () => {
     while (sim.requests().length === 0) await new Promise((r) => setTimeout(r, 5));
     const started = Date.now();
     await sim.stop();
-    running.delete(sim);
     assert.equal(await pending, 'failed');
     assert.ok(Date.now() - started < 2000);
   });

@@ -3,8 +3,7 @@
  * Run: npx tsx --test test/unit/liveperson-simulator.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { Agent, request } from 'undici';
+import { describe, test } from 'node:test';
 import {
   DEMO_LIVEPERSON,
   type IntervalMetricsRecord,
@@ -19,6 +18,7 @@ import {
   signatureBaseString,
 } from '../../sources/liveperson/simulator';
 import { oauth1Header } from '../../sources/liveperson/auth';
+import { type Reply, simulatorHarness } from '../helpers/simulator';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -29,46 +29,15 @@ const NOW = ms('2026-03-20T10:07:00Z');
 const D1 = '2026-03-18T00:00:00Z';
 const D2 = '2026-03-19T00:00:00Z';
 
-const agent = new Agent({ keepAliveTimeout: 1000 });
-after(() => agent.close());
-
-class Clock {
-  constructor(public t: number) {}
-  now = () => this.t;
-}
-
-const running = new Set<LivePersonSimulator>();
-after(async () => {
-  for (const s of running) await s.stop();
-});
-
-async function startSim(overrides: Partial<LivePersonSimulatorOptions> = {}, clock = new Clock(NOW)) {
-  const sim = new LivePersonSimulator(demoLivePersonOptions({ now: clock.now, processingAgeMs: 0, ...overrides }));
-  const url = await sim.start();
-  running.add(sim);
-  return { sim, url, clock };
-}
+const { start: startSim, send } = simulatorHarness(NOW, (overrides: Partial<LivePersonSimulatorOptions>, clock) =>
+  new LivePersonSimulator(demoLivePersonOptions({ now: clock.now, processingAgeMs: 0, ...overrides })),
+);
 
 const BEARER = { authorization: `Bearer ${DEMO_LIVEPERSON.bearerToken}` };
 const PATH = `/api/account/${DEMO_LIVEPERSON.accountId}/interval-metrics`;
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
-
 async function get(base: string, pathAndQuery: string, headers: Record<string, string> = BEARER, method: 'GET' | 'POST' = 'GET'): Promise<Reply> {
-  const res = await request(base + pathAndQuery, { method, dispatcher: agent, headers });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
+  return send(base + pathAndQuery, { method, headers });
 }
 
 type Params = Record<string, string | number | boolean | undefined>;

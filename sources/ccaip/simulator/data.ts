@@ -12,8 +12,7 @@
  *
  * Two simulators with the same seed, data start and clock agree record for record.
  */
-import { createHash } from 'node:crypto';
-import { mulberry32 } from './faults';
+import { between, rngFor } from '../../simulator-kit/seeded';
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;
@@ -144,14 +143,6 @@ export interface TimeQuery {
   sortDirection?: 'ASC' | 'DESC';
 }
 
-function sha256(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.join('|')).digest('hex');
-}
-
-function rngFor(...parts: Array<string | number>): () => number {
-  return mulberry32(parseInt(sha256(...parts).slice(0, 8), 16));
-}
-
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 function toMs(value: string | number, name: string): number {
@@ -166,7 +157,6 @@ function count(name: string, value: number | undefined, fallback: number, min: n
   return v;
 }
 
-const between = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const clone = <T>(v: T): T => structuredClone(v);
 
 /** Busy in the UTC working day, a trickle at night. */

@@ -16,6 +16,7 @@
  * Errors: `{"error": "Bad Request", "message": "per must be between 1 and 100", "status": 400}`.
  */
 import { STATUS_CODES } from 'node:http';
+import { parseStrictInstant } from '../../simulator-kit/instants';
 import type { CcaipDataset } from './data';
 import type { CcaipEndpointName } from './faults';
 
@@ -63,14 +64,7 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?
 
 /** Epoch ms of a strict ISO-8601 date-time with a zone; undefined otherwise (2026-02-30 included). */
 export function parseIsoInstant(text: string): number | undefined {
-  const m = ISO.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac] = m;
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return undefined;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) return undefined;
-  const ms = Date.parse(frac && frac.length > 3 ? text.replace(`.${frac}`, `.${frac.slice(0, 3)}`) : text);
-  return Number.isFinite(ms) ? ms : undefined;
+  return parseStrictInstant(text, ISO);
 }
 
 class BadRequest extends Error {}

@@ -4,6 +4,7 @@
  * `DEMO_CCAIP` is the demo tenant: connections.demo.yaml and the tests use these same values, so
  * the demo connection authenticates against this simulator out of the box.
  */
+import { runIfMain, runStandalone } from '../../simulator-kit/main';
 import { CcaipSimulator, type CcaipSimulatorOptions } from './server';
 
 export const CCAIP_SIMULATOR_DEFAULT_PORT = 4030;
@@ -22,28 +23,13 @@ export function demoCcaipOptions(overrides: Partial<CcaipSimulatorOptions> = {})
   return { ...DEMO_CCAIP, ...overrides };
 }
 
-function portFrom(text: string | undefined): number {
-  if (text === undefined || text === '') return CCAIP_SIMULATOR_DEFAULT_PORT;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a port: ${text}`);
-  return port;
-}
-
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<CcaipSimulator> {
-  const port = portFrom(argv[0] ?? process.env.CCAIP_SIMULATOR_PORT);
-  const host = process.env.CCAIP_SIMULATOR_HOST ?? '127.0.0.1';
-  const simulator = new CcaipSimulator(demoCcaipOptions());
-  await simulator.start(port, host);
-  console.log(`CCAI Platform simulator listening on ${simulator.apiUrl} (tenant ${DEMO_CCAIP.subdomain})`);
-  const shutdown = () => void simulator.stop().then(() => process.exit(0));
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  return simulator;
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+export function main(argv: readonly string[] = process.argv.slice(2)): Promise<CcaipSimulator> {
+  return runStandalone(argv, {
+    env: 'CCAIP_SIMULATOR',
+    defaultPort: CCAIP_SIMULATOR_DEFAULT_PORT,
+    create: () => new CcaipSimulator(demoCcaipOptions()),
+    banner: (_url, simulator) => `CCAI Platform simulator listening on ${simulator.apiUrl} (tenant ${DEMO_CCAIP.subdomain})`,
   });
 }
+
+runIfMain(module, main);

@@ -15,6 +15,7 @@
  *  - unknown body fields are ignored, as an Express/Mongo backend would.
  */
 import { z } from 'zod';
+import { parseStrictInstant } from '../../simulator-kit/instants';
 import { koreErrorBody } from './auth';
 import type { KoreEndpoint, KoreEndpointResponse } from './server';
 
@@ -25,15 +26,7 @@ const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d
 
 /** Epoch ms of a strict ISO-8601 instant, or undefined (rejects 2023-02-30, which Date.parse rolls over). */
 export function parseKoreTimestamp(text: string): number | undefined {
-  const m = ISO_INSTANT.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac] = m;
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return undefined;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) return undefined;
-  // Date.parse takes at most millisecond precision reliably; finer digits are dropped, not rounded.
-  const ms = Date.parse(frac && frac.length > 3 ? text.replace(`.${frac}`, `.${frac.slice(0, 3)}`) : text);
-  return Number.isFinite(ms) ? ms : undefined;
+  return parseStrictInstant(text, ISO_INSTANT);
 }
 
 const timestamp = (field: string) =>

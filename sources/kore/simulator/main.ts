@@ -4,6 +4,7 @@
  * `DEMO_KORE` is the demo tenant: connections.demo.yaml and the tests use these same values, so
  * the demo connection authenticates against this simulator out of the box.
  */
+import { runIfMain, runStandalone } from '../../simulator-kit/main';
 import { KoreSimulator, type KoreSimulatorOptions } from './server';
 
 export const KORE_SIMULATOR_DEFAULT_PORT = 4010;
@@ -23,28 +24,13 @@ export function demoKoreOptions(overrides: Partial<KoreSimulatorOptions> = {}): 
   return { ...DEMO_KORE, queues: 4, ...overrides };
 }
 
-function portFrom(text: string | undefined): number {
-  if (text === undefined || text === '') return KORE_SIMULATOR_DEFAULT_PORT;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a port: ${text}`);
-  return port;
-}
-
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<KoreSimulator> {
-  const port = portFrom(argv[0] ?? process.env.KORE_SIMULATOR_PORT);
-  const host = process.env.KORE_SIMULATOR_HOST ?? '127.0.0.1';
-  const simulator = new KoreSimulator(demoKoreOptions());
-  const url = await simulator.start(port, host);
-  console.log(`Kore.ai simulator listening on ${url} (account ${DEMO_KORE.accountId}, iId ${DEMO_KORE.iId})`);
-  const shutdown = () => void simulator.stop().then(() => process.exit(0));
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  return simulator;
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+export function main(argv: readonly string[] = process.argv.slice(2)): Promise<KoreSimulator> {
+  return runStandalone(argv, {
+    env: 'KORE_SIMULATOR',
+    defaultPort: KORE_SIMULATOR_DEFAULT_PORT,
+    create: () => new KoreSimulator(demoKoreOptions()),
+    banner: (url) => `Kore.ai simulator listening on ${url} (account ${DEMO_KORE.accountId}, iId ${DEMO_KORE.iId})`,
   });
 }
+
+runIfMain(module, main);

@@ -8,8 +8,7 @@
  * Ids are emitted as numbers or as strings, varying with the entity and the interval, as the
  * vendor's samples do (`"skillId": 123` next to `"skillId": "456"`).
  */
-import { createHash } from 'node:crypto';
-import { mulberry32 } from './faults';
+import { rngFor, sha256, uuidLike } from '../../simulator-kit/seeded';
 
 export const BASE_INTERVAL_MS = 15 * 60 * 1000;
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -123,18 +122,6 @@ const SKILL_NAMES = ['Tech Support', 'Sales', 'Billing', 'Retention', 'Onboardin
 const GROUP_NAMES = ['Tier 1', 'Tier 2', 'Specialists', 'Night Shift'];
 const FIRST = ['John', 'Jane', 'Ava', 'Noah', 'Mia', 'Liam', 'Zoe', 'Omar', 'Ines', 'Kai'];
 const LAST = ['Doe', 'Smith', 'Garcia', 'Chen', 'Okafor', 'Novak', 'Silva', 'Berg'];
-
-function sha256(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.join('|')).digest('hex');
-}
-
-function rngFor(...parts: Array<string | number>): () => number {
-  return mulberry32(parseInt(sha256(...parts).slice(0, 8), 16));
-}
-
-function uuidLike(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** RFC 3339, UTC, no milliseconds: the vendor's format. */
 export function rfc3339(ms: number): string {

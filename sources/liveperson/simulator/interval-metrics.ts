@@ -27,6 +27,7 @@
  *    page of data, and refs paging ends with one empty page (offset = total) — both legal per the doc.
  */
 import { createHash } from 'node:crypto';
+import { parseStrictInstant } from '../../simulator-kit/instants';
 import {
   DAY_MS,
   type IntervalMetricsRecord,
@@ -72,17 +73,11 @@ export interface LpErrorBody {
 
 export const lpError = (code: number, message: string): LpErrorBody => ({ code, message });
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/i;
 
+/** Epoch ms of an RFC 3339 date-time (seconds required, offset `Z` or `±hh:mm`); undefined otherwise. */
 export function parseRfc3339(text: string): number | undefined {
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m;
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return undefined;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
-  const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : undefined;
+  return parseStrictInstant(text, RFC3339);
 }
 
 class BadRequest extends Error {}

@@ -4,6 +4,7 @@
  * `DEMO_LIVEPERSON` is the demo account: connections.demo.yaml and the tests use these same
  * values, so the demo connection authenticates against this simulator out of the box.
  */
+import { runIfMain, runStandalone } from '../../simulator-kit/main';
 import { LivePersonSimulator, type LivePersonSimulatorOptions } from './server';
 
 export const LIVEPERSON_SIMULATOR_DEFAULT_PORT = 4020;
@@ -24,28 +25,13 @@ export function demoLivePersonOptions(overrides: Partial<LivePersonSimulatorOpti
   return { ...DEMO_LIVEPERSON, processingAgeMs: 5 * 60_000, ...overrides };
 }
 
-function portFrom(text: string | undefined): number {
-  if (text === undefined || text === '') return LIVEPERSON_SIMULATOR_DEFAULT_PORT;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a port: ${text}`);
-  return port;
-}
-
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<LivePersonSimulator> {
-  const port = portFrom(argv[0] ?? process.env.LIVEPERSON_SIMULATOR_PORT);
-  const host = process.env.LIVEPERSON_SIMULATOR_HOST ?? '127.0.0.1';
-  const simulator = new LivePersonSimulator(demoLivePersonOptions());
-  const url = await simulator.start(port, host);
-  console.log(`LivePerson simulator listening on ${url} (account ${DEMO_LIVEPERSON.accountId})`);
-  const shutdown = () => void simulator.stop().then(() => process.exit(0));
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  return simulator;
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+export function main(argv: readonly string[] = process.argv.slice(2)): Promise<LivePersonSimulator> {
+  return runStandalone(argv, {
+    env: 'LIVEPERSON_SIMULATOR',
+    defaultPort: LIVEPERSON_SIMULATOR_DEFAULT_PORT,
+    create: () => new LivePersonSimulator(demoLivePersonOptions()),
+    banner: (url) => `LivePerson simulator listening on ${url} (account ${DEMO_LIVEPERSON.accountId})`,
   });
 }
+
+runIfMain(module, main);

@@ -1,5 +1,5 @@
 /**
- * Deterministic building blocks for the simulator's data: hashes, seeded PRNGs and id shapes. Every
+ * Deterministic building blocks for the simulators' data: hashes, seeded PRNGs and id shapes. Every
  * generated value derives from text parts (seed, entity, day...), never from call order, so any
  * record can be recomputed on its own.
  */
