@@ -15,8 +15,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type DevServer, startDevServer } from '../workers/dev-server';
-import { resolveTemporalCli } from '../workers/temporal-cli';
+import { type DevServer, startDevServer } from '../dev/dev-server';
+import { resolveTemporalCli } from '../dev/temporal-cli';
 
 const ROOT = path.resolve(__dirname, '..');
 /** The suites `npm test` runs; `CCSYNC_TEST_SUITES=chaos` (npm run test:chaos) picks others. */

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openDestination } from '../../destinations';
 import { parsePostgresUrl } from '../../destinations/postgres';
-import { CALL_VOLUME_INTERVAL_MS, type KoreDataset } from '../../sources/kore/simulator';
+import { CALL_VOLUME_INTERVAL_MS, type KoreDataset } from '../../simulators/kore';
 
 export interface Verification {
   ok: boolean;

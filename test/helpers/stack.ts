@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { openDestination, type Destination } from '../../destinations';
-import { DEMO_KORE, KoreSimulator, demoKoreOptions, type KoreSimulatorOptions } from '../../sources/kore/simulator';
+import { DEMO_KORE, KoreSimulator, demoKoreOptions, type KoreSimulatorOptions } from '../../simulators/kore';
 import { createCcsyncWorker, quietBundle, type CcsyncWorker } from '../../workers/worker';
 import { testTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
 

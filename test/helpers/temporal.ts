@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { type DevServer, startDevServer } from '../../workers/dev-server';
+import { type DevServer, startDevServer } from '../../dev/dev-server';
 
 export interface TestTemporal {
   address: string;

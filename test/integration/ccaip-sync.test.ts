@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { basicAuthorization } from '../../sources/ccaip/auth';
-import { AGENT_ID_BASE, CcaipSimulator, DEMO_CCAIP, TEAM_ID_BASE, demoCcaipOptions } from '../../sources/ccaip/simulator';
+import { AGENT_ID_BASE, CcaipSimulator, DEMO_CCAIP, TEAM_ID_BASE, demoCcaipOptions } from '../../simulators/ccaip';
 import type { StoredRow, TableSpec } from '../../destinations/destination';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 

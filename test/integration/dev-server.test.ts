@@ -1,5 +1,5 @@
 /**
- * workers/dev-server.ts against the real Temporal CLI: search attributes, persistence, the Web UI,
+ * dev/dev-server.ts against the real Temporal CLI: search attributes, persistence, the Web UI,
  * startup failures, and that no process survives stop() or the death of its owner.
  */
 import assert from 'node:assert/strict';
@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../core/search-attributes';
-import { findFreePort, startDevServer } from '../../workers/dev-server';
-import { resolveTemporalCli } from '../../workers/temporal-cli';
+import { findFreePort, startDevServer } from '../../dev/dev-server';
+import { resolveTemporalCli } from '../../dev/temporal-cli';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Row } from '../../destinations/destination';
-import { DEMO_KORE, agentStatusGroundTruth, callDetailsRangeMs } from '../../sources/kore/simulator';
+import { DEMO_KORE, agentStatusGroundTruth, callDetailsRangeMs } from '../../simulators/kore';
 import { CONNECTION, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 
 const DAY = 86_400_000;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
-import { callVolumeGroundTruth } from '../../sources/kore/simulator';
+import { callVolumeGroundTruth } from '../../simulators/kore';
 import { CONNECTION, historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 
 const logs: LogEntry[] = [];

@@ -12,7 +12,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { DEFAULT_METRICS } from '../../sources/liveperson/connection';
 import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
-import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions } from '../../sources/liveperson/simulator';
+import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions } from '../../simulators/liveperson';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 
 const logs: LogEntry[] = [];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { DEMO_KORE, callVolumeGroundTruth } from '../../sources/kore/simulator';
+import { DEMO_KORE, callVolumeGroundTruth } from '../../simulators/kore';
 import { ccsync } from '../helpers/cli';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { callVolumeGroundTruth } from '../../sources/kore/simulator';
-import { resolveTemporalCli } from '../../workers/temporal-cli';
+import { callVolumeGroundTruth } from '../../simulators/kore';
+import { resolveTemporalCli } from '../../dev/temporal-cli';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
 
 const TABLE = { name: 'kore_callvolume', keyColumns: ['_id'] };

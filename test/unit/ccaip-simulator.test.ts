@@ -16,7 +16,7 @@ import {
   TEAM_ID_BASE,
   demoCcaipOptions,
   parseIsoInstant,
-} from '../../sources/ccaip/simulator';
+} from '../../simulators/ccaip';
 import { Clock, type Reply, simulatorHarness } from '../helpers/simulator';
 
 const MIN = 60_000;

@@ -24,7 +24,7 @@ import { basicAuthorization } from '../../sources/ccaip/auth';
 import { ccaipCredentials, ccaipSettings, DEFAULT_PATHS, pathFor, type CcaipSettings } from '../../sources/ccaip/connection';
 import { callRecord, agentActivityLogRecord, teamRecord } from '../../sources/ccaip/schemas';
 import { agent_activity_logs, agents, call_participants, call_photos, call_transfers, calls, chat_videos, flattenTeamTree, team_tree, teams } from '../../sources/ccaip/streams';
-import { CcaipSimulator, DEMO_CCAIP, demoCcaipOptions, TEAM_ID_BASE } from '../../sources/ccaip/simulator';
+import { CcaipSimulator, DEMO_CCAIP, demoCcaipOptions, TEAM_ID_BASE } from '../../simulators/ccaip';
 import { Clock } from '../helpers/simulator';
 
 const MIN = 60_000;

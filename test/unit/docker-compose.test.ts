@@ -18,7 +18,7 @@ import { SEARCH_ATTRIBUTES } from '../../core/search-attributes';
 import { DESTINATION_ENV, destinationUrlFromEnv } from '../../destinations';
 import { parsePostgresUrl } from '../../destinations/postgres';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, temporalSettingsFromEnv } from '../../workers/temporal-connection';
-import { resolveTemporalCli } from '../../workers/temporal-cli';
+import { resolveTemporalCli } from '../../dev/temporal-cli';
 import { testTemporal, type TestTemporal } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -16,7 +16,7 @@ import {
   demoKoreOptions,
   formatKoreDuration,
   koreLocalTime,
-} from '../../sources/kore/simulator';
+} from '../../simulators/kore';
 import { Clock, type Reply, simulatorHarness } from '../helpers/simulator';
 
 const MIN = 60_000;

@@ -13,7 +13,7 @@ import {
   type KoreSimulatorOptions,
   callVolumeGroundTruth,
   demoKoreOptions,
-} from '../../sources/kore/simulator';
+} from '../../simulators/kore';
 import { type Reply, simulatorHarness } from '../helpers/simulator';
 
 const MIN = 60_000;

@@ -23,7 +23,7 @@ import { kore } from '../../sources/kore';
 import { koreSettings, type KoreSettings } from '../../sources/kore/connection';
 import { agentStatusResponse, koreInstant, parseKoreDuration } from '../../sources/kore/schemas';
 import { agentstatus, calldetails, callDetailsRange, interactiondetails } from '../../sources/kore/streams';
-import { DEMO_KORE, KoreSimulator, demoKoreOptions } from '../../sources/kore/simulator';
+import { DEMO_KORE, KoreSimulator, demoKoreOptions } from '../../simulators/kore';
 import { AGENT_STATUS_SAMPLE_FIXED_TEXT, AGENT_STATUS_SAMPLE_TEXT, CALL_DETAILS_SAMPLE_TEXT } from '../helpers/kore-doc-samples';
 
 const ms = (iso: string) => Date.parse(iso);

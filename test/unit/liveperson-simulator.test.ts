@@ -16,7 +16,7 @@ import {
   intervalMetricsGroundTruth,
   parseOAuthHeader,
   signatureBaseString,
-} from '../../sources/liveperson/simulator';
+} from '../../simulators/liveperson';
 import { oauth1Header } from '../../sources/liveperson/auth';
 import { type Reply, simulatorHarness } from '../helpers/simulator';
 

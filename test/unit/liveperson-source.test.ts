@@ -30,7 +30,7 @@ import {
   LivePersonSimulator,
   demoLivePersonOptions,
   parseOAuthHeader,
-} from '../../sources/liveperson/simulator';
+} from '../../simulators/liveperson';
 import { ApplicationFailureCategory } from '@temporalio/common';
 
 const MIN = 60_000;

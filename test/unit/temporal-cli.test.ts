@@ -17,7 +17,7 @@ import {
   sdkDownloadPath,
   TEMPORAL_CLI_VERSION,
   temporalCliVersion,
-} from '../../workers/temporal-cli';
+} from '../../dev/temporal-cli';
 
 let realCli: string;
 let work: string;

@@ -12,8 +12,8 @@
  * is routed, so `ruleBreakingRequests()` counts what a client *sent*, whatever became of it.
  */
 import type { IncomingMessage } from 'node:http';
-import { faultSeedOf } from '../../simulator-kit/faults';
-import { type Exchange, FAULT_ANSWERED, HttpSimulator, type RequestLogEntry, RollingWindowLimiter } from '../../simulator-kit/server';
+import { faultSeedOf } from '../kit/faults';
+import { type Exchange, FAULT_ANSWERED, HttpSimulator, type RequestLogEntry, RollingWindowLimiter } from '../kit/server';
 import { LpAuthenticator } from './auth';
 import { type IntervalMetricsRecord, type IntervalQuery, intervalMetricsGroundTruth, LivePersonDataset, type LivePersonDataOptions } from './data';
 import { FaultInjector, type LpEndpointName, type LpFault, type LpFaultRates } from './faults';

@@ -10,7 +10,7 @@
  */
 import { DAY_MS, floorDay, koreLocalTime } from './agentstatus-data';
 import { agentName, type KoreAgent } from './people';
-import { between, pick, rngFor, sha256, uuidLike } from '../../simulator-kit/seeded';
+import { between, pick, rngFor, sha256, uuidLike } from '../kit/seeded';
 
 const SECOND = 1000;
 

@@ -1,10 +1,10 @@
 /**
  * Runs the CCAI Platform simulator standalone (`npm start` launches it on 4030):
- *   tsx sources/ccaip/simulator/main.ts [port]      (or CCAIP_SIMULATOR_PORT)
+ *   tsx simulators/ccaip/main.ts [port]      (or CCAIP_SIMULATOR_PORT)
  * `DEMO_CCAIP` is the demo tenant: connections.demo.yaml and the tests use these same values, so
  * the demo connection authenticates against this simulator out of the box.
  */
-import { runIfMain, runStandalone } from '../../simulator-kit/main';
+import { runIfMain, runStandalone } from '../kit/main';
 import { CcaipSimulator, type CcaipSimulatorOptions } from './server';
 
 export const CCAIP_SIMULATOR_DEFAULT_PORT = 4030;

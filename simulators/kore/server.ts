@@ -4,7 +4,7 @@
  * runs it on 4010 (see main.ts).
  *
  * Endpoints are separate modules (`KoreEndpoint`); this file is what they share, applied to every
- * request in this order (the HTTP plumbing under it is the simulator kit's, sources/simulator-kit):
+ * request in this order (the HTTP plumbing under it is the simulator kit's, simulators/kit):
  *   route (404 unknown path, 405 wrong method) → account in the path (404) → the account's rate
  *   limit (429) → fault injection → auth (401/400) → JSON body (400) → the endpoint → response
  *   faults (malformed, schema drift) → request log.
@@ -13,8 +13,8 @@
  * of the application (gateway errors, dropped connections).
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { faultSeedOf, type FaultRates } from '../../simulator-kit/faults';
-import { BodyTooLarge, type Exchange, FAULT_ANSWERED, HttpSimulator, readBody, type RequestLogEntry, RollingWindowLimiter } from '../../simulator-kit/server';
+import { faultSeedOf, type FaultRates } from '../kit/faults';
+import { BodyTooLarge, type Exchange, FAULT_ANSWERED, HttpSimulator, readBody, type RequestLogEntry, RollingWindowLimiter } from '../kit/server';
 import { authenticate, koreErrorBody } from './auth';
 import { agentStatusEndpoint } from './agentstatus';
 import { callDetailsEndpoint, callDetailsRangeMs, CALL_DETAILS_MAX_RANGE_MS, interactionDetailsEndpoint } from './calldetails';

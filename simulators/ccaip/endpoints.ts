@@ -16,7 +16,7 @@
  * Errors: `{"error": "Bad Request", "message": "per must be between 1 and 100", "status": 400}`.
  */
 import { STATUS_CODES } from 'node:http';
-import { parseStrictInstant } from '../../simulator-kit/instants';
+import { parseStrictInstant } from '../kit/instants';
 import type { CcaipDataset } from './data';
 import type { CcaipEndpointName } from './faults';
 

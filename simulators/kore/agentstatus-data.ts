@@ -11,7 +11,7 @@
  * the clock forward closes it, with the end it always had.
  */
 import type { KoreAgent } from './people';
-import { between, pick, rngFor } from '../../simulator-kit/seeded';
+import { between, pick, rngFor } from '../kit/seeded';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -3,9 +3,9 @@
  * at any endpoint unless it names one (`{ endpoint: 'calls', status: 503 }`); a name the Manager API
  * does not have is refused. The random rates apply to every endpoint.
  */
-import { FaultInjector as KitFaultInjector, type FaultRates, type ScriptedFault } from '../../simulator-kit/faults';
+import { FaultInjector as KitFaultInjector, type FaultRates, type ScriptedFault } from '../kit/faults';
 
-export { mulberry32, seedFromText } from '../../simulator-kit/faults';
+export { mulberry32, seedFromText } from '../kit/faults';
 
 /** Statuses a scripted fault may answer with. */
 const CCAIP_FAULT_STATUSES = [500, 502, 503, 504, 429, 400, 401, 403, 404] as const;

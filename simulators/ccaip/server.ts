@@ -9,8 +9,8 @@
  *   parameters, 200) → response faults (malformed, schema drift) → after-request actions → request log.
  */
 import type { IncomingMessage } from 'node:http';
-import { faultSeedOf } from '../../simulator-kit/faults';
-import { type Exchange, FAULT_ANSWERED, HttpSimulator, type RequestLogEntry, RollingWindowLimiter } from '../../simulator-kit/server';
+import { faultSeedOf } from '../kit/faults';
+import { type Exchange, FAULT_ANSWERED, HttpSimulator, type RequestLogEntry, RollingWindowLimiter } from '../kit/server';
 import { authenticate } from './auth';
 import { CcaipDataset, type CcaipDataOptions } from './data';
 import { answer, ccaipError, endpointSpecs, type EndpointSpec, type LinkMode } from './endpoints';

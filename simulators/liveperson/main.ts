@@ -1,10 +1,10 @@
 /**
  * Runs the LivePerson simulator standalone (`npm start` launches it on 4020):
- *   tsx sources/liveperson/simulator/main.ts [port]      (or LIVEPERSON_SIMULATOR_PORT)
+ *   tsx simulators/liveperson/main.ts [port]      (or LIVEPERSON_SIMULATOR_PORT)
  * `DEMO_LIVEPERSON` is the demo account: connections.demo.yaml and the tests use these same
  * values, so the demo connection authenticates against this simulator out of the box.
  */
-import { runIfMain, runStandalone } from '../../simulator-kit/main';
+import { runIfMain, runStandalone } from '../kit/main';
 import { LivePersonSimulator, type LivePersonSimulatorOptions } from './server';
 
 export const LIVEPERSON_SIMULATOR_DEFAULT_PORT = 4020;

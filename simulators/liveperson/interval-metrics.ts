@@ -27,7 +27,7 @@
  *    page of data, and refs paging ends with one empty page (offset = total) — both legal per the doc.
  */
 import { createHash } from 'node:crypto';
-import { parseStrictInstant } from '../../simulator-kit/instants';
+import { parseStrictInstant } from '../kit/instants';
 import {
   DAY_MS,
   type IntervalMetricsRecord,

@@ -1,10 +1,10 @@
 /**
  * Runs the Kore.ai simulator standalone (`npm start` launches it on 4010):
- *   tsx sources/kore/simulator/main.ts [port]      (or KORE_SIMULATOR_PORT)
+ *   tsx simulators/kore/main.ts [port]      (or KORE_SIMULATOR_PORT)
  * `DEMO_KORE` is the demo tenant: connections.demo.yaml and the tests use these same values, so
  * the demo connection authenticates against this simulator out of the box.
  */
-import { runIfMain, runStandalone } from '../../simulator-kit/main';
+import { runIfMain, runStandalone } from '../kit/main';
 import { KoreSimulator, type KoreSimulatorOptions } from './server';
 
 export const KORE_SIMULATOR_DEFAULT_PORT = 4010;

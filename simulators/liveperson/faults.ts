@@ -5,9 +5,9 @@
  * interval metrics only. A scripted 202 without a body lists the request's intervals as
  * "In Progress", like the vendor.
  */
-import { FaultInjector as KitFaultInjector, type FaultRates, type ScriptedFault } from '../../simulator-kit/faults';
+import { FaultInjector as KitFaultInjector, type FaultRates, type ScriptedFault } from '../kit/faults';
 
-export { mulberry32, seedFromText } from '../../simulator-kit/faults';
+export { mulberry32, seedFromText } from '../kit/faults';
 
 /** Statuses a scripted fault may answer with: the vendor's documented ones, and a gateway's 502. */
 const LP_FAULT_STATUSES = [500, 502, 503, 429, 400, 401, 202] as const;

@@ -12,7 +12,7 @@
  *
  * Two simulators with the same seed, data start and clock agree record for record.
  */
-import { between, rngFor } from '../../simulator-kit/seeded';
+import { between, rngFor } from '../kit/seeded';
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;

@@ -15,7 +15,7 @@
  *  - unknown body fields are ignored, as an Express/Mongo backend would.
  */
 import { z } from 'zod';
-import { parseStrictInstant } from '../../simulator-kit/instants';
+import { parseStrictInstant } from '../kit/instants';
 import { koreErrorBody } from './auth';
 import type { KoreEndpoint, KoreEndpointResponse } from './server';
 

@@ -8,7 +8,7 @@
  * Ids are emitted as numbers or as strings, varying with the entity and the interval, as the
  * vendor's samples do (`"skillId": 123` next to `"skillId": "456"`).
  */
-import { rngFor, sha256, uuidLike } from '../../simulator-kit/seeded';
+import { rngFor, sha256, uuidLike } from '../kit/seeded';
 
 export const BASE_INTERVAL_MS = 15 * 60 * 1000;
 export const DAY_MS = 24 * 60 * 60 * 1000;

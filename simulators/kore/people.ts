@@ -2,7 +2,7 @@
  * The simulated contact center's agents: the people behind agent-status segments and the
  * `respondingAgent` of conversations. Deterministic from (seed, orgId, index).
  */
-import { pick, sha256, uuidLike } from '../../simulator-kit/seeded';
+import { pick, sha256, uuidLike } from '../kit/seeded';
 
 export const DEFAULT_AGENT_COUNT = 5;
 

@@ -12,7 +12,7 @@
 import { agentStatusRecord, segmentsOverlapping, type SegmentAsOf } from './agentstatus-data';
 import { type ConversationContext, type ConversationFilter, type Session, sessionsBetween } from './conversations-data';
 import { DEFAULT_AGENT_COUNT, type KoreAgent, makeAgents } from './people';
-import { rngFor, sha256, uuidLike } from '../../simulator-kit/seeded';
+import { rngFor, sha256, uuidLike } from '../kit/seeded';
 
 /** Call volume is reported per queue and 15-minute interval. */
 export const CALL_VOLUME_INTERVAL_MS = 15 * 60 * 1000;

@@ -3,9 +3,9 @@
  * any endpoint unless it names one (`{ endpoint: 'callvolume', status: 503 }`); the random rates
  * apply to every endpoint.
  */
-import { FaultInjector as KitFaultInjector, type FaultRates, type ScriptedFault } from '../../simulator-kit/faults';
+import { FaultInjector as KitFaultInjector, type FaultRates, type ScriptedFault } from '../kit/faults';
 
-export { mulberry32, seedFromText, type FaultRates } from '../../simulator-kit/faults';
+export { mulberry32, seedFromText, type FaultRates } from '../kit/faults';
 
 /** Statuses a scripted fault may answer with: the ones the vendor (or a proxy in front of it) sends. */
 const FAULT_STATUSES = [500, 502, 503, 429, 400, 401, 202] as const;

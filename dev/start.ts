@@ -6,14 +6,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { demoKoreOptions, KORE_SIMULATOR_DEFAULT_PORT, KoreSimulator } from '../sources/kore/simulator';
-import { demoLivePersonOptions, LIVEPERSON_SIMULATOR_DEFAULT_PORT, LivePersonSimulator } from '../sources/liveperson/simulator';
-import { CCAIP_SIMULATOR_DEFAULT_PORT, CcaipSimulator, demoCcaipOptions } from '../sources/ccaip/simulator';
+import { demoKoreOptions, KORE_SIMULATOR_DEFAULT_PORT, KoreSimulator } from '../simulators/kore';
+import { demoLivePersonOptions, LIVEPERSON_SIMULATOR_DEFAULT_PORT, LivePersonSimulator } from '../simulators/liveperson';
+import { CCAIP_SIMULATOR_DEFAULT_PORT, CcaipSimulator, demoCcaipOptions } from '../simulators/ccaip';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from './dev-server';
-import { applySchedules } from './schedules';
+import { applySchedules } from '../workers/schedules';
 import { resolveTemporalCli } from './temporal-cli';
-import { createCcsyncWorker, type CcsyncWorker } from './worker';
+import { createCcsyncWorker, type CcsyncWorker } from '../workers/worker';
 
 const DATA_DIR = resolve(process.cwd(), '.data');
 const GRPC_PORT = Number(process.env.CCSYNC_TEMPORAL_PORT ?? 7233);
