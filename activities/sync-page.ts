@@ -6,7 +6,7 @@
 import { CcsyncError } from '../core/errors';
 import { describeIssue } from '../core/issues';
 import type { Cursor } from '../core/pagination';
-import type { ChildStreamDeclaration, SourceDeclaration, StreamDeclaration } from '../core/source';
+import { type ChildStreamDeclaration, pageRequest, type SourceDeclaration, type StreamDeclaration } from '../core/source';
 import { formatDuration, parseDuration, parseInstant, type Interval } from '../core/time';
 import type { Row, TableWrite } from '../destinations/destination';
 import { VendorHttp } from './http/client';
@@ -107,7 +107,7 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
   rt.secrets.addAll(Object.values(credentials));
   const pageSize = Math.min(Number(config.settings.pageSize ?? stream.pageSize.default), stream.pageSize.max);
   const cursor = input.cursor ?? stream.pagination.first(pageSize);
-  const spec = stream.request({ settings: config.settings, window, cursor, options: choice?.options ?? {} });
+  const spec = pageRequest(stream, { settings: config.settings, window, options: choice?.options ?? {} }, cursor);
   const timeoutMs = (config.requestTimeout && parseDuration(config.requestTimeout)) || DEFAULT_TIMEOUT_MS;
   const baseUrl = await source.baseUrl(config.settings, (u) => lookupJson(rt, config.name, u, timeoutMs));
   const url = VendorHttp.url(baseUrl, spec);

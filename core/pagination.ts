@@ -1,12 +1,32 @@
 /**
- * The ways our vendors page, as small pure strategies. A cursor is a tiny JSON object: it is
- * returned by the page activity and passed to the next one, so it travels through workflow
- * history and must stay small and readable (`skip=200`, `page 3`).
+ * The ways our vendors page, as small pure strategies. Each style owns its cursor and its request
+ * parameters: `first`/`next` make the cursor, `apply` places it in the request the stream
+ * described (query, body, or a next URL the vendor gave), as dlt's `update_request` and Airbyte's
+ * `page_token_option` do. A stream's `request()` never sees a cursor.
+ *
+ * A cursor is a tiny JSON object: it is returned by the page activity and passed to the next one,
+ * so it travels through workflow history and must stay small and readable (`skip=200`, `page 3`).
+ * Its shape is part of recorded histories: keep each style's fields as they are.
  */
 
 import { CcsyncError } from './errors';
+import { type HttpRequestSpec, type ParameterPlace, withParameters } from './http-request';
 
+/** A cursor as it travels through workflow history: what every style's cursor is, seen from outside. */
 export type Cursor = Record<string, string | number>;
+
+/** `skipLimit`'s cursor. */
+export type SkipLimitCursor = { skip: number; limit: number };
+/** `offsetLimit`'s cursor. */
+export type OffsetLimitCursor = { offset: number; limit: number };
+/** `pagePer`'s cursor; `seen` is the previous page's fingerprint (the repeat guard). */
+export type PagePerCursor = { page: number; per: number; seen?: string };
+/** `timeTail`'s cursor; `since` (ISO-8601 with milliseconds) is absent on the first page. */
+export type TimeTailCursor = { page: number; per: number; since?: string };
+/** `singlePage`'s cursor: there is nothing to remember. */
+export type SinglePageCursor = Record<string, never>;
+/** `cursorPaging`'s cursor: the page size, and the vendor's next-page key or next-page URL once it gave one. */
+export type NextPageCursor = { pageSize: number; pageKey?: string; url?: string };
 
 /** What a strategy may look at to decide whether another page follows. */
 export interface PageSeen {
@@ -15,27 +35,27 @@ export interface PageSeen {
   recordCount: number;
 }
 
-export interface Pagination {
+export interface Pagination<C extends Cursor = Cursor> {
   readonly style: 'skip-limit' | 'offset-limit' | 'page-per' | 'time-tail' | 'cursor' | 'single';
   /** The first page's cursor. */
-  first(pageSize: number): Cursor;
+  first(pageSize: number): C;
   /** The next page's cursor, or null when this was the last page. */
-  next(cursor: Cursor, page: PageSeen): Cursor | null;
-  /** A short label for the Web UI's activity summary. */
-  describe(cursor: Cursor): string;
+  next(cursor: C, page: PageSeen): C | null;
+  /** The stream's request with this cursor's parameters in it (query, body or a next URL). */
+  apply(request: HttpRequestSpec, cursor: C): HttpRequestSpec;
 }
 
-/** `skip`/`limit` with a `hasMore` flag in the body (Kore.ai call volume). */
-export function skipLimit(opts: { hasMore: (body: unknown) => boolean }): Pagination {
+/** `skip`/`limit` with a `hasMore` flag in the body (Kore.ai call volume: both in the JSON body). */
+export function skipLimit(opts: { hasMore: (body: unknown) => boolean; place?: ParameterPlace }): Pagination<SkipLimitCursor> {
   return {
     style: 'skip-limit',
     first: (pageSize) => ({ skip: 0, limit: pageSize }),
     next(cursor, page) {
       // An empty page ends the walk even if the flag lies: otherwise we would loop forever.
       if (!opts.hasMore(page.body) || page.recordCount === 0) return null;
-      return { skip: Number(cursor.skip) + page.recordCount, limit: cursor.limit! };
+      return { skip: Number(cursor.skip) + page.recordCount, limit: cursor.limit };
     },
-    describe: (c) => `skip=${c.skip}`,
+    apply: (request, cursor) => withParameters(request, opts.place ?? 'query', { skip: Number(cursor.skip), limit: Number(cursor.limit) }),
   };
 }
 
@@ -46,16 +66,18 @@ export function skipLimit(opts: { hasMore: (body: unknown) => boolean }): Pagina
  * read, when the two differ (Kore.ai agent status: `limit` counts agents, the records are their
  * status segments).
  */
-export function offsetLimit(opts: { hasMore?: (body: unknown) => boolean; count?: (body: unknown) => number } = {}): Pagination {
+export function offsetLimit(
+  opts: { hasMore?: (body: unknown) => boolean; count?: (body: unknown) => number; place?: ParameterPlace } = {},
+): Pagination<OffsetLimitCursor> {
   return {
     style: 'offset-limit',
     first: (pageSize) => ({ offset: 0, limit: pageSize }),
     next(cursor, page) {
       const counted = opts.count ? opts.count(page.body) : page.recordCount;
       if (opts.hasMore ? !opts.hasMore(page.body) || counted === 0 : counted < Number(cursor.limit)) return null;
-      return { offset: Number(cursor.offset) + counted, limit: cursor.limit! };
+      return { offset: Number(cursor.offset) + counted, limit: cursor.limit };
     },
-    describe: (c) => `offset=${c.offset}`,
+    apply: (request, cursor) => withParameters(request, opts.place ?? 'query', { limit: Number(cursor.limit), offset: Number(cursor.offset) }),
   };
 }
 
@@ -100,7 +122,7 @@ export function morePages(current: number, per: number, page: PageSeen, headers:
 }
 
 /** Guards against a vendor that ignores `page` and answers every page alike: the walk would never end. */
-function checkNotRepeated(cursor: Cursor, fingerprint: string | undefined): void {
+function checkNotRepeated(cursor: PagePerCursor, fingerprint: string | undefined): void {
   if (fingerprint !== undefined && cursor.seen !== undefined && cursor.seen === fingerprint) {
     throw new CcsyncError(
       'MalformedResponse',
@@ -115,12 +137,12 @@ function checkNotRepeated(cursor: Cursor, fingerprint: string | undefined): void
  * With `fingerprint` (e.g. the first and last record ids), a page identical to the one before
  * (an endpoint that ignores `page`) stops the walk with an error instead of looping.
  */
-export function pagePer(opts: { totalHeader?: string; linkHeader?: string; fingerprint?: (body: unknown) => string | undefined } = {}): Pagination {
+export function pagePer(opts: { totalHeader?: string; linkHeader?: string; fingerprint?: (body: unknown) => string | undefined } = {}): Pagination<PagePerCursor> {
   const headers = { total: opts.totalHeader, link: opts.linkHeader };
   return {
     style: 'page-per',
     first: (pageSize) => ({ page: 1, per: pageSize }),
-    next(cursor, page): Cursor | null {
+    next(cursor, page): PagePerCursor | null {
       const per = Number(cursor.per);
       const current = Number(cursor.page);
       const fingerprint = opts.fingerprint?.(page.body);
@@ -128,7 +150,7 @@ export function pagePer(opts: { totalHeader?: string; linkHeader?: string; finge
       if (!morePages(current, per, page, headers)) return null;
       return fingerprint === undefined ? { page: current + 1, per } : { page: current + 1, per, seen: fingerprint };
     },
-    describe: (c) => `page ${c.page}`,
+    apply: (request, cursor) => withParameters(request, 'query', { page: Number(cursor.page), per: Number(cursor.per) }),
   };
 }
 
@@ -148,8 +170,9 @@ export function pagePer(opts: { totalHeader?: string; linkHeader?: string; finge
  * - A page that is not in ascending time order, or starts before its `[from]`, is refused
  *   (`MalformedResponse`): tailing would silently skip records if the API ignored the sort or the filter.
  *
- * Cursor: `{ page, per }` first, then `{ since, page, per }` (`since` is ISO-8601 with milliseconds;
- * the request builder sends it as `[from]`, and the window's start while it is absent).
+ * Cursor: `{ page, per }` first, then `{ since, page, per }` (`since` is ISO-8601 with milliseconds).
+ * The stream's request filters `{field}[from]` by the window's start; `apply` moves it to `since`
+ * once there is one, and adds `page` and `per`.
  */
 export function timeTail(opts: {
   /** The records of a page, in the order the API sent them. */
@@ -158,14 +181,17 @@ export function timeTail(opts: {
   time: (record: unknown) => string | undefined;
   /** The field's name, for messages. */
   field: string;
+  /** The query parameter of the lower bound, `{field}[from]` unless given. */
+  fromParam?: string;
   totalHeader?: string;
   linkHeader?: string;
-}): Pagination {
+}): Pagination<TimeTailCursor> {
   const headers = { total: opts.totalHeader, link: opts.linkHeader };
+  const fromParam = opts.fromParam ?? `${opts.field}[from]`;
   return {
     style: 'time-tail',
     first: (pageSize) => ({ page: 1, per: pageSize }),
-    next(cursor, page): Cursor | null {
+    next(cursor, page): TimeTailCursor | null {
       const per = Number(cursor.per);
       const current = Number(cursor.page);
       const since = cursor.since === undefined ? undefined : Date.parse(String(cursor.since));
@@ -188,41 +214,76 @@ export function timeTail(opts: {
       if (since !== undefined && last === since) return { since: String(cursor.since), page: current + 1, per };
       return { since: new Date(last).toISOString(), page: 1, per };
     },
-    describe: (c) => (c.since === undefined ? `page ${c.page}` : `since ${c.since} page ${c.page}`),
+    apply: (request, cursor) =>
+      withParameters(request, 'query', {
+        ...(cursor.since === undefined ? {} : { [fromParam]: String(cursor.since) }),
+        page: Number(cursor.page),
+        per: Number(cursor.per),
+      }),
   };
 }
 
 /** One request, no paging (CCAI Platform's team tree comes whole). */
-export function singlePage(): Pagination {
+export function singlePage(): Pagination<SinglePageCursor> {
   return {
     style: 'single',
     first: () => ({}),
     next: () => null,
-    describe: () => 'whole list',
+    apply: (request) => request,
   };
 }
 
 /**
+ * The request for a next-page link the vendor gave. The link replaces the request's path; each of
+ * the request's query parameters the link lacks is added, never overriding what the link carries.
+ * `equivalent` names the link's spellings of our parameters (LivePerson's links carry `fromL` for
+ * our `from`), so we never send both. A relative link without a leading slash is resolved under
+ * the request's own path.
+ */
+export function followLink(link: string, request: HttpRequestSpec, equivalent: Record<string, readonly string[]> = {}): HttpRequestSpec {
+  const path = /^https?:\/\//i.test(link) || link.startsWith('/') ? link : new URL(link, `http://x.invalid${request.path}`).href.slice('http://x.invalid'.length);
+  const carried = new URL(path, 'http://x.invalid').searchParams;
+  const missing: Record<string, string | number | boolean | undefined> = {};
+  for (const [name, value] of Object.entries(request.query ?? {})) {
+    if (value === undefined) continue;
+    if ((equivalent[name] ?? [name]).some((n) => carried.has(n))) continue;
+    missing[name] = value;
+  }
+  return { ...request, path, query: missing };
+}
+
+/**
  * An opaque next-page key or a next-page URL in the body (LivePerson: `nextPageKey` or
- * `refs.next`). Continues through empty pages for as long as the vendor gives a key.
+ * `refs.next`). Continues through empty pages for as long as the vendor gives a key. Every request
+ * carries the page size (`pageSizeParam`); a key is sent as `pageKeyParam`; a next URL is followed
+ * as `followLink` says, with `linkEquivalents`.
  */
 export function cursorPaging(opts: {
   nextKey?: (body: unknown) => string | undefined;
   nextUrl?: (body: unknown) => string | undefined;
-}): Pagination {
+  pageSizeParam?: string;
+  pageKeyParam?: string;
+  linkEquivalents?: Record<string, readonly string[]>;
+}): Pagination<NextPageCursor> {
+  const sizeParam = opts.pageSizeParam ?? 'pageSize';
+  const keyParam = opts.pageKeyParam ?? 'pageKey';
   return {
     style: 'cursor',
     first: (pageSize) => ({ pageSize }),
-    next(cursor, page): Cursor | null {
+    next(cursor, page): NextPageCursor | null {
       const key = opts.nextKey?.(page.body);
       // A vendor handing back the key it was given would page forever.
       if (key && key === cursor.pageKey) throw new CcsyncError('MalformedResponse', `the vendor returned the same next-page key it was given (${key.slice(0, 16)}); stopping rather than looping`);
-      if (key) return { pageSize: cursor.pageSize!, pageKey: key } satisfies Cursor;
+      if (key) return { pageSize: cursor.pageSize, pageKey: key };
       const url = opts.nextUrl?.(page.body);
-      if (url) return { pageSize: cursor.pageSize!, url } satisfies Cursor;
+      if (url) return { pageSize: cursor.pageSize, url };
       return null;
     },
-    describe: (c) => (c.pageKey ? `pageKey=${String(c.pageKey).slice(0, 12)}` : c.url ? 'next link' : 'first page'),
+    apply(request, cursor) {
+      const sized = withParameters(request, 'query', { [sizeParam]: Number(cursor.pageSize) });
+      if (cursor.url) return followLink(String(cursor.url), sized, opts.linkEquivalents);
+      return withParameters(sized, 'query', { [keyParam]: cursor.pageKey === undefined ? undefined : String(cursor.pageKey) });
+    },
   };
 }
 

@@ -4,25 +4,18 @@
  * which vendor it is talking to.
  */
 import type { z } from 'zod';
+import type { HttpRequestSpec } from './http-request';
 import type { Cursor, Pagination } from './pagination';
 import type { Interval } from './time';
 
-export type SourceName = 'kore' | 'liveperson' | 'ccaip';
+export type { HttpRequestSpec } from './http-request';
 
-export interface HttpRequestSpec {
-  method: 'GET' | 'POST';
-  /** Path relative to the connection's `baseUrl`, or an absolute URL the vendor handed us (next links). */
-  path: string;
-  query?: Record<string, string | number | boolean | undefined>;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+export type SourceName = 'kore' | 'liveperson' | 'ccaip';
 
 export interface RequestContext<Settings> {
   settings: Settings;
   /** The window being synced, half-open. Snapshot streams get the run's time as a zero-length window. */
   window: Interval;
-  cursor: Cursor;
   /** Stream options from the connection's `streams:` entry. */
   options: Record<string, unknown>;
 }
@@ -82,9 +75,11 @@ export interface StreamDeclaration<Settings = any> {
   records(body: any): unknown[];
   /** Path of the records array for messages (`CallVolumeUpdate`). */
   recordsPath: string;
-  pagination: Pagination;
+  /** How the stream pages: the style makes the cursors and places them in the request. */
+  pagination: Pagination<any>;
   pageSize: { default: number; max: number };
   window: WindowRules;
+  /** The vendor's request for the window, without paging: `pagination.apply` adds the cursor. */
   request(ctx: RequestContext<Settings>): HttpRequestSpec;
   /** Streams nested in this stream's records, written with each page. */
   children?: readonly ChildStreamDeclaration[];
@@ -94,6 +89,11 @@ export interface StreamDeclaration<Settings = any> {
    * instant, so the next incremental run reads it again until it closes.
    */
   openSince?(record: Record<string, unknown>): number | undefined;
+}
+
+/** A page's request: the stream's own, with the cursor placed by its pagination style. */
+export function pageRequest<Settings>(stream: StreamDeclaration<Settings>, ctx: RequestContext<Settings>, cursor: Cursor): HttpRequestSpec {
+  return stream.pagination.apply(stream.request(ctx), cursor);
 }
 
 export interface AuthContext<Settings, Credentials> {

@@ -51,19 +51,12 @@ const WINDOWED: WindowRules = {
 /** Snapshot streams are read whole by every incremental run; their "window" only names the run. */
 const SNAPSHOT: WindowRules = { maxSize: DAY, defaultSize: DAY, alignment: SECOND, defaultLag: 0, defaultLookback: 0 };
 
-/** Tailing by a time field: the request's `[from]` is the cursor's `since`, or the window's start. */
+/** The window's records by a time field, sorted by it; the tail (`timeTail`) moves `[from]` and adds `page`/`per`. */
 function windowedRequest(pathName: CcaipPathName, field: string) {
-  return ({ settings, window, cursor }: RequestContext<CcaipSettings>): HttpRequestSpec => ({
+  return ({ settings, window }: RequestContext<CcaipSettings>): HttpRequestSpec => ({
     method: 'GET',
     path: pathFor(settings, pathName),
-    query: {
-      [`${field}[from]`]: cursor.since === undefined ? toIso(window.start) : String(cursor.since),
-      [`${field}[to]`]: toIso(window.end),
-      sort_column: field,
-      sort_direction: 'ASC',
-      page: Number(cursor.page),
-      per: Number(cursor.per),
-    },
+    query: { [`${field}[from]`]: toIso(window.start), [`${field}[to]`]: toIso(window.end), sort_column: field, sort_direction: 'ASC' },
   });
 }
 
@@ -80,15 +73,11 @@ function idFingerprint(body: unknown): string | undefined {
 }
 
 function snapshotRequest(pathName: CcaipPathName, sortById: boolean) {
-  return ({ settings, cursor }: RequestContext<CcaipSettings>): HttpRequestSpec => ({
+  return ({ settings }: RequestContext<CcaipSettings>): HttpRequestSpec => ({
     method: 'GET',
     path: pathFor(settings, pathName),
-    query: {
-      // A stable order: sorted by a field that changes (an agent's status time), records would move between pages while we read.
-      ...(sortById ? { sort_column: 'id', sort_direction: 'ASC' } : {}),
-      page: cursor.page === undefined ? undefined : Number(cursor.page),
-      per: cursor.per === undefined ? undefined : Number(cursor.per),
-    },
+    // A stable order: sorted by a field that changes (an agent's status time), records would move between pages while we read.
+    query: sortById ? { sort_column: 'id', sort_direction: 'ASC' } : {},
   });
 }
 

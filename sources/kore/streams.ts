@@ -35,7 +35,8 @@ export const callvolume: StreamDeclaration<KoreSettings> = {
   responseSchema: callVolumeResponse,
   records: (body) => body.CallVolumeUpdate,
   recordsPath: 'CallVolumeUpdate',
-  pagination: skipLimit({ hasMore: (body) => (body as { hasMore?: boolean }).hasMore === true }),
+  // skip and limit go in the JSON body, after the range.
+  pagination: skipLimit({ hasMore: (body) => (body as { hasMore?: boolean }).hasMore === true, place: 'body' }),
   pageSize: { default: 100, max: 1000 },
   window: {
     // The API states no range limit for call volume; a month keeps each window's page walk short.
@@ -45,17 +46,11 @@ export const callvolume: StreamDeclaration<KoreSettings> = {
     defaultLag: 10 * MINUTE,
     defaultLookback: HOUR,
   },
-  request: ({ settings, window, cursor }) => ({
+  request: ({ settings, window }) => ({
     method: 'POST',
     path: analyticsPath(settings, 'callvolume'),
     headers: { iId: settings.iId },
-    body: {
-      orgId: settings.orgId,
-      fromTimeStamp: toIso(window.start),
-      toTimeStamp: toIso(window.end),
-      skip: Number(cursor.skip),
-      limit: Number(cursor.limit),
-    },
+    body: { orgId: settings.orgId, fromTimeStamp: toIso(window.start), toTimeStamp: toIso(window.end) },
   }),
 };
 
@@ -123,7 +118,8 @@ function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint
     responseSchema: conversationsResponse,
     records: (body) => body.data,
     recordsPath: 'data',
-    pagination: offsetLimit(),
+    // limit and offset go in the query string, the range in the body.
+    pagination: offsetLimit({ place: 'query' }),
     // 100 is the vendor's default; it documents no maximum, so we do not ask for more.
     pageSize: { default: 100, max: 100 },
     window: {
@@ -136,12 +132,11 @@ function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint
       // up conversations up to about that long that were still going on at the previous run.
       defaultLookback: 2 * HOUR,
     },
-    request: ({ settings, window, cursor, options }) => {
+    request: ({ settings, window, options }) => {
       const { channels, queues } = streamOptions(name, conversationOptions, options);
       return {
         method: 'POST',
         path: analyticsPath(settings, endpoint),
-        query: { limit: Number(cursor.limit), offset: Number(cursor.offset) },
         headers: { accountId: settings.accountId, iId: settings.iId },
         body: {
           ...callDetailsRange(window),
@@ -181,6 +176,7 @@ export const agentstatus: StreamDeclaration<KoreSettings> = {
   pagination: offsetLimit({
     hasMore: (body) => (body as AgentStatusPage).hasMore,
     count: (body) => (body as AgentStatusPage).data.length,
+    place: 'query',
   }),
   pageSize: { default: 50, max: 50 },
   window: {
@@ -195,12 +191,11 @@ export const agentstatus: StreamDeclaration<KoreSettings> = {
     // corrections.
     defaultLookback: DAY,
   },
-  request: ({ settings, window, cursor, options }) => {
+  request: ({ settings, window, options }) => {
     const { agents } = streamOptions('agentstatus', agentStatusOptions, options);
     return {
       method: 'POST',
       path: analyticsPath(settings, 'agentstatusdetails'),
-      query: { limit: Number(cursor.limit), offset: Number(cursor.offset) },
       headers: { iId: settings.iId },
       body: {
         filter: {

@@ -29,8 +29,8 @@ export function canonicalGrouping(grouping: readonly string[] | string): string 
   return [...new Set(list)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).join(',');
 }
 
-/** Every query parameter of a first page (a next page adds `pageKey`, or follows `refs.next`). */
-export function intervalQuery(settings: LivePersonSettings, window: Interval, pageSize: number): Record<string, string | number | boolean | undefined> {
+/** Every query parameter but paging (the pagination adds `pageSize` and `pageKey`, or follows `refs.next`). */
+export function intervalQuery(settings: LivePersonSettings, window: Interval): Record<string, string | number | boolean | undefined> {
   return {
     v: 1,
     source: REQUEST_SOURCE,
@@ -41,7 +41,6 @@ export function intervalQuery(settings: LivePersonSettings, window: Interval, pa
     metrics: settings.metrics.join(','),
     grouping: canonicalGrouping(settings.grouping),
     intervalDuration: settings.intervalDuration,
-    pageSize,
     agentId: settings.agentId,
     skillId: settings.skillId,
     agentGroupId: settings.agentGroupId,
@@ -50,31 +49,18 @@ export function intervalQuery(settings: LivePersonSettings, window: Interval, pa
   };
 }
 
-/** Query names that stand for the same thing in a next link: it may carry `fromL`/`toL` and `limit` for ours. */
-const EQUIVALENT: Record<string, string[]> = {
+/**
+ * Query names that stand for the same thing in a `refs.next` link: it may carry `fromL`/`toL` and
+ * `limit` for ours. The vendor's sample links leave out `grouping` and `metrics` (they carry `v`,
+ * `source`, `limit`, `offset`, `handleTimeModel`, `fromL`, `toL`); whether real links do is
+ * unverified, so each of our parameters the link lacks is added again (`followLink`), never
+ * overriding what it carries and never sending both `from` and `fromL`.
+ */
+const LINK_EQUIVALENTS: Record<string, string[]> = {
   from: ['from', 'fromL'],
   to: ['to', 'toL'],
   pageSize: ['pageSize', 'limit'],
 };
-
-/**
- * The request for a `refs.next` link. The vendor's sample links leave out `grouping` and `metrics`
- * (they carry `v`, `source`, `limit`, `offset`, `handleTimeModel`, `fromL`, `toL`); whether real
- * links do is unverified, so we re-add each of our parameters the link lacks, never overriding
- * what it carries and never sending both `from` and `fromL`.
- */
-export function nextLinkRequest(link: string, settings: LivePersonSettings, ours: Record<string, string | number | boolean | undefined>): HttpRequestSpec {
-  // Relative links are relative to the API's origin (the samples give absolute paths).
-  const path = /^https?:\/\//i.test(link) || link.startsWith('/') ? link : new URL(link, `http://x.invalid${intervalMetricsPath(settings)}`).href.slice('http://x.invalid'.length);
-  const carried = new URL(path, 'http://x.invalid').searchParams;
-  const missing: Record<string, string | number | boolean | undefined> = {};
-  for (const [name, value] of Object.entries(ours)) {
-    if (value === undefined) continue;
-    if ((EQUIVALENT[name] ?? [name]).some((n) => carried.has(n))) continue;
-    missing[name] = value;
-  }
-  return { method: 'GET', path, query: missing };
-}
 
 function queryFacts(body: IntervalMetricsResponse) {
   const q = body.metadata?.query ?? undefined;
@@ -160,6 +146,9 @@ export const interval_metrics: StreamDeclaration<LivePersonSettings> = {
   pagination: cursorPaging({
     nextKey: (body) => (body as IntervalMetricsResponse).metadata?.paging?.nextPageKey ?? undefined,
     nextUrl: (body) => (body as IntervalMetricsResponse).metadata?.paging?.refs?.next ?? undefined,
+    pageSizeParam: 'pageSize',
+    pageKeyParam: 'pageKey',
+    linkEquivalents: LINK_EQUIVALENTS,
   }),
   pageSize: { default: 100, max: 500 },
   window: {
@@ -180,10 +169,5 @@ export const interval_metrics: StreamDeclaration<LivePersonSettings> = {
     // conversations close (unverified how long; widen it with the schedule's lookback).
     defaultLookback: HOUR,
   },
-  request(ctx: RequestContext<LivePersonSettings>): HttpRequestSpec {
-    const { settings, window, cursor } = ctx;
-    const query = intervalQuery(settings, window, Number(cursor.pageSize));
-    if (cursor.url) return nextLinkRequest(String(cursor.url), settings, query);
-    return { method: 'GET', path: intervalMetricsPath(settings), query: { ...query, pageKey: cursor.pageKey === undefined ? undefined : String(cursor.pageKey) } };
-  },
+  request: ({ settings, window }: RequestContext<LivePersonSettings>): HttpRequestSpec => ({ method: 'GET', path: intervalMetricsPath(settings), query: intervalQuery(settings, window) }),
 };

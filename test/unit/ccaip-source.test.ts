@@ -16,7 +16,8 @@ import { SecretRegistry } from '../../activities/runtime';
 import { fetchPage, type FetchRuntime, type FetchedPage } from '../../activities/sync-page';
 import { type ConnectionConfig, parseConnections, resolveCredentials } from '../../core/connections';
 import { CcsyncError } from '../../core/errors';
-import { type Cursor, pagePer } from '../../core/pagination';
+import { type Cursor, pagePer, type PagePerCursor } from '../../core/pagination';
+import { pageRequest } from '../../core/source';
 import type { Row } from '../../destinations/destination';
 import { SOURCES } from '../../sources';
 import { ccaip, ccaipErrorMessage, RATE_WINDOW_MS } from '../../sources/ccaip';
@@ -103,7 +104,7 @@ connections:
 
 describe('requests', () => {
   it('a windowed first page: the time filter (ISO-8601 UTC with milliseconds), the sort, page and per', () => {
-    const spec = calls.request({ settings: settings(), window, cursor: calls.pagination.first(100), options: {} });
+    const spec = pageRequest(calls, { settings: settings(), window, options: {} }, calls.pagination.first(100));
     assert.deepEqual(spec, {
       method: 'GET',
       path: '/calls',
@@ -121,10 +122,10 @@ describe('requests', () => {
   });
 
   it('a tailing page moves [from] to the cursor\'s time; activity logs filter and sort by started_at', () => {
-    const spec = calls.request({ settings: settings(), window, cursor: { since: '2026-11-19T08:00:00.123Z', page: 1, per: 50 }, options: {} });
+    const spec = pageRequest(calls, { settings: settings(), window, options: {} }, { since: '2026-11-19T08:00:00.123Z', page: 1, per: 50 });
     assert.equal(spec.query!['updated_at[from]'], '2026-11-19T08:00:00.123Z');
     assert.equal(spec.query!['updated_at[to]'], '2026-11-20T00:00:00.000Z');
-    const logs = agent_activity_logs.request({ settings: settings(), window, cursor: { page: 1, per: 100 }, options: {} });
+    const logs = pageRequest(agent_activity_logs, { settings: settings(), window, options: {} }, { page: 1, per: 100 });
     assert.equal(logs.path, '/agent_activity_logs');
     assert.equal(logs.query!['started_at[from]'], '2026-11-19T00:00:00.000Z');
     assert.equal(logs.query!.sort_column, 'started_at');
@@ -132,11 +133,11 @@ describe('requests', () => {
 
   it('snapshots: agents sorted by id (a stable order), teams at the configured path, the tree in one request', () => {
     const snap = { start: NOW, end: NOW + 1000 };
-    assert.deepEqual(agents.request({ settings: settings(), window: snap, cursor: agents.pagination.first(100), options: {} }).query, { sort_column: 'id', sort_direction: 'ASC', page: 1, per: 100 });
-    assert.equal(teams.request({ settings: settings({ paths: { teams: '/teams' } }), window: snap, cursor: { page: 1, per: 100 }, options: {} }).path, '/teams');
-    const tree = team_tree.request({ settings: settings(), window: snap, cursor: team_tree.pagination.first(100), options: {} });
+    assert.deepEqual(pageRequest(agents, { settings: settings(), window: snap, options: {} }, agents.pagination.first(100)).query, { sort_column: 'id', sort_direction: 'ASC', page: 1, per: 100 });
+    assert.equal(teams.request({ settings: settings({ paths: { teams: '/teams' } }), window: snap, options: {} }).path, '/teams');
+    const tree = pageRequest(team_tree, { settings: settings(), window: snap, options: {} }, team_tree.pagination.first(100));
     assert.equal(tree.path, '/team/tree');
-    assert.deepEqual(tree.query, { page: undefined, per: undefined });
+    assert.deepEqual(tree.query, {}, 'no page or per: the tree comes whole');
   });
 
   it('declares what the engine needs: kinds, tables, children', () => {
@@ -348,7 +349,7 @@ describe('fetchPage walking the simulator', () => {
     const naive = pagePer();
     const naiveIds = new Set<number>();
     sim.afterRequests('calls', 1, () => sim.data.updateCall(victim, { set: { note: 'moved' } }, NOW + 1));
-    let cursor: Cursor | null = naive.first(10);
+    let cursor: PagePerCursor | null = naive.first(10);
     const query = { 'updated_at[from]': iso(from), 'updated_at[to]': iso(to), sort_column: 'updated_at', sort_direction: 'ASC', per: '10' };
     const auth = { authorization: basicAuthorization({ username: DEMO_CCAIP.subdomain, password: DEMO_CCAIP.apiToken }) };
     while (cursor) {

@@ -17,7 +17,7 @@ import { SecretRegistry } from '../../activities/runtime';
 import { checkWindow, fetchPage, type FetchRuntime } from '../../activities/sync-page';
 import { CcsyncError } from '../../core/errors';
 import type { Cursor } from '../../core/pagination';
-import type { RequestContext, StreamDeclaration } from '../../core/source';
+import { pageRequest, type RequestContext, type StreamDeclaration } from '../../core/source';
 import { DAY } from '../../core/time';
 import { kore } from '../../sources/kore';
 import { koreSettings, type KoreSettings } from '../../sources/kore/connection';
@@ -31,8 +31,8 @@ const settings: KoreSettings = koreSettings.parse({ baseUrl: 'https://platform.k
 const PREFIX = `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}`;
 
 function req(stream: StreamDeclaration, window: { start: number; end: number }, options: Record<string, unknown> = {}, cursor?: Cursor) {
-  const ctx: RequestContext<KoreSettings> = { settings, window, cursor: cursor ?? stream.pagination.first(stream.pageSize.default), options };
-  return stream.request(ctx);
+  const ctx: RequestContext<KoreSettings> = { settings, window, options };
+  return pageRequest(stream, ctx, cursor ?? stream.pagination.first(stream.pageSize.default));
 }
 
 /** What the page activity does with a body: envelope, then each record (throws like a failed parse). */

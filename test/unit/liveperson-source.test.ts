@@ -18,6 +18,7 @@ import { parseConnections } from '../../core/connections';
 import { CcsyncError } from '../../core/errors';
 import { toApplicationFailure } from '../../core/failures';
 import type { Cursor } from '../../core/pagination';
+import { pageRequest } from '../../core/source';
 import { openDestination } from '../../destinations';
 import { SOURCES } from '../../sources';
 import { clearDomainCache, describeProcessing, liveperson, livepersonErrorMessage, livepersonRetryPause } from '../../sources/liveperson';
@@ -110,7 +111,7 @@ connections:
 describe('requests', () => {
   it('a first page carries every documented parameter, source within 20 characters, RFC 3339 times', () => {
     const s = settings({ metrics: ['handleTime', 'workTime'], grouping: ['agent', 'skill'], skillId: '456', includeBotSkills: true, intervalDuration: 30, handleTimeModel: 'EHT' });
-    const spec = stream.request({ settings: s, window, cursor: stream.pagination.first(50), options: {} });
+    const spec = pageRequest(stream, { settings: s, window, options: {} }, stream.pagination.first(50));
     assert.equal(spec.method, 'GET');
     assert.equal(spec.path, '/api/account/17434331/interval-metrics');
     assert.deepEqual(spec.query, {
@@ -135,7 +136,7 @@ describe('requests', () => {
 
   it('a pageKey page repeats the query with the key', () => {
     const s = settings();
-    const spec = stream.request({ settings: s, window, cursor: { pageSize: 50, pageKey: 'abc' }, options: {} });
+    const spec = pageRequest(stream, { settings: s, window, options: {} }, { pageSize: 50, pageKey: 'abc' });
     assert.equal(spec.query!.pageKey, 'abc');
     assert.equal(spec.query!.from, '2026-11-18T00:00:00Z');
     assert.equal(spec.query!.grouping, 'skill,agent');
@@ -144,7 +145,7 @@ describe('requests', () => {
   it('a refs.next link is followed as given, with only our missing parameters added', () => {
     const s = settings();
     const link = '/api/account/17434331/interval-metrics?v=1&source=ccsync&limit=50&offset=50&handleTimeModel=IFT&fromL=1795046400000&toL=1795132800000';
-    const spec = stream.request({ settings: s, window, cursor: { pageSize: 50, url: link }, options: {} });
+    const spec = pageRequest(stream, { settings: s, window, options: {} }, { pageSize: 50, url: link });
     assert.equal(spec.path, link);
     assert.deepEqual(spec.query, {
       metrics: 'handleTime,handledConversations,repliedConversations,workTime',
@@ -154,8 +155,8 @@ describe('requests', () => {
     });
     // A complete absolute link gets nothing added; a relative one without a slash is resolved under the API path.
     const full = `https://va.agentactivity.liveperson.net${link}&metrics=handleTime&grouping=skill&intervalDuration=15&includeBotSkills=false`;
-    assert.deepEqual(stream.request({ settings: s, window, cursor: { pageSize: 50, url: full }, options: {} }).query, {});
-    assert.equal(stream.request({ settings: s, window, cursor: { pageSize: 50, url: 'interval-metrics?offset=5' }, options: {} }).path, '/api/account/17434331/interval-metrics?offset=5');
+    assert.deepEqual(pageRequest(stream, { settings: s, window, options: {} }, { pageSize: 50, url: full }).query, {});
+    assert.equal(pageRequest(stream, { settings: s, window, options: {} }, { pageSize: 50, url: 'interval-metrics?offset=5' }).path, '/api/account/17434331/interval-metrics?offset=5');
   });
 
   it('groupings are canonical, whatever order they were given in', () => {

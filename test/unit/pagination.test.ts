@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cursorPaging, describeCursor, linkTarget, offsetLimit, pagePer, skipLimit } from '../../core/pagination';
+import { cursorPaging, describeCursor, followLink, linkTarget, offsetLimit, pagePer, singlePage, skipLimit, timeTail } from '../../core/pagination';
 
 const page = (recordCount: number, body: unknown = {}, headers: Record<string, string> = {}) => ({ recordCount, body, headers });
 
@@ -67,5 +67,33 @@ describe('offset/limit options', () => {
     const short = offsetLimit({ count: (b) => (b as { agents: unknown[] }).agents.length });
     assert.equal(short.next({ offset: 0, limit: 2 }, page(9, { agents: [1] })), null, 'without hasMore, a short page by the count ends it');
     assert.deepEqual(offsetLimit().next({ offset: 0, limit: 2 }, page(2)), { offset: 2, limit: 2 }, 'no options: as before');
+  });
+});
+
+describe('each style places its own parameters', () => {
+  const get = { method: 'GET' as const, path: '/api/list', query: { from: 'a', sort: 'id' } };
+  it('skip/limit in the body, after the vendor\'s fields; offset/limit in the query', () => {
+    const body = skipLimit({ hasMore: () => true, place: 'body' }).apply({ method: 'POST', path: '/x', body: { orgId: 'o' } }, { skip: 200, limit: 100 });
+    assert.deepEqual(body, { method: 'POST', path: '/x', body: { orgId: 'o', skip: 200, limit: 100 } });
+    assert.deepEqual(Object.keys(body.body as object), ['orgId', 'skip', 'limit']);
+    assert.deepEqual(offsetLimit().apply(get, { offset: 300, limit: 100 }).query, { from: 'a', sort: 'id', limit: 100, offset: 300 });
+  });
+  it('page/per in the query; a single page adds nothing', () => {
+    assert.deepEqual(pagePer().apply(get, { page: 3, per: 50, seen: '1..9' }).query, { from: 'a', sort: 'id', page: 3, per: 50 });
+    assert.deepEqual(singlePage().apply(get, {}), get);
+  });
+  it('a time tail moves its [from] to the cursor\'s time, in place', () => {
+    const tail = timeTail({ records: () => [], time: () => undefined, field: 'updated_at' });
+    const req = { method: 'GET' as const, path: '/calls', query: { 'updated_at[from]': 'W', 'updated_at[to]': 'E' } };
+    assert.deepEqual(tail.apply(req, { page: 1, per: 5 }).query, { 'updated_at[from]': 'W', 'updated_at[to]': 'E', page: 1, per: 5 });
+    const moved = tail.apply(req, { since: '2026-11-20T10:15:00.123Z', page: 2, per: 5 }).query!;
+    assert.deepEqual(Object.entries(moved), [['updated_at[from]', '2026-11-20T10:15:00.123Z'], ['updated_at[to]', 'E'], ['page', 2], ['per', 5]]);
+  });
+  it('a key goes in the query with the page size; a next link replaces the path and gets only what it lacks', () => {
+    const p = cursorPaging({ nextKey: () => undefined, pageKeyParam: 'key', linkEquivalents: { from: ['from', 'fromL'] } });
+    assert.deepEqual(p.apply(get, { pageSize: 5, pageKey: 'k' }).query, { from: 'a', sort: 'id', pageSize: 5, key: 'k' });
+    assert.deepEqual(p.apply(get, { pageSize: 5, url: '/api/list?fromL=1&pageSize=5' }), { method: 'GET', path: '/api/list?fromL=1&pageSize=5', query: { sort: 'id' } });
+    assert.equal(p.apply(get, { pageSize: 5, url: 'list?offset=5' }).path, '/api/list?offset=5', 'relative to the request path');
+    assert.equal(followLink('https://h/y', get).path, 'https://h/y');
   });
 });
