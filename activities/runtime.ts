@@ -26,6 +26,9 @@ export interface Runtime {
   secrets: SecretRegistry;
 }
 
+/** What fetching needs: everything but the destination (`connections check` has none). */
+export type FetchRuntime = Omit<Runtime, 'destination'>;
+
 export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination }): Runtime {
   return { ...parts, http: new VendorHttp(), limiter: new RateLimiter(), secrets: new SecretRegistry() };
 }

@@ -8,7 +8,7 @@ import { CcsyncError } from '../core/errors';
 import type { WindowRules } from '../core/source';
 import { intervalToIso, parseDuration, parseInstant } from '../core/time';
 import type { Runtime } from './runtime';
-import { snapshotRunId, streamOf } from './sync-page';
+import { snapshotRunId, streamOf } from './streams';
 
 export interface StreamPlan {
   name: string;

@@ -1,5 +1,6 @@
 /**
- * What an HTTP status means, for every source: the generic rules of design.md, refined by the
+ * What an HTTP status means, for every call to every source: one set of generic rules (202 still
+ * processing, 429 rate limited, 5xx unavailable, other 4xx and 3xx rejected), refined by the
  * source's own words (its error message format and the pauses it asks for).
  */
 import { CcsyncError } from '../../core/errors';
@@ -31,8 +32,11 @@ const REJECTED_REASON: Record<number, string> = {
   422: 'the request could not be processed',
 };
 
+/** Who answered, as the status rules need it: a source, or a service speaking for one (a lookup). */
+export type Answerer = Pick<SourceDeclaration, 'title' | 'errorMessage' | 'retryPause'>;
+
 /** Returns the error an answer means, or undefined for a success the caller should parse. */
-export function errorForStatus(source: SourceDeclaration, answer: HttpAnswer, host: string, attempt: number): CcsyncError | undefined {
+export function errorForStatus(source: Answerer, answer: HttpAnswer, host: string, attempt: number): CcsyncError | undefined {
   const { status } = answer;
   if (status >= 200 && status < 300 && status !== 202) return undefined;
   const body = parseBody(answer.text);

@@ -1,0 +1,100 @@
+/**
+ * Decoding one answer into rows, without I/O: the status (one mapping for every call), the JSON,
+ * the documented envelope, each record against the stream's schema, the child streams nested in
+ * the records, the earliest still-open record, and the next cursor. Any failure means nothing of
+ * the page is written.
+ */
+import { CcsyncError } from '../../core/errors';
+import { describeIssue } from '../../core/issues';
+import type { Cursor } from '../../core/pagination';
+import type { ChildStreamDeclaration, SourceDeclaration, StreamDeclaration } from '../../core/source';
+import type { Row, TableWrite } from '../../destinations/destination';
+import type { HttpAnswer } from '../http/client';
+import { parseJson } from '../http/json';
+import { errorForStatus } from '../http/status';
+
+export interface DecodedPage {
+  rows: Row[];
+  /** The page's rows for each child stream, ready for `writePage`. */
+  children: TableWrite[];
+  /** Earliest instant from which a record of this page may still change, if any is open. */
+  openFrom?: number;
+  next: Cursor | null;
+  /** Records the vendor sent (before validation). */
+  received: number;
+}
+
+export function decodePage(source: SourceDeclaration, stream: StreamDeclaration, answer: HttpAnswer, cursor: Cursor, host: string, attempt: number): DecodedPage {
+  const failure = errorForStatus(source, answer, host, attempt);
+  if (failure) throw failure;
+  const what = `${source.title} ${stream.name}`;
+  const body = parseJson(answer.text, what);
+  const envelope = checkEnvelope(what, stream, body);
+  const raw = stream.records(envelope);
+  const rows = validRecords(what, stream, raw);
+  return {
+    rows,
+    children: (stream.children ?? []).map((child) => childWrite(what, stream.recordsPath, child, rows)),
+    openFrom: earliestOpen(stream, rows),
+    next: stream.pagination.next(cursor, { body: envelope, headers: answer.headers, recordCount: raw.length }),
+    received: raw.length,
+  };
+}
+
+function checkEnvelope(what: string, stream: StreamDeclaration, body: unknown): unknown {
+  const envelope = stream.responseSchema.safeParse(body);
+  if (!envelope.success) {
+    throw new CcsyncError('SchemaMismatch', `${what}: the response does not have the documented shape: ${envelope.error.issues.map((i) => describeIssue(i, body)).join('; ')}`);
+  }
+  return envelope.data;
+}
+
+function validRecords(what: string, stream: StreamDeclaration, raw: unknown[]): Row[] {
+  return raw.map((r, i) => {
+    const parsed = stream.recordSchema.safeParse(r);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      const detail = describeIssue({ ...first, path: [stream.recordsPath, i, ...first.path] } as typeof first, { [stream.recordsPath]: raw });
+      throw new CcsyncError('SchemaMismatch', `${what}: a record does not match the stream's schema: ${detail}. Nothing from this page was written.`, {
+        details: { path: [stream.recordsPath, i, ...first.path].join('.') },
+      });
+    }
+    const record = parsed.data as Record<string, unknown>;
+    return { key: stream.key(record), record };
+  });
+}
+
+function earliestOpen(stream: StreamDeclaration, rows: Row[]): number | undefined {
+  let openFrom: number | undefined;
+  if (stream.openSince) {
+    for (const r of rows) {
+      const since = stream.openSince(r.record as Record<string, unknown>);
+      if (since !== undefined && (openFrom === undefined || since < openFrom)) openFrom = since;
+    }
+  }
+  return openFrom;
+}
+
+/** Validates one child stream's records out of a page's parents, as a write that replaces each parent's children. */
+function childWrite(what: string, recordsPath: string, child: ChildStreamDeclaration, parents: Row[]): TableWrite {
+  const rows: Row[] = [];
+  const parentIds: string[] = [];
+  parents.forEach((parentRow, i) => {
+    const parent = parentRow.record as Record<string, unknown>;
+    parentIds.push(child.parentId(parent));
+    child.extract(parent).forEach((raw, j) => {
+      const parsed = child.recordSchema.safeParse(raw);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0]!;
+        const path = [recordsPath, i, child.name, j, ...first.path];
+        const detail = describeIssue({ ...first, path } as typeof first, { [recordsPath]: parents.map((p) => p.record) });
+        throw new CcsyncError('SchemaMismatch', `${what}: a ${child.name} record does not match its schema: ${detail}. Nothing from this page was written.`, {
+          details: { path: path.join('.') },
+        });
+      }
+      const record = parsed.data as Record<string, unknown>;
+      rows.push({ key: child.key(record), record });
+    });
+  });
+  return { spec: { name: child.table, keyColumns: child.primaryKey }, rows, replaceChildrenOf: { column: child.parentKey, parents: parentIds } };
+}

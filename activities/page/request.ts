@@ -1,0 +1,66 @@
+/**
+ * Building and sending one page's request: the stream's request with the cursor placed by its
+ * pagination style, the URL under the connection's base URL (discovered if the source does so),
+ * the origin check that keeps credentials at the vendor, the source's auth headers, and the
+ * account's rate limit before the request goes out.
+ */
+import type { ConnectionConfig } from '../../core/connections';
+import { CcsyncError } from '../../core/errors';
+import type { Cursor } from '../../core/pagination';
+import { type HttpRequestSpec, pageRequest, type SourceDeclaration, type StreamDeclaration } from '../../core/source';
+import { parseDuration, type Interval } from '../../core/time';
+import { type HttpAnswer, VendorHttp } from '../http/client';
+import { lookupJson } from '../http/lookup';
+import type { FetchRuntime } from '../runtime';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** What a page is asked of: a connection's stream over a window. */
+export interface PageTarget {
+  config: ConnectionConfig;
+  source: SourceDeclaration;
+  stream: StreamDeclaration;
+  window: Interval;
+}
+
+export interface BuiltRequest {
+  spec: HttpRequestSpec;
+  url: URL;
+  /** Authentication headers: secret, never logged. */
+  headers: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** The records per page: the connection's `pageSize`, or the stream's default, capped by the stream's maximum. */
+export function pageSizeFor(stream: StreamDeclaration, settings: { pageSize?: unknown }): number {
+  return Math.min(Number(settings.pageSize ?? stream.pageSize.default), stream.pageSize.max);
+}
+
+/** The first page's cursor, when the workflow has none yet. */
+export function firstCursor(target: PageTarget): Cursor {
+  return target.stream.pagination.first(pageSizeFor(target.stream, target.config.settings));
+}
+
+export async function buildRequest(rt: FetchRuntime, target: PageTarget, cursor: Cursor): Promise<BuiltRequest> {
+  const { config, source, stream, window } = target;
+  const credentials = rt.connections.credentials(config);
+  rt.secrets.addAll(Object.values(credentials));
+  const options = config.streams.find((s) => s.name === stream.name)?.options ?? {};
+  const spec = pageRequest(stream, { settings: config.settings, window, options }, cursor);
+  const timeoutMs = (config.requestTimeout && parseDuration(config.requestTimeout)) || DEFAULT_TIMEOUT_MS;
+  const baseUrl = await source.baseUrl(config.settings, (u) => lookupJson(rt, source, config.name, u, timeoutMs));
+  const url = VendorHttp.url(baseUrl, spec);
+  if (url.origin !== new URL(baseUrl).origin) {
+    // A next-page link elsewhere must not receive our credentials.
+    throw new CcsyncError('VendorRejected', `${source.title} pointed the next page at ${url.origin}, not ${new URL(baseUrl).origin}; refusing to send credentials there`);
+  }
+  const headers = await source.authHeaders({ connection: config.name, settings: config.settings, credentials }, spec, url);
+  rt.secrets.addAll(Object.values(headers));
+  return { spec, url, headers, timeoutMs };
+}
+
+/** Waits for the account's rate limit, then sends. */
+export async function sendRequest(rt: FetchRuntime, target: PageTarget, request: BuiltRequest): Promise<HttpAnswer> {
+  await rt.limiter.acquire(target.source.rateLimit(target.config.settings));
+  return rt.http.send(target.config.name, request.url, request.spec, request.headers, { timeoutMs: request.timeoutMs });
+}
