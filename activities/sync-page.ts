@@ -7,7 +7,8 @@ import { CcsyncError } from '../core/errors';
 import { describeIssue } from '../core/issues';
 import type { Cursor } from '../core/pagination';
 import type { ChildStreamDeclaration, SourceDeclaration, StreamDeclaration } from '../core/source';
-import { formatDuration, parseDuration, parseInstant, type Interval } from '../core/time';
+import { parseDuration, parseInstant } from '../core/time';
+import { checkWindow } from '../core/windows';
 import type { Row, TableWrite } from '../destinations/destination';
 import { VendorHttp } from './http/client';
 import { errorForStatus } from './http/status';
@@ -50,24 +51,6 @@ export function streamOf(source: SourceDeclaration, name: string): StreamDeclara
     throw new CcsyncError('ConfigError', `${source.title} has no stream "${name}" (known: ${Object.keys(source.streams).join(', ')})`);
   }
   return stream;
-}
-
-/** The engine refuses windows the API would refuse, before any request is made. */
-export function checkWindow(source: SourceDeclaration, stream: StreamDeclaration, window: Interval, now: number): void {
-  const size = window.end - window.start;
-  if (!(size > 0)) throw new CcsyncError('InvalidInput', `the window must end after it starts`);
-  if (size > stream.window.maxSize) {
-    throw new CcsyncError(
-      'InvalidInput',
-      `${source.title} ${stream.name} windows may span at most ${formatDuration(stream.window.maxSize)}; this one spans ${formatDuration(size)}`,
-    );
-  }
-  if (stream.window.maxAge !== undefined && window.start < now - stream.window.maxAge) {
-    throw new CcsyncError(
-      'InvalidInput',
-      `${source.title} ${stream.name} serves only the last ${formatDuration(stream.window.maxAge)}: the window starts at ${new Date(window.start).toISOString()}, before the earliest allowed ${new Date(now - stream.window.maxAge).toISOString()}`,
-    );
-  }
 }
 
 function parseJson(text: string, what: string): unknown {
