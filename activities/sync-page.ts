@@ -7,8 +7,8 @@
  */
 import { CcsyncError } from '../core/errors';
 import type { Cursor } from '../core/pagination';
-import type { SourceDeclaration, StreamDeclaration } from '../core/source';
-import { formatDuration, parseInstant, type Interval } from '../core/time';
+import { parseInstant } from '../core/time';
+import { checkWindow } from '../core/windows';
 import type { Row, TableWrite } from '../destinations/destination';
 import { decodePage } from './page/decode';
 import { buildRequest, firstCursor, type PageTarget, sendRequest } from './page/request';
@@ -45,24 +45,6 @@ export interface SyncPageResult {
   /** Time spent in HTTP and in the destination, for benchmarks and the UI. */
   httpMs: number;
   writeMs: number;
-}
-
-/** The engine refuses windows the API would refuse, before any request is made. */
-export function checkWindow(source: SourceDeclaration, stream: StreamDeclaration, window: Interval, now: number): void {
-  const size = window.end - window.start;
-  if (!(size > 0)) throw new CcsyncError('InvalidInput', `the window must end after it starts`);
-  if (size > stream.window.maxSize) {
-    throw new CcsyncError(
-      'InvalidInput',
-      `${source.title} ${stream.name} windows may span at most ${formatDuration(stream.window.maxSize)}; this one spans ${formatDuration(size)}`,
-    );
-  }
-  if (stream.window.maxAge !== undefined && window.start < now - stream.window.maxAge) {
-    throw new CcsyncError(
-      'InvalidInput',
-      `${source.title} ${stream.name} serves only the last ${formatDuration(stream.window.maxAge)}: the window starts at ${new Date(window.start).toISOString()}, before the earliest allowed ${new Date(now - stream.window.maxAge).toISOString()}`,
-    );
-  }
 }
 
 export interface FetchedPage {

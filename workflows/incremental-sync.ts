@@ -6,14 +6,12 @@
  * `syncWindow` children and the sync state with `backfill`.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { defineQuery, workflowInfo } from '@temporalio/workflow';
 import { incrementalSyncInput } from '../core/inputs';
-import { planIncremental } from '../core/planning';
-import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { intervalFromIso, toIso } from '../core/time';
-import { controlActivityOptions, failWorkflowWith, validInput } from './common';
-import { finishOrThrow, newProgress, notYetHandled, runWindows, showProgress, type PlannedWindow, type SyncProgress } from './window-runner';
+import { notYetHandled, planIncremental, snapshotWindows, sortWindows } from '../core/windows';
+import { validInput } from './common';
+import { closeRun, MAX_PARALLEL_WINDOWS, newProgress, openRun, type RunCarry, type SyncProgress, WINDOWS_PER_RUN } from './window-runner';
 
 export interface IncrementalProgress extends SyncProgress {
   /** The nominal time this run syncs up to (minus each stream's lag). */
@@ -22,17 +20,11 @@ export interface IncrementalProgress extends SyncProgress {
   plan: { stream: string; from: string; to: string; windows: number; lookback?: string; note?: string }[];
 }
 
-export interface IncrementalCarry {
-  progress: IncrementalProgress;
-  resumeFrom: Record<string, string>;
-}
+export type IncrementalCarry = RunCarry<IncrementalProgress>;
 
 export const incrementalProgressQuery = defineQuery<IncrementalProgress>('progress');
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-const WINDOWS_PER_RUN = 250;
-/** A snapshot's "window" only names the run; one second keeps ids distinct per nominal time. */
-const SNAPSHOT_WINDOW_MS = 1000;
 
 /** The schedule's nominal time for this run; now when started by hand. */
 function nominalTime(): number {
@@ -42,7 +34,6 @@ function nominalTime(): number {
 
 export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): Promise<IncrementalProgress> {
   const input = validInput(incrementalSyncInput, raw, 'incrementalSync');
-  const { describeConnection, readState } = proxyActivities<Activities>(controlActivityOptions(input.patience));
   const scheduledAt = carry ? Date.parse(carry.progress.scheduledAt) : nominalTime();
 
   const progress: IncrementalProgress = carry?.progress ?? {
@@ -50,21 +41,16 @@ export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): P
     scheduledAt: toIso(scheduledAt),
     plan: [],
   };
-  setHandler(incrementalProgressQuery, () => progress);
+  const { connection: conn, completed: state } = await openRun({
+    title: 'incrementalSync',
+    input,
+    carried: carry !== undefined,
+    progress,
+    query: incrementalProgressQuery,
+    streamsOf: (c) => c.streams.map((s) => s.name),
+    labelSingleStream: false,
+  });
 
-  const conn = await describeConnection
-    .executeWithOptions({ ...controlActivityOptions(input.patience), summary: `read connection ${input.connection}` }, [
-      { connection: input.connection, streams: input.streams },
-    ])
-    .catch((err) => failWorkflowWith(err, 'Invalid incrementalSync input'));
-  const streamNames = conn.streams.map((s) => s.name);
-  progress.streams = streamNames;
-  if (!carry) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.CcsyncConnection, value: input.connection }]);
-
-  const state = await readState.executeWithOptions(
-    { ...controlActivityOptions(input.patience), summary: `read sync state of ${streamNames.join(', ')}` },
-    [{ connection: input.connection, streams: streamNames }],
-  );
   const completed = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.map(intervalFromIso)]));
   const outcomes = planIncremental({
     streams: conn.streams,
@@ -77,13 +63,8 @@ export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): P
   });
 
   const resumeFrom = { ...(carry?.resumeFrom ?? {}) };
-  // Snapshot streams are read whole on every run: one window at the run's nominal time.
-  const snapshots: PlannedWindow[] = conn.streams
-    .filter((s) => s.kind === 'snapshot')
-    .map((s) => ({ stream: s.name, start: scheduledAt, end: scheduledAt + SNAPSHOT_WINDOW_MS }));
-  const all: PlannedWindow[] = [...outcomes.flatMap((o) => o.windows.map((w) => ({ stream: o.stream, ...w }))), ...snapshots];
-  all.sort((a, b) => a.start - b.start || a.stream.localeCompare(b.stream));
-  const todo = notYetHandled(all, resumeFrom);
+  const windowed = outcomes.flatMap((o) => o.windows.map((w) => ({ stream: o.stream, ...w })));
+  const todo = notYetHandled(sortWindows([...windowed, ...snapshotWindows(conn.streams, scheduledAt)]), resumeFrom);
   if (!carry) {
     progress.plan = outcomes.map((o) => ({
       stream: o.stream,
@@ -101,14 +82,13 @@ export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): P
     progress.windows.total = todo.length;
   }
 
-  const opts = { connection: input.connection, patience: input.patience, maxParallel: input.maxParallelWindows ?? 4, windowsPerRun: WINDOWS_PER_RUN };
-  const { mustContinue } = await runWindows(opts, todo, progress, resumeFrom, 'incrementalSync');
-  finishOrThrow(progress, 'incrementalSync', 'The next run fills the gap.');
-  if (mustContinue) {
-    progress.continuedRuns++;
-    return await continueAsNew<typeof incrementalSync>(raw, { progress, resumeFrom });
-  }
-  progress.phase = 'done';
-  showProgress(progress, 'incrementalSync');
-  return progress;
+  return closeRun({
+    title: 'incrementalSync',
+    againHint: 'The next run fills the gap.',
+    runner: { connection: input.connection, patience: input.patience, maxParallel: input.maxParallelWindows ?? MAX_PARALLEL_WINDOWS, windowsPerRun: WINDOWS_PER_RUN },
+    todo,
+    progress,
+    resumeFrom,
+    raw,
+  });
 }

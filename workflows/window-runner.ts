@@ -1,25 +1,36 @@
 /**
- * Runs planned windows as child `syncWindow` workflows, at most N at once, for `backfill` and
- * `incrementalSync` alike: progress bookkeeping, the Web UI's current details, failure and
- * cancellation handling, and the decision to continue as new.
+ * What `backfill` and `incrementalSync` share: their opening (progress query, reading the
+ * connection and the sync state, search attributes), running planned windows as child
+ * `syncWindow` workflows, at most N at once (progress bookkeeping, the Web UI's current details,
+ * failure and cancellation handling), and their ending (finish, fail, or continue as new).
+ * Each workflow keeps only what is its own: its input and its plan.
  */
 import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  continueAsNew,
   isCancellation,
   ParentClosePolicy,
+  proxyActivities,
+  type QueryDefinition,
   setCurrentDetails,
+  setHandler,
   sleep,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities, ConnectionPlan } from '../activities';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { toIso } from '../core/time';
-import { rootCause, windowLabel, windowWorkflowId } from './common';
+import type { PlannedWindow } from '../core/windows';
+import { controlActivityOptions, failWorkflowWith, rootCause, windowLabel, windowWorkflowId } from './common';
 import { syncWindow, type WindowTotals } from './sync-window';
+
+export type { PlannedWindow } from '../core/windows';
 
 export interface SyncProgress {
   connection: string;
@@ -40,10 +51,11 @@ export interface SyncProgress {
   continuedRuns: number;
 }
 
-export interface PlannedWindow {
-  stream: string;
-  start: number;
-  end: number;
+/** What a run carries over when it continues as new. */
+export interface RunCarry<P extends SyncProgress> {
+  progress: P;
+  /** Per stream, everything before this instant was handled by an earlier run. */
+  resumeFrom: Record<string, string>;
 }
 
 export interface RunnerOptions {
@@ -54,6 +66,87 @@ export interface RunnerOptions {
 }
 
 const MAX_FAILURES_SHOWN = 10;
+/** Windows one run starts before continuing as new: keeps each run's history well under limits. */
+export const WINDOWS_PER_RUN = 250;
+/** Windows running at once, unless the input says otherwise. */
+export const MAX_PARALLEL_WINDOWS = 4;
+
+export interface RunOpening {
+  connection: ConnectionPlan;
+  /** The streams this run covers (also in `progress.streams`). */
+  streams: string[];
+  /** Completed intervals per stream, from the sync state. */
+  completed: Record<string, { start: string; end: string }[]>;
+}
+
+/**
+ * The opening both workflows share. The progress query answers from the first moment, even while
+ * the connection is being read; a connection that cannot be read fails the workflow with its own
+ * words; the first run (not a continuation) labels itself with search attributes.
+ */
+export async function openRun<P extends SyncProgress>(o: {
+  title: 'backfill' | 'incrementalSync';
+  input: { connection: string; streams?: string[]; patience?: string };
+  carried: boolean;
+  progress: P;
+  query: QueryDefinition<P>;
+  /** The streams of the connection this run covers. */
+  streamsOf: (connection: ConnectionPlan) => string[];
+  /** Also label the run with its stream when it covers exactly one. */
+  labelSingleStream: boolean;
+}): Promise<RunOpening> {
+  const { input, progress } = o;
+  const { describeConnection, readState } = proxyActivities<Activities>(controlActivityOptions(input.patience));
+  setHandler(o.query, () => progress);
+
+  const connection = await describeConnection
+    .executeWithOptions({ ...controlActivityOptions(input.patience), summary: `read connection ${input.connection}` }, [
+      { connection: input.connection, streams: input.streams },
+    ])
+    .catch((err) => failWorkflowWith(err, `Invalid ${o.title} input`));
+  const streams = o.streamsOf(connection);
+  progress.streams = streams;
+
+  if (!o.carried) {
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTE_KEYS.CcsyncConnection, value: input.connection },
+      ...(o.labelSingleStream && streams.length === 1 ? [{ key: SEARCH_ATTRIBUTE_KEYS.CcsyncStream, value: streams[0]! }] : []),
+    ]);
+  }
+
+  const completed = await readState.executeWithOptions(
+    { ...controlActivityOptions(input.patience), summary: `read sync state of ${streams.join(', ')}` },
+    [{ connection: input.connection, streams }],
+  );
+  return { connection, streams, completed };
+}
+
+/**
+ * The ending both workflows share: run the windows, then end as the outcome demands (cancelled,
+ * failed naming the first failure, continued as new with the progress carried over, or done).
+ */
+export async function closeRun<P extends SyncProgress>(o: {
+  title: 'backfill' | 'incrementalSync';
+  /** What the user can do after a failure, appended to its message. */
+  againHint: string;
+  runner: RunnerOptions;
+  todo: PlannedWindow[];
+  progress: P;
+  resumeFrom: Record<string, string>;
+  /** The workflow's raw input, passed unchanged to the next run. */
+  raw: unknown;
+}): Promise<P> {
+  const { progress, resumeFrom, title } = o;
+  const { mustContinue } = await runWindows(o.runner, o.todo, progress, resumeFrom, title);
+  finishOrThrow(progress, title, o.againHint);
+  if (mustContinue) {
+    progress.continuedRuns++;
+    return await continueAsNew<(raw: unknown, carry: RunCarry<P>) => Promise<P>>(o.raw, { progress, resumeFrom });
+  }
+  progress.phase = 'done';
+  showProgress(progress, title);
+  return progress;
+}
 
 export function newProgress(connection: string, streams: string[], from: number, to: number): SyncProgress {
   return {
@@ -81,11 +174,6 @@ export function showProgress(progress: SyncProgress, title: string): void {
       `${progress.records} records (${progress.inserted} new, ${progress.updated} changed)` +
       (progress.failures.length ? `\n\nlast failure: ${progress.failures[progress.failures.length - 1]!.message}` : ''),
   );
-}
-
-/** Keeps only windows not handled by an earlier run (per stream, everything before `resumeFrom`). */
-export function notYetHandled(todo: PlannedWindow[], resumeFrom: Record<string, string>): PlannedWindow[] {
-  return todo.filter((w) => !resumeFrom[w.stream] || w.start >= Date.parse(resumeFrom[w.stream]!));
 }
 
 /**

@@ -1,0 +1,211 @@
+/**
+ * Window rules and planning (core/windows.ts), against the real stream declarations: the rules a
+ * test relies on are the ones the engine ships, not a hand-made copy that could drift from them.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StreamDeclaration } from '../../core/source';
+import { DAY, formatDuration, HOUR, MINUTE } from '../../core/time';
+import {
+  AGE_LIMIT_MARGIN,
+  type BackfillPlanInput,
+  checkWindow,
+  earliestStart,
+  planBackfill,
+  planIncremental,
+  snapshotWindows,
+  windowProblems,
+} from '../../core/windows';
+import { ccaip } from '../../sources/ccaip';
+import { kore } from '../../sources/kore';
+import { liveperson } from '../../sources/liveperson';
+
+const t = (iso: string) => Date.parse(iso);
+const iso = (ms: number) => new Date(ms).toISOString();
+const stream = (s: StreamDeclaration | undefined): StreamDeclaration => {
+  assert.ok(s, 'the stream is declared');
+  return s;
+};
+/** Kore.ai call volume: 31-day windows at most, 1 day by default, 15-minute intervals, lag 10 min, lookback 1 h. */
+const callvolume = stream(kore.streams.callvolume);
+/** LivePerson interval metrics: 1-day windows, 15-minute intervals, only the last 14 days. */
+const intervalMetrics = stream(liveperson.streams.interval_metrics);
+/** CCAI Platform agents: a snapshot stream. */
+const agents = stream(ccaip.streams.agents);
+const windows = (o: { windows: { start: number; end: number }[] }) => o.windows.map((w) => `${iso(w.start)}..${iso(w.end)}`);
+
+describe('the declarations these tests rely on', () => {
+  it('are what the comments above say', () => {
+    const w = callvolume.window;
+    assert.deepEqual([w.maxSize, w.defaultSize, w.alignment, w.defaultLag, w.defaultLookback, w.maxAge], [31 * DAY, DAY, 15 * MINUTE, 10 * MINUTE, HOUR, undefined]);
+    assert.deepEqual([intervalMetrics.window.maxSize, intervalMetrics.window.alignment, intervalMetrics.window.maxAge], [DAY, 15 * MINUTE, 14 * DAY]);
+    assert.equal(agents.kind, 'snapshot');
+  });
+});
+
+describe('incremental planning', () => {
+  it('a first run reaches back to the connection start, up to the scheduled time minus the lag', () => {
+    const [p] = planIncremental({ streams: [callvolume], completed: {}, scheduledAt: t('2026-11-03T12:07:00Z'), now: t('2026-11-03T12:07:00Z'), start: t('2026-11-02T00:00:00Z') });
+    assert.equal(iso(p!.to), '2026-11-03T11:45:00.000Z', '12:07 - 10 min, aligned down to 15 min');
+    assert.deepEqual(windows(p!), ['2026-11-02T00:00:00.000Z..2026-11-03T00:00:00.000Z', '2026-11-03T00:00:00.000Z..2026-11-03T11:45:00.000Z']);
+  });
+  it('defaults to one day back without a start', () => {
+    const [p] = planIncremental({ streams: [callvolume], completed: {}, scheduledAt: t('2026-11-03T12:10:00Z'), now: t('2026-11-03T12:10:00Z') });
+    assert.equal(iso(p!.from), '2026-11-02T12:00:00.000Z');
+  });
+  it('a later run fetches only new data plus the lookback', () => {
+    const [p] = planIncremental({
+      streams: [callvolume],
+      completed: { callvolume: [{ start: t('2026-11-02T00:00:00Z'), end: t('2026-11-03T11:45:00Z') }] },
+      scheduledAt: t('2026-11-03T12:25:00Z'),
+      now: t('2026-11-03T12:25:00Z'),
+      start: t('2026-11-02T00:00:00Z'),
+    });
+    assert.deepEqual(windows(p!), ['2026-11-03T10:45:00.000Z..2026-11-03T12:15:00.000Z']);
+  });
+  it('fills gaps left by failed windows', () => {
+    const [p] = planIncremental({
+      streams: [callvolume],
+      completed: { callvolume: [{ start: t('2026-11-02T00:00:00Z'), end: t('2026-11-02T06:00:00Z') }, { start: t('2026-11-02T08:00:00Z'), end: t('2026-11-03T11:45:00Z') }] },
+      scheduledAt: t('2026-11-03T11:55:00Z'),
+      now: t('2026-11-03T11:55:00Z'),
+      start: t('2026-11-02T00:00:00Z'),
+      lookbackMs: 0,
+    });
+    assert.deepEqual(windows(p!), ['2026-11-02T06:00:00.000Z..2026-11-02T08:00:00.000Z']);
+  });
+  it('a schedule backfill of an old nominal time works from that time, not from now', () => {
+    const [p] = planIncremental({
+      streams: [callvolume],
+      completed: { callvolume: [{ start: t('2026-11-02T00:00:00Z'), end: t('2026-11-05T00:00:00Z') }] },
+      scheduledAt: t('2026-11-03T06:10:00Z'),
+      now: t('2026-11-10T00:00:00Z'),
+      start: t('2026-11-02T00:00:00Z'),
+    });
+    assert.equal(iso(p!.to), '2026-11-03T06:00:00.000Z');
+    assert.deepEqual(windows(p!), ['2026-11-03T05:00:00.000Z..2026-11-03T06:00:00.000Z'], 'only the lookback before its own nominal time');
+  });
+  it("never asks for data older than the API's age limit, keeping the margin inside it", () => {
+    const now = t('2026-11-20T10:00:00Z');
+    const [p] = planIncremental({ streams: [intervalMetrics], completed: {}, scheduledAt: now, now, start: t('2026-10-01T00:00:00Z') });
+    assert.equal(iso(p!.from), '2026-11-06T10:30:00.000Z', '14 days back, plus the 30-minute margin, on a 15-minute boundary');
+    assert.match(p!.note ?? '', /only recent data: starting at 2026-11-06T10:30:00.000Z/);
+    assert.ok(p!.windows.length > 0);
+    for (const w of p!.windows) assert.ok(w.end - w.start <= DAY);
+  });
+  it('does nothing for snapshot streams here, and nothing before the lag has passed', () => {
+    const out = planIncremental({ streams: [agents, callvolume], completed: {}, scheduledAt: t('2026-11-03T00:05:00Z'), now: t('2026-11-03T00:05:00Z'), start: t('2026-11-03T00:00:00Z') });
+    assert.equal(out.length, 1);
+    assert.deepEqual(out[0]!.windows, []);
+  });
+  it('reads each snapshot stream as one one-second window at the nominal time', () => {
+    const at = t('2026-11-03T00:05:00Z');
+    assert.deepEqual(snapshotWindows([agents, callvolume], at), [{ stream: 'agents', start: at, end: at + 1000 }]);
+  });
+});
+
+const backfill = (extra: Partial<BackfillPlanInput> = {}): BackfillPlanInput => ({
+  streams: [callvolume],
+  range: { from: t('2026-11-18T00:00:00Z'), to: t('2026-11-20T00:00:00Z') },
+  completed: {},
+  resumeFrom: {},
+  now: t('2026-11-25T00:00:00Z'),
+  ...extra,
+});
+
+describe('backfill planning', () => {
+  it('splits the range into aligned windows and skips complete ones', () => {
+    const { todo, skipped, problems } = planBackfill(backfill({ completed: { callvolume: [{ start: '2026-11-18T00:00:00Z', end: '2026-11-19T00:00:00Z' }] } }));
+    assert.deepEqual(problems, []);
+    assert.equal(skipped, 1);
+    assert.deepEqual(todo.map((w) => iso(w.start)), ['2026-11-19T00:00:00.000Z']);
+  });
+  it('re-syncs complete windows when forced', () => {
+    const { todo, skipped } = planBackfill(backfill({ force: true, completed: { callvolume: [{ start: '2026-11-18T00:00:00Z', end: '2026-11-19T00:00:00Z' }] } }));
+    assert.equal(skipped, 0);
+    assert.equal(todo.length, 2);
+  });
+  it('never plans past what is final at the vendor (now minus the lag)', () => {
+    const { todo } = planBackfill(backfill({ range: { from: t('2026-11-20T00:00:00Z'), to: t('2026-11-21T00:00:00Z') }, now: t('2026-11-20T12:07:00Z') }));
+    assert.equal(todo.length, 1);
+    assert.equal(iso(todo[0]!.end), '2026-11-20T11:45:00.000Z', '12:07 - 10 min, floored to 15 min');
+  });
+  it('starts where an earlier run (before continuing as new) stopped', () => {
+    const { todo } = planBackfill(backfill({ resumeFrom: { callvolume: '2026-11-19T00:00:00.000Z' } }));
+    assert.deepEqual(todo.map((w) => `${iso(w.start)}..${iso(w.end)}`), ['2026-11-19T00:00:00.000Z..2026-11-20T00:00:00.000Z']);
+  });
+  it('returns every rule a request breaks, instead of throwing, and plans nothing', () => {
+    const plan = planBackfill(
+      backfill({ streams: [callvolume, intervalMetrics, agents], requested: ['agents'], windowSize: { text: 'PT50M', ms: 50 * MINUTE }, range: { from: t('2026-11-01T00:00:00Z'), to: t('2026-11-02T00:00:00Z') } }),
+    );
+    assert.deepEqual(plan.todo, []);
+    assert.deepEqual(plan.problems, [
+      "windowSize: PT50M must be a multiple of callvolume's interval, PT15M",
+      "windowSize: PT50M must be a multiple of interval_metrics's interval, PT15M",
+      'from: interval_metrics serves only the last P14D; the earliest possible "from" is 2026-11-11T00:30:00.000Z',
+      'streams: "agents" is a snapshot stream (read whole by incrementalSync), it has no history to backfill',
+    ]);
+    assert.deepEqual(planBackfill(backfill({ windowSize: { text: 'P40D', ms: 40 * DAY } })).problems, ['windowSize: P40D is larger than callvolume allows (at most P31D)']);
+  });
+  it('leaves snapshot streams out quietly when the user named none', () => {
+    const plan = planBackfill(backfill({ streams: [callvolume, agents] }));
+    assert.deepEqual(plan.problems, []);
+    assert.deepEqual([...new Set(plan.todo.map((w) => w.stream))], ['callvolume']);
+  });
+  it('orders windows by start, then stream', () => {
+    const details = stream(kore.streams.calldetails);
+    const { todo } = planBackfill(backfill({ streams: [details, callvolume] }));
+    assert.deepEqual(todo.map((w) => `${w.stream}@${iso(w.start).slice(0, 10)}`), ['calldetails@2026-11-18', 'callvolume@2026-11-18', 'calldetails@2026-11-19', 'callvolume@2026-11-19']);
+  });
+});
+
+describe('the page check (what a fetch accepts)', () => {
+  it('refuses empty windows, windows over the maximum size, and windows past the age limit, naming each', () => {
+    const now = t('2026-11-20T10:00:00Z');
+    assert.deepEqual(windowProblems('LivePerson interval_metrics', intervalMetrics.window, { start: now - HOUR, end: now - HOUR }, now), ['the window must end after it starts']);
+    assert.deepEqual(windowProblems('LivePerson interval_metrics', intervalMetrics.window, { start: now - 3 * DAY, end: now - DAY }, now), [
+      'LivePerson interval_metrics windows may span at most P1D; this one spans P2D',
+    ]);
+    assert.deepEqual(windowProblems('LivePerson interval_metrics', intervalMetrics.window, { start: now - 15 * DAY, end: now - 14 * DAY }, now), [
+      'LivePerson interval_metrics serves only the last P14D: the window starts at 2026-11-05T10:00:00.000Z, before the earliest allowed 2026-11-06T10:00:00.000Z',
+    ]);
+    assert.throws(() => checkWindow(liveperson, intervalMetrics, { start: now - 15 * DAY, end: now - 13 * DAY }, now), (err: Error & { type?: string }) => {
+      assert.equal(err.type, 'InvalidInput');
+      assert.match(err.message, /may span at most P1D; this one spans P2D; LivePerson interval_metrics serves only the last P14D/);
+      return true;
+    });
+  });
+  it('accepts windows that are not aligned (cut short by an open record, or started by hand)', () => {
+    const agentstatus = stream(kore.streams.agentstatus);
+    assert.deepEqual(windowProblems('Kore.ai agentstatus', agentstatus.window, { start: t('2026-11-18T13:41:07Z'), end: t('2026-11-19T00:00:00Z') }, t('2026-11-20T00:00:00Z')), []);
+  });
+  it('is no stricter than planning: every window planned now is still fetchable when retried within the margin', () => {
+    const sources = [kore, liveperson, ccaip];
+    let checked = 0;
+    for (const now of [t('2026-11-20T10:00:00Z'), t('2026-11-20T10:07:13.250Z')]) {
+      for (const source of sources) {
+        for (const s of Object.values(source.streams).filter((x) => x.kind === 'windowed')) {
+          // As far back as the rules allow: the riskiest windows for the age limit.
+          const from = earliestStart(s.window, now, 'plan') ?? now - 30 * DAY;
+          const plan = planBackfill({ streams: [s], range: { from, to: now }, completed: {}, resumeFrom: {}, now });
+          assert.deepEqual(plan.problems, [], `${source.name} ${s.name}`);
+          const [first] = plan.todo;
+          assert.ok(first, `${source.name} ${s.name} plans windows`);
+          for (const w of plan.todo) {
+            assert.deepEqual(windowProblems(s.name, s.window, w, now + AGE_LIMIT_MARGIN), [], `${source.name} ${s.name} ${iso(w.start)} fetched ${formatDuration(AGE_LIMIT_MARGIN)} later`);
+            checked++;
+          }
+          const incremental = planIncremental({ streams: [s], completed: {}, scheduledAt: now, now, start: now - 30 * DAY });
+          for (const w of incremental[0]!.windows) assert.deepEqual(windowProblems(s.name, s.window, w, now + AGE_LIMIT_MARGIN), [], `${source.name} ${s.name} incremental`);
+        }
+      }
+    }
+    assert.ok(checked > 20, `${checked} windows checked`);
+  });
+  it('and the margin is what protects them: past it, the oldest planned window is refused', () => {
+    const now = t('2026-11-20T10:00:00Z');
+    const from = earliestStart(intervalMetrics.window, now, 'plan')!;
+    const { todo } = planBackfill({ streams: [intervalMetrics], range: { from, to: now }, completed: {}, resumeFrom: {}, now });
+    assert.equal(windowProblems('x', intervalMetrics.window, todo[0]!, now + AGE_LIMIT_MARGIN + 1).length, 1);
+  });
+});
