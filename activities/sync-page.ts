@@ -5,7 +5,6 @@
  * check, auth, rate limit), page/decode.ts (status, JSON, schemas, records, children, next cursor)
  * and page/write.ts.
  */
-import { CcsyncError } from '../core/errors';
 import type { Cursor } from '../core/pagination';
 import { parseInstant } from '../core/time';
 import { checkWindow } from '../core/windows';
