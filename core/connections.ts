@@ -9,9 +9,7 @@ import { z } from 'zod';
 import { CcsyncError } from './errors';
 import { connectionName, duration, instant, streamName } from './inputs';
 import { describeIssues, describePath } from './issues';
-import type { SourceDeclaration, SourceName } from './source';
-
-const SOURCE_NAMES = ['kore', 'liveperson', 'ccaip'] as const satisfies readonly SourceName[];
+import type { SourceDeclaration } from './source';
 
 const streamEntry = z.union([
   streamName,
@@ -30,9 +28,10 @@ const scheduleShape = z.strictObject({
   jitter: duration.optional(),
 });
 
-const connectionShape = z.strictObject({
+/** A connection's shape; `source` is one of the registry's names. */
+const connectionShape = (sourceNames: readonly string[]) => z.strictObject({
   name: connectionName,
-  source: z.enum(SOURCE_NAMES, { error: `must be one of ${SOURCE_NAMES.join(', ')}` }),
+  source: z.enum(sourceNames as [string, ...string[]], { error: `must be one of ${sourceNames.join(', ')}` }),
   settings: z.record(z.string(), z.unknown()).default({}),
   credentials: z.record(z.string(), z.string({ error: 'must be text: a ${ENV_VAR} reference (or a literal, for demos only)' })).default({}),
   streams: z.array(streamEntry).min(1).optional(),
@@ -51,7 +50,8 @@ export interface StreamChoice {
 
 export interface ConnectionConfig {
   name: string;
-  source: SourceName;
+  /** A name in the source registry (sources/index.ts). */
+  source: string;
   /** Parsed by the source's settings schema. Never secret. */
   settings: any;
   /** As written: `${ENV}` references or demo literals. Resolve with `resolveCredentials`. */
@@ -63,7 +63,8 @@ export interface ConnectionConfig {
   requestTimeout?: string;
 }
 
-export type SourceRegistry = Partial<Record<SourceName, SourceDeclaration>>;
+/** Every source the engine can sync, by the name the connections file uses (sources/index.ts). */
+export type SourceRegistry = Readonly<Record<string, SourceDeclaration>>;
 
 function fail(file: string, problems: string[]): never {
   throw new CcsyncError('ConfigError', `${file} is not valid:\n  - ${problems.join('\n  - ')}`, { details: { file, problems } });
@@ -91,6 +92,7 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
   if (!top.success) {
     fail(file, raw == null ? ['the file is empty: it needs a top-level "connections:" list'] : describeIssues(top.error.issues, raw));
   }
+  const shapeOf = connectionShape(Object.keys(sources));
   const problems: string[] = [];
   const out: ConnectionConfig[] = [];
   const seen = new Set<string>();
@@ -105,12 +107,8 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
       if (seen.has(e.name)) problems.push(`${where}: the name "${e.name}" is used twice; names must be unique`);
       seen.add(e.name);
     }
-    const shape = connectionShape.safeParse(entry);
-    const source = typeof e.source === 'string' ? sources[e.source as SourceName] : undefined;
-    if (shape.success && !source) {
-      problems.push(`${where}: source "${shape.data.source}" is not available in this version (available: ${Object.keys(sources).join(', ')})`);
-      return;
-    }
+    const shape = shapeOf.safeParse(entry);
+    const source = typeof e.source === 'string' && Object.hasOwn(sources, e.source) ? sources[e.source] : undefined;
     if (!shape.success) for (const p of describeIssues(shape.error.issues, entry)) problems.push(`${where}: ${p}`);
     // The source's own rules are checked even when the generic shape failed: one pass reports every problem.
     const raw = e as { settings?: unknown; credentials?: unknown };

@@ -10,8 +10,6 @@ import type { Interval } from './time';
 
 export type { HttpRequestSpec } from './http-request';
 
-export type SourceName = 'kore' | 'liveperson' | 'ccaip';
-
 export interface RequestContext<Settings> {
   settings: Settings;
   /** The window being synced, half-open. Snapshot streams get the run's time as a zero-length window. */
@@ -110,7 +108,8 @@ export interface RateLimitRule {
 }
 
 export interface SourceDeclaration<Settings = any, Credentials = any> {
-  name: SourceName;
+  /** The name the connections file uses (`source: kore`); the registry in sources/index.ts holds every source under it. */
+  name: string;
   title: string;
   settingsSchema: z.ZodType<Settings>;
   credentialsSchema: z.ZodType<Credentials>;
