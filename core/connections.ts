@@ -70,6 +70,20 @@ function fail(file: string, problems: string[]): never {
   throw new CcsyncError('ConfigError', `${file} is not valid:\n  - ${problems.join('\n  - ')}`, { details: { file, problems } });
 }
 
+/** What a stream without `optionsSchema` accepts: nothing. */
+const NO_OPTIONS = z.strictObject({});
+
+/** A stream's options parsed by its schema, or the problems, each naming the field (`streams[1].options.channel`). */
+function streamOptions(stream: SourceDeclaration['streams'][string], options: unknown, path: readonly (string | number)[], entry: unknown): { options?: Record<string, unknown>; problems: string[] } {
+  const parsed = (stream.optionsSchema ?? NO_OPTIONS).safeParse(options ?? {});
+  if (parsed.success) return { options: parsed.data as Record<string, unknown>, problems: [] };
+  const problems = describeIssues(
+    parsed.error.issues.map((issue) => ({ ...issue, path: [...path, ...issue.path] })),
+    entry,
+  ).map((p) => p.replace(/unknown field(s?) /, 'unknown option$1 '));
+  return { problems };
+}
+
 function unknownStream(where: string, name: string, source: SourceDeclaration): string {
   return `${where}: streams: "${name}" is not a ${source.title} stream (known: ${Object.keys(source.streams).join(', ')})`;
 }
@@ -125,17 +139,23 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
         problems.push(`${where}: credentials${issue.path.length ? '.' + describePath(issue.path) : ''}: ${issue.message}`);
       }
     }
+    const options = new Map<number, Record<string, unknown>>();
     if (source && Array.isArray(e.streams)) {
-      for (const s of e.streams) {
+      e.streams.forEach((s: unknown, j: number) => {
         const n = typeof s === 'string' ? s : (s as { name?: unknown })?.name;
-        if (typeof n === 'string' && !source.streams[n]) problems.push(unknownStream(where, n, source));
-      }
+        if (typeof n !== 'string') return;
+        if (!source.streams[n]) return problems.push(unknownStream(where, n, source));
+        const given = typeof s === 'object' && s !== null ? (s as { options?: unknown }).options : undefined;
+        const checked = streamOptions(source.streams[n], given, ['streams', j, 'options'], entry);
+        for (const p of checked.problems) problems.push(`${where}: ${p}`);
+        if (checked.options) options.set(j, checked.options);
+      });
     }
     if (!shape.success || !source) return;
     const c = shape.data;
-    const streams: StreamChoice[] = (c.streams ?? Object.keys(source.streams)).map((s) =>
-      typeof s === 'string' ? { name: s, options: {} } : { name: s.name, options: s.options },
-    );
+    const streams: StreamChoice[] = c.streams
+      ? c.streams.map((s, j) => ({ name: typeof s === 'string' ? s : s.name, options: options.get(j) ?? {} }))
+      : Object.keys(source.streams).map((name) => ({ name, options: streamOptions(source.streams[name]!, {}, [], entry).options ?? {} }));
     out.push({
       name: c.name,
       source: c.source,
