@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type ConnectionConfig, parseConnections, resolveCredentials } from '../core/connections';
+import { type ConnectionConfig, parseConnections, resolveCredentials, type SourceRegistry } from '../core/connections';
 import { CcsyncError } from '../core/errors';
 import type { SourceDeclaration } from '../core/source';
 import { SOURCES } from '../sources';
@@ -17,14 +17,15 @@ export function connectionsFilePath(env: Record<string, string | undefined> = pr
   return existsSync(own) ? own : resolve(cwd, 'connections.demo.yaml');
 }
 
-export function loadConnectionsFile(path: string): ConnectionConfig[] {
+/** Reads and validates the file against `sources` (the product's registry unless a caller, e.g. the benchmark, passes its own). */
+export function loadConnectionsFile(path: string, sources: SourceRegistry = SOURCES): ConnectionConfig[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new CcsyncError('ConfigError', `cannot read the connections file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  return parseConnections(text, path, SOURCES);
+  return parseConnections(text, path, sources);
 }
 
 export interface ResolvedConnection {
@@ -38,6 +39,7 @@ export class ConnectionsStore {
   constructor(
     readonly path: string,
     private readonly env: Record<string, string | undefined> = process.env,
+    readonly sources: SourceRegistry = SOURCES,
   ) {}
 
   /** Every connection, re-reading the file if it changed since the last call. */
@@ -49,7 +51,7 @@ export class ConnectionsStore {
       throw new CcsyncError('ConfigError', `the connections file ${this.path} does not exist (set CCSYNC_CONNECTIONS or create connections.yaml)`);
     }
     if (!this.cached || this.cached.mtimeMs !== st.mtimeMs || this.cached.size !== st.size) {
-      this.cached = { mtimeMs: st.mtimeMs, size: st.size, connections: loadConnectionsFile(this.path) };
+      this.cached = { mtimeMs: st.mtimeMs, size: st.size, connections: loadConnectionsFile(this.path, this.sources) };
     }
     return this.cached.connections;
   }
@@ -61,7 +63,7 @@ export class ConnectionsStore {
       const known = all.map((c) => c.name).join(', ') || 'none';
       throw new CcsyncError('ConfigError', `there is no connection named "${name}" in ${this.path} (known: ${known})`);
     }
-    return { config, source: SOURCES[config.source]! };
+    return { config, source: this.sources[config.source]! };
   }
 
   credentials(config: ConnectionConfig): Record<string, string> {

@@ -14,7 +14,7 @@ import type { Cursor } from '../core/pagination';
 import { toIso } from '../core/time';
 import { openDestination } from '../destinations';
 import { memoryOf } from './lib/proc';
-import { liftKoreRateLimitForThisProcess } from './lib/rate-limit';
+import { benchSources } from './lib/rate-limit';
 import { RESULT_PREFIX, type PlainLoopConfig, type PlainLoopResult, type PlainPage } from './lib/types';
 
 /** No window may take longer: a stuck loop must end the benchmark, not hang it. */
@@ -24,8 +24,7 @@ async function main(): Promise<void> {
   const text = process.env.CCSYNC_BENCH_PLAIN;
   if (!text) throw new Error('CCSYNC_BENCH_PLAIN is not set (this entry is started by bench/run.ts)');
   const config = JSON.parse(text) as PlainLoopConfig;
-  liftKoreRateLimitForThisProcess();
-  const connections = new ConnectionsStore(config.connectionsFile, { ...process.env, ...config.env });
+  const connections = new ConnectionsStore(config.connectionsFile, { ...process.env, ...config.env }, benchSources());
   connections.all();
   const rt = createRuntime({ connections, destination: openDestination(config.destinationUrl) });
   const pages: PlainPage[] = [];

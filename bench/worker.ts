@@ -1,7 +1,7 @@
 /**
  * The benchmark's worker process: the product worker (createCcsyncWorker, the same activities,
  * workflows and destination code as `npm run worker`) with two bench-only differences:
- *  - the Kore.ai client-side rate limit is lifted in this process (see lib/rate-limit.ts);
+ *  - it syncs with a source registry whose Kore.ai client-side rate limit is lifted (see lib/rate-limit.ts);
  *  - an activity interceptor adds `benchExecMs` (the activity's own wall time inside the worker)
  *    to each page result, so the benchmark can split a page's time into HTTP, database, the
  *    activity's own CPU work, and what Temporal adds around it.
@@ -11,7 +11,7 @@ import { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createCcsyncWorker, type CcsyncWorkerOptions } from '../workers/worker';
-import { liftKoreRateLimitForThisProcess } from './lib/rate-limit';
+import { benchSources } from './lib/rate-limit';
 import { WORKER_READY, type BenchWorkerConfig } from './lib/types';
 
 class ExecTime implements ActivityInboundCallsInterceptor {
@@ -42,7 +42,6 @@ async function main(): Promise<void> {
   const text = process.env.CCSYNC_BENCH_WORKER;
   if (!text) throw new Error('CCSYNC_BENCH_WORKER is not set (this entry is started by bench/run.ts)');
   const config = JSON.parse(text) as BenchWorkerConfig;
-  liftKoreRateLimitForThisProcess();
   if (config.role === 'workflows') {
     // Experiment `split-workers`: a worker polling only workflow tasks (no activities registered).
     const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -70,6 +69,7 @@ async function main(): Promise<void> {
     connectionsFile: config.connectionsFile,
     destinationUrl: config.destinationUrl,
     env: { ...process.env, ...config.env },
+    sources: benchSources(),
     workflowBundle: { codePath: config.bundlePath },
     tuning,
   });

@@ -8,7 +8,6 @@ import { fetchPage, type FetchRuntime } from '../activities/sync-page';
 import { type ConnectionConfig, credentialReferences } from '../core/connections';
 import { isCcsyncError, redact } from '../core/errors';
 import { floorTo, toIso } from '../core/time';
-import { SOURCES } from '../sources';
 import { CliError, EXIT, printJson } from './output';
 
 interface StreamProbe {
@@ -21,7 +20,7 @@ interface StreamProbe {
 async function probe(rt: FetchRuntime, c: ConnectionConfig): Promise<StreamProbe[]> {
   const out: StreamProbe[] = [];
   for (const s of c.streams) {
-    const stream = SOURCES[c.source]!.streams[s.name]!;
+    const stream = rt.connections.get(c.name).source.streams[s.name]!;
     const end = floorTo(Date.now() - stream.window.defaultLag, stream.window.alignment);
     const start = end - stream.window.alignment;
     try {

@@ -9,9 +9,7 @@ import { z } from 'zod';
 import { CcsyncError } from './errors';
 import { connectionName, duration, instant, streamName } from './inputs';
 import { describeIssues, describePath } from './issues';
-import type { SourceDeclaration, SourceName } from './source';
-
-const SOURCE_NAMES = ['kore', 'liveperson', 'ccaip'] as const satisfies readonly SourceName[];
+import type { SourceDeclaration } from './source';
 
 const streamEntry = z.union([
   streamName,
@@ -30,9 +28,10 @@ const scheduleShape = z.strictObject({
   jitter: duration.optional(),
 });
 
-const connectionShape = z.strictObject({
+/** A connection's shape; `source` is one of the registry's names. */
+const connectionShape = (sourceNames: readonly string[]) => z.strictObject({
   name: connectionName,
-  source: z.enum(SOURCE_NAMES, { error: `must be one of ${SOURCE_NAMES.join(', ')}` }),
+  source: z.enum(sourceNames as [string, ...string[]], { error: `must be one of ${sourceNames.join(', ')}` }),
   settings: z.record(z.string(), z.unknown()).default({}),
   credentials: z.record(z.string(), z.string({ error: 'must be text: a ${ENV_VAR} reference (or a literal, for demos only)' })).default({}),
   streams: z.array(streamEntry).min(1).optional(),
@@ -51,7 +50,8 @@ export interface StreamChoice {
 
 export interface ConnectionConfig {
   name: string;
-  source: SourceName;
+  /** A name in the source registry (sources/index.ts). */
+  source: string;
   /** Parsed by the source's settings schema. Never secret. */
   settings: any;
   /** As written: `${ENV}` references or demo literals. Resolve with `resolveCredentials`. */
@@ -63,10 +63,25 @@ export interface ConnectionConfig {
   requestTimeout?: string;
 }
 
-export type SourceRegistry = Partial<Record<SourceName, SourceDeclaration>>;
+/** Every source the engine can sync, by the name the connections file uses (sources/index.ts). */
+export type SourceRegistry = Readonly<Record<string, SourceDeclaration>>;
 
 function fail(file: string, problems: string[]): never {
   throw new CcsyncError('ConfigError', `${file} is not valid:\n  - ${problems.join('\n  - ')}`, { details: { file, problems } });
+}
+
+/** What a stream without `optionsSchema` accepts: nothing. */
+const NO_OPTIONS = z.strictObject({});
+
+/** A stream's options parsed by its schema, or the problems, each naming the field (`streams[1].options.channel`). */
+function streamOptions(stream: SourceDeclaration['streams'][string], options: unknown, path: readonly (string | number)[], entry: unknown): { options?: Record<string, unknown>; problems: string[] } {
+  const parsed = (stream.optionsSchema ?? NO_OPTIONS).safeParse(options ?? {});
+  if (parsed.success) return { options: parsed.data as Record<string, unknown>, problems: [] };
+  const problems = describeIssues(
+    parsed.error.issues.map((issue) => ({ ...issue, path: [...path, ...issue.path] })),
+    entry,
+  ).map((p) => p.replace(/unknown field(s?) /, 'unknown option$1 '));
+  return { problems };
 }
 
 function unknownStream(where: string, name: string, source: SourceDeclaration): string {
@@ -91,6 +106,7 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
   if (!top.success) {
     fail(file, raw == null ? ['the file is empty: it needs a top-level "connections:" list'] : describeIssues(top.error.issues, raw));
   }
+  const shapeOf = connectionShape(Object.keys(sources));
   const problems: string[] = [];
   const out: ConnectionConfig[] = [];
   const seen = new Set<string>();
@@ -105,12 +121,8 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
       if (seen.has(e.name)) problems.push(`${where}: the name "${e.name}" is used twice; names must be unique`);
       seen.add(e.name);
     }
-    const shape = connectionShape.safeParse(entry);
-    const source = typeof e.source === 'string' ? sources[e.source as SourceName] : undefined;
-    if (shape.success && !source) {
-      problems.push(`${where}: source "${shape.data.source}" is not available in this version (available: ${Object.keys(sources).join(', ')})`);
-      return;
-    }
+    const shape = shapeOf.safeParse(entry);
+    const source = typeof e.source === 'string' && Object.hasOwn(sources, e.source) ? sources[e.source] : undefined;
     if (!shape.success) for (const p of describeIssues(shape.error.issues, entry)) problems.push(`${where}: ${p}`);
     // The source's own rules are checked even when the generic shape failed: one pass reports every problem.
     const raw = e as { settings?: unknown; credentials?: unknown };
@@ -127,17 +139,23 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
         problems.push(`${where}: credentials${issue.path.length ? '.' + describePath(issue.path) : ''}: ${issue.message}`);
       }
     }
+    const options = new Map<number, Record<string, unknown>>();
     if (source && Array.isArray(e.streams)) {
-      for (const s of e.streams) {
+      e.streams.forEach((s: unknown, j: number) => {
         const n = typeof s === 'string' ? s : (s as { name?: unknown })?.name;
-        if (typeof n === 'string' && !source.streams[n]) problems.push(unknownStream(where, n, source));
-      }
+        if (typeof n !== 'string') return;
+        if (!source.streams[n]) return problems.push(unknownStream(where, n, source));
+        const given = typeof s === 'object' && s !== null ? (s as { options?: unknown }).options : undefined;
+        const checked = streamOptions(source.streams[n], given, ['streams', j, 'options'], entry);
+        for (const p of checked.problems) problems.push(`${where}: ${p}`);
+        if (checked.options) options.set(j, checked.options);
+      });
     }
     if (!shape.success || !source) return;
     const c = shape.data;
-    const streams: StreamChoice[] = (c.streams ?? Object.keys(source.streams)).map((s) =>
-      typeof s === 'string' ? { name: s, options: {} } : { name: s.name, options: s.options },
-    );
+    const streams: StreamChoice[] = c.streams
+      ? c.streams.map((s, j) => ({ name: typeof s === 'string' ? s : s.name, options: options.get(j) ?? {} }))
+      : Object.keys(source.streams).map((name) => ({ name, options: streamOptions(source.streams[name]!, {}, [], entry).options ?? {} }));
     out.push({
       name: c.name,
       source: c.source,

@@ -10,14 +10,12 @@ import type { Interval } from './time';
 
 export type { HttpRequestSpec } from './http-request';
 
-export type SourceName = 'kore' | 'liveperson' | 'ccaip';
-
-export interface RequestContext<Settings> {
+export interface RequestContext<Settings, Options = any> {
   settings: Settings;
   /** The window being synced, half-open. Snapshot streams get the run's time as a zero-length window. */
   window: Interval;
-  /** Stream options from the connection's `streams:` entry. */
-  options: Record<string, unknown>;
+  /** Stream options from the connection's `streams:` entry, as `optionsSchema` parsed them when the file was loaded. */
+  options: Options;
 }
 
 export interface WindowRules {
@@ -58,7 +56,7 @@ export interface ChildStreamDeclaration {
   extract(parent: Record<string, unknown>): unknown[];
 }
 
-export interface StreamDeclaration<Settings = any> {
+export interface StreamDeclaration<Settings = any, Options = any> {
   name: string;
   /** Destination table: `<source>_<stream>`. */
   table: string;
@@ -80,7 +78,12 @@ export interface StreamDeclaration<Settings = any> {
   pageSize: { default: number; max: number };
   window: WindowRules;
   /** The vendor's request for the window, without paging: `pagination.apply` adds the cursor. */
-  request(ctx: RequestContext<Settings>): HttpRequestSpec;
+  request(ctx: RequestContext<Settings, Options>): HttpRequestSpec;
+  /**
+   * The options a connection may give the stream (`streams: [{ name, options }]`), checked when the
+   * connections file loads: a typo must not silently sync everything. Without it, the stream takes none.
+   */
+  optionsSchema?: z.ZodType<Options>;
   /** Streams nested in this stream's records, written with each page. */
   children?: readonly ChildStreamDeclaration[];
   /**
@@ -92,7 +95,7 @@ export interface StreamDeclaration<Settings = any> {
 }
 
 /** A page's request: the stream's own, with the cursor placed by its pagination style. */
-export function pageRequest<Settings>(stream: StreamDeclaration<Settings>, ctx: RequestContext<Settings>, cursor: Cursor): HttpRequestSpec {
+export function pageRequest<Settings, Options>(stream: StreamDeclaration<Settings, Options>, ctx: RequestContext<Settings, Options>, cursor: Cursor): HttpRequestSpec {
   return stream.pagination.apply(stream.request(ctx), cursor);
 }
 
@@ -110,7 +113,8 @@ export interface RateLimitRule {
 }
 
 export interface SourceDeclaration<Settings = any, Credentials = any> {
-  name: SourceName;
+  /** The name the connections file uses (`source: kore`); the registry in sources/index.ts holds every source under it. */
+  name: string;
   title: string;
   settingsSchema: z.ZodType<Settings>;
   credentialsSchema: z.ZodType<Credentials>;

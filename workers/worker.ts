@@ -6,6 +6,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from
 import { createActivities } from '../activities';
 import { ConnectionsStore, connectionsFilePath } from '../activities/connections';
 import { closeRuntime, createRuntime, type Runtime } from '../activities/runtime';
+import type { SourceRegistry } from '../core/connections';
 import { destinationFromEnv } from '../destinations';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
@@ -14,6 +15,8 @@ export interface CcsyncWorkerOptions {
   connectionsFile?: string;
   destinationUrl?: string;
   env?: Record<string, string | undefined>;
+  /** The sources the worker may sync (the product's registry unless given: the benchmark passes its own). */
+  sources?: SourceRegistry;
   /** A prebuilt workflow bundle (tests and benchmarks build it once). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
@@ -33,7 +36,7 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promise<CcsyncWorker> {
   const env = opts.env ?? process.env;
   const settings = { ...temporalSettingsFromEnv(env), ...opts.temporal };
-  const connections = new ConnectionsStore(opts.connectionsFile ?? connectionsFilePath(env), env);
+  const connections = new ConnectionsStore(opts.connectionsFile ?? connectionsFilePath(env), env, opts.sources);
   // Fail at start, in plain words, if the file is broken: better than failing the first workflow.
   connections.all();
   const destination = opts.destinationUrl ? (await import('../destinations')).openDestination(opts.destinationUrl) : destinationFromEnv(env);

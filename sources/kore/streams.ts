@@ -3,8 +3,6 @@
  * Every call is a POST under /agentassist/api/public/analytics/account/{accountId}/.
  */
 import { z } from 'zod';
-import { CcsyncError } from '../../core/errors';
-import { describeIssues } from '../../core/issues';
 import { offsetLimit, skipLimit } from '../../core/pagination';
 import type { StreamDeclaration } from '../../core/source';
 import { ceilTo, DAY, HOUR, MINUTE, SECOND, toIso } from '../../core/time';
@@ -93,20 +91,12 @@ const agentStatusOptions = z.strictObject({
   agents: names('agent emails').optional(),
 });
 
-/** A stream's `options:` from the connections file, checked: a typo must not silently sync everything. */
-function streamOptions<T extends z.ZodTypeAny>(stream: string, schema: T, options: Record<string, unknown>): z.infer<T> {
-  const parsed = schema.safeParse(options);
-  if (parsed.success) return parsed.data;
-  const problems = describeIssues(parsed.error.issues, options).map((p) => p.replace(/^unknown field/, 'unknown option'));
-  throw new CcsyncError('ConfigError', `Kore.ai ${stream}: the stream's options in the connections file are not valid: ${problems.join('; ')}`);
-}
-
 /**
  * All conversations in a very detailed view (`v2/calldetails` or `v2/interactionDetails`): offset /
  * limit in the query, the range in the body, at most seven days per request. `numResults` is
  * ambiguous (page or total), so paging stops on a short or empty page.
  */
-function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint: string, description: string): StreamDeclaration<KoreSettings> {
+function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint: string, description: string): StreamDeclaration<KoreSettings, z.infer<typeof conversationOptions>> {
   return {
     name,
     table: `kore_${name}`,
@@ -132,8 +122,8 @@ function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint
       // up conversations up to about that long that were still going on at the previous run.
       defaultLookback: 2 * HOUR,
     },
-    request: ({ settings, window, options }) => {
-      const { channels, queues } = streamOptions(name, conversationOptions, options);
+    optionsSchema: conversationOptions,
+    request: ({ settings, window, options: { channels, queues } }) => {
       return {
         method: 'POST',
         path: analyticsPath(settings, endpoint),
@@ -162,7 +152,7 @@ export const interactiondetails = conversationStream('interactiondetails', 'v2/i
  * false. The segment still going on (`endTime: "-"`) is stored open and keeps its window incomplete
  * from its start (`openSince`), so every incremental run reads it again until it closes.
  */
-export const agentstatus: StreamDeclaration<KoreSettings> = {
+export const agentstatus: StreamDeclaration<KoreSettings, z.infer<typeof agentStatusOptions>> = {
   name: 'agentstatus',
   table: 'kore_agentstatus',
   kind: 'windowed',
@@ -191,8 +181,8 @@ export const agentstatus: StreamDeclaration<KoreSettings> = {
     // corrections.
     defaultLookback: DAY,
   },
-  request: ({ settings, window, options }) => {
-    const { agents } = streamOptions('agentstatus', agentStatusOptions, options);
+  optionsSchema: agentStatusOptions,
+  request: ({ settings, window, options: { agents } }) => {
     return {
       method: 'POST',
       path: analyticsPath(settings, 'agentstatusdetails'),

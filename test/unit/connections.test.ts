@@ -65,6 +65,18 @@ connections:
     assert.match(msg, /connections\[1\]\): source: must be one of/);
     assert.match(msg, /the name "a" is used twice/);
   });
+  it('checks stream options when the file loads: a typo names the file, the connection and the option', () => {
+    const withStreams = (streams: string) => GOOD.replace('    streams: [callvolume]\n', `    streams:\n${streams}`);
+    const msg = refusal(withStreams('      - callvolume\n      - { name: calldetails, options: { channel: [voice] } }\n      - { name: agentstatus, options: { agents: 7 } }\n'));
+    assert.match(msg, /^connections\.yaml is not valid:/);
+    assert.match(msg, /connection "kore-prod" \(connections\[0\]\): streams\[1\]\.options: unknown option "channel"/);
+    assert.match(msg, /connection "kore-prod" \(connections\[0\]\): streams\[2\]\.options\.agents: must be a list of agent emails/);
+    // A stream that takes no options refuses any, rather than ignoring them.
+    assert.match(refusal(withStreams('      - { name: callvolume, options: { queues: [q] } }\n')), /streams\[0\]\.options: unknown option "queues"/);
+    // Good options reach the connection parsed (a single name becomes a list).
+    const [c] = parseConnections(withStreams('      - { name: calldetails, options: { channels: voice } }\n      - callvolume\n'), 'connections.yaml', SOURCES);
+    assert.deepEqual(c!.streams, [{ name: 'calldetails', options: { channels: ['voice'] } }, { name: 'callvolume', options: {} }]);
+  });
   it('explains YAML syntax errors and empty files', () => {
     assert.match(refusal('connections: [ {name: a'), /YAML syntax/);
     assert.match(refusal(''), /needs a top-level "connections:" list/);

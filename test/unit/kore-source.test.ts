@@ -16,10 +16,12 @@ import { RateLimiter } from '../../activities/http/rate-limit';
 import { SecretRegistry } from '../../activities/runtime';
 import { fetchPage, type FetchRuntime } from '../../activities/sync-page';
 import { checkWindow } from '../../core/windows';
+import { parseConnections } from '../../core/connections';
 import { CcsyncError } from '../../core/errors';
 import type { Cursor } from '../../core/pagination';
 import { pageRequest, type RequestContext, type StreamDeclaration } from '../../core/source';
 import { DAY } from '../../core/time';
+import { SOURCES } from '../../sources';
 import { kore } from '../../sources/kore';
 import { koreSettings, type KoreSettings } from '../../sources/kore/connection';
 import { agentStatusResponse, koreInstant, parseKoreDuration } from '../../sources/kore/schemas';
@@ -32,7 +34,8 @@ const settings: KoreSettings = koreSettings.parse({ baseUrl: 'https://platform.k
 const PREFIX = `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}`;
 
 function req(stream: StreamDeclaration, window: { start: number; end: number }, options: Record<string, unknown> = {}, cursor?: Cursor) {
-  const ctx: RequestContext<KoreSettings> = { settings, window, options };
+  // As the connections file's loader does: the options the request sees are the parsed ones.
+  const ctx: RequestContext<KoreSettings> = { settings, window, options: stream.optionsSchema ? stream.optionsSchema.parse(options) : options };
   return pageRequest(stream, ctx, cursor ?? stream.pagination.first(stream.pageSize.default));
 }
 
@@ -79,21 +82,28 @@ describe('requests', () => {
     assert.ok(!('channels' in (req(calldetails, day).body as object)), 'no filter unless configured');
   });
 
-  it('bad stream options are a ConfigError naming the option, before any request', () => {
-    const bad = (options: Record<string, unknown>) => {
+  it('bad stream options are a ConfigError naming the connection and the option, when the file loads', () => {
+    const bad = (stream: string, options: string) => {
+      const text = `connections:
+  - name: k
+    source: kore
+    settings: { baseUrl: https://platform.kore.ai, accountId: a, orgId: o, iId: i }
+    credentials: { token: t }
+    streams: [callvolume, { name: ${stream}, options: ${options} }]
+`;
       try {
-        req(calldetails, day, options);
+        parseConnections(text, 'c.yaml', SOURCES);
       } catch (err) {
         assert.ok(err instanceof CcsyncError);
         assert.equal(err.type, 'ConfigError');
         return err.message;
       }
-      assert.fail(`accepted ${JSON.stringify(options)}`);
+      assert.fail(`accepted ${options}`);
     };
-    assert.match(bad({ channel: ['voice'] }), /Kore\.ai calldetails: the stream's options in the connections file are not valid: unknown option "channel"/);
-    assert.match(bad({ channels: [] }), /channels: must name at least one channel/);
-    assert.match(bad({ queues: [7] }), /queues/);
-    assert.throws(() => req(agentstatus, day, { channels: ['voice'] }), /agentstatus.*unknown option "channels"/);
+    assert.match(bad('calldetails', '{ channel: [voice] }'), /c\.yaml is not valid:\n  - connection "k" \(connections\[0\]\): streams\[1\]\.options: unknown option "channel"/);
+    assert.match(bad('calldetails', '{ channels: [] }'), /streams\[1\]\.options\.channels: must name at least one channel/);
+    assert.match(bad('calldetails', '{ queues: [7] }'), /streams\[1\]\.options\.queues/);
+    assert.match(bad('agentstatus', '{ channels: [voice] }'), /streams\[1\]\.options: unknown option "channels"/);
   });
 
   it('agent status: one day through dateFilter (timeZoneOffSet, as spelled), limit counts agents, optional agents', () => {
