@@ -1,34 +1,62 @@
 /**
  * The error taxonomy. Every failure the product raises is a CcsyncError with a stable `type`
- * (like undici's `code`): users and alerts can match on it, and `failures.ts` maps each type to
- * Temporal retry behaviour in one place. Messages are plain words for the person reading the
- * Web UI, and never contain a secret (see `redact`).
+ * (like undici's `code`): users and alerts can match on it. `RETRY_BEHAVIOUR` declares each type
+ * with its Temporal retry behaviour, and `failures.ts` applies it, in one place. Messages are plain
+ * words for the person reading the Web UI, and never contain a secret (see `redact`).
  */
 
-export const ERROR_TYPES = [
-  /** A workflow input or CLI argument is wrong. Never retried. */
-  'InvalidInput',
-  /** The connections file is broken, names an unknown connection/stream, or a credential variable is unset. Never retried. */
-  'ConfigError',
-  /** The vendor refused the request (400/401/403/404/422): retrying cannot help. */
-  'VendorRejected',
-  /** The vendor is unreachable or failing (5xx, connection refused/reset, timeout). Retried. */
-  'VendorUnavailable',
-  /** The vendor answered 202: the data is still being processed. Retried quietly (benign). */
-  'VendorStillProcessing',
-  /** The vendor answered 429. Retried after its Retry-After (at least 1 s). */
-  'VendorRateLimited',
-  /** The body is not the JSON we were promised (truncated, HTML error page). Retried a few times, then fatal. */
-  'MalformedResponse',
-  /** A record does not match the stream's schema (a field changed type). Never retried. */
-  'SchemaMismatch',
-  /** The destination database is unreachable. Retried. */
-  'DestinationUnavailable',
-  /** The destination refused the write (permissions, constraint). Never retried. */
-  'DestinationRejected',
-] as const;
+/** How Temporal treats a type: the one place that says whether it retries. Applied by `failures.ts`. */
+export interface ErrorBehaviour {
+  retryable: boolean;
+  /** Benign failures are expected (202: still processing); Temporal logs them quietly. */
+  benign?: boolean;
+  /** A floor under the next pause, whatever the error says. */
+  minPauseMs?: number;
+  /** After this many attempts the error becomes final (for errors that may be transient or not). */
+  giveUpAfterAttempts?: number;
+  /** Raised only by workflows, never by an activity: activity retry policies need not list it. */
+  workflowOnly?: boolean;
+}
 
-export type ErrorType = (typeof ERROR_TYPES)[number];
+/** Every error type, with its retry behaviour: the taxonomy's one declaration per type. */
+const TAXONOMY = {
+  /** A workflow input or CLI argument is wrong, or a window breaks the stream's rules. Never retried. */
+  InvalidInput: { retryable: false },
+  /** The connections file is broken, names an unknown connection/stream, or a credential variable is unset. Never retried. */
+  ConfigError: { retryable: false },
+  /** The vendor refused the request (400/401/403/404/422): retrying cannot help. */
+  VendorRejected: { retryable: false },
+  /** The vendor is unreachable or failing (5xx, connection refused/reset, timeout). Retried. */
+  VendorUnavailable: { retryable: true },
+  /** The vendor answered 202: the data is still being processed. Retried quietly (benign), at least 5 s apart. */
+  VendorStillProcessing: { retryable: true, benign: true, minPauseMs: 5_000 },
+  /** The vendor answered 429. Retried after its Retry-After (at least 1 s). */
+  VendorRateLimited: { retryable: true, minPauseMs: 1_000 },
+  /** The body is not the JSON we were promised (truncated, HTML error page). A truncated body is usually a dropped connection; the same bad body five times is not. */
+  MalformedResponse: { retryable: true, giveUpAfterAttempts: 5 },
+  /** A record does not match the stream's schema (a field changed type). Never retried. */
+  SchemaMismatch: { retryable: false },
+  /** The destination database is unreachable. Retried. */
+  DestinationUnavailable: { retryable: true },
+  /** The destination refused the write (permissions, constraint). Never retried. */
+  DestinationRejected: { retryable: false },
+  /**
+   * A window or activity was stopped by Temporal instead of failing with one of the types above:
+   * it timed out (e.g. no worker picked it up within `patience`), or was terminated or cancelled
+   * by hand. Only workflows report it, as the type of a failure whose cause carried none.
+   */
+  Interrupted: { retryable: false, workflowOnly: true },
+} as const satisfies Record<string, ErrorBehaviour>;
+
+export type ErrorType = keyof typeof TAXONOMY;
+
+export const RETRY_BEHAVIOUR: Readonly<Record<ErrorType, ErrorBehaviour>> = TAXONOMY;
+
+export const ERROR_TYPES = Object.keys(RETRY_BEHAVIOUR) as ErrorType[];
+
+export function isErrorType(type: unknown): type is ErrorType {
+  return typeof type === 'string' && Object.prototype.hasOwnProperty.call(RETRY_BEHAVIOUR, type);
+}
 
 export interface CcsyncErrorOptions {
   /** Minimum pause before the next attempt, e.g. from Retry-After or the vendor's advice. */

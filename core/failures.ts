@@ -1,39 +1,17 @@
 /**
- * The one place where our error taxonomy meets Temporal's retry machinery. Activities throw
- * CcsyncErrors (or anything else); `toApplicationFailure` decides, per type, whether Temporal
- * retries, how soon, and whether the attempt is logged as an error or as benign.
+ * The one place where our error taxonomy (core/errors.ts) meets Temporal's failures. Activities
+ * throw CcsyncErrors (or anything else); `toApplicationFailure` decides, per type, whether Temporal
+ * retries, how soon, and whether the attempt is logged as an error or as benign. Workflows end
+ * with failures built by `workflowFailure` (and its two shorthands), so every failure a user sees
+ * carries a type of the taxonomy. Workflow-safe: no I/O.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { CcsyncError, type ErrorType, isCcsyncError, redact } from './errors';
+import { CcsyncError, ERROR_TYPES, type ErrorType, isCcsyncError, isErrorType, redact, RETRY_BEHAVIOUR } from './errors';
 
-interface RetryBehaviour {
-  retryable: boolean;
-  /** Benign failures are expected (202: still processing); Temporal logs them quietly. */
-  benign?: boolean;
-  /** A floor under the next pause, whatever the error says. */
-  minPauseMs?: number;
-  /** After this many attempts the error becomes final (for errors that may be transient or not). */
-  giveUpAfterAttempts?: number;
-}
+export { RETRY_BEHAVIOUR } from './errors';
 
-export const RETRY_BEHAVIOUR: Record<ErrorType, RetryBehaviour> = {
-  InvalidInput: { retryable: false },
-  ConfigError: { retryable: false },
-  VendorRejected: { retryable: false },
-  VendorUnavailable: { retryable: true },
-  VendorStillProcessing: { retryable: true, benign: true, minPauseMs: 5_000 },
-  VendorRateLimited: { retryable: true, minPauseMs: 1_000 },
-  // A truncated body is usually a dropped connection; the same bad body five times is not.
-  MalformedResponse: { retryable: true, giveUpAfterAttempts: 5 },
-  SchemaMismatch: { retryable: false },
-  DestinationUnavailable: { retryable: true },
-  DestinationRejected: { retryable: false },
-};
-
-/** Error types that never retry: for `nonRetryableErrorTypes` in retry policies. */
-export const NON_RETRYABLE_TYPES: ErrorType[] = (Object.keys(RETRY_BEHAVIOUR) as ErrorType[]).filter(
-  (t) => !RETRY_BEHAVIOUR[t].retryable,
-);
+/** Error types an activity raises that never retry: for `nonRetryableErrorTypes` in retry policies. */
+export const NON_RETRYABLE_TYPES: ErrorType[] = ERROR_TYPES.filter((t) => !RETRY_BEHAVIOUR[t].retryable && !RETRY_BEHAVIOUR[t].workflowOnly);
 
 /**
  * Converts anything an activity threw into the ApplicationFailure Temporal should see.
@@ -57,4 +35,50 @@ export function toApplicationFailure(err: unknown, attempt: number, secrets: Ite
     nextRetryDelay: !final && pause > 0 ? pause : undefined,
     category: behaviour.benign ? ApplicationFailureCategory.BENIGN : undefined,
   });
+}
+
+/** The type a workflow failure carries: the cause's own when it is one of ours, `Interrupted` when it carried none. */
+export function workflowErrorType(type: string | undefined): ErrorType {
+  return isErrorType(type) ? type : 'Interrupted';
+}
+
+/**
+ * Every failure a workflow ends with. Always final (non-retryable): the retrying happened in its
+ * activities, per `RETRY_BEHAVIOUR`; a workflow that failed is reported, not retried.
+ */
+export function workflowFailure(type: string | undefined, message: string, options: { details?: Record<string, unknown>; cause?: Error } = {}): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: workflowErrorType(type),
+    nonRetryable: true,
+    message,
+    details: options.details === undefined ? undefined : [options.details],
+    cause: options.cause,
+  });
+}
+
+/** A workflow's input is wrong: every problem named, in the message and in the details. */
+export function invalidInputFailure(workflow: string, problems: string[]): ApplicationFailure {
+  return workflowFailure('InvalidInput', `Invalid ${workflow} input: ${problems.join('; ')}`, { details: { problems } });
+}
+
+/** The innermost message and type of a failure chain (child → activity → application failure). */
+export function rootCause(err: unknown): { message: string; type?: string } {
+  let e = err as { message?: string; cause?: unknown; type?: string } | undefined;
+  let best = { message: e?.message ?? String(err), type: e?.type };
+  while (e && typeof e === 'object') {
+    if (e.message) best = { message: e.message, type: e.type ?? best.type };
+    e = e.cause as typeof e;
+  }
+  return best;
+}
+
+/**
+ * A failed activity (reading the connection, the state, a page) as the workflow's own failure, so
+ * the Web UI's top line says what is wrong instead of "Activity task failed". Input and
+ * configuration problems are prefixed with what they are about (`Invalid backfill input: ...`).
+ */
+export function failureFromCause(err: unknown, prefix: string): ApplicationFailure {
+  const cause = rootCause(err);
+  const known = cause.type === 'InvalidInput' || cause.type === 'ConfigError';
+  return workflowFailure(cause.type, known ? `${prefix}: ${cause.message}` : cause.message, { cause: err instanceof Error ? err : undefined });
 }

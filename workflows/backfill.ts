@@ -5,7 +5,8 @@
  * `maxParallelWindows` at once), and continues as new before its history grows large, carrying
  * its progress over.
  */
-import { ApplicationFailure, defineQuery } from '@temporalio/workflow';
+import { defineQuery } from '@temporalio/workflow';
+import { invalidInputFailure } from '../core/failures';
 import { backfillInput } from '../core/inputs';
 import { parseDuration, parseInstant } from '../core/time';
 import { planBackfill } from '../core/windows';
@@ -24,7 +25,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   // `to` defaults to now once; later runs keep the first run's end so the target does not move.
   const to = carry ? Date.parse(carry.progress.to) : input.to ? parseInstant(input.to)! : Date.now();
   if (to <= from) {
-    throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `Invalid backfill input: from: ${input.from} is in the future; nothing to backfill` });
+    throw invalidInputFailure('backfill', [`from: ${input.from} is in the future; nothing to backfill`]);
   }
 
   const progress: BackfillProgress = carry?.progress ?? newProgress(input.connection, input.streams ?? [], from, to);
@@ -50,7 +51,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     now: Date.now(),
   });
   if (problems.length) {
-    throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `Invalid backfill input: ${problems.join('; ')}`, details: [{ problems }] });
+    throw invalidInputFailure('backfill', problems);
   }
   if (!carry) {
     progress.windows.total = todo.length + skipped;

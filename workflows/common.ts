@@ -2,8 +2,8 @@
  * Pieces the workflows share: input checking, activity proxies with the product's retry policy,
  * labels for the Web UI. Runs in the workflow sandbox: deterministic, no I/O.
  */
-import { ApplicationFailure, type ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_TYPES } from '../core/failures';
+import type { ActivityOptions } from '@temporalio/workflow';
+import { failureFromCause, invalidInputFailure, NON_RETRYABLE_TYPES } from '../core/failures';
 import { checkInput } from '../core/inputs';
 import { DAY, HOUR, parseDuration, toIso } from '../core/time';
 import type { z } from 'zod';
@@ -15,12 +15,7 @@ export const DEFAULT_PATIENCE = '6h';
 export function validInput<T>(schema: z.ZodType<T>, raw: unknown, workflow: string): T {
   const checked = checkInput(schema, raw);
   if (checked.ok) return checked.value;
-  throw ApplicationFailure.create({
-    type: 'InvalidInput',
-    nonRetryable: true,
-    message: `Invalid ${workflow} input: ${checked.problems.join('; ')}`,
-    details: [{ problems: checked.problems }],
-  });
+  throw invalidInputFailure(workflow, checked.problems);
 }
 
 export function pageActivityOptions(patience: string | undefined): ActivityOptions {
@@ -57,28 +52,10 @@ export function windowWorkflowId(connection: string, stream: string, start: numb
   return `${connection}/${stream}/${toIso(start)}`;
 }
 
-/** The innermost message and type of a failure chain (child → activity → application failure). */
-export function rootCause(err: unknown): { message: string; type?: string } {
-  let e = err as { message?: string; cause?: unknown; type?: string } | undefined;
-  let best = { message: e?.message ?? String(err), type: e?.type };
-  while (e && typeof e === 'object') {
-    if (e.message) best = { message: e.message, type: e.type ?? best.type };
-    e = e.cause as typeof e;
-  }
-  return best;
-}
-
 /**
- * Rethrows a failed control activity (reading the connection, the state) as the workflow's own
+ * Rethrows a failed activity (reading the connection, the state, a page) as the workflow's own
  * failure, so the Web UI's top line says what is wrong instead of "Activity task failed".
  */
 export function failWorkflowWith(err: unknown, prefix: string): never {
-  const cause = rootCause(err);
-  const known = cause.type === 'InvalidInput' || cause.type === 'ConfigError';
-  throw ApplicationFailure.create({
-    type: cause.type ?? 'Unknown',
-    nonRetryable: true,
-    message: known ? `${prefix}: ${cause.message}` : cause.message,
-    cause: err instanceof Error ? err : undefined,
-  });
+  throw failureFromCause(err, prefix);
 }

@@ -6,7 +6,6 @@
  * Each workflow keeps only what is its own: its input and its plan.
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   CancelledFailure,
   continueAsNew,
@@ -24,13 +23,13 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities, ConnectionPlan } from '../activities';
+import { rootCause, workflowFailure } from '../core/failures';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { toIso } from '../core/time';
 import type { PlannedWindow } from '../core/windows';
-import { controlActivityOptions, failWorkflowWith, rootCause, windowLabel, windowWorkflowId } from './common';
+import { controlActivityOptions, failWorkflowWith, windowLabel, windowWorkflowId } from './common';
 import { syncWindow, type WindowTotals } from './sync-window';
 
-export type { PlannedWindow } from '../core/windows';
 
 export interface SyncProgress {
   connection: string;
@@ -251,14 +250,12 @@ export function finishOrThrow(progress: SyncProgress, title: string, againHint: 
     showProgress(progress, title);
     const first = progress.failures[0]!;
     const notStarted = progress.windows.total - progress.windows.done - progress.windows.skipped - progress.windows.failed;
-    throw ApplicationFailure.create({
-      type: first.type ?? 'WindowFailed',
-      nonRetryable: true,
-      message:
-        `${progress.windows.failed} window(s) failed; first: ${first.window}: ${first.message.replace(/\.+$/, '')}. ` +
+    throw workflowFailure(
+      first.type,
+      `${progress.windows.failed} window(s) failed; first: ${first.window}: ${first.message.replace(/\.+$/, '')}. ` +
         `${progress.windows.done} window(s) completed and were recorded, ${Math.max(0, notStarted)} not started. ${againHint}`,
-      details: [{ failures: progress.failures }],
-    });
+      { details: { failures: progress.failures } },
+    );
   }
 }
 

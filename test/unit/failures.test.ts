@@ -1,13 +1,38 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ApplicationFailureCategory } from '@temporalio/common';
-import { CcsyncError, ERROR_TYPES } from '../../core/errors';
-import { NON_RETRYABLE_TYPES, RETRY_BEHAVIOUR, toApplicationFailure } from '../../core/failures';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ApplicationFailureCategory,
+  ChildWorkflowFailure,
+  RetryState,
+  TerminatedFailure,
+  TimeoutFailure,
+  TimeoutType,
+} from '@temporalio/common';
+import { CcsyncError, ERROR_TYPES, isErrorType } from '../../core/errors';
+import { failureFromCause, invalidInputFailure, NON_RETRYABLE_TYPES, RETRY_BEHAVIOUR, rootCause, toApplicationFailure, workflowFailure } from '../../core/failures';
+
+const ROOT = join(__dirname, '../..');
 
 describe('error taxonomy → Temporal', () => {
-  it('has one retry behaviour for every type', () => {
-    assert.deepEqual(Object.keys(RETRY_BEHAVIOUR).sort(), [...ERROR_TYPES].sort());
-    assert.deepEqual(NON_RETRYABLE_TYPES.sort(), ['ConfigError', 'DestinationRejected', 'InvalidInput', 'SchemaMismatch', 'VendorRejected']);
+  it('declares a retry behaviour for every type, and documents every type in the README', () => {
+    assert.ok(ERROR_TYPES.length >= 11);
+    for (const type of ERROR_TYPES) {
+      assert.equal(typeof RETRY_BEHAVIOUR[type].retryable, 'boolean', type);
+      assert.ok(isErrorType(type));
+    }
+    assert.equal(isErrorType('Unknown'), false);
+    assert.equal(isErrorType('toString'), false, 'not fooled by Object.prototype');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const documented = [...readme.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]!).filter((t) => /^[A-Z]/.test(t));
+    assert.deepEqual(documented.sort(), [...ERROR_TYPES].sort(), "the README's error table lists exactly the taxonomy's types");
+  });
+  it('activity retry policies list every type an activity raises that never retries (and no workflow-only type)', () => {
+    assert.deepEqual([...NON_RETRYABLE_TYPES].sort(), ['ConfigError', 'DestinationRejected', 'InvalidInput', 'SchemaMismatch', 'VendorRejected']);
+    assert.equal(RETRY_BEHAVIOUR.Interrupted.retryable, false);
   });
   it('retries 429 after Retry-After, never sooner than 1 s', () => {
     const f = toApplicationFailure(new CcsyncError('VendorRateLimited', 'slow down', { retryAfterMs: 200 }), 1);
@@ -40,5 +65,54 @@ describe('error taxonomy → Temporal', () => {
     const f = toApplicationFailure(new Error('boom'), 1);
     assert.equal(f.type, 'VendorUnavailable');
     assert.equal(f.nonRetryable, false);
+  });
+});
+
+describe('workflow failures', () => {
+  it('are built by the one helper: no workflow creates an ApplicationFailure by hand', () => {
+    const dir = join(ROOT, 'workflows');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length >= 4);
+    for (const f of files) assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), /ApplicationFailure\.create|new ApplicationFailure/, f);
+  });
+  it('carry a type of the taxonomy, are final, and keep details and cause', () => {
+    const cause = new Error('inner');
+    const f = workflowFailure('VendorRejected', '1 window(s) failed', { details: { failures: [{ window: 'w', message: 'm' }] }, cause });
+    assert.ok(f instanceof ApplicationFailure);
+    assert.deepEqual([f.type, f.nonRetryable, f.message], ['VendorRejected', true, '1 window(s) failed']);
+    assert.deepEqual(f.details, [{ failures: [{ window: 'w', message: 'm' }] }]);
+    assert.equal(f.cause, cause);
+    assert.equal(workflowFailure('InvalidInput', 'x').details, undefined);
+  });
+  it('a cause without one of our types becomes Interrupted', () => {
+    assert.equal(workflowFailure(undefined, 'x').type, 'Interrupted');
+    assert.equal(workflowFailure('WindowFailed', 'x').type, 'Interrupted');
+    assert.equal(workflowFailure('Unknown', 'x').type, 'Interrupted');
+  });
+  it('bad input names every problem, in the message and the details', () => {
+    const f = invalidInputFailure('backfill', ['from: must be a date-time', 'windowSize: too large']);
+    assert.deepEqual([f.type, f.nonRetryable], ['InvalidInput', true]);
+    assert.equal(f.message, 'Invalid backfill input: from: must be a date-time; windowSize: too large');
+    assert.deepEqual(f.details, [{ problems: ['from: must be a date-time', 'windowSize: too large'] }]);
+  });
+  it("a failed activity becomes the workflow's failure with the innermost message and type", () => {
+    const activity = (cause: Error) => new ActivityFailure('Activity task failed', 'describeConnection', '1', RetryState.NON_RETRYABLE_FAILURE, 'w', cause);
+    const config = failureFromCause(activity(ApplicationFailure.create({ type: 'ConfigError', nonRetryable: true, message: 'there is no connection named "x"' })), 'Invalid backfill input');
+    assert.deepEqual([config.type, config.nonRetryable, config.message], ['ConfigError', true, 'Invalid backfill input: there is no connection named "x"']);
+    assert.ok(config.cause instanceof ActivityFailure, 'the chain is kept as the cause');
+    const vendor = failureFromCause(activity(ApplicationFailure.create({ type: 'VendorRejected', nonRetryable: true, message: 'Kore.ai answered 401' })), 'Invalid syncWindow input');
+    assert.deepEqual([vendor.type, vendor.message], ['VendorRejected', 'Kore.ai answered 401'], 'only input and config problems get the prefix');
+    // Patience exhausted with no worker: a timeout that carries no type of ours.
+    const timeout = failureFromCause(activity(new TimeoutFailure('activity ScheduleToClose timeout', undefined, TimeoutType.SCHEDULE_TO_CLOSE)), 'Invalid backfill input');
+    assert.deepEqual([timeout.type, timeout.message], ['Interrupted', 'activity ScheduleToClose timeout']);
+  });
+  it('reads the innermost failure of a window (child → activity → application failure)', () => {
+    const app = ApplicationFailure.create({ type: 'SchemaMismatch', message: 'a record does not match' });
+    const child = new ChildWorkflowFailure('default', { workflowId: 'k/callvolume/x', runId: 'r' }, 'syncWindow', RetryState.NON_RETRYABLE_FAILURE,
+      new ActivityFailure('Activity task failed', 'syncPage', '3', RetryState.NON_RETRYABLE_FAILURE, 'w', app));
+    assert.deepEqual(rootCause(child), { message: 'a record does not match', type: 'SchemaMismatch' });
+    const terminated = new ChildWorkflowFailure('default', { workflowId: 'k/callvolume/x', runId: 'r' }, 'syncWindow', RetryState.NON_RETRYABLE_FAILURE, new TerminatedFailure('Terminated'));
+    assert.deepEqual(rootCause(terminated), { message: 'Terminated', type: undefined });
+    assert.equal(workflowFailure(rootCause(terminated).type, 'x').type, 'Interrupted');
   });
 });
