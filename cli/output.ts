@@ -17,7 +17,7 @@ export async function temporalClient(): Promise<{ client: Client; settings: Temp
   const settings = temporalSettingsFromEnv();
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...connectionOptions(settings), connectTimeout: '5s' });
+    connection = await Connection.connect({ ...connectionOptions(settings), connectTimeout: '15s' });
   } catch (err) {
     throw new CliError(`cannot reach Temporal at ${settings.address} (set TEMPORAL_ADDRESS): ${(err as Error).message}`, EXIT.unreachable);
   }

@@ -35,20 +35,26 @@ export function schedulesCommands(program: Command): void {
 
   schedules
     .command('apply')
-    .description('create or update one schedule per connection with a `schedule:`, and remove those whose connection is gone')
+    .description('create or update one schedule per connection with a `schedule:`; pause those whose connection is not in the file (--prune deletes them)')
     .option('--file <path>', 'the connections file')
-    .option('--pause-removed', 'pause, rather than delete, schedules whose connection is gone')
+    .option('--prune', 'delete, rather than pause, schedules whose connection is not in the file')
+    .option('--pause-removed', 'pause schedules whose connection is not in the file (the default; kept for scripts)')
     .option('--dry-run', 'say what would change, change nothing')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { file?: string; pauseRemoved?: boolean; dryRun?: boolean; json?: boolean }) => {
-      const connections = loadOrExplain(opts.file ?? connectionsFilePath());
+    .action(async (opts: { file?: string; prune?: boolean; pauseRemoved?: boolean; dryRun?: boolean; json?: boolean }) => {
+      if (opts.prune && opts.pauseRemoved) throw new CliError('--prune and --pause-removed contradict each other: choose one', EXIT.usage);
+      const file = opts.file ?? connectionsFilePath();
+      const connections = loadOrExplain(file);
       const { client, settings, close } = await temporalClient();
       try {
-        const changes = await applySchedules(client, connections, { taskQueue: settings.taskQueue, pauseRemoved: opts.pauseRemoved, dryRun: opts.dryRun });
+        const changes = await applySchedules(client, connections, { taskQueue: settings.taskQueue, prune: opts.prune, dryRun: opts.dryRun });
         if (opts.json) printJson({ dryRun: Boolean(opts.dryRun), changes });
         else if (changes.length === 0) console.log('no connection has a schedule; nothing to do');
         else {
-          for (const c of changes) console.log(`${c.change.padEnd(9)} ${c.scheduleId}${c.differences ? ` (${c.differences.join('; ')})` : ''}`);
+          for (const c of changes) {
+            const why = c.change === 'paused' ? ` (its connection is not in ${file}; \`--prune\` deletes it)` : c.differences ? ` (${c.differences.join('; ')})` : '';
+            console.log(`${c.change.padEnd(9)} ${c.scheduleId}${why}`);
+          }
           if (opts.dryRun) console.log('(dry run: nothing was changed)');
         }
       } finally {

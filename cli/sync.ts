@@ -1,6 +1,9 @@
 /** `ccsync sync now <connection>`: an incremental run now, outside the schedule. */
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { connectionsFilePath } from '../activities/connections';
+import { incrementalSyncInput } from '../core/inputs';
+import { checkedConnection, checkedInput } from './checks';
 import type { IncrementalProgress } from '../workflows/incremental-sync';
 import { CliError, EXIT, printJson, temporalClient } from './output';
 
@@ -10,13 +13,17 @@ export function syncCommands(program: Command): void {
     .command('now <connection>')
     .description('bring every stream of a connection up to date now (incrementalSync)')
     .option('-s, --streams <list>', 'comma-separated streams (default: every enabled stream)')
+    .option('--file <path>', 'the connections file to check against (default: as the worker finds it)')
     .option('--wait', 'wait for the result')
     .option('--json', 'machine-readable output')
-    .action(async (connection: string, opts: { streams?: string; wait?: boolean; json?: boolean }) => {
+    .action(async (connection: string, opts: { streams?: string; file?: string; wait?: boolean; json?: boolean }) => {
+      const input = { connection, ...(opts.streams ? { streams: opts.streams.split(',').map((s) => s.trim()) } : {}) };
+      // Checked before anything starts, with or without --wait: bad input is exit 2.
+      const valid = checkedInput(incrementalSyncInput, input, 'incrementalSync');
+      checkedConnection(opts.file ?? connectionsFilePath(), valid.connection, valid.streams, opts.json);
       const { client, settings, close } = await temporalClient();
       try {
         const workflowId = `incremental/${connection}/manual-${new Date().toISOString()}`;
-        const input = { connection, ...(opts.streams ? { streams: opts.streams.split(',').map((s) => s.trim()) } : {}) };
         const handle = await client.workflow.start('incrementalSync', { taskQueue: settings.taskQueue, workflowId, args: [input] });
         if (!opts.wait) {
           if (opts.json) printJson({ workflowId });

@@ -31,6 +31,14 @@ export const duration = z
     return ms !== undefined && ms > 0;
   }, 'must be a positive ISO-8601 duration such as P1D, PT6H or PT15M (years and months are not allowed: their length varies)');
 
+/**
+ * The order check runs only when both ends are valid instants: a bad `from` is one error, not also
+ * '"to" must be later than "from"'. Returns undefined when there is nothing to compare.
+ */
+function bothValid(a: unknown, b: unknown): true | undefined {
+  return typeof a === 'string' && typeof b === 'string' && parseInstant(a) !== undefined && parseInstant(b) !== undefined ? true : undefined;
+}
+
 export const backfillInput = z
   .strictObject({
     connection: connectionName,
@@ -51,7 +59,7 @@ export const backfillInput = z
     /** Tuning: windows one run starts before it continues as new (default 250). */
     windowsPerRun: z.number({ error: 'must be a whole number from 1 to 1000' }).int().min(1).max(1000).optional(),
   })
-  .refine((v) => v.to === undefined || parseInstant(v.to)! > parseInstant(v.from)!, {
+  .refine((v) => bothValid(v.from, v.to) === undefined || parseInstant(v.to!)! > parseInstant(v.from)!, {
     message: '"to" must be later than "from" (the range is [from, to))',
     path: ['to'],
   });
@@ -69,7 +77,7 @@ export const syncWindowInput = z
     /** Tuning: pages one run walks before it continues as new (default 500). */
     pagesPerRun: z.number({ error: 'must be a whole number from 1 to 10000' }).int().min(1).max(10_000).optional(),
   })
-  .refine((v) => parseInstant(v.end)! > parseInstant(v.start)!, {
+  .refine((v) => bothValid(v.start, v.end) === undefined || parseInstant(v.end)! > parseInstant(v.start)!, {
     message: '"end" must be later than "start" (the window is [start, end))',
     path: ['end'],
   });

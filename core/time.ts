@@ -54,9 +54,21 @@ export function toIso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Strict ISO-8601 date-time with an explicit zone (Z or ±hh:mm); returns epoch ms or undefined. */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|([+-])(\d{2}):?(\d{2}))$/i;
+
+/**
+ * Strict ISO-8601 date-time with an explicit zone (Z or ±hh:mm); returns epoch ms or undefined.
+ * Every field is checked as written: `2026-02-31`, hour 24 or minute 60 are refused, never rolled
+ * over into the next month, day or hour (Date.parse would turn 2026-02-31 into 2026-03-03).
+ */
 export function parseInstant(text: string): number | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text)) return undefined;
+  const m = INSTANT.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  // Day 0 of the next month is the last day of this one (leap years included).
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+  if (m[9] && (Number(m[10]) > 23 || Number(m[11]) > 59)) return undefined;
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : undefined;
 }

@@ -74,8 +74,11 @@ function differences(want: ManagedShape, have: ManagedShape): string[] {
 
 export interface ApplyOptions {
   taskQueue: string;
-  /** Pause, rather than delete, schedules whose connection is gone from the file. */
-  pauseRemoved?: boolean;
+  /**
+   * Delete schedules whose connection is not in the file. Off by default: applying the wrong file
+   * must not wipe every schedule, so they are paused (and can be unpaused, or pruned on purpose).
+   */
+  prune?: boolean;
   dryRun?: boolean;
 }
 
@@ -126,13 +129,13 @@ export async function applySchedules(client: Client, connections: ConnectionConf
     if (!s.scheduleId.startsWith(SCHEDULE_PREFIX) || keep.has(s.scheduleId)) continue;
     const connection = s.scheduleId.slice(SCHEDULE_PREFIX.length);
     const handle = client.schedule.getHandle(s.scheduleId);
-    if (opts.pauseRemoved) {
-      if (s.state.paused) continue;
-      if (!opts.dryRun) await handle.pause(`connection "${connection}" is no longer in the connections file`);
-      changes.push({ scheduleId: s.scheduleId, connection, change: 'paused' });
-    } else {
+    if (opts.prune) {
       if (!opts.dryRun) await handle.delete();
       changes.push({ scheduleId: s.scheduleId, connection, change: 'deleted' });
+    } else {
+      if (s.state.paused) continue;
+      if (!opts.dryRun) await handle.pause(`connection "${connection}" is not in the connections file applied; \`ccsync schedules apply --prune\` deletes it`);
+      changes.push({ scheduleId: s.scheduleId, connection, change: 'paused' });
     }
   }
   return changes;

@@ -165,15 +165,20 @@ describe('schedules and incremental sync', () => {
     assert.equal(s.completed[0].start, new Date(DAY_D).toISOString());
   });
 
-  it('removing a connection removes its schedule (or pauses it with --pause-removed)', async () => {
+  it('a connection missing from the file pauses its schedule by default, and only --prune deletes it', async () => {
     const original = readFileSync(stack.connectionsFile, 'utf8');
     const withoutSched = original.replace(/  - name: kore-sched[\s\S]*?(?=  - name: kore-plain)/, '');
     assert.ok(!withoutSched.includes('kore-sched'));
     writeFileSync(stack.connectionsFile, withoutSched);
-    const paused = await ccsync(['schedules', 'apply', '--pause-removed', '--json'], env);
+    // The wrong file, applied with no flag, must not delete anything: it pauses, and says so.
+    const text = await ccsync(['schedules', 'apply', '--dry-run'], env);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /paused +ccsync\/kore-sched \(its connection is not in .*; `--prune` deletes it\)/);
+    const paused = await ccsync(['schedules', 'apply', '--json'], env);
+    assert.equal(paused.code, 0, paused.stderr);
     assert.deepEqual(JSON.parse(paused.stdout).changes.find((c: { connection: string }) => c.connection === 'kore-sched')?.change, 'paused');
     assert.equal((await stack.client.schedule.getHandle('ccsync/kore-sched').describe()).state.paused, true);
-    const removed = await ccsync(['schedules', 'apply', '--json'], env);
+    const removed = await ccsync(['schedules', 'apply', '--prune', '--json'], env);
     assert.equal(removed.code, 0, removed.stderr);
     assert.deepEqual(JSON.parse(removed.stdout).changes.find((c: { connection: string }) => c.connection === 'kore-sched')?.change, 'deleted');
     await assert.rejects(stack.client.schedule.getHandle('ccsync/kore-sched').describe(), /not found/i);

@@ -40,4 +40,18 @@ describe('workflow inputs', () => {
     assert.equal(r.ok, false);
     assert.match((r as { problems: string[] }).problems.join(), /"end" must be later than "start"/);
   });
+  it('refuses impossible dates instead of rolling them over, with one error per bad field', () => {
+    const r = checkInput(backfillInput, { connection: 'k', from: '2026-02-31T00:00:00Z', to: '2026-03-05T00:00:00Z' });
+    assert.equal(r.ok, false, '2026-02-31 must not be accepted as 2026-03-03');
+    const list = (r as { problems: string[] }).problems;
+    assert.equal(list.length, 1, list.join(' | '));
+    assert.match(list[0]!, /^from: must be an ISO-8601 date-time/);
+    assert.match(list[0]!, /"2026-02-31T00:00:00Z"/);
+    // A bad "from" is one error: no '"to" must be later than "from"' on top.
+    const bad = checkInput(backfillInput, { connection: 'k', from: 'yesterday', to: '2026-10-08T00:00:00Z' });
+    assert.deepEqual((bad as { problems: string[] }).problems.length, 1);
+    const w = checkInput(syncWindowInput, { connection: 'k', stream: 'callvolume', start: '2026-10-01T24:00:00Z', end: '2026-10-02T00:00:00Z' });
+    assert.equal((w as { problems: string[] }).problems.length, 1);
+    assert.match((w as { problems: string[] }).problems[0]!, /^start: /);
+  });
 });

@@ -31,6 +31,14 @@ describe('instants', () => {
     assert.equal(parseInstant('2026-10-01'), undefined);
     assert.equal(parseInstant('2026-13-01T00:00:00Z'), undefined);
   });
+  it('refuses impossible dates and times instead of rolling them over', () => {
+    for (const bad of ['2026-02-31T00:00:00Z', '2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-00-10T00:00:00Z', '2026-10-00T00:00:00Z', '2026-10-01T24:00:00Z', '2026-10-01T23:60:00Z', '2026-10-01T23:59:60Z', '2026-10-01T00:00:00+24:00', '2026-10-01T00:00:00+02:60']) {
+      assert.equal(parseInstant(bad), undefined, bad);
+    }
+    assert.equal(parseInstant('2028-02-29T00:00:00Z'), t('2028-02-29T00:00:00Z'));
+    assert.equal(parseInstant('2026-12-31T23:59:59.999Z'), t('2026-12-31T23:59:59.999Z'));
+    assert.equal(parseInstant('2026-10-01T00:00:00-0530'), t('2026-10-01T05:30:00Z'));
+  });
 });
 
 describe('intervals', () => {

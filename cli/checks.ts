@@ -1,0 +1,120 @@
+/**
+ * What the CLI checks before it starts a workflow, so bad input is exit 2 with or without --wait:
+ * the input against the very schema the workflow uses (core/inputs.ts), the connection and its
+ * streams against the connections file (the same `describeConnection` the workflow's first
+ * activity runs), and a backfill's range against each stream's window rules (the workflow's own
+ * planner). Nothing is started when any of it fails.
+ */
+import { existsSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import { ConnectionsStore } from '../activities/connections';
+import type { Runtime } from '../activities/runtime';
+import { type ConnectionPlan, describeConnection } from '../activities/state';
+import { isCcsyncError } from '../core/errors';
+import { type BackfillInput, checkInput } from '../core/inputs';
+import { formatDuration, parseInstant, toIso } from '../core/time';
+import { SOURCES } from '../sources';
+import { planWindows } from '../workflows/backfill';
+import { CliError, EXIT } from './output';
+import type { z } from 'zod';
+
+/** commander parser for `--max-parallel` and friends: `abc`, `1.5` or `-1` is an error, never dropped. */
+export function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`must be a whole number (got "${value}")`);
+  return Number(value);
+}
+
+/** The workflow's own schema; every problem named, exit 2. */
+export function checkedInput<T>(schema: z.ZodType<T>, raw: unknown, workflow: string): T {
+  const r = checkInput(schema, raw);
+  if (!r.ok) throw new CliError(`invalid ${workflow} input, nothing started:\n  - ${r.problems.join('\n  - ')}`, EXIT.usage);
+  return r.value;
+}
+
+/**
+ * The connection as the worker will see it, from the connections file this CLI is given
+ * (--file, CCSYNC_CONNECTIONS, connections.yaml, connections.demo.yaml). When there is no file at
+ * all here (the CLI runs on another machine than the worker), says so and checks nothing more.
+ */
+export function checkedConnection(file: string, connection: string, streams: string[] | undefined, quiet = false): { plan: ConnectionPlan; store: ConnectionsStore } | undefined {
+  if (!existsSync(file)) {
+    if (!quiet) console.error(`ccsync: note: no connections file at ${file}; "${connection}" is not checked here (pass --file to check it)`);
+    return undefined;
+  }
+  const store = new ConnectionsStore(file);
+  try {
+    const plan = describeConnection({ connections: store } as unknown as Runtime, { connection, streams });
+    return { plan, store };
+  } catch (err) {
+    if (isCcsyncError(err)) throw new CliError(`${err.message}; nothing started`, EXIT.usage);
+    throw err;
+  }
+}
+
+export interface BackfillEstimate {
+  windows: number;
+  /** At least one request per window (more when a window has more than a page of records). */
+  minRequests: number;
+  /** The vendor account's budget, as the worker enforces it. */
+  rateLimit: { limit: number; perMs: number };
+  /** How long `minRequests` takes at that budget. */
+  minDurationMs: number;
+  perStream: { stream: string; windows: number; windowSize: string; from: string; to: string }[];
+}
+
+/**
+ * Runs the workflow's planner on the range (as if nothing were synced yet) and turns its refusals
+ * into exit 2. A range with no window at all (entirely in the future, or younger than the
+ * stream's lag) is refused too: it would "complete" having done nothing.
+ */
+export function checkedBackfillPlan(input: BackfillInput, checked: { plan: ConnectionPlan; store: ConnectionsStore }, now = Date.now()): BackfillEstimate {
+  const from = parseInstant(input.from)!;
+  const to = input.to ? parseInstant(input.to)! : now;
+  if (from >= now) throw new CliError(`invalid backfill input, nothing started: from: ${input.from} is in the future; nothing to backfill`, EXIT.usage);
+  let todo;
+  try {
+    todo = planWindows(input, checked.plan.streams, { from, to }, {}, {}, now).todo;
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}; nothing started`, EXIT.usage);
+  }
+  const windowed = checked.plan.streams.filter((s) => s.kind === 'windowed');
+  if (todo.length === 0) {
+    const lag = Math.max(...windowed.map((s) => s.window.defaultLag), 0);
+    throw new CliError(
+      `invalid backfill input, nothing started: [${input.from}, ${input.to ?? toIso(to)}) has no window to sync: data is final at the vendor only up to now minus the stream's lag (${formatDuration(lag)})`,
+      EXIT.usage,
+    );
+  }
+  const config = checked.store.get(checked.plan.connection).config;
+  const rule = SOURCES[config.source]!.rateLimit(config.settings);
+  const perStream = windowed
+    .map((s) => {
+      const mine = todo.filter((w) => w.stream === s.name);
+      return mine.length
+        ? { stream: s.name, windows: mine.length, windowSize: input.windowSize ?? formatDuration(s.window.defaultSize), from: toIso(mine[0]!.start), to: toIso(mine.at(-1)!.end) }
+        : undefined;
+    })
+    .filter((x) => x !== undefined);
+  return {
+    windows: todo.length,
+    minRequests: todo.length,
+    rateLimit: { limit: rule.limit, perMs: rule.perMs },
+    minDurationMs: Math.ceil(todo.length / rule.limit) * rule.perMs,
+    perStream,
+  };
+}
+
+/** `3 h 05 min`, `4 min`, `12 s`: a person's reading of a duration. */
+export function humanDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+export function describeEstimate(e: BackfillEstimate, sourceTitle: string): string {
+  const rate = e.rateLimit.perMs >= 60_000 ? `${Math.round((e.rateLimit.limit * 60_000) / e.rateLimit.perMs)}/min` : `${Math.round((e.rateLimit.limit * 1000) / e.rateLimit.perMs)}/s`;
+  const streams = e.perStream.map((p) => `${p.stream}: ${p.windows} × ${p.windowSize} from ${p.from} to ${p.to}`).join('; ');
+  return `plan: ${e.windows} window(s) (${streams}); at least ${e.minRequests} request(s), at least ${humanDuration(e.minDurationMs)} at ${sourceTitle}'s limit of ${rate}`;
+}
