@@ -119,7 +119,9 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
   rt.secrets.addAll(Object.values(headers));
   const what = `${source.title} ${stream.name}`;
 
+  const waitStarted = performance.now();
   await rt.limiter.acquire(source.rateLimit(config.settings));
+  rt.metrics?.rateLimitWait(config.name, (performance.now() - waitStarted) / 1000);
   const answer = await rt.http.send(config.name, url, spec, headers, { timeoutMs });
   const failure = errorForStatus(source, answer, url.host, attempt);
   if (failure) throw failure;
