@@ -48,7 +48,8 @@ export function createActivities(rt: Runtime) {
       );
     }),
     finishSnapshot: mapped(rt, (_a, input: Parameters<typeof finishSnapshot>[1]) => finishSnapshot(rt, input)),
-    syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1]) => {
+    // `page` (the page's number in its window) only labels log lines; fetching goes by the cursor.
+    syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1] & { page?: number }) => {
       const result = await withHeartbeat(() => syncPage(rt, input, attempt));
       rt.metrics?.pageWritten(input.connection, input.stream, result);
       // One line per page: what an operator greps for when a number looks wrong.
@@ -56,6 +57,7 @@ export function createActivities(rt: Runtime) {
         connection: input.connection,
         stream: input.stream,
         window: `${input.start}/${input.end}`,
+        page: input.page,
         records: result.records,
         inserted: result.inserted,
         updated: result.updated,

@@ -29,9 +29,9 @@ export interface Runtime {
   metrics?: CcsyncMetrics;
 }
 
-export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination; metrics?: CcsyncMetrics }): Runtime {
+export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination; metrics?: CcsyncMetrics; secrets?: SecretRegistry }): Runtime {
   const metrics = parts.metrics ?? new CcsyncMetrics();
-  return { ...parts, metrics, http: new VendorHttp(metrics), limiter: new RateLimiter(), secrets: new SecretRegistry() };
+  return { ...parts, metrics, http: new VendorHttp(metrics), limiter: new RateLimiter(), secrets: parts.secrets ?? new SecretRegistry() };
 }
 
 export async function closeRuntime(rt: Runtime): Promise<void> {

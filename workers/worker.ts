@@ -7,7 +7,8 @@ import { createActivities } from '../activities';
 import { ConnectionsStore, connectionsFilePath } from '../activities/connections';
 import { refreshFreshness } from '../activities/freshness';
 import { CcsyncMetrics } from '../activities/metrics';
-import { closeRuntime, createRuntime, type Runtime } from '../activities/runtime';
+import { closeRuntime, createRuntime, type Runtime, type SecretRegistry } from '../activities/runtime';
+import { activityLogAttributes } from './logging';
 import { destinationFromEnv } from '../destinations';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
@@ -21,6 +22,8 @@ export interface CcsyncWorkerOptions {
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
   /** How often the freshness gauges are read again from the destination (default 30 s; only when metrics are exported). */
   freshnessRefreshMs?: number;
+  /** The registry the process's logger scrubs (workers/main.ts shares it with its logger). */
+  secrets?: SecretRegistry;
 }
 
 export interface CcsyncWorker {
@@ -46,13 +49,22 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
   const destination = opts.destinationUrl ? (await import('../destinations')).openDestination(opts.destinationUrl) : destinationFromEnv(env);
   // The SDK's meter: a no-op unless installTelemetry() configured the Prometheus exporter.
   const metrics = new CcsyncMetrics(TemporalRuntime.instance().metricMeter);
-  const runtime = createRuntime({ connections, destination, metrics });
+  const runtime = createRuntime({ connections, destination, metrics, secrets: opts.secrets });
+  // Known before any activity resolves them: a log line can never carry a credential, even early.
+  for (const c of connections.all()) {
+    try {
+      runtime.secrets.addAll(Object.values(connections.credentials(c)));
+    } catch {
+      // an unset variable: that connection's activities will say so
+    }
+  }
   const connection = await NativeConnection.connect(connectionOptions(settings));
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     activities: createActivities(runtime),
+    interceptors: { activity: [activityLogAttributes] },
     workflowBundle: opts.workflowBundle ?? (await quietBundle()),
     maxConcurrentActivityTaskExecutions: 20,
     // Graceful shutdown: in-flight page activities get this long to finish before they are handed back.
@@ -64,7 +76,10 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
     runtime,
     settings,
     async run() {
-      const refresh = () => refreshFreshness(runtime).catch((err: unknown) => console.warn(`ccsync: could not refresh the freshness gauges: ${err instanceof Error ? err.message : String(err)}`));
+      const refresh = () =>
+        refreshFreshness(runtime).catch((err: unknown) =>
+          TemporalRuntime.instance().logger.warn(`could not refresh the freshness gauges: ${err instanceof Error ? err.message : String(err)}`),
+        );
       const timer = metrics.enabled ? setInterval(refresh, opts.freshnessRefreshMs ?? FRESHNESS_REFRESH_MS) : undefined;
       if (metrics.enabled) void refresh();
       try {
