@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { toApplicationFailure } from '../core/failures';
 import type { Runtime } from './runtime';
+import { refreshFreshness } from './freshness';
 import { commitWindow, describeConnection, finishSnapshot, readState } from './state';
 import { syncPage } from './sync-page';
 
@@ -39,15 +40,24 @@ export function createActivities(rt: Runtime) {
   return {
     describeConnection: mapped(rt, (_a, input: Parameters<typeof describeConnection>[1]) => describeConnection(rt, input)),
     readState: mapped(rt, (_a, input: Parameters<typeof readState>[1]) => readState(rt, input)),
-    commitWindow: mapped(rt, (_a, input: Parameters<typeof commitWindow>[1]) => commitWindow(rt, input)),
+    commitWindow: mapped(rt, async (_a, input: Parameters<typeof commitWindow>[1]) => {
+      await commitWindow(rt, input);
+      // The freshness gauge moves the moment a window is recorded; a failure here must not fail the commit.
+      await refreshFreshness(rt, { connection: input.connection, stream: input.stream }).catch((err: unknown) =>
+        Context.current().log.warn(`could not refresh the freshness gauge: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }),
     finishSnapshot: mapped(rt, (_a, input: Parameters<typeof finishSnapshot>[1]) => finishSnapshot(rt, input)),
-    syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1]) => {
+    // `page` (the page's number in its window) only labels log lines; fetching goes by the cursor.
+    syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1] & { page?: number }) => {
       const result = await withHeartbeat(() => syncPage(rt, input, attempt));
+      rt.metrics?.pageWritten(input.connection, input.stream, result);
       // One line per page: what an operator greps for when a number looks wrong.
       Context.current().log.info('page synced', {
         connection: input.connection,
         stream: input.stream,
         window: `${input.start}/${input.end}`,
+        page: input.page,
         records: result.records,
         inserted: result.inserted,
         updated: result.updated,

@@ -6,6 +6,7 @@ import type { Destination } from '../destinations/destination';
 import type { ConnectionsStore } from './connections';
 import { VendorHttp } from './http/client';
 import { RateLimiter } from './http/rate-limit';
+import { CcsyncMetrics } from './metrics';
 
 /** Secret values this process has resolved; scrubbed from every message that leaves it. */
 export class SecretRegistry implements Iterable<string> {
@@ -24,13 +25,16 @@ export interface Runtime {
   http: VendorHttp;
   limiter: RateLimiter;
   secrets: SecretRegistry;
+  /** Our Prometheus metrics (a no-op unless the worker exports metrics). Optional: `connections check` and unit tests go without. */
+  metrics?: CcsyncMetrics;
 }
 
 /** What fetching needs: everything but the destination (`connections check` has none). */
 export type FetchRuntime = Omit<Runtime, 'destination'>;
 
-export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination }): Runtime {
-  return { ...parts, http: new VendorHttp(), limiter: new RateLimiter(), secrets: new SecretRegistry() };
+export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination; metrics?: CcsyncMetrics; secrets?: SecretRegistry }): Runtime {
+  const metrics = parts.metrics ?? new CcsyncMetrics();
+  return { ...parts, metrics, http: new VendorHttp(metrics), limiter: new RateLimiter(), secrets: parts.secrets ?? new SecretRegistry() };
 }
 
 export async function closeRuntime(rt: Runtime): Promise<void> {

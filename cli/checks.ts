@@ -12,9 +12,8 @@ import type { Runtime } from '../activities/runtime';
 import { type ConnectionPlan, describeConnection } from '../activities/state';
 import { isCcsyncError } from '../core/errors';
 import { type BackfillInput, checkInput } from '../core/inputs';
-import { formatDuration, parseInstant, toIso } from '../core/time';
-import { SOURCES } from '../sources';
-import { planWindows } from '../workflows/backfill';
+import { formatDuration, parseDuration, parseInstant, toIso } from '../core/time';
+import { planBackfill } from '../core/windows';
 import { CliError, EXIT } from './output';
 import type { z } from 'zod';
 
@@ -71,12 +70,18 @@ export function checkedBackfillPlan(input: BackfillInput, checked: { plan: Conne
   const from = parseInstant(input.from)!;
   const to = input.to ? parseInstant(input.to)! : now;
   if (from >= now) throw new CliError(`invalid backfill input, nothing started: from: ${input.from} is in the future; nothing to backfill`, EXIT.usage);
-  let todo;
-  try {
-    todo = planWindows(input, checked.plan.streams, { from, to }, {}, {}, now).todo;
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}; nothing started`, EXIT.usage);
-  }
+  const planned = planBackfill({
+    streams: checked.plan.streams,
+    requested: input.streams,
+    windowSize: input.windowSize === undefined ? undefined : { text: input.windowSize, ms: parseDuration(input.windowSize)! },
+    force: input.force,
+    range: { from, to },
+    completed: {},
+    resumeFrom: {},
+    now,
+  });
+  if (planned.problems.length) throw new CliError(`Invalid backfill input: ${planned.problems.join('; ')}; nothing started`, EXIT.usage);
+  const todo = planned.todo;
   const windowed = checked.plan.streams.filter((s) => s.kind === 'windowed');
   if (todo.length === 0) {
     const lag = Math.max(...windowed.map((s) => s.window.defaultLag), 0);
@@ -85,8 +90,8 @@ export function checkedBackfillPlan(input: BackfillInput, checked: { plan: Conne
       EXIT.usage,
     );
   }
-  const config = checked.store.get(checked.plan.connection).config;
-  const rule = SOURCES[config.source]!.rateLimit(config.settings);
+  const { config, source } = checked.store.get(checked.plan.connection);
+  const rule = source.rateLimit(config.settings);
   const perStream = windowed
     .map((s) => {
       const mine = todo.filter((w) => w.stream === s.name);

@@ -14,6 +14,9 @@ import { startDevServer, type DevServer } from './dev-server';
 import { applySchedules } from '../workers/schedules';
 import { resolveTemporalCli } from './temporal-cli';
 import { createCcsyncWorker, type CcsyncWorker } from '../workers/worker';
+import { SecretRegistry } from '../activities/runtime';
+import { createLogger, logFormatFrom, TemporalPinoLogger } from '../workers/logging';
+import { installTelemetry, METRICS_ADDRESS_ENV } from '../workers/telemetry';
 
 const DATA_DIR = resolve(process.cwd(), '.data');
 const GRPC_PORT = Number(process.env.CCSYNC_TEMPORAL_PORT ?? 7233);
@@ -66,7 +69,12 @@ async function main(): Promise<void> {
     console.log(`ccsync: CCAI Platform simulator on ${ccaip.apiUrl}`);
     stops.push(() => ccaip.stop());
 
-    worker = await createCcsyncWorker({ temporal: { address: server.address } });
+    // Metrics on by default here (CCSYNC_METRICS_ADDRESS= turns them off); logs as the worker's.
+    process.env[METRICS_ADDRESS_ENV] ??= '127.0.0.1:9464';
+    const secrets = new SecretRegistry();
+    const { metricsAddress } = installTelemetry({ logger: new TemporalPinoLogger(createLogger({ format: logFormatFrom(), secrets: () => secrets })) });
+    if (metricsAddress) console.log(`ccsync: Prometheus metrics on http://${metricsAddress}/metrics`);
+    worker = await createCcsyncWorker({ temporal: { address: server.address }, secrets });
     const running = worker.run();
     stops.push(() => running);
     console.log(`ccsync: worker polling task queue "${worker.settings.taskQueue}"; connections from ${worker.runtime.connections.path}`);

@@ -2,11 +2,14 @@
  * Builds the ccsync worker: the activities with their runtime (connections file, destination,
  * HTTP), and the workflows bundle. Used by `npm run worker`, `npm start`, tests and benchmarks.
  */
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime as TemporalRuntime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ConnectionsStore, connectionsFilePath } from '../activities/connections';
-import { closeRuntime, createRuntime, type Runtime } from '../activities/runtime';
+import { refreshFreshness } from '../activities/freshness';
+import { CcsyncMetrics } from '../activities/metrics';
+import { closeRuntime, createRuntime, type Runtime, type SecretRegistry } from '../activities/runtime';
 import type { SourceRegistry } from '../core/connections';
+import { activityLogAttributes } from './logging';
 import { destinationFromEnv } from '../destinations';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
@@ -20,6 +23,10 @@ export interface CcsyncWorkerOptions {
   /** A prebuilt workflow bundle (tests and benchmarks build it once). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
+  /** How often the freshness gauges are read again from the destination (default 30 s; only when metrics are exported). */
+  freshnessRefreshMs?: number;
+  /** The registry the process's logger scrubs (workers/main.ts shares it with its logger). */
+  secrets?: SecretRegistry;
 }
 
 export interface CcsyncWorker {
@@ -32,6 +39,9 @@ export interface CcsyncWorker {
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** Log attributes and window counts (workflows/interceptors.ts), bundled with the workflows. */
+export const WORKFLOW_INTERCEPTORS_PATH = require.resolve('../workflows/interceptors');
+const FRESHNESS_REFRESH_MS = 30_000;
 
 export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promise<CcsyncWorker> {
   const env = opts.env ?? process.env;
@@ -40,13 +50,24 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
   // Fail at start, in plain words, if the file is broken: better than failing the first workflow.
   connections.all();
   const destination = opts.destinationUrl ? (await import('../destinations')).openDestination(opts.destinationUrl) : destinationFromEnv(env);
-  const runtime = createRuntime({ connections, destination });
+  // The SDK's meter: a no-op unless installTelemetry() configured the Prometheus exporter.
+  const metrics = new CcsyncMetrics(TemporalRuntime.instance().metricMeter);
+  const runtime = createRuntime({ connections, destination, metrics, secrets: opts.secrets });
+  // Known before any activity resolves them: a log line can never carry a credential, even early.
+  for (const c of connections.all()) {
+    try {
+      runtime.secrets.addAll(Object.values(connections.credentials(c)));
+    } catch {
+      // an unset variable: that connection's activities will say so
+    }
+  }
   const connection = await NativeConnection.connect(connectionOptions(settings));
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     activities: createActivities(runtime),
+    interceptors: { activity: [activityLogAttributes] },
     workflowBundle: opts.workflowBundle ?? (await quietBundle()),
     maxConcurrentActivityTaskExecutions: 20,
     // Graceful shutdown: in-flight page activities get this long to finish before they are handed back.
@@ -58,9 +79,17 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
     runtime,
     settings,
     async run() {
+      const refresh = () =>
+        refreshFreshness(runtime).catch((err: unknown) =>
+          TemporalRuntime.instance().logger.warn(`could not refresh the freshness gauges: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      const timer = metrics.enabled ? setInterval(refresh, opts.freshnessRefreshMs ?? FRESHNESS_REFRESH_MS) : undefined;
+      if (metrics.enabled) void refresh();
       try {
         await worker.run();
       } finally {
+        clearInterval(timer);
+        metrics.close();
         await closeRuntime(runtime);
         await connection.close();
       }
@@ -74,6 +103,7 @@ export function quietBundle() {
   const drop = () => undefined;
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
     logger: { trace: drop, debug: drop, info: drop, log: drop, warn: console.warn, error: console.error },
   });
 }

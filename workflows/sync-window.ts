@@ -89,7 +89,7 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   for (;;) {
     const page = totals.pages + 1;
     const result = await syncPage
-      .executeWithOptions({ ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` }, [{ ...window, cursor, snapshotRun }])
+      .executeWithOptions({ ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` }, [{ ...window, cursor, snapshotRun, page }])
       .catch((err: unknown) => {
         if (isCancellation(err)) throw err;
         // The window's own failure says what went wrong, not "Activity task failed".

@@ -6,6 +6,7 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { CcsyncError } from '../../core/errors';
 import type { HttpRequestSpec } from '../../core/source';
+import type { CcsyncMetrics } from '../metrics';
 
 export interface HttpAnswer {
   status: number;
@@ -23,6 +24,9 @@ const BODY_LIMIT = 64 * 1024 * 1024;
 
 export class VendorHttp {
   private readonly agents = new Map<string, Agent>();
+
+  /** `metrics` counts every answer by connection and status, with its latency. */
+  constructor(private readonly metrics?: CcsyncMetrics) {}
 
   private agentFor(connection: string, timeoutMs: number): Agent {
     const key = `${connection}\u0000${timeoutMs}`;
@@ -76,9 +80,12 @@ export class VendorHttp {
       }
       const flat: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(res.headers)) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-      return { status: res.statusCode, headers: flat, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started };
+      const ms = performance.now() - started;
+      this.metrics?.vendorResponse(connection, res.statusCode, ms / 1000);
+      return { status: res.statusCode, headers: flat, text: Buffer.concat(chunks).toString('utf8'), ms };
     } catch (err) {
       if (err instanceof CcsyncError) throw err;
+      this.metrics?.vendorResponse(connection, undefined, (performance.now() - started) / 1000);
       throw networkError(url, err, opts.timeoutMs);
     }
   }
