@@ -36,8 +36,9 @@ export const DAY = 24 * HOUR;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PG = { host: '127.0.0.1', port: 5432 };
 
-export const CONN = { kore: 'kore-cluster', liveperson: 'lp-cluster', ccaip: 'cc-cluster' } as const;
-export type Source = keyof typeof CONN;
+export type Source = 'kore' | 'liveperson' | 'ccaip';
+/** One connection per source per scenario tag, so each scenario's rows, inserts and windows are its own. */
+export const connName = (source: Source, tag: string) => `${{ kore: 'kore', liveperson: 'lp', ccaip: 'cc' }[source]}-${tag}`;
 export const SOURCES: Source[] = ['kore', 'liveperson', 'ccaip'];
 
 /** Every secret of the suite's connections: none may reach a history or a log line. */
@@ -94,10 +95,10 @@ export interface ClusterWorld {
   /** `pid@hostname`, the SDK's default worker identity, as it appears in histories. */
   identityOf(w: WorkerProcess): string;
   expected(source: Source, range: Range): Expected[];
-  /** Starts one backfill per source over its range; returns the handles by source. */
+  /** Starts one backfill per source over its range, on the tag's connections; returns the handles by source. */
   startBackfills(ranges: Record<Source, Range>, tag: string, extra?: Rec): Promise<Record<Source, WorkflowHandle>>;
-  /** Record-by-record comparison with the ground truth, plus the insert log. */
-  verify(ranges: Record<Source, Range>): Promise<Verification>;
+  /** Record-by-record comparison of the tag's connections with the ground truth, plus the insert log. */
+  verify(ranges: Record<Source, Range>, tag: string): Promise<Verification>;
   /** What is in flight right now: page activities started and the worker running each. */
   inFlight(): Promise<InFlight[]>;
   close(): Promise<void>;
@@ -193,9 +194,11 @@ export interface WorldOptions {
   workerEnv?: Record<string, string>;
   /** The CCAI Platform data start (default: 20 days ago, midnight). */
   ccaipDataStart?: number;
+  /** Scenario tags: each gets its own three connections (connName). */
+  tags: string[];
 }
 
-export async function startWorld(opts: WorldOptions = {}): Promise<ClusterWorld> {
+export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err) => console.error(`cleanup: ${String(err)}`));
@@ -252,29 +255,30 @@ export async function startWorld(opts: WorldOptions = {}): Promise<ClusterWorld>
     const ccPort = await behind(Number(ccUrl.port));
     const dir = mkdtempSync(join(tmpdir(), 'ccsync-cluster-conn-'));
     const connectionsFile = join(dir, 'connections.yaml');
-    writeFileSync(
-      connectionsFile,
-      `connections:
-  - name: ${CONN.kore}
+    const connectionsYaml = opts.tags
+      .map(
+        (tag) => `  - name: ${connName('kore', tag)}
     source: kore
-    settings: { baseUrl: "http://127.0.0.1:${korePort}", accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId}, pageSize: 100 }
+    settings: { baseUrl: "http://127.0.0.1:${korePort}", accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId}, pageSize: 50 }
     credentials: { clientId: "\${CL_KORE_ID}", clientSecret: "\${CL_KORE_SECRET}" }
     streams: [callvolume]
     requestTimeout: PT5S
-  - name: ${CONN.liveperson}
+  - name: ${connName('liveperson', tag)}
     source: liveperson
     settings: { accountId: "${DEMO_LIVEPERSON.accountId}", baseUrl: "http://127.0.0.1:${lpPort}", grouping: [skill, agent], pageSize: 100 }
     credentials: { bearerToken: "\${CL_LP_BEARER}" }
     streams: [interval_metrics]
     requestTimeout: PT5S
-  - name: ${CONN.ccaip}
+  - name: ${connName('ccaip', tag)}
     source: ccaip
     settings: { baseUrl: "http://127.0.0.1:${ccPort}${ccUrl.pathname}", pageSize: 25 }
     credentials: { username: ${DEMO_CCAIP.subdomain}, password: "\${CL_CC_TOKEN}" }
     streams: [calls, chats, agent_activity_logs]
     requestTimeout: PT5S
 `,
-    );
+      )
+      .join('');
+    writeFileSync(connectionsFile, `connections:\n${connectionsYaml}`);
     const taskQueue = `cluster-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const workerEnv: Record<string, string> = {
       TEMPORAL_ADDRESS: cluster.address,
@@ -322,19 +326,19 @@ export async function startWorld(opts: WorldOptions = {}): Promise<ClusterWorld>
           out[s] = await client.workflow.start('backfill', {
             taskQueue,
             workflowId: `cluster-${tag}-${s}-${Date.now().toString(36)}`,
-            args: [{ connection: CONN[s], from: new Date(ranges[s].from).toISOString(), to: new Date(ranges[s].to).toISOString(), maxParallelWindows: 2, ...extra }],
+            args: [{ connection: connName(s, tag), from: new Date(ranges[s].from).toISOString(), to: new Date(ranges[s].to).toISOString(), maxParallelWindows: 2, ...extra }],
           });
         }
         return out;
       },
-      async verify(ranges) {
+      async verify(ranges, tag) {
         const pool = new Pool({ host: PG.host, port: PG.port, user: 'postgres', database: destDb.name, max: 1 });
         try {
           const v: Verification = { checked: 0, lost: 0, duplicated: 0, inserts: 0, perTable: [] };
           for (const s of SOURCES) {
             for (const e of expected(s, ranges[s])) {
               const keyOf = (k: Record<string, string | undefined>) => e.table.keyColumns.map((c) => String(k[c])).join('|');
-              const rows = (await destination.readAll(e.table, CONN[s]).catch(() => [])).filter((r) => r.deletedAt === null);
+              const rows = (await destination.readAll(e.table, connName(s, tag)).catch(() => [])).filter((r) => r.deletedAt === null);
               const want = new Map(e.rows.map((x) => [keyOf(x.key), x.record]));
               const stored = new Map<string, unknown[]>();
               for (const r of rows) stored.set(keyOf(r.key), [...(stored.get(keyOf(r.key)) ?? []), r.record]);
@@ -344,7 +348,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<ClusterWorld>
               // The insert log: every committed insert of this connection's rows in this table.
               const log = await pool.query<{ key: Record<string, string>; n: string }>(
                 `SELECT key, count(*) AS n FROM ccsync_test_insert_log WHERE tbl = $1 AND key->>'_connection' = $2 GROUP BY key`,
-                [e.table.name, CONN[s]],
+                [e.table.name, connName(s, tag)],
               );
               const inserted = log.rows.filter((r) => want.has(keyOf(r.key)));
               const inserts = inserted.reduce((n, r) => n + Number(r.n), 0);
