@@ -90,7 +90,7 @@ export async function findFreePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-function pidGone(pid: number): boolean {
+export function pidGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return false;
@@ -99,7 +99,7 @@ function pidGone(pid: number): boolean {
   }
 }
 
-function startWatchdog(serverPid: number): ChildProcess | undefined {
+export function startWatchdog(serverPid: number): ChildProcess | undefined {
   if (process.platform === 'win32') return undefined;
   // Blocks in `read` until our end of the pipe closes (we exited or died), then stops the server.
   const script = [
@@ -133,7 +133,7 @@ function splitAddress(address: string): [string, string] {
   return [address.slice(0, i).replace(/^\[(.*)\]$/, '$1'), address.slice(i + 1)];
 }
 
-function tcpAccepts(host: string, port: number): Promise<boolean> {
+export function tcpAccepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, host);
     const finish = (ok: boolean) => {

@@ -67,7 +67,7 @@ export function cachedCliPath(toolsDir: string): string {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function isExecutableFile(file: string): boolean {
+export function isExecutableFile(file: string): boolean {
   try {
     if (!fs.statSync(file).isFile()) return false;
     fs.accessSync(file, fs.constants.X_OK);
@@ -77,7 +77,7 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
-function run(
+export function run(
   file: string,
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
@@ -139,7 +139,7 @@ export async function findGo(
   return undefined;
 }
 
-function defaultGoCandidates(env: NodeJS.ProcessEnv): string[] {
+export function defaultGoCandidates(env: NodeJS.ProcessEnv): string[] {
   const list: string[] = [];
   const onPath = findOnPath(`go${EXE}`, env.PATH);
   if (onPath) list.push(onPath);
@@ -151,7 +151,7 @@ function defaultGoCandidates(env: NodeJS.ProcessEnv): string[] {
 // ---------------------------------------------------------------------------------------------
 // Lock file: `open(wx)` is atomic; the file holds the holder's pid so a dead holder's lock is stolen.
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -160,7 +160,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function withLock<T>(lockFile: string, log: (m: string) => void, body: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockFile: string, log: (m: string) => void, body: () => Promise<T>, what = 'the Temporal CLI'): Promise<T> {
   const started = Date.now();
   let announced = false;
   for (;;) {
@@ -195,7 +195,7 @@ async function withLock<T>(lockFile: string, log: (m: string) => void, body: () 
         throw new Error(`Timed out waiting for ${lockFile} (held by pid ${holder}). Remove it if no build is running.`);
       }
       if (!announced) {
-        log(`Waiting for another process (pid ${holder}) that is building the Temporal CLI...`);
+        log(`Waiting for another process (pid ${holder}) that is building ${what}...`);
         announced = true;
       }
       await new Promise((r) => setTimeout(r, 500));
@@ -227,18 +227,20 @@ async function fromCache(toolsDir: string, env: NodeJS.ProcessEnv): Promise<stri
   return (await temporalCliVersion(file, env)) ? file : undefined;
 }
 
-function looksLikeChecksumDbFailure(stderr: string): boolean {
+export function looksLikeChecksumDbFailure(stderr: string): boolean {
   return /sum\.golang\.org|checksum database|GOSUMDB|verifying .*(?:go\.mod|@v)/i.test(stderr);
 }
 
-function goInstall(
+/** `go install PACKAGES` into `gobin` (default: the CLI); also used by dev/temporal-server.ts for the server and UI. */
+export function goInstall(
   goPath: string,
   gobin: string,
   env: NodeJS.ProcessEnv,
   log: (m: string) => void,
+  packages: string[] = [`${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
 ): Promise<{ code: number | null; stderrTail: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(goPath, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
+    const child = spawn(goPath, ['install', ...packages], {
       env: { ...env, GOBIN: gobin, GOTOOLCHAIN: env.GOTOOLCHAIN ?? 'local' },
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,

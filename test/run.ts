@@ -9,6 +9,10 @@
  *   npm test -- --test-name-pattern=x     flags starting with -- go to `node --test`
  *
  * Test processes get TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_CLI_PATH and CCSYNC_TEST_TEMPORAL=1.
+ *
+ * CCSYNC_TEST_TARGET=cluster (`npm run test:cluster`): the same tests on a self-hosted Temporal
+ * cluster (dev/cluster.ts: four services on PostgreSQL, private databases dropped afterwards)
+ * instead of the dev server; suites `integration` (only CLUSTER_INTEGRATION_FILES) and `cluster`.
  * Exit code: non-zero when any runner failed, 1 when no test file matched. The last lines printed
  * are the runner's summary (`ℹ tests N`, `ℹ pass N`, `ℹ fail N`, ...), summed over the suites.
  */
@@ -16,13 +20,28 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type DevServer, startDevServer } from '../dev/dev-server';
+import { startClusterTarget } from './cluster/target';
+
+/** What the run needs of its Temporal server: the dev server, or a cluster shaped like one. */
+export type TestServer = Pick<DevServer, 'address' | 'namespace' | 'outputTail' | 'stop'> & { process: Pick<DevServer['process'], 'pid' | 'exitCode' | 'signalCode'> };
 import { resolveTemporalCli } from '../dev/temporal-cli';
 
 const ROOT = path.resolve(__dirname, '..');
+const ON_CLUSTER = process.env.CCSYNC_TEST_TARGET === 'cluster';
 /** The suites `npm test` runs; `CCSYNC_TEST_SUITES=chaos` (npm run test:chaos) picks others. */
 export const SUITES: readonly string[] = process.env.CCSYNC_TEST_SUITES
   ? process.env.CCSYNC_TEST_SUITES.split(',').map((s) => s.trim()).filter(Boolean)
-  : ['unit', 'integration'];
+  : ON_CLUSTER
+    ? ['integration', 'cluster']
+    : ['unit', 'integration'];
+/** The integration files that also run on the cluster: backfills of the three sources, incremental sync and schedules, the CLI. */
+export const CLUSTER_INTEGRATION_FILES = [
+  'kore-callvolume-backfill.test.ts',
+  'schedules-incremental.test.ts',
+  'cli.test.ts',
+  'ccaip-sync.test.ts',
+  'liveperson-backfill.test.ts',
+];
 const SUMMARY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo', 'duration_ms'] as const;
 type SummaryKey = (typeof SUMMARY_KEYS)[number];
 const SUMMARY_LINE = new RegExp(`^ℹ (${SUMMARY_KEYS.join('|')}) (\\d+(?:\\.\\d+)?)$`);
@@ -45,6 +64,7 @@ export function collectTestFiles(root: string, filters: string[]): string[] {
       ...fs
         .readdirSync(dir)
         .filter((f) => f.endsWith('.test.ts'))
+        .filter((f) => !ON_CLUSTER || suite !== 'integration' || CLUSTER_INTEGRATION_FILES.includes(f))
         .sort()
         .map((f) => path.join('test', suite, f)),
     );
@@ -133,9 +153,9 @@ async function main(): Promise<number> {
   say(`Temporal CLI: ${cli.path} (${cli.source}, resolved in ${seconds(cliMs)})`);
 
   const serverStarted = Date.now();
-  const server: DevServer = await startDevServer({ cliPath: cli.path, headless: true });
+  const server: TestServer = ON_CLUSTER ? await startClusterTarget(say) : await startDevServer({ cliPath: cli.path, headless: true });
   const serverMs = Date.now() - serverStarted;
-  say(`Temporal dev server: ${server.address}, namespace ${server.namespace} (pid ${server.process.pid}, up in ${seconds(serverMs)})`);
+  say(`Temporal ${ON_CLUSTER ? 'cluster' : 'dev server'}: ${server.address}, namespace ${server.namespace} (pid ${server.process.pid}, up in ${seconds(serverMs)})`);
 
   if (interrupted) {
     await server.stop();

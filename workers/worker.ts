@@ -11,6 +11,7 @@ import { closeRuntime, createRuntime, type Runtime, type SecretRegistry } from '
 import type { SourceRegistry } from '../core/connections';
 import { activityLogAttributes } from './logging';
 import { destinationFromEnv } from '../destinations';
+import { deploymentWorkerOptions } from './deployment';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
 export interface CcsyncWorkerOptions {
@@ -72,6 +73,8 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
     maxConcurrentActivityTaskExecutions: 20,
     // Graceful shutdown: in-flight page activities get this long to finish before they are handed back.
     shutdownGraceTime: '20s',
+    // Worker Versioning when CCSYNC_DEPLOYMENT_NAME + CCSYNC_BUILD_ID are set (workers/deployment.ts).
+    ...deploymentWorkerOptions(env),
     ...opts.tuning,
   });
   return {

@@ -13,12 +13,16 @@ export class WorkerProcess {
   /** How many times the worker was started. */
   starts = 0;
 
-  constructor(private readonly env: Record<string, string>) {}
+  /** `script`: the entry point (default the product's workers/main.ts; the rolling-deploy test runs a variant build). */
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly script = 'workers/main.ts',
+  ) {}
 
   /** Starts the worker and resolves once it polls its task queue. */
   async start(timeoutMs = 60_000): Promise<void> {
     this.starts++;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', this.script], {
       cwd: ROOT,
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,61 @@
+/**
+ * `npm run cluster:readme`: writes the README's cluster figures from the recorded run files, never
+ * by hand: the faults table (test/cluster/last-run.md, written by test/cluster/faults.test.ts), the
+ * rolling-deploy figures (test/cluster/last-deploy.json) and the scale figures
+ * (bench/cluster-scale.json, written by `npm run cluster:scale`), each between its markers
+ * `<!-- cluster:NAME:begin -->` and `<!-- cluster:NAME:end -->`. A missing file leaves its section as is.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const README = join(ROOT, 'README.md');
+
+function replaceSection(text: string, name: string, body: string): string {
+  const begin = `<!-- cluster:${name}:begin -->`;
+  const end = `<!-- cluster:${name}:end -->`;
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README.md has no ${begin} ... ${end} section`);
+  return `${text.slice(0, i + begin.length)}\n${body.trim()}\n${text.slice(j)}`;
+}
+
+const readJson = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>) : undefined);
+
+export function scaleSection(s: Record<string, any>): string {
+  const perDay = s.temporalPostgres.mbPerSyncedConnectionDay as number;
+  return [
+    `Recorded ${s.recordedAt.slice(0, 16).replace('T', ' ')} UTC by \`${s.command}\` (${s.connections} connections, schedule every ${s.scheduleEvery}, ${s.simulatedHours} h of schedule time compressed with schedule backfill, ${s.workers} workers, ${s.historyShards} history shards, one 2-core machine shared with other work):`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| incremental runs (closed / failed) | ${s.incrementalRuns} / ${s.failedWorkflows} |`,
+    `| windows completed | ${s.windowsCompleted} in ${s.wallSeconds} s: **${s.windowsPerMinute} windows per minute** |`,
+    `| activity schedule-to-start p50 / p95 | ${s.scheduleToStartMs.activity.p50} ms / ${s.scheduleToStartMs.activity.p95} ms (${s.scheduleToStartMs.activity.count} tasks) |`,
+    `| workflow task schedule-to-start p50 / p95 | ${s.scheduleToStartMs.workflowTask.p50} ms / ${s.scheduleToStartMs.workflowTask.p95} ms (${s.scheduleToStartMs.workflowTask.count} tasks) |`,
+    `| Temporal's PostgreSQL growth | ${((s.temporalPostgres.bytesAfter - s.temporalPostgres.bytesBefore) / 1e6).toFixed(1)} MB for ${s.temporalPostgres.connectionDaysSynced.toFixed(1)} connection-days: **${perDay} MB per synced connection-day** (before retention deletes it) |`,
+    `| worker CPU | ${s.workerCpu.secondsPerWorker.join(' / ')} s per worker; ${s.workerCpu.coresAverage} cores on average; ${s.workerCpu.cpuMsPerWindow} ms of CPU per window |`,
+    `| Temporal RSS (MB) | ${Object.entries(s.rssMb).map(([k, v]) => `${k} ${v}`).join(', ')} |`,
+  ].join('\n');
+}
+
+export function deploySection(d: Record<string, any>): string {
+  return (
+    `Recorded ${String(d.recordedAt).slice(0, 16).replace('T', ' ')} UTC by test/cluster/rolling-deploy.test.ts: build B took over ${d.secondsToSwitch} s into the backfills; ` +
+    `${d.backfillsFinishedOnB} backfill runs finished on build B; ${d.windowsStartedOnA} windows started on build A, ${d.windowsStartedOnAMovedToB} of them moved to B mid-window; ` +
+    `${d.windowsTakingThePatchedPath} windows took the patched path; ${d.recordsChecked} records checked, ${d.inserts} inserts, ${d.lost} lost, ${d.duplicated} duplicated; ${d.seconds} s in all.`
+  );
+}
+
+function main(): void {
+  let text = readFileSync(README, 'utf8');
+  const faults = join(ROOT, 'test', 'cluster', 'last-run.md');
+  if (existsSync(faults)) text = replaceSection(text, 'faults', readFileSync(faults, 'utf8'));
+  const deploy = readJson(join(ROOT, 'test', 'cluster', 'last-deploy.json'));
+  if (deploy) text = replaceSection(text, 'deploy', deploySection(deploy));
+  const scale = readJson(join(ROOT, 'bench', 'cluster-scale.json'));
+  if (scale) text = replaceSection(text, 'scale', scaleSection(scale));
+  writeFileSync(README, text);
+}
+
+if (require.main === module) main();

@@ -1,0 +1,420 @@
+/**
+ * The cluster suite's own world, all real: a Temporal cluster of four service processes
+ * (dev/cluster.ts) whose PostgreSQL connection runs through a TCP proxy (so it can be cut), the
+ * three vendor simulators behind latency proxies, a destination PostgreSQL database of its own
+ * reached through another proxy, and a fleet of ccsync worker processes (`workers/main.ts`).
+ *
+ * Exactness is checked against the simulators' ground truth record by record, and inserts are
+ * counted by PostgreSQL itself: an event trigger in the private destination database puts an
+ * AFTER INSERT trigger on every table the product creates, logging each inserted key. Rows of a
+ * rolled-back transaction are rolled back from the log too, so the log holds exactly the inserts
+ * that happened; a key logged twice was inserted twice (deleted and written again), whatever the
+ * table looks like at the end.
+ */
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Pool } from 'pg';
+import { startTemporalCluster, uniqueClusterName, type TemporalCluster } from '../../dev/cluster';
+import { openDestination, type Destination } from '../../destinations';
+import type { TableSpec } from '../../destinations/destination';
+import { CcaipSimulator, DEMO_CCAIP, demoCcaipOptions } from '../../simulators/ccaip';
+import { callVolumeGroundTruth, DEMO_KORE, demoKoreOptions, KoreSimulator } from '../../simulators/kore';
+import { DEMO_LIVEPERSON, demoLivePersonOptions, LivePersonSimulator, type IntervalMetricsRecord } from '../../simulators/liveperson';
+import { DEFAULT_METRICS } from '../../sources/liveperson/connection';
+import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
+import { TcpProxy } from '../helpers/tcp-proxy';
+import { WorkerProcess } from '../helpers/worker-process';
+
+export const MIN = 60_000;
+export const HOUR = 60 * MIN;
+export const DAY = 24 * HOUR;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PG = { host: '127.0.0.1', port: 5432 };
+
+export type Source = 'kore' | 'liveperson' | 'ccaip';
+/** One connection per source per scenario tag, so each scenario's rows, inserts and windows are its own. */
+export const connName = (source: Source, tag: string) => `${{ kore: 'kore', liveperson: 'lp', ccaip: 'cc' }[source]}-${tag}`;
+export const SOURCES: Source[] = ['kore', 'liveperson', 'ccaip'];
+
+/** Every secret of the suite's connections: none may reach a history or a log line. */
+export const SECRETS = [DEMO_KORE.clientSecret, DEMO_LIVEPERSON.bearerToken, DEMO_CCAIP.apiToken];
+
+type Rec = Record<string, unknown>;
+const T = (name: string, keyColumns: string[]): TableSpec => ({ name, keyColumns });
+/** The tables each source's backfill fills, with their keys. */
+export const TABLES: Record<Source, Record<string, TableSpec>> = {
+  kore: { callvolume: T('kore_callvolume', ['_id']) },
+  liveperson: { interval_metrics: T('liveperson_interval_metrics', [...INTERVAL_METRICS_KEY]) },
+  ccaip: {
+    calls: T('ccaip_calls', ['id']),
+    chats: T('ccaip_chats', ['id']),
+    agent_activity_logs: T('ccaip_agent_activity_logs', ['id']),
+    call_participants: T('ccaip_call_participants', ['call_id', 'id']),
+    chat_participants: T('ccaip_chat_participants', ['chat_id', 'id']),
+    call_transfers: T('ccaip_call_transfers', ['call_id', 'id']),
+    photos: T('ccaip_photos', ['parent', 'id']),
+    videos: T('ccaip_videos', ['parent', 'id']),
+  },
+};
+
+export interface Range {
+  from: number;
+  to: number;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(sortKeys);
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Rec)[k])]));
+}
+const same = (a: unknown, b: unknown) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+
+export interface Expected {
+  table: TableSpec;
+  rows: { key: Record<string, string>; record: unknown }[];
+}
+
+export interface ClusterWorld {
+  cluster: TemporalCluster;
+  client: Client;
+  taskQueue: string;
+  temporalDbProxy: TcpProxy;
+  destinationProxy: TcpProxy;
+  destinationUrl: string;
+  destination: Destination;
+  kore: KoreSimulator;
+  liveperson: LivePersonSimulator;
+  ccaip: CcaipSimulator;
+  workers: WorkerProcess[];
+  workerEnv: Record<string, string>;
+  /** `pid@hostname`, the SDK's default worker identity, as it appears in histories. */
+  identityOf(w: WorkerProcess): string;
+  expected(source: Source, range: Range): Expected[];
+  /** Starts one backfill per source over its range, on the tag's connections; returns the handles by source. */
+  startBackfills(ranges: Record<Source, Range>, tag: string, extra?: Rec): Promise<Record<Source, WorkflowHandle>>;
+  /** Record-by-record comparison of the tag's connections with the ground truth, plus the insert log. */
+  verify(ranges: Record<Source, Range>, tag: string): Promise<Verification>;
+  /** What is in flight right now: page activities started and the worker running each. */
+  inFlight(): Promise<InFlight[]>;
+  close(): Promise<void>;
+}
+
+export interface InFlight {
+  workflowId: string;
+  runId: string;
+  activityId: string;
+  attempt: number;
+  worker: string;
+}
+
+export interface Verification {
+  checked: number;
+  lost: number;
+  /** Keys stored twice, or inserted more than once (insert log), or rows that are not in the ground truth. */
+  duplicated: number;
+  /** Committed inserts (insert log) vs ground-truth records, per table. */
+  inserts: number;
+  perTable: { table: string; expected: number; rows: number; inserts: number; lost: number; duplicated: number }[];
+}
+
+/** The LivePerson rows for [from, to), as the liveperson-backfill integration test derives them. */
+function lpExpected(sim: LivePersonSimulator, r: Range) {
+  const truth = sim.groundTruth({ fromMs: r.from, toMs: r.to, intervalDuration: 15, grouping: ['skill', 'agent'], metrics: DEFAULT_METRICS, handleTimeModel: 'IFT', includeBotSkills: false });
+  return truth.map((t: IntervalMetricsRecord) => ({
+    key: { grouping: 'skill,agent', fromL: String(t.timeframe.fromL), skillId: String(t.skillId), agentGroupId: '', agentId: String(t.agentId), conversationId: '', intervalDuration: '15', handleTimeModel: 'IFT' },
+    record: { ...t, skillId: String(t.skillId), agentId: String(t.agentId), _query: { grouping: 'skill,agent', intervalDuration: 15, handleTimeModel: 'IFT' } },
+  }));
+}
+
+/** The CCAI Platform rows for [from, to), as the ccaip-sync integration test derives them. */
+function ccaipExpected(sim: CcaipSimulator, r: Range): Record<string, Expected['rows']> {
+  const calls = sim.data.calls({ from: r.from, to: r.to });
+  const chats = sim.data.chats({ from: r.from, to: r.to });
+  const media = (field: 'photos' | 'videos') => [
+    ...calls.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } }))),
+    ...chats.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } }))),
+  ];
+  const byId = (list: Rec[]) => list.map((x) => ({ key: { id: String(x.id) }, record: x }));
+  return {
+    calls: byId(calls),
+    chats: byId(chats),
+    agent_activity_logs: byId(sim.data.activityLogs({ from: r.from, to: r.to })),
+    call_participants: calls.flatMap((c) => (c.participants as Rec[]).map((p) => ({ key: { call_id: String(c.id), id: String(p.id) }, record: { ...p, call_id: c.id } }))),
+    chat_participants: chats.flatMap((c) => (c.participants as Rec[]).map((p) => ({ key: { chat_id: String(c.id), id: String(p.id) }, record: { ...p, chat_id: c.id } }))),
+    call_transfers: calls.flatMap((c) => (c.transfers as Rec[]).map((t) => ({ key: { call_id: String(c.id), id: String(t.id) }, record: { ...t, call_id: c.id } }))),
+    photos: media('photos'),
+    videos: media('videos'),
+  };
+}
+
+/** A private destination database whose every new table logs its inserts (see the file comment). */
+async function createDestinationDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
+  const name = `ccsync_dest_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = new Pool({ host: PG.host, port: PG.port, user: 'postgres', database: 'postgres', max: 1 });
+  await admin.query(`CREATE DATABASE ${name}`);
+  const db = new Pool({ host: PG.host, port: PG.port, user: 'postgres', database: name, max: 1 });
+  await db.query(`
+    CREATE TABLE ccsync_test_insert_log (tbl text NOT NULL, key jsonb NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+    CREATE FUNCTION ccsync_test_log_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO ccsync_test_insert_log (tbl, key) VALUES (TG_TABLE_NAME, to_jsonb(NEW) - 'record' - '_synced_at' - '_deleted_at');
+      RETURN NULL;
+    END $$;
+    CREATE FUNCTION ccsync_test_attach() RETURNS event_trigger LANGUAGE plpgsql AS $$
+    DECLARE obj record;
+    BEGIN
+      FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
+        IF obj.object_identity NOT LIKE '%ccsync_test_insert_log' AND obj.object_identity NOT LIKE '%ccsync_state%' THEN
+          EXECUTE format('CREATE TRIGGER ccsync_test_count AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION ccsync_test_log_insert()', obj.object_identity);
+        END IF;
+      END LOOP;
+    END $$;
+    CREATE EVENT TRIGGER ccsync_test_attach ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION ccsync_test_attach();
+  `);
+  await db.end();
+  return {
+    name,
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+      await admin.end();
+    },
+  };
+}
+
+export interface WorldOptions {
+  workers?: number;
+  /** Latency each vendor request pays (through a TCP proxy), so that backfills last long enough to be hit. */
+  vendorLatencyMs?: number;
+  /** Extra worker environment (e.g. CCSYNC_DEPLOYMENT_NAME / CCSYNC_BUILD_ID). */
+  workerEnv?: Record<string, string>;
+  /** The CCAI Platform data start (default: 20 days ago, midnight). */
+  ccaipDataStart?: number;
+  /** Scenario tags: each gets its own three connections (connName). */
+  tags: string[];
+}
+
+export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err) => console.error(`cleanup: ${String(err)}`));
+  };
+  try {
+    const temporalDbProxy = new TcpProxy(PG);
+    const temporalDbPort = await temporalDbProxy.start();
+    cleanups.push(() => temporalDbProxy.stop());
+    const name = uniqueClusterName('ccsync_faults');
+    const cluster = await startTemporalCluster({
+      ports: 'free',
+      dbName: name,
+      visibilityDbName: `${name}_vis`,
+      dbAddr: `127.0.0.1:${temporalDbPort}`,
+      logDir: mkdtempSync(join(tmpdir(), 'ccsync-cluster-logs-')),
+      dropDatabasesOnStop: true,
+      log: () => undefined,
+    });
+    cleanups.push(() => cluster.stop());
+    const connection = await Connection.connect({ address: cluster.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: cluster.namespace });
+
+    const destDb = await createDestinationDatabase();
+    cleanups.push(() => destDb.drop());
+    const destinationProxy = new TcpProxy(PG);
+    const destPort = await destinationProxy.start();
+    cleanups.push(() => destinationProxy.stop());
+    const destinationUrl = `postgres://postgres@127.0.0.1:${destPort}/${destDb.name}?poolSize=4`;
+    const destination = openDestination(`postgres://postgres@127.0.0.1:5432/${destDb.name}?poolSize=2`);
+    cleanups.push(() => destination.close());
+
+    const latency = opts.vendorLatencyMs ?? 0;
+    const behind = async (port: number) => {
+      const p = new TcpProxy({ host: '127.0.0.1', port }, { latencyMs: latency });
+      const proxied = await p.start();
+      cleanups.push(() => p.stop());
+      return proxied;
+    };
+    const kore = new KoreSimulator(demoKoreOptions());
+    const koreUrl = new URL(await kore.start(0));
+    cleanups.push(() => kore.stop());
+    const liveperson = new LivePersonSimulator(demoLivePersonOptions({ processingAgeMs: 0 }));
+    await liveperson.start(0);
+    cleanups.push(() => liveperson.stop());
+    const lpUrl = new URL(liveperson.url);
+    const ccaip = new CcaipSimulator(demoCcaipOptions({ dataStart: opts.ccaipDataStart ?? Math.floor(Date.now() / DAY) * DAY - 20 * DAY, rateLimitPerSecond: 0 }));
+    await ccaip.start(0);
+    cleanups.push(() => ccaip.stop());
+    const ccUrl = new URL(ccaip.apiUrl);
+
+    const korePort = await behind(Number(koreUrl.port));
+    const lpPort = await behind(Number(lpUrl.port));
+    const ccPort = await behind(Number(ccUrl.port));
+    const dir = mkdtempSync(join(tmpdir(), 'ccsync-cluster-conn-'));
+    const connectionsFile = join(dir, 'connections.yaml');
+    const connectionsYaml = opts.tags
+      .map(
+        (tag) => `  - name: ${connName('kore', tag)}
+    source: kore
+    settings: { baseUrl: "http://127.0.0.1:${korePort}", accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId}, pageSize: 50 }
+    credentials: { clientId: "\${CL_KORE_ID}", clientSecret: "\${CL_KORE_SECRET}" }
+    streams: [callvolume]
+    requestTimeout: PT5S
+  - name: ${connName('liveperson', tag)}
+    source: liveperson
+    settings: { accountId: "${DEMO_LIVEPERSON.accountId}", baseUrl: "http://127.0.0.1:${lpPort}", grouping: [skill, agent], pageSize: 100 }
+    credentials: { bearerToken: "\${CL_LP_BEARER}" }
+    streams: [interval_metrics]
+    requestTimeout: PT5S
+  - name: ${connName('ccaip', tag)}
+    source: ccaip
+    settings: { baseUrl: "http://127.0.0.1:${ccPort}${ccUrl.pathname}", pageSize: 25 }
+    credentials: { username: ${DEMO_CCAIP.subdomain}, password: "\${CL_CC_TOKEN}" }
+    streams: [calls, chats, agent_activity_logs]
+    requestTimeout: PT5S
+`,
+      )
+      .join('');
+    writeFileSync(connectionsFile, `connections:\n${connectionsYaml}`);
+    const taskQueue = `cluster-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const workerEnv: Record<string, string> = {
+      TEMPORAL_ADDRESS: cluster.address,
+      TEMPORAL_NAMESPACE: cluster.namespace,
+      CCSYNC_TASK_QUEUE: taskQueue,
+      CCSYNC_CONNECTIONS: connectionsFile,
+      CCSYNC_DESTINATION: destinationUrl,
+      CL_KORE_ID: DEMO_KORE.clientId,
+      CL_KORE_SECRET: DEMO_KORE.clientSecret,
+      CL_LP_BEARER: DEMO_LIVEPERSON.bearerToken,
+      CL_CC_TOKEN: DEMO_CCAIP.apiToken,
+      ...opts.workerEnv,
+    };
+    const workers = Array.from({ length: opts.workers ?? 3 }, () => new WorkerProcess(workerEnv));
+    cleanups.push(async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+    });
+    await Promise.all(workers.map((w) => w.start(120_000)));
+
+    const expected = (source: Source, r: Range): Expected[] => {
+      if (source === 'kore') return [{ table: TABLES.kore.callvolume!, rows: callVolumeGroundTruth(kore.data, r.from, r.to).map((t) => ({ key: { _id: t._id }, record: t })) }];
+      if (source === 'liveperson') return [{ table: TABLES.liveperson.interval_metrics!, rows: lpExpected(liveperson, r) }];
+      const cc = ccaipExpected(ccaip, r);
+      return Object.entries(cc).map(([stream, rows]) => ({ table: TABLES.ccaip[stream]!, rows }));
+    };
+
+    const world: ClusterWorld = {
+      cluster,
+      client,
+      taskQueue,
+      temporalDbProxy,
+      destinationProxy,
+      destinationUrl,
+      destination,
+      kore,
+      liveperson,
+      ccaip,
+      workers,
+      workerEnv,
+      identityOf: (w) => `${w.pid}@${hostname()}`,
+      expected,
+      async startBackfills(ranges, tag, extra = {}) {
+        const out = {} as Record<Source, WorkflowHandle>;
+        for (const s of SOURCES) {
+          out[s] = await client.workflow.start('backfill', {
+            taskQueue,
+            workflowId: `cluster-${tag}-${s}-${Date.now().toString(36)}`,
+            args: [{ connection: connName(s, tag), from: new Date(ranges[s].from).toISOString(), to: new Date(ranges[s].to).toISOString(), maxParallelWindows: 2, ...extra }],
+          });
+        }
+        return out;
+      },
+      async verify(ranges, tag) {
+        const pool = new Pool({ host: PG.host, port: PG.port, user: 'postgres', database: destDb.name, max: 1 });
+        try {
+          const v: Verification = { checked: 0, lost: 0, duplicated: 0, inserts: 0, perTable: [] };
+          for (const s of SOURCES) {
+            for (const e of expected(s, ranges[s])) {
+              const keyOf = (k: Record<string, string | undefined>) => e.table.keyColumns.map((c) => String(k[c])).join('|');
+              const rows = (await destination.readAll(e.table, connName(s, tag)).catch(() => [])).filter((r) => r.deletedAt === null);
+              const want = new Map(e.rows.map((x) => [keyOf(x.key), x.record]));
+              const stored = new Map<string, unknown[]>();
+              for (const r of rows) stored.set(keyOf(r.key), [...(stored.get(keyOf(r.key)) ?? []), r.record]);
+              let lost = 0;
+              for (const [k, rec] of want) if (!stored.has(k) || !same(stored.get(k)![0], rec)) lost++;
+              let duplicated = rows.length - stored.size + [...stored.keys()].filter((k) => !want.has(k)).length;
+              // The insert log: every committed insert of this connection's rows in this table.
+              const log = await pool.query<{ key: Record<string, string>; n: string }>(
+                `SELECT key, count(*) AS n FROM ccsync_test_insert_log WHERE tbl = $1 AND key->>'_connection' = $2 GROUP BY key`,
+                [e.table.name, connName(s, tag)],
+              );
+              const inserted = log.rows.filter((r) => want.has(keyOf(r.key)));
+              const inserts = inserted.reduce((n, r) => n + Number(r.n), 0);
+              duplicated += inserted.filter((r) => Number(r.n) > 1).length;
+              v.checked += want.size;
+              v.lost += lost;
+              v.duplicated += duplicated;
+              v.inserts += inserts;
+              v.perTable.push({ table: e.table.name, expected: want.size, rows: rows.length, inserts, lost, duplicated });
+            }
+          }
+          return v;
+        } finally {
+          await pool.end();
+        }
+      },
+      async inFlight() {
+        const out: InFlight[] = [];
+        for await (const w of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND WorkflowType = 'syncWindow'` })) {
+          const d = await client.workflow.getHandle(w.workflowId, w.runId).describe().catch(() => undefined);
+          for (const a of d?.raw.pendingActivities ?? []) {
+            // PENDING_ACTIVITY_STATE_STARTED = 2: a worker holds it right now.
+            if (Number(a.state) === 2) out.push({ workflowId: w.workflowId, runId: w.runId, activityId: a.activityId ?? '', attempt: a.attempt ?? 1, worker: a.lastWorkerIdentity ?? '' });
+          }
+        }
+        return out;
+      },
+      close: cleanup,
+    };
+    return world;
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Waits for every handle's result; fails naming the backfill that failed. */
+export async function allDone(handles: Record<string, WorkflowHandle>, ms = 300_000): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  await Promise.all(
+    Object.entries(handles).map(async ([k, h]) => {
+      const timer = sleep(ms).then(() => {
+        throw new Error(`backfill ${h.workflowId} did not finish within ${ms} ms`);
+      });
+      out[k] = await Promise.race([h.result(), timer]);
+    }),
+  );
+  return out;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** Every history of the task queue (children and continued runs included), as JSON text. */
+export async function exportHistories(world: ClusterWorld): Promise<{ workflowId: string; runId: string; json: string }[]> {
+  const out: { workflowId: string; runId: string; json: string }[] = [];
+  for await (const w of world.client.workflow.list({ query: `TaskQueue = '${world.taskQueue}'` })) {
+    const history = await world.client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    out.push({ workflowId: w.workflowId, runId: w.runId, json: JSON.stringify(history, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) });
+  }
+  return out;
+}
