@@ -4,6 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { toApplicationFailure } from '../core/failures';
+import { budgetSummaryForActivity } from './budget/limiter';
 import type { Runtime } from './runtime';
 import { commitWindow, describeConnection, finishSnapshot, readState } from './state';
 import { syncPage } from './sync-page';
@@ -42,7 +43,10 @@ export function createActivities(rt: Runtime) {
     commitWindow: mapped(rt, (_a, input: Parameters<typeof commitWindow>[1]) => commitWindow(rt, input)),
     finishSnapshot: mapped(rt, (_a, input: Parameters<typeof finishSnapshot>[1]) => finishSnapshot(rt, input)),
     syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1]) => {
-      const result = await withHeartbeat(() => syncPage(rt, input, attempt));
+      const page = await withHeartbeat(() => syncPage(rt, input, attempt));
+      // What the vendor budget cost this page, in its result: the order of grants shows in history.
+      const budget = budgetSummaryForActivity();
+      const result = budget ? { ...page, budget } : page;
       // One line per page: what an operator greps for when a number looks wrong.
       Context.current().log.info('page synced', {
         connection: input.connection,
@@ -54,6 +58,7 @@ export function createActivities(rt: Runtime) {
         more: result.next !== null,
         httpMs: result.httpMs,
         writeMs: result.writeMs,
+        ...(budget ? { budgetWaitMs: budget.waitedMs, priority: budget.priority } : {}),
       });
       return result;
     }),

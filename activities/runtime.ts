@@ -5,6 +5,7 @@
 import type { Destination } from '../destinations/destination';
 import type { ConnectionsStore } from './connections';
 import { VendorHttp } from './http/client';
+import type { RequestBudget } from './budget/limiter';
 import { RateLimiter } from './http/rate-limit';
 
 /** Secret values this process has resolved; scrubbed from every message that leaves it. */
@@ -22,15 +23,18 @@ export interface Runtime {
   connections: ConnectionsStore;
   destination: Destination;
   http: VendorHttp;
-  limiter: RateLimiter;
+  /** The vendor budgets: shared by every worker process (activities/budget), or this process's own. */
+  limiter: RequestBudget & { close?(): Promise<void> };
   secrets: SecretRegistry;
 }
 
-export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination }): Runtime {
-  return { ...parts, http: new VendorHttp(), limiter: new RateLimiter(), secrets: new SecretRegistry() };
+/** Without a `limiter`, the budget is this process's own (tests and tools that run alone). */
+export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination; limiter?: Runtime['limiter'] }): Runtime {
+  return { ...parts, http: new VendorHttp(), limiter: parts.limiter ?? new RateLimiter(), secrets: new SecretRegistry() };
 }
 
 export async function closeRuntime(rt: Runtime): Promise<void> {
   await rt.http.close();
   await rt.destination.close();
+  await rt.limiter.close?.();
 }

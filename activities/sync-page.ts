@@ -119,8 +119,8 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
   rt.secrets.addAll(Object.values(headers));
   const what = `${source.title} ${stream.name}`;
 
-  await rt.limiter.acquire(source.rateLimit(config.settings));
-  const answer = await rt.http.send(config.name, url, spec, headers, { timeoutMs });
+  // The account's budget, shared by every worker process; a 429 that gets through slows the whole account.
+  const answer = await rt.limiter.call(source.rateLimit(config.settings), () => rt.http.send(config.name, url, spec, headers, { timeoutMs }));
   const failure = errorForStatus(source, answer, url.host, attempt);
   if (failure) throw failure;
 

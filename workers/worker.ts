@@ -6,7 +6,8 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from
 import { createActivities } from '../activities';
 import { ConnectionsStore, connectionsFilePath } from '../activities/connections';
 import { closeRuntime, createRuntime, type Runtime } from '../activities/runtime';
-import { destinationFromEnv } from '../destinations';
+import { budgetFromEnv } from '../activities/budget';
+import { destinationUrlFromEnv, openDestination } from '../destinations';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
 export interface CcsyncWorkerOptions {
@@ -36,8 +37,10 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
   const connections = new ConnectionsStore(opts.connectionsFile ?? connectionsFilePath(env), env);
   // Fail at start, in plain words, if the file is broken: better than failing the first workflow.
   connections.all();
-  const destination = opts.destinationUrl ? (await import('../destinations')).openDestination(opts.destinationUrl) : destinationFromEnv(env);
-  const runtime = createRuntime({ connections, destination });
+  const destinationUrl = opts.destinationUrl ?? destinationUrlFromEnv(env);
+  const destination = openDestination(destinationUrl);
+  // One budget per vendor account for every worker process: the store follows the destination (or CCSYNC_LIMITER).
+  const runtime = createRuntime({ connections, destination, limiter: budgetFromEnv(env, destinationUrl) });
   const connection = await NativeConnection.connect(connectionOptions(settings));
   const worker = await Worker.create({
     connection,

@@ -1,8 +1,9 @@
 /**
  * A client-side rate limit per vendor account, as a sliding log: at most `limit` requests start
  * in any window of `perMs`. A sliding log (rather than a token bucket with a burst) is what makes
- * "never more than 60 requests in any minute" hold exactly. It is per worker process: run one
- * worker per account, or lower the limit, when several workers share an account.
+ * "never more than 60 requests in any minute" hold exactly. It is per process: the worker uses the
+ * shared budget of activities/budget (which keeps a log like this one in front as a first guard);
+ * this one serves tools that run alone (`ccsync connections check`) and unit tests.
  */
 import type { RateLimitRule } from '../../core/source';
 
@@ -19,6 +20,12 @@ export class RateLimiter {
     // The queue only orders callers; one caller's failure must not block the next.
     this.queues.set(rule.key, turn.catch(() => undefined));
     return turn;
+  }
+
+  /** Runs `request` once the rule allows it (the `RequestBudget` shape the page activity calls). */
+  async call<T>(rule: RateLimitRule, request: () => Promise<T>): Promise<T> {
+    await this.acquire(rule);
+    return request();
   }
 
   /** Milliseconds the next request under `rule` would have to wait now (0 when free). */

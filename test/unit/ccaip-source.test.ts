@@ -152,7 +152,7 @@ describe('requests', () => {
     assert.deepEqual(calls.children!.map((c) => c.table), ['ccaip_call_participants', 'ccaip_call_transfers', 'ccaip_photos', 'ccaip_videos']);
     assert.deepEqual(ccaip.streams.chats!.children!.map((c) => c.table), ['ccaip_chat_participants', 'ccaip_photos', 'ccaip_videos']);
     for (const s of Object.values(ccaip.streams)) for (const c of s.children ?? []) assert.ok(c.primaryKey.includes(c.parentKey), `${c.name} keys include its parent`);
-    assert.deepEqual(ccaip.rateLimit(settings()), { key: 'ccaip:acme.uc1.ccaiplatform.com', limit: 1, perMs: 120 }, 'one request every 120 ms: 10 in any 1.2 s, no bursts');
+    assert.deepEqual(ccaip.rateLimit(settings()), { key: 'ccaip:acme.uc1.ccaiplatform.com', limit: 1, perMs: 108 }, 'one request every 108 ms: 10 in any 1.08 s, no bursts');
     assert.deepEqual(ccaip.rateLimit(settings({ rateLimitPerSecond: 1 })), { key: 'ccaip:acme.uc1.ccaiplatform.com', limit: 1, perMs: RATE_WINDOW_MS }, 'the older docs\' 1 per second');
     assert.notEqual(ccaip.rateLimit(settings({ baseUrl: 'https://other.uc1.ccaiplatform.com/manager/api/v1' })).key, ccaip.rateLimit(settings()).key, 'per tenant');
   });
