@@ -116,7 +116,7 @@ function noteForActivity(event: BudgetWaitEvent): void {
   try {
     const ctx = Context.current();
     const list = notes.get(ctx) ?? [];
-    list.push(event);
+    list.push({ key: event.key, vendor: event.vendor, priorityKey: event.priorityKey, priority: event.priority, waitedMs: event.waitedMs, grantedAt: event.grantedAt });
     notes.set(ctx, list);
   } catch {
     // Not inside an activity (connections check): nothing to report.
@@ -143,12 +143,18 @@ export function budgetSummaryForActivity(): { vendor: string; priority: string; 
   };
 }
 
+/** A granted request: settle it when answered. */
+export interface Grant extends BudgetWaitEvent {
+  id?: number;
+  local: { at: number };
+}
+
 interface Waiter {
   rule: RateLimitRule;
   priorityKey: number;
   seq: number;
   since: number;
-  resolve: (event: BudgetWaitEvent) => void;
+  resolve: (grant: Grant) => void;
   reject: (err: unknown) => void;
 }
 
@@ -157,6 +163,8 @@ export interface SharedBudgetOptions {
   holder?: string;
   /** The longest a waiter sleeps before asking the store again (new waiters of better priority, edited limits). */
   maxSleepMs?: number;
+  /** How long a granted request holds its slot as "now" until settled (default 2 minutes: longer than a request's timeout). */
+  holdMs?: number;
   /** Pause after a 429 without Retry-After (Kore.ai may send none; public scripts pause 60 s). */
   defaultPauseMs?: (key: string) => number;
   now?: () => number;
@@ -169,12 +177,13 @@ export class SharedBudget implements RequestBudget {
   readonly holder: string;
   private readonly queues = new Map<string, Waiter[]>();
   private readonly pumping = new Set<string>();
-  /** The first guard: this process's own sliding log per key. */
-  private readonly local = new Map<string, number[]>();
+  /** The first guard: this process's own sliding log per key (in-flight entries count as later than now). */
+  private readonly local = new Map<string, { at: number }[]>();
   private seq = 0;
   private readonly maxSleepMs: number;
   private readonly now: () => number;
   private readonly defaultPauseMs: (key: string) => number;
+  private readonly holdMs: number;
 
   constructor(
     readonly store: BudgetStore,
@@ -184,19 +193,35 @@ export class SharedBudget implements RequestBudget {
     this.maxSleepMs = opts.maxSleepMs ?? 1_000;
     this.now = opts.now ?? Date.now;
     this.defaultPauseMs = opts.defaultPauseMs ?? defaultPause;
+    this.holdMs = opts.holdMs ?? 120_000;
   }
 
   async call<T extends BudgetedAnswer>(rule: RateLimitRule, request: () => Promise<T>): Promise<T> {
-    const event = await this.acquire(rule, currentPriorityKey());
-    noteForActivity(event);
-    const answer = await request();
+    const grant = await this.acquire(rule, currentPriorityKey());
+    noteForActivity(grant);
+    let answer: T | undefined;
+    try {
+      answer = await request();
+    } finally {
+      await this.settle(grant);
+    }
     if (answer.status === 429) await this.slowDown(rule, answer.headers['retry-after']);
     return answer;
   }
 
-  /** Resolves when a request under `rule` may start, lowest priority key first. */
-  acquire(rule: RateLimitRule, priorityKey: number = DEFAULT_PRIORITY_KEY): Promise<BudgetWaitEvent> {
-    return new Promise<BudgetWaitEvent>((resolve, reject) => {
+  /**
+   * The request of a grant was answered (or failed): its slot now counts from this moment, by the
+   * store's clock. The vendor counted the request before its answer came, so windows counted from
+   * answers hold at the vendor however late the request arrived there.
+   */
+  async settle(grant: Grant): Promise<void> {
+    grant.local.at = this.now();
+    if (grant.id !== undefined) await this.store.settle(grant.key, grant.id).catch(() => undefined);
+  }
+
+  /** Resolves when a request under `rule` may start, lowest priority key first. Call `settle` when it was answered. */
+  acquire(rule: RateLimitRule, priorityKey: number = DEFAULT_PRIORITY_KEY): Promise<Grant> {
+    return new Promise<Grant>((resolve, reject) => {
       const queue = this.queues.get(rule.key) ?? [];
       this.queues.set(rule.key, queue);
       queue.push({ rule, priorityKey, seq: this.seq++, since: this.now(), resolve, reject });
@@ -228,11 +253,12 @@ export class SharedBudget implements RequestBudget {
         const w = queue[best]!;
         const windows = windowsOf(w.rule);
         const log = this.localLog(key, windows);
-        let wait = slidingWait(log, windows, this.now(), false);
+        let wait = slidingWait(log.map((e) => e.at).sort((a, b) => a - b), windows, this.now(), false);
         let storeAt = 0;
+        let id: number | undefined;
         if (wait === 0) {
           try {
-            ({ waitMs: wait, at: storeAt } = await this.store.take({ key, windows, priorityKey: w.priorityKey, holder: this.holder }));
+            ({ waitMs: wait, at: storeAt, id } = await this.store.take({ key, windows, priorityKey: w.priorityKey, holder: this.holder, holdMs: this.holdMs }));
           } catch (err) {
             queue.splice(queue.indexOf(w), 1);
             w.reject(err);
@@ -241,17 +267,20 @@ export class SharedBudget implements RequestBudget {
         }
         if (wait === 0) {
           const at = this.now();
-          log.push(at);
+          const local = { at: at + this.holdMs };
+          log.push(local);
           queue.splice(queue.indexOf(w), 1);
-          const event: BudgetWaitEvent = {
+          const event: Grant = {
             key,
             vendor: vendorOf(key),
             priorityKey: w.priorityKey,
             priority: priorityLabel(w.priorityKey),
             waitedMs: at - w.since,
             grantedAt: storeAt,
+            id,
+            local,
           };
-          emit(waitListeners, event);
+          emit(waitListeners, { key: event.key, vendor: event.vendor, priorityKey: event.priorityKey, priority: event.priority, waitedMs: event.waitedMs, grantedAt: event.grantedAt });
           w.resolve(event);
           continue;
         }
@@ -262,9 +291,9 @@ export class SharedBudget implements RequestBudget {
     }
   }
 
-  private localLog(key: string, windows: BudgetWindow[]): number[] {
+  private localLog(key: string, windows: BudgetWindow[]): { at: number }[] {
     const horizon = this.now() - Math.max(...windows.map((w) => w.perMs));
-    const log = (this.local.get(key) ?? []).filter((t) => t > horizon);
+    const log = (this.local.get(key) ?? []).filter((e) => e.at > horizon);
     this.local.set(key, log);
     return log;
   }

@@ -55,17 +55,17 @@ export class PostgresBudgetStore implements BudgetStore {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('ccsync_budget_schema'))`);
       if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quote(this.schema)}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${keys} (key text PRIMARY KEY, paused_until bigint NOT NULL DEFAULT 0, slow_until bigint NOT NULL DEFAULT 0)`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${grants} (key text NOT NULL, at bigint NOT NULL)`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${grants} (id bigserial PRIMARY KEY, key text NOT NULL, at bigint NOT NULL)`);
       await client.query(`CREATE INDEX IF NOT EXISTS ccsync_budget_grants_key_at ON ${grants} (key, at)`);
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${waiters} (key text NOT NULL, holder text NOT NULL, priority int NOT NULL, seen bigint NOT NULL, PRIMARY KEY (key, holder))`,
       );
       await client.query(`
-CREATE OR REPLACE FUNCTION ${take}(p_key text, p_limits int[], p_windows bigint[], p_priority int, p_holder text) RETURNS bigint[]
+CREATE OR REPLACE FUNCTION ${take}(p_key text, p_limits int[], p_windows bigint[], p_priority int, p_holder text, p_hold bigint) RETURNS bigint[]
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_now bigint;
-  v_paused bigint; v_slow bigint; v_wait bigint := 0; v_limit int; v_count int; v_at bigint; v_horizon bigint := 0; i int;
+  v_paused bigint; v_slow bigint; v_id bigint; v_wait bigint := 0; v_limit int; v_count int; v_at bigint; v_horizon bigint := 0; i int;
 BEGIN
   INSERT INTO ${keys} (key) VALUES (p_key) ON CONFLICT (key) DO NOTHING;
   SELECT paused_until, slow_until INTO v_paused, v_slow FROM ${keys} WHERE key = p_key FOR UPDATE;
@@ -92,10 +92,11 @@ BEGIN
       ON CONFLICT (key, holder) DO UPDATE SET priority = excluded.priority, seen = excluded.seen;
     RETURN ARRAY[v_wait, v_now];
   END IF;
-  INSERT INTO ${grants} (key, at) VALUES (p_key, v_now);
+  -- In flight until settled: it holds its slot (counts as later than now).
+  INSERT INTO ${grants} (key, at) VALUES (p_key, v_now + p_hold) RETURNING id INTO v_id;
   DELETE FROM ${grants} g WHERE g.key = p_key AND g.at <= v_now - v_horizon;
   DELETE FROM ${waiters} w WHERE w.key = p_key AND (w.holder = p_holder OR w.seen < v_now - 60000);
-  RETURN ARRAY[0, v_now];
+  RETURN ARRAY[0, v_now, v_id];
 END
 $fn$`);
       await client.query('COMMIT');
@@ -109,16 +110,23 @@ $fn$`);
 
   async take(req: TakeRequest): Promise<TakeResult> {
     return this.run(async () => {
-      const result = await this.pool.query<{ wait: string[] }>(`SELECT ${this.name('ccsync_budget_take')}($1, $2, $3, $4, $5) AS wait`, [
+      const result = await this.pool.query<{ wait: string[] }>(`SELECT ${this.name('ccsync_budget_take')}($1, $2, $3, $4, $5, $6) AS wait`, [
         req.key,
         req.windows.map((w) => w.limit),
         req.windows.map((w) => w.perMs),
         req.priorityKey,
         req.holder,
+        Math.round(req.holdMs),
       ]);
-      const [waitMs, at] = result.rows[0]!.wait.map(Number);
-      return { waitMs: waitMs!, at: at! };
+      const [waitMs, at, id] = result.rows[0]!.wait.map(Number);
+      return { waitMs: waitMs!, at: at!, id };
     });
+  }
+
+  async settle(key: string, id: number): Promise<void> {
+    await this.run(() =>
+      this.pool.query(`UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2`, [id, key]),
+    );
   }
 
   async pause(key: string, pauseMs: number, slowMs: number): Promise<void> {

@@ -15,6 +15,7 @@ export class SqliteBudgetStore implements BudgetStore {
   private readonly db: Database.Database;
   private readonly takeTx: (req: TakeRequest) => TakeResult;
   private readonly pauseTx: (key: string, pauseMs: number, slowMs: number) => void;
+  private readonly settleStmt: Database.Statement<[number, number]>;
 
   constructor(
     path: string,
@@ -28,7 +29,7 @@ export class SqliteBudgetStore implements BudgetStore {
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS budget_keys (key TEXT PRIMARY KEY, paused_until INTEGER NOT NULL DEFAULT 0, slow_until INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS budget_grants (key TEXT NOT NULL, at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS budget_grants (id INTEGER PRIMARY KEY, key TEXT NOT NULL, at INTEGER NOT NULL);
         CREATE INDEX IF NOT EXISTS budget_grants_key_at ON budget_grants (key, at);
         CREATE TABLE IF NOT EXISTS budget_waiters (key TEXT NOT NULL, holder TEXT NOT NULL, priority INTEGER NOT NULL, seen INTEGER NOT NULL, PRIMARY KEY (key, holder));
       `);
@@ -42,6 +43,7 @@ export class SqliteBudgetStore implements BudgetStore {
       'INSERT INTO budget_waiters (key, holder, priority, seen) VALUES (?, ?, ?, ?) ON CONFLICT (key, holder) DO UPDATE SET priority = excluded.priority, seen = excluded.seen',
     );
     const grant = this.db.prepare<[string, number]>('INSERT INTO budget_grants (key, at) VALUES (?, ?)');
+    this.settleStmt = this.db.prepare<[number, number]>('UPDATE budget_grants SET at = ? WHERE id = ?');
     const prune = this.db.prepare<[string, number]>('DELETE FROM budget_grants WHERE key = ? AND at <= ?');
     const done = this.db.prepare<[string, string, number]>('DELETE FROM budget_waiters WHERE key = ? AND (holder = ? OR seen < ?)');
     const pause = this.db.prepare<[string, number, number]>(
@@ -63,10 +65,10 @@ export class SqliteBudgetStore implements BudgetStore {
           wait.run(req.key, req.holder, req.priorityKey, now);
           return { waitMs: ms, at: now };
         }
-        grant.run(req.key, now);
+        const id = Number(grant.run(req.key, now + req.holdMs).lastInsertRowid);
         prune.run(req.key, now - horizon);
         done.run(req.key, req.holder, now - 60_000);
-        return { waitMs: 0, at: now };
+        return { waitMs: 0, at: now, id };
     });
     const pauseTx = this.db.transaction((key: string, pauseMs: number, slowMs: number) => {
       const now = this.now();
@@ -82,6 +84,10 @@ export class SqliteBudgetStore implements BudgetStore {
     } catch (err) {
       throw new CcsyncError('DestinationUnavailable', `the rate-limit file ${this.describe} is busy or unreadable: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  async settle(_key: string, id: number): Promise<void> {
+    this.settleStmt.run(this.now(), id);
   }
 
   async pause(key: string, pauseMs: number, slowMs: number): Promise<void> {

@@ -22,11 +22,18 @@ export interface TakeRequest {
   priorityKey: number;
   /** This process (unique per process). */
   holder: string;
+  /**
+   * How long the grant counts as "now" while its request is in flight (the request timeout): until
+   * `settle` moves it to the moment the answer came, it holds its slot.
+   */
+  holdMs: number;
 }
 
 export interface TakeResult {
   waitMs: number;
   at: number;
+  /** The grant, for `settle` (when waitMs is 0). */
+  id?: number;
 }
 
 export interface BudgetStore {
@@ -34,6 +41,12 @@ export interface BudgetStore {
   readonly describe: string;
   /** `waitMs` 0: a grant was recorded at `at` (the store's clock); else the ms to wait before asking again. */
   take(req: TakeRequest): Promise<TakeResult>;
+  /**
+   * The granted request was answered: from now on it counts from this moment, by the store's clock.
+   * The vendor counted it no later than its answer arrived, so a window counted from the answer holds
+   * at the vendor whatever the network's delays (a cold connection, a slow TLS handshake).
+   */
+  settle(key: string, id: number): Promise<void>;
   /**
    * A 429 got through (another client on the account, or a vendor counting differently): nobody gets a
    * grant for `pauseMs`, then the key runs at half its limit for `slowMs` before it recovers.
@@ -67,7 +80,7 @@ export function slidingWait(times: readonly number[], windows: readonly BudgetWi
 }
 
 interface KeyState {
-  grants: number[];
+  grants: { id: number; at: number }[];
   pausedUntil: number;
   slowUntil: number;
   waiters: Map<string, { priorityKey: number; seen: number }>;
@@ -77,6 +90,7 @@ interface KeyState {
 export class MemoryBudgetStore implements BudgetStore {
   readonly describe = 'memory (this process only)';
   private readonly keys = new Map<string, KeyState>();
+  private nextId = 1;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -90,21 +104,27 @@ export class MemoryBudgetStore implements BudgetStore {
     const now = this.now();
     const s = this.state(req.key);
     const horizon = Math.max(...req.windows.map((w) => w.perMs));
-    s.grants = s.grants.filter((t) => t > now - horizon);
+    s.grants = s.grants.filter((g) => g.at > now - horizon);
     let wait = s.pausedUntil > now ? s.pausedUntil - now : 0;
     if (!wait) {
       for (const [holder, w] of s.waiters) {
         if (holder !== req.holder && w.priorityKey < req.priorityKey && w.seen > now - WAITER_TTL_MS) wait = PRIORITY_RECHECK_MS;
       }
     }
-    if (!wait) wait = slidingWait(s.grants, req.windows, now, s.slowUntil > now);
+    if (!wait) wait = slidingWait(s.grants.map((g) => g.at).sort((a, b) => a - b), req.windows, now, s.slowUntil > now);
     if (wait > 0) {
       s.waiters.set(req.holder, { priorityKey: req.priorityKey, seen: now });
       return { waitMs: wait, at: now };
     }
-    s.grants.push(now);
+    const id = this.nextId++;
+    s.grants.push({ id, at: now + req.holdMs });
     s.waiters.delete(req.holder);
-    return { waitMs: 0, at: now };
+    return { waitMs: 0, at: now, id };
+  }
+
+  async settle(key: string, id: number): Promise<void> {
+    const g = this.state(key).grants.find((x) => x.id === id);
+    if (g) g.at = this.now();
   }
 
   async pause(key: string, pauseMs: number, slowMs: number): Promise<void> {

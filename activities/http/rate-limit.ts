@@ -8,13 +8,13 @@
 import type { RateLimitRule } from '../../core/source';
 
 export class RateLimiter {
-  private readonly logs = new Map<string, number[]>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly logs = new Map<string, { at: number }[]>();
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Resolves when a request under `rule` may start; requests are admitted in call order. */
-  acquire(rule: RateLimitRule): Promise<void> {
+  acquire(rule: RateLimitRule): Promise<{ at: number }> {
     const previous = this.queues.get(rule.key) ?? Promise.resolve();
     const turn = previous.then(() => this.waitForSlot(rule));
     // The queue only orders callers; one caller's failure must not block the next.
@@ -22,33 +22,48 @@ export class RateLimiter {
     return turn;
   }
 
-  /** Runs `request` once the rule allows it (the `RequestBudget` shape the page activity calls). */
+  /**
+   * Runs `request` once the rule allows it (the `RequestBudget` shape the page activity calls). Its
+   * slot counts from the answer, not the start: the vendor counted it before we saw the answer.
+   */
   async call<T>(rule: RateLimitRule, request: () => Promise<T>): Promise<T> {
-    await this.acquire(rule);
-    return request();
+    const entry = await this.acquire(rule);
+    entry.at = Number.POSITIVE_INFINITY;
+    try {
+      return await request();
+    } finally {
+      entry.at = this.now();
+    }
   }
 
-  /** Milliseconds the next request under `rule` would have to wait now (0 when free). */
+  /** Milliseconds the next request under `rule` would have to wait now (0 when free), for every window of the rule. */
   delayFor(rule: RateLimitRule): number {
-    const log = this.prune(rule);
-    if (log.length < rule.limit) return 0;
-    return log[log.length - rule.limit]! + rule.perMs - this.now();
+    const times = this.prune(rule)
+      .map((e) => e.at)
+      .sort((a, b) => a - b);
+    let wait = 0;
+    for (const w of [{ limit: rule.limit, perMs: rule.perMs }, ...(rule.also ?? [])]) {
+      const inWindow = times.filter((t) => t > this.now() - w.perMs);
+      if (inWindow.length >= w.limit) wait = Math.max(wait, Math.min(inWindow[inWindow.length - w.limit]! + w.perMs - this.now(), w.perMs));
+    }
+    return wait;
   }
 
-  private prune(rule: RateLimitRule): number[] {
-    let log = this.logs.get(rule.key);
-    if (!log) this.logs.set(rule.key, (log = []));
-    const horizon = this.now() - rule.perMs;
-    while (log.length && log[0]! <= horizon) log.shift();
+  private prune(rule: RateLimitRule): { at: number }[] {
+    const horizon = this.now() - Math.max(rule.perMs, ...(rule.also ?? []).map((w) => w.perMs));
+    const log = (this.logs.get(rule.key) ?? []).filter((e) => e.at > horizon);
+    this.logs.set(rule.key, log);
     return log;
   }
 
-  private async waitForSlot(rule: RateLimitRule): Promise<void> {
+  private async waitForSlot(rule: RateLimitRule): Promise<{ at: number }> {
     for (;;) {
       const wait = this.delayFor(rule);
       if (wait <= 0) break;
       await new Promise((r) => setTimeout(r, wait + 1));
     }
-    this.prune(rule).push(this.now());
+    const entry = { at: this.now() };
+    this.prune(rule).push(entry);
+    return entry;
   }
 }
