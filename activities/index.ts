@@ -4,6 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { toApplicationFailure } from '../core/failures';
+import { budgetSummaryForActivity } from './budget/limiter';
 import type { Runtime } from './runtime';
 import { refreshFreshness } from './freshness';
 import { commitWindow, describeConnection, finishSnapshot, readState } from './state';
@@ -50,8 +51,11 @@ export function createActivities(rt: Runtime) {
     finishSnapshot: mapped(rt, (_a, input: Parameters<typeof finishSnapshot>[1]) => finishSnapshot(rt, input)),
     // `page` (the page's number in its window) only labels log lines; fetching goes by the cursor.
     syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1] & { page?: number }) => {
-      const result = await withHeartbeat(() => syncPage(rt, input, attempt));
-      rt.metrics?.pageWritten(input.connection, input.stream, result);
+      const page = await withHeartbeat(() => syncPage(rt, input, attempt));
+      rt.metrics?.pageWritten(input.connection, input.stream, page);
+      // What the vendor budget cost this page, in its result: the order of grants shows in history.
+      const budget = budgetSummaryForActivity();
+      const result = budget ? { ...page, budget } : page;
       // One line per page: what an operator greps for when a number looks wrong.
       Context.current().log.info('page synced', {
         connection: input.connection,
@@ -64,6 +68,7 @@ export function createActivities(rt: Runtime) {
         more: result.next !== null,
         httpMs: result.httpMs,
         writeMs: result.writeMs,
+        ...(budget ? { budgetWaitMs: budget.waitedMs, priority: budget.priority } : {}),
       });
       return result;
     }),

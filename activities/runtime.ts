@@ -5,6 +5,7 @@
 import type { Destination } from '../destinations/destination';
 import type { ConnectionsStore } from './connections';
 import { VendorHttp } from './http/client';
+import type { RequestBudget } from './budget/limiter';
 import { RateLimiter } from './http/rate-limit';
 import { CcsyncMetrics } from './metrics';
 
@@ -23,7 +24,8 @@ export interface Runtime {
   connections: ConnectionsStore;
   destination: Destination;
   http: VendorHttp;
-  limiter: RateLimiter;
+  /** The vendor budgets: shared by every worker process (activities/budget), or this process's own. */
+  limiter: RequestBudget & { close?(): Promise<void> };
   secrets: SecretRegistry;
   /** Our Prometheus metrics (a no-op unless the worker exports metrics). Optional: `connections check` and unit tests go without. */
   metrics?: CcsyncMetrics;
@@ -32,12 +34,20 @@ export interface Runtime {
 /** What fetching needs: everything but the destination (`connections check` has none). */
 export type FetchRuntime = Omit<Runtime, 'destination'>;
 
-export function createRuntime(parts: { connections: ConnectionsStore; destination: Destination; metrics?: CcsyncMetrics; secrets?: SecretRegistry }): Runtime {
+/** Without a `limiter`, the budget is this process's own (tests and tools that run alone). */
+export function createRuntime(parts: {
+  connections: ConnectionsStore;
+  destination: Destination;
+  metrics?: CcsyncMetrics;
+  secrets?: SecretRegistry;
+  limiter?: Runtime['limiter'];
+}): Runtime {
   const metrics = parts.metrics ?? new CcsyncMetrics();
-  return { ...parts, metrics, http: new VendorHttp(metrics), limiter: new RateLimiter(), secrets: parts.secrets ?? new SecretRegistry() };
+  return { ...parts, metrics, http: new VendorHttp(metrics), limiter: parts.limiter ?? new RateLimiter(), secrets: parts.secrets ?? new SecretRegistry() };
 }
 
 export async function closeRuntime(rt: Runtime): Promise<void> {
   await rt.http.close();
   await rt.destination.close();
+  await rt.limiter.close?.();
 }

@@ -110,6 +110,8 @@ export interface RateLimitRule {
   key: string;
   limit: number;
   perMs: number;
+  /** More windows the same requests must also fit in (Kore.ai's possible hourly quota). */
+  also?: readonly { limit: number; perMs: number }[];
 }
 
 export interface SourceDeclaration<Settings = any, Credentials = any> {

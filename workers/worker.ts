@@ -8,9 +8,10 @@ import { ConnectionsStore, connectionsFilePath } from '../activities/connections
 import { refreshFreshness } from '../activities/freshness';
 import { CcsyncMetrics } from '../activities/metrics';
 import { closeRuntime, createRuntime, type Runtime, type SecretRegistry } from '../activities/runtime';
+import { budgetFromEnv } from '../activities/budget';
 import type { SourceRegistry } from '../core/connections';
 import { activityLogAttributes } from './logging';
-import { destinationFromEnv } from '../destinations';
+import { destinationUrlFromEnv, openDestination } from '../destinations';
 import { deploymentWorkerOptions } from './deployment';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
@@ -50,10 +51,12 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
   const connections = new ConnectionsStore(opts.connectionsFile ?? connectionsFilePath(env), env, opts.sources);
   // Fail at start, in plain words, if the file is broken: better than failing the first workflow.
   connections.all();
-  const destination = opts.destinationUrl ? (await import('../destinations')).openDestination(opts.destinationUrl) : destinationFromEnv(env);
+  const destinationUrl = opts.destinationUrl ?? destinationUrlFromEnv(env);
+  const destination = openDestination(destinationUrl);
   // The SDK's meter: a no-op unless installTelemetry() configured the Prometheus exporter.
   const metrics = new CcsyncMetrics(TemporalRuntime.instance().metricMeter);
-  const runtime = createRuntime({ connections, destination, metrics, secrets: opts.secrets });
+  // One budget per vendor account for every worker process: the store follows the destination (or CCSYNC_LIMITER).
+  const runtime = createRuntime({ connections, destination, metrics, secrets: opts.secrets, limiter: budgetFromEnv(env, destinationUrl) });
   // Known before any activity resolves them: a log line can never carry a credential, even early.
   for (const c of connections.all()) {
     try {

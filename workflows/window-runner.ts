@@ -24,6 +24,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities, ConnectionPlan } from '../activities';
 import { rootCause, workflowFailure } from '../core/failures';
+import { PRIORITY } from '../core/priority';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { toIso } from '../core/time';
 import type { PlannedWindow } from '../core/windows';
@@ -274,6 +275,9 @@ async function startWindow(opts: RunnerOptions, w: PlannedWindow, label: string)
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        // Fresh data first: an incrementalSync's windows (and their page activities, which inherit it) go
+        // before a backfill's, in Temporal's matching and in the shared vendor budget (activities/budget).
+        priority: { priorityKey: workflowInfo().workflowType === 'incrementalSync' ? PRIORITY.freshness : PRIORITY.backfill },
       });
     } catch (err) {
       // Another backfill or the schedule is syncing this very window: let it finish, then redo ours.

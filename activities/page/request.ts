@@ -62,7 +62,9 @@ export async function buildRequest(rt: FetchRuntime, target: PageTarget, cursor:
 /** Waits for the account's rate limit, then sends. */
 export async function sendRequest(rt: FetchRuntime, target: PageTarget, request: BuiltRequest): Promise<HttpAnswer> {
   const waitStarted = performance.now();
-  await rt.limiter.acquire(target.source.rateLimit(target.config.settings));
-  rt.metrics?.rateLimitWait(target.config.name, (performance.now() - waitStarted) / 1000);
-  return rt.http.send(target.config.name, request.url, request.spec, request.headers, { timeoutMs: request.timeoutMs });
+  // The account's budget, shared by every worker process; a 429 that gets through slows the whole account.
+  return rt.limiter.call(target.source.rateLimit(target.config.settings), () => {
+    rt.metrics?.rateLimitWait(target.config.name, (performance.now() - waitStarted) / 1000);
+    return rt.http.send(target.config.name, request.url, request.spec, request.headers, { timeoutMs: request.timeoutMs });
+  });
 }

@@ -13,6 +13,11 @@ export const koreSettings = z.strictObject({
   iId: z.string({ error: 'is required: the stream/app id (st-...) sent as the iId header' }).min(1),
   /** Kore.ai allows 60 requests per minute per account; lower it if other tools share the account. */
   rateLimitPerMinute: z.number().int().min(1).max(60).default(60),
+  /**
+   * An hourly quota on top, if the account has one (a vendor community answer mentions 1,800 an hour
+   * for admin APIs; whether the analytics APIs share it is unverified). Unset: no hourly window.
+   */
+  rateLimitPerHour: z.number().int().min(1).max(3600).optional(),
   /** Records per page (agents per page for agent status), capped by each stream's maximum (call details 100, agent status 50). */
   pageSize: z.number().int().min(1).max(1000).optional(),
 });

@@ -17,7 +17,12 @@ export const kore: SourceDeclaration<KoreSettings, KoreCredentials> = {
   },
   // One budget per account, shared by every stream and connection on it. Kore.ai counts requests
   // as they arrive; a second of margin keeps network jitter from bunching 61 arrivals into its minute.
-  rateLimit: (s) => ({ key: `kore:${new URL(s.baseUrl).host}:${s.accountId}`, limit: s.rateLimitPerMinute, perMs: 61_000 }),
+  rateLimit: (s) => ({
+    key: `kore:${new URL(s.baseUrl).host}:${s.accountId}`,
+    limit: s.rateLimitPerMinute,
+    perMs: 61_000,
+    ...(s.rateLimitPerHour ? { also: [{ limit: s.rateLimitPerHour, perMs: 3_601_000 }] } : {}),
+  }),
   errorMessage(_status, body) {
     const parsed = koreErrorBody.safeParse(body);
     if (!parsed.success) return undefined;

@@ -1,0 +1,156 @@
+/**
+ * The shared budget in PostgreSQL: any number of worker processes on any number of machines. One
+ * round trip per grant: a PL/pgSQL function locks the account key's row (`SELECT ... FOR UPDATE`),
+ * checks the pause, the waiters of better priority and every window of the sliding log, and either
+ * inserts the grant or answers how long to wait. Times come from the database's clock, so machines
+ * whose clocks disagree still share one timeline.
+ *
+ * Tables (in the destination's schema, or the limiter URL's `?schema=`): `ccsync_budget_keys` (one row
+ * per key: paused/slow until), `ccsync_budget_grants` (the sliding log, pruned past the largest
+ * window), `ccsync_budget_waiters` (who waits at which priority, renewed while waiting).
+ */
+import pg from 'pg';
+import { CcsyncError } from '../../core/errors';
+import { parsePostgresUrl } from '../../destinations/postgres';
+import { PRIORITY_RECHECK_MS, WAITER_TTL_MS, type BudgetStore, type TakeRequest, type TakeResult } from './store';
+
+const quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+
+export class PostgresBudgetStore implements BudgetStore {
+  readonly describe: string;
+  private readonly pool: pg.Pool;
+  private readonly schema?: string;
+  private ready?: Promise<void>;
+
+  constructor(url: string) {
+    const config = parsePostgresUrl(url);
+    this.describe = config.describe;
+    this.schema = config.schema;
+    // Two connections: one grant at a time per key is all the limiter asks, the second serves pauses.
+    this.pool = new pg.Pool({ connectionString: config.connectionString, max: 2, idleTimeoutMillis: 30_000 });
+    this.pool.on('error', () => undefined);
+  }
+
+  private name(id: string): string {
+    return this.schema ? `${quote(this.schema)}.${quote(id)}` : quote(id);
+  }
+
+  private ensure(): Promise<void> {
+    this.ready ??= this.create().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  private async create(): Promise<void> {
+    const keys = this.name('ccsync_budget_keys');
+    const grants = this.name('ccsync_budget_grants');
+    const waiters = this.name('ccsync_budget_waiters');
+    const take = this.name('ccsync_budget_take');
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Several workers start at once: one creates, the others wait for it (CREATE OR REPLACE FUNCTION races otherwise).
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('ccsync_budget_schema'))`);
+      if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quote(this.schema)}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${keys} (key text PRIMARY KEY, paused_until bigint NOT NULL DEFAULT 0, slow_until bigint NOT NULL DEFAULT 0)`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${grants} (id bigserial PRIMARY KEY, key text NOT NULL, at bigint NOT NULL)`);
+      await client.query(`CREATE INDEX IF NOT EXISTS ccsync_budget_grants_key_at ON ${grants} (key, at)`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${waiters} (key text NOT NULL, holder text NOT NULL, priority int NOT NULL, seen bigint NOT NULL, PRIMARY KEY (key, holder))`,
+      );
+      await client.query(`
+CREATE OR REPLACE FUNCTION ${take}(p_key text, p_limits int[], p_windows bigint[], p_priority int, p_holder text, p_hold bigint) RETURNS bigint[]
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_now bigint;
+  v_paused bigint; v_slow bigint; v_id bigint; v_wait bigint := 0; v_limit int; v_count int; v_at bigint; v_horizon bigint := 0; i int;
+BEGIN
+  INSERT INTO ${keys} (key) VALUES (p_key) ON CONFLICT (key) DO NOTHING;
+  SELECT paused_until, slow_until INTO v_paused, v_slow FROM ${keys} WHERE key = p_key FOR UPDATE;
+  -- The clock is read once the row lock is held: a grant is never recorded earlier than it was made.
+  v_now := floor(extract(epoch from clock_timestamp()) * 1000)::bigint;
+  IF v_paused > v_now THEN v_wait := v_paused - v_now; END IF;
+  IF v_wait = 0 AND EXISTS (SELECT 1 FROM ${waiters} w WHERE w.key = p_key AND w.holder <> p_holder AND w.priority < p_priority AND w.seen > v_now - ${WAITER_TTL_MS}) THEN
+    v_wait := ${PRIORITY_RECHECK_MS};
+  END IF;
+  FOR i IN 1 .. array_length(p_limits, 1) LOOP
+    v_horizon := greatest(v_horizon, p_windows[i]);
+    IF v_wait = 0 OR v_wait = ${PRIORITY_RECHECK_MS} THEN
+      v_limit := p_limits[i];
+      IF v_slow > v_now THEN v_limit := greatest(1, v_limit / 2); END IF;
+      SELECT count(*) INTO v_count FROM ${grants} g WHERE g.key = p_key AND g.at > v_now - p_windows[i];
+      IF v_count >= v_limit THEN
+        SELECT g.at INTO v_at FROM ${grants} g WHERE g.key = p_key AND g.at > v_now - p_windows[i] ORDER BY g.at OFFSET (v_count - v_limit) LIMIT 1;
+        v_wait := greatest(v_wait, v_at + p_windows[i] - v_now + 1);
+      END IF;
+    END IF;
+  END LOOP;
+  IF v_wait > 0 THEN
+    INSERT INTO ${waiters} (key, holder, priority, seen) VALUES (p_key, p_holder, p_priority, v_now)
+      ON CONFLICT (key, holder) DO UPDATE SET priority = excluded.priority, seen = excluded.seen;
+    RETURN ARRAY[v_wait, v_now];
+  END IF;
+  -- In flight until settled: it holds its slot (counts as later than now).
+  INSERT INTO ${grants} (key, at) VALUES (p_key, v_now + p_hold) RETURNING id INTO v_id;
+  DELETE FROM ${grants} g WHERE g.key = p_key AND g.at <= v_now - v_horizon;
+  DELETE FROM ${waiters} w WHERE w.key = p_key AND (w.holder = p_holder OR w.seen < v_now - 60000);
+  RETURN ARRAY[0, v_now, v_id];
+END
+$fn$`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async take(req: TakeRequest): Promise<TakeResult> {
+    return this.run(async () => {
+      const result = await this.pool.query<{ wait: string[] }>(`SELECT ${this.name('ccsync_budget_take')}($1, $2, $3, $4, $5, $6) AS wait`, [
+        req.key,
+        req.windows.map((w) => w.limit),
+        req.windows.map((w) => w.perMs),
+        req.priorityKey,
+        req.holder,
+        Math.round(req.holdMs),
+      ]);
+      const [waitMs, at, id] = result.rows[0]!.wait.map(Number);
+      return { waitMs: waitMs!, at: at!, id };
+    });
+  }
+
+  async settle(key: string, id: number): Promise<void> {
+    await this.run(() =>
+      this.pool.query(`UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2`, [id, key]),
+    );
+  }
+
+  async pause(key: string, pauseMs: number, slowMs: number): Promise<void> {
+    await this.run(() =>
+      this.pool.query(
+        `INSERT INTO ${this.name('ccsync_budget_keys')} AS k (key, paused_until, slow_until)
+         VALUES ($1, floor(extract(epoch from clock_timestamp()) * 1000)::bigint + $2, floor(extract(epoch from clock_timestamp()) * 1000)::bigint + $2 + $3)
+         ON CONFLICT (key) DO UPDATE SET paused_until = greatest(k.paused_until, excluded.paused_until), slow_until = greatest(k.slow_until, excluded.slow_until)`,
+        [key, Math.round(pauseMs), Math.round(slowMs)],
+      ),
+    );
+  }
+
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      await this.ensure();
+      return await work();
+    } catch (err) {
+      // Retryable: the page waits for the shared budget rather than sending unchecked.
+      throw new CcsyncError('DestinationUnavailable', `the shared rate-limit store ${this.describe} is unreachable: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+}
