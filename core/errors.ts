@@ -18,8 +18,13 @@ export const ERROR_TYPES = [
   'VendorStillProcessing',
   /** The vendor answered 429. Retried after its Retry-After (at least 1 s). */
   'VendorRateLimited',
-  /** The body is not the JSON we were promised (truncated, HTML error page). Retried a few times, then fatal. */
+  /** The answer breaks the API's own rules (a repeated next-page key, records out of the promised order). Retried a few times, then fatal. */
   'MalformedResponse',
+  /**
+   * The body is not valid JSON: cut short (status 200, a proxy dropped the connection) or not JSON at
+   * all. A network fault: retried with a patience of its own, counting only its own attempts.
+   */
+  'ResponseCutShort',
   /** A record does not match the stream's schema (a field changed type). Never retried. */
   'SchemaMismatch',
   /** The destination database is unreachable. Retried. */
