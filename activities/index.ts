@@ -3,6 +3,8 @@
  * through the one mapping in core/failures.ts, with secrets scrubbed.
  */
 import { Context } from '@temporalio/activity';
+import { addFailure, mergeTallies, readTally, type AttemptTally } from '../core/attempts';
+import { isCcsyncError } from '../core/errors';
 import { toApplicationFailure } from '../core/failures';
 import { budgetSummaryForActivity } from './budget/limiter';
 import type { Runtime } from './runtime';
@@ -10,13 +12,39 @@ import { refreshFreshness } from './freshness';
 import { commitWindow, describeConnection, finishSnapshot, readState } from './state';
 import { syncPage } from './sync-page';
 
+/**
+ * Failed attempts per activity execution and error type, for the errors that count their own
+ * attempts. Heartbeat details carry the tally to the next attempt (on any worker); this copy covers
+ * a last heartbeat that did not reach the server before the failure. Bounded: oldest dropped first.
+ */
+const tallies = new Map<string, AttemptTally>();
+const MAX_TALLIES = 10_000;
+
+function executionKey(): string {
+  const info = Context.current().info;
+  return `${info.workflowExecution?.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+}
+
+/** This execution's tally so far (from earlier attempts), as the heartbeat details to keep sending. */
+export function currentTally(): AttemptTally {
+  return mergeTallies(readTally(Context.current().info.heartbeatDetails), tallies.get(executionKey()) ?? {});
+}
+
 function mapped<A extends unknown[], R>(rt: Runtime, fn: (attempt: number, ...args: A) => R | Promise<R>) {
   return async (...args: A): Promise<Awaited<R>> => {
     const attempt = Context.current().info.attempt;
     try {
-      return await fn(attempt, ...args);
+      const result = await fn(attempt, ...args);
+      tallies.delete(executionKey());
+      return result;
     } catch (err) {
-      const failure = toApplicationFailure(err, attempt, rt.secrets);
+      const type = isCcsyncError(err) ? err.type : 'VendorUnavailable';
+      const tally = addFailure(currentTally(), type, Date.now());
+      tallies.delete(executionKey());
+      tallies.set(executionKey(), tally);
+      if (tallies.size > MAX_TALLIES) tallies.delete(tallies.keys().next().value!);
+      Context.current().heartbeat({ tally });
+      const failure = toApplicationFailure(err, attempt, rt.secrets, tally);
       Context.current().log.warn(`attempt ${attempt} failed: ${failure.message}`, { type: failure.type, nonRetryable: failure.nonRetryable });
       throw failure;
     }
@@ -26,8 +54,10 @@ function mapped<A extends unknown[], R>(rt: Runtime, fn: (attempt: number, ...ar
 /** Heartbeats while `work` runs (waiting on the rate limit, the vendor, the database). */
 async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  ctx.heartbeat();
-  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  // Keep sending the tally of earlier attempts: a heartbeat without it would erase it.
+  const details = { tally: currentTally() };
+  ctx.heartbeat(details);
+  const timer = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
   try {
     return await work();
   } finally {

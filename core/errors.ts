@@ -14,6 +14,8 @@ export interface ErrorBehaviour {
   minPauseMs?: number;
   /** After this many attempts the error becomes final (for errors that may be transient or not). */
   giveUpAfterAttempts?: number;
+  /** With `giveUpAfterAttempts`: final only once this long has also passed since its first attempt failed. */
+  patienceMs?: number;
   /** Raised only by workflows, never by an activity: activity retry policies need not list it. */
   workflowOnly?: boolean;
 }
@@ -32,8 +34,14 @@ const TAXONOMY = {
   VendorStillProcessing: { retryable: true, benign: true, minPauseMs: 5_000 },
   /** The vendor answered 429. Retried after its Retry-After (at least 1 s). */
   VendorRateLimited: { retryable: true, minPauseMs: 1_000 },
-  /** The body is not the JSON we were promised (truncated, HTML error page). A truncated body is usually a dropped connection; the same bad body five times is not. */
+  /** The answer breaks the API's own rules (a repeated next-page key, records out of the promised order). Five times is the API's doing, not chance: then final. */
   MalformedResponse: { retryable: true, giveUpAfterAttempts: 5 },
+  /**
+   * The body is not valid JSON: cut short (status 200, a proxy dropped the connection) or not JSON at
+   * all. A network fault: retried with a patience of its own, counting only its own attempts; final
+   * only after 10 such attempts spread over at least an hour.
+   */
+  ResponseCutShort: { retryable: true, giveUpAfterAttempts: 10, patienceMs: 3_600_000 },
   /** A record does not match the stream's schema (a field changed type). Never retried. */
   SchemaMismatch: { retryable: false },
   /** The destination database is unreachable. Retried. */

@@ -6,6 +6,7 @@
  * carries a type of the taxonomy. Workflow-safe: no I/O.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import type { AttemptTally } from './attempts';
 import { CcsyncError, ERROR_TYPES, type ErrorType, isCcsyncError, isErrorType, redact, RETRY_BEHAVIOUR } from './errors';
 
 export { RETRY_BEHAVIOUR } from './errors';
@@ -16,15 +17,21 @@ export const NON_RETRYABLE_TYPES: ErrorType[] = ERROR_TYPES.filter((t) => !RETRY
 /**
  * Converts anything an activity threw into the ApplicationFailure Temporal should see.
  * `attempt` is the activity's attempt number (1-based); `secrets` are scrubbed from messages.
+ * `tally` counts the activity's failed attempts per type, this one included (core/attempts.ts);
+ * without it every earlier attempt is taken to have failed the same way.
  */
-export function toApplicationFailure(err: unknown, attempt: number, secrets: Iterable<string> = []): ApplicationFailure {
+export function toApplicationFailure(err: unknown, attempt: number, secrets: Iterable<string> = [], tally?: AttemptTally, now = Date.now()): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const known: CcsyncError = isCcsyncError(err)
     ? err
     : new CcsyncError('VendorUnavailable', `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
   const behaviour = RETRY_BEHAVIOUR[known.type];
   const message = redact(known.message, secrets);
-  const final = !behaviour.retryable || (behaviour.giveUpAfterAttempts !== undefined && attempt >= behaviour.giveUpAfterAttempts);
+  const own = tally?.[known.type] ?? { count: attempt, firstAt: now };
+  const final =
+    !behaviour.retryable ||
+    (behaviour.giveUpAfterAttempts !== undefined && own.count >= behaviour.giveUpAfterAttempts && now - own.firstAt >= (behaviour.patienceMs ?? 0));
+  attempt = behaviour.giveUpAfterAttempts !== undefined ? own.count : attempt;
   const pause = Math.max(known.retryAfterMs ?? 0, behaviour.minPauseMs ?? 0);
   const details = known.details ? [JSON.parse(redact(JSON.stringify(known.details), secrets))] : undefined;
   return ApplicationFailure.create({

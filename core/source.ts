@@ -129,8 +129,11 @@ export interface SourceDeclaration<Settings = any, Credentials = any> {
   rateLimit(settings: Settings): RateLimitRule;
   /** The vendor's own words from an error body, for the user. */
   errorMessage(status: number, body: unknown): string | undefined;
-  /** Minimum pauses the vendor asks for before retrying a status, by attempt (1-based). */
-  retryPause?(status: number, attempt: number): number | undefined;
+  /**
+   * Minimum pauses the vendor asks for before retrying a status, by attempt (1-based); `answer`
+   * says what the answer itself asked for (`retryAfterMs` from Retry-After, when it came with one).
+   */
+  retryPause?(status: number, attempt: number, answer?: { retryAfterMs?: number }): number | undefined;
   /**
    * Where the API lives. May discover it (LivePerson's domain lookup) with `lookup`, an unauthenticated
    * GET returning parsed JSON; a source that discovers should cache what it found.

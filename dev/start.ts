@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { tryCommands } from './try-commands';
 import { demoKoreOptions, KORE_SIMULATOR_DEFAULT_PORT, KoreSimulator } from '../simulators/kore';
 import { demoLivePersonOptions, LIVEPERSON_SIMULATOR_DEFAULT_PORT, LivePersonSimulator } from '../simulators/liveperson';
 import { CCAIP_SIMULATOR_DEFAULT_PORT, CcaipSimulator, demoCcaipOptions } from '../simulators/ccaip';
@@ -87,8 +88,8 @@ async function main(): Promise<void> {
     for (const c of changes) console.log(`ccsync: schedule ${c.scheduleId} ${c.change}`);
     console.log(`
   Web UI:  ${server.uiUrl ?? 'http://localhost:8233'}
-  Try:     temporal workflow start --type backfill --task-queue ${worker.settings.taskQueue} \\
-             --input '{"connection": "kore-demo", "streams": ["callvolume"], "from": "2026-11-01T00:00:00Z", "to": "2026-11-08T00:00:00Z"}'
+  Try:     ${tryCommands({ cliPath: cli.path, address: server.address, taskQueue: worker.settings.taskQueue }).temporal}
+     or:   ${tryCommands({ cliPath: cli.path, address: server.address, taskQueue: worker.settings.taskQueue }).ccsync}
   Stop:    Ctrl-C
 `);
     await running;

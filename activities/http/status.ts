@@ -42,8 +42,8 @@ export function errorForStatus(source: Answerer, answer: HttpAnswer, host: strin
   const body = parseBody(answer.text);
   const vendorSays = body === undefined ? undefined : source.errorMessage(status, body);
   const said = vendorSays ? `: ${vendorSays}` : '';
-  const pause = source.retryPause?.(status, attempt);
   const after = retryAfterMs(answer.headers['retry-after']);
+  const pause = source.retryPause?.(status, attempt, { retryAfterMs: after });
   if (status === 202) {
     return new CcsyncError('VendorStillProcessing', `${source.title} is still processing data for this window (202); waiting for it${said}`, {
       status,
@@ -52,7 +52,7 @@ export function errorForStatus(source: Answerer, answer: HttpAnswer, host: strin
     });
   }
   if (status === 429) {
-    return new CcsyncError('VendorRateLimited', `${source.title} rate limit reached (429); retrying after ${Math.max(1, Math.round((after ?? 1000) / 1000))} s${said}`, {
+    return new CcsyncError('VendorRateLimited', `${source.title} rate limit reached (429); retrying after ${Math.max(1, Math.round(Math.max(after ?? 1000, pause ?? 0) / 1000))} s${said}`, {
       status,
       retryAfterMs: Math.max(1000, after ?? 0, pause ?? 0),
     });

@@ -21,6 +21,7 @@ export interface ConversationContext {
   dataStart: number;
   queues: ReadonlyArray<{ queueId: string; queueName: string }>;
   agents: readonly KoreAgent[];
+  sessionsPerDay?: readonly [number, number];
 }
 
 export interface ConversationFilter {
@@ -173,7 +174,8 @@ function sessionOf(ctx: ConversationContext, day: number, index: number): Sessio
 export function sessionsOfDay(ctx: ConversationContext, day: number): Session[] {
   const weekday = new Date(day).getUTCDay();
   const rng = rngFor('sessions-per-day', ctx.seed, day);
-  const count = weekday === 0 || weekday === 6 ? between(rng, 2, 5) : between(rng, 5, 10);
+  const [min, max] = ctx.sessionsPerDay ?? (weekday === 0 || weekday === 6 ? [2, 5] : [5, 10]);
+  const count = between(rng, min, max);
   return Array.from({ length: count }, (_, i) => sessionOf(ctx, day, i));
 }
 

@@ -34,6 +34,8 @@ export interface KoreDataOptions {
   now?: () => number;
   /** Number of agents (default 5; every fifth works a night shift across midnight UTC). */
   agents?: number;
+  /** Conversations a day, as [min, max] (default 5-10 on weekdays, 2-5 at weekends): for tests that need more than a page. */
+  sessionsPerDay?: readonly [number, number];
 }
 
 export interface KoreQueue {
@@ -188,10 +190,13 @@ export class KoreDataset {
     }
     this.queues = queues.sort((a, b) => (a.queueId < b.queueId ? -1 : a.queueId > b.queueId ? 1 : 0));
     this.agents = makeAgents(this.seed, this.orgId, options.agents ?? DEFAULT_AGENT_COUNT);
+    this.sessionsPerDay = options.sessionsPerDay;
   }
 
+  private readonly sessionsPerDay?: readonly [number, number];
+
   private get conversationContext(): ConversationContext {
-    return { seed: this.seed, orgId: this.orgId, iId: this.iId, dataStart: this.dataStart, queues: this.queues, agents: this.agents };
+    return { seed: this.seed, orgId: this.orgId, iId: this.iId, dataStart: this.dataStart, queues: this.queues, agents: this.agents, sessionsPerDay: this.sessionsPerDay };
   }
 
   /** Sessions that started in `[fromMs, toMs)` and have ended by the clock, in API order (start, then sessionId). */

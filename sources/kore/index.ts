@@ -1,4 +1,5 @@
 /** The Kore.ai Contact Center AI source. */
+import { koreRetryPause } from './backoff';
 import type { SourceDeclaration } from '../../core/source';
 import { koreAuthToken } from './auth';
 import { koreCredentials, koreSettings, type KoreCredentials, type KoreSettings } from './connection';
@@ -17,6 +18,7 @@ export const kore: SourceDeclaration<KoreSettings, KoreCredentials> = {
   },
   // One budget per account, shared by every stream and connection on it. Kore.ai counts requests
   // as they arrive; a second of margin keeps network jitter from bunching 61 arrivals into its minute.
+  retryPause: koreRetryPause,
   rateLimit: (s) => ({
     key: `kore:${new URL(s.baseUrl).host}:${s.accountId}`,
     limit: s.rateLimitPerMinute,

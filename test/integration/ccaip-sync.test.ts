@@ -20,6 +20,7 @@ import { basicAuthorization } from '../../sources/ccaip/auth';
 import { AGENT_ID_BASE, CcaipSimulator, DEMO_CCAIP, TEAM_ID_BASE, demoCcaipOptions } from '../../simulators/ccaip';
 import type { StoredRow, TableSpec } from '../../destinations/destination';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
+import { installWriteLedger, type LedgerCounts, type WriteLedger } from '../helpers/write-ledger';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -122,13 +123,19 @@ function expectedSnapshots(sim: CcaipSimulator) {
   return { agents: byId(sim.data.agents()), teams: byId(sim.data.teams()), team_tree: byId(flatTree(sim.data.teamTree())), user_statuses: byId(sim.data.userStatuses()) };
 }
 
-/** The table's live rows equal `expected` exactly (no more, no fewer, no duplicates); returns every row. */
+const WINDOWED_TABLES = ['calls', 'chats', 'agent_activity_logs', 'call_participants', 'chat_participants', 'call_transfers', 'photos', 'videos'] as const;
+
+/** The ledger's figures for every windowed table (children included) of a connection. */
+async function ledgerOf(ledger: WriteLedger, conn: string): Promise<Record<string, LedgerCounts>> {
+  return Object.fromEntries(await Promise.all(WINDOWED_TABLES.map(async (n) => [n, await ledger.counts(TABLES[n].name, conn)] as const)));
+}
+
+/** The table's live rows equal `expected` exactly (no more, no fewer); returns every row. */
 async function assertTable(stack: Stack, conn: string, name: keyof typeof TABLES, expected: { key: Record<string, string>; record: unknown }[], minimum = 1): Promise<StoredRow[]> {
   const spec = TABLES[name];
   const rows = await stack.destination.readAll(spec, conn);
   const live = rows.filter((r) => r.deletedAt === null);
   assert.ok(expected.length >= minimum, `${name}: enough data to mean something (${expected.length})`);
-  assert.equal(new Set(rows.map((r) => keyOf(spec, r.key))).size, rows.length, `${conn} ${name}: no duplicate rows`);
   const stored = new Map(live.map((r) => [keyOf(spec, r.key), r.record]));
   const missing = expected.filter((e) => !stored.has(keyOf(spec, e.key))).map((e) => keyOf(spec, e.key));
   assert.deepEqual(missing, [], `${conn} ${name}: rows missing`);
@@ -137,10 +144,22 @@ async function assertTable(stack: Stack, conn: string, name: keyof typeof TABLES
   return rows;
 }
 
-async function assertWindowedTruth(stack: Stack, conn: string, from: number, to: number) {
+/**
+ * With a ledger: every record (children too) was inserted exactly once and never rewritten, so the
+ * database's committed writes equal the ground truth's count of new records and no page was
+ * processed twice with other content.
+ */
+async function assertWindowedTruth(stack: Stack, conn: string, from: number, to: number, ledger?: WriteLedger) {
   const expected = expectedWindowed(SIMS[conn]!, from, to);
   for (const [name, rows] of Object.entries(expected)) {
     await assertTable(stack, conn, name as keyof typeof TABLES, rows, name === 'videos' || name === 'call_transfers' || name === 'photos' ? 0 : 20);
+  }
+  if (ledger) {
+    const writes = await ledgerOf(ledger, conn);
+    for (const name of WINDOWED_TABLES) {
+      const w = writes[name]!;
+      assert.deepEqual([w.inserted, w.updated, w.deleted], [expected[name].length, 0, 0], `${conn} ${name}: inserted once each, never rewritten or deleted`);
+    }
   }
   return { calls: expected.calls.length, chats: expected.chats.length, logs: expected.agent_activity_logs.length };
 }
@@ -185,14 +204,19 @@ after(async () => {
 for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
   describe(`CCAI Platform into ${kind}`, () => {
     let stack: Stack;
+    let ledger: WriteLedger;
     before(async () => {
       for (const sim of [fullSim, bareSim]) {
         for (const id of sim.data.agentIds) sim.data.restoreAgent(id);
         for (const id of sim.data.teamIds) sim.data.restoreTeam(id);
       }
       stack = await startStack({ destination: kind, extraConnectionsYaml: connectionsYaml(), extraEnv: SECRETS, extraSecrets: [...Object.values(SECRETS), ...BASIC_HEADERS] });
+      ledger = await installWriteLedger(stack.destinationUrl, stack.destination, WINDOWED_TABLES.map((n) => TABLES[n]));
     });
-    after(async () => stack?.close());
+    after(async () => {
+      await ledger?.close();
+      await stack?.close();
+    });
 
     it('a 2-day backfill of calls, chats and activity logs equals the ground truth, children included, in both Link modes', async () => {
       const started = Date.now();
@@ -205,8 +229,10 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
         assert.equal(r.windows.done, r.windows.total);
         assert.equal(r.windows.failed, 0);
       }
-      const full = await assertWindowedTruth(stack, 'cc-full', FROM, TO);
-      const bare = await assertWindowedTruth(stack, 'cc-nonext', FROM, TO);
+      const full = await assertWindowedTruth(stack, 'cc-full', FROM, TO, ledger);
+      const bare = await assertWindowedTruth(stack, 'cc-nonext', FROM, TO, ledger);
+      // The runs' own figures, summed over their pages, agree: every parent new, none changed.
+      assert.deepEqual(results.map((r) => [r.inserted, r.updated]), [[full.calls + full.chats + full.logs, 0], [bare.calls + bare.chats + bare.logs, 0]]);
       // Same seed, same clock: the same chats and logs (calls differ once earlier tests updated some on one of them).
       assert.deepEqual([bare.chats, bare.logs], [full.chats, full.logs], 'both tenants hold the same data');
       for (const stream of ['calls', 'chats', 'agent_activity_logs']) {
@@ -244,11 +270,14 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const teamRows = await stack.destination.readAll(TABLES.teams, 'cc-full');
       assert.ok(teamRows.some((r) => ((r.record as Rec).assignees as unknown[]).length > 0), 'teams carry their assignees');
 
+      const writesBefore = await Promise.all(['cc-full', 'cc-nonext'].map((c) => ledgerOf(ledger, c)));
       const second = await Promise.all(['cc-full', 'cc-nonext'].map(async (c) => (await stack.start('incrementalSync', { connection: c })).result() as Promise<IncrementalResult>));
       for (const r of second) {
         assert.equal(r.windows.failed, 0);
         assert.equal(r.inserted, 0, 'nothing new');
+        assert.equal(r.updated, 0, 'nothing changed');
       }
+      assert.deepEqual(await Promise.all(['cc-full', 'cc-nonext'].map((c) => ledgerOf(ledger, c))), writesBefore, 're-reading wrote nothing, children included');
       for (const c of ['cc-full', 'cc-nonext']) await assertWindowedTruth(stack, c, FROM, clock.t);
       console.log(`[ccaip ${kind}] two incremental runs x2: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
@@ -261,8 +290,17 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const removed = (call.participants as Rec[])[1]!.id as number;
       const updated = fullSim.data.updateCall(id, { removeParticipant: removed, addParticipant: { type: 'third_party', status: 'connected' }, set: { out_ticket_id: 'ZD-42' } });
       assert.ok(Date.parse(updated.updated_at as string) <= clock.t);
+      const writesBefore = await ledgerOf(ledger, 'cc-full');
       const r = (await (await stack.start('incrementalSync', { connection: 'cc-full' })).result()) as IncrementalResult;
       assert.equal(r.windows.failed, 0);
+      // The ledger since the start: each record inserted once, and beyond that exactly one call
+      // rewritten, its removed participant deleted and its new one inserted. Nothing else written.
+      const writes = await ledgerOf(ledger, 'cc-full');
+      const truth = expectedWindowed(fullSim, FROM, clock.t);
+      const changes = (n: (typeof WINDOWED_TABLES)[number]) => [writes[n]!.inserted - writes[n]!.deleted - truth[n].length, writes[n]!.updated - writesBefore[n]!.updated, writes[n]!.deleted - writesBefore[n]!.deleted];
+      assert.deepEqual(changes('calls'), [0, 1, 0], 'the call rewritten once');
+      assert.deepEqual(changes('call_participants'), [0, 0, 1], 'one participant out (and its replacement in)');
+      for (const n of WINDOWED_TABLES.filter((t) => t !== 'calls' && t !== 'call_participants')) assert.deepEqual(changes(n), [0, 0, 0], `${n}: inserted once each, nothing rewritten`);
       const rows = (await stack.destination.readAll(TABLES.calls, 'cc-full')).filter((x) => x.key.id === String(id));
       assert.equal(rows.length, 1, 'one row');
       assert.deepEqual(rows[0]!.record, updated, 'in its latest form');

@@ -11,6 +11,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Row } from '../../destinations/destination';
 import { DEMO_KORE, agentStatusGroundTruth, callDetailsRangeMs } from '../../simulators/kore';
 import { CONNECTION, startStack, type DestinationKind, type Stack } from '../helpers/stack';
+import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
 
 const DAY = 86_400_000;
 const FROM = '2026-10-02T00:00:00Z';
@@ -24,11 +25,25 @@ const STATUS = { name: 'kore_agentstatus', keyColumns: ['userId', 'startTime'] }
 
 const statusKey = (r: Record<string, unknown>) => `${r.userId}|${r.startTime}`;
 
-/** The table holds exactly `truth`: one row per key, each record equal to the vendor's. */
-async function assertTableEquals(stack: Stack, table: { name: string; keyColumns: string[] }, truth: Record<string, unknown>[], keyOf: (r: Record<string, unknown>) => string, connection = CONNECTION): Promise<Row[]> {
+/**
+ * The table holds exactly `truth`, each record equal to the vendor's, and the database's ledger of
+ * committed writes shows each record inserted once and rewritten only as often as the vendor
+ * changed it (`changed`, default none): a page processed twice with other content shows up here.
+ */
+async function assertTableEquals(
+  stack: Stack,
+  table: { name: string; keyColumns: string[] },
+  truth: Record<string, unknown>[],
+  keyOf: (r: Record<string, unknown>) => string,
+  ledger: WriteLedger,
+  { connection = CONNECTION, changed = 0 } = {},
+): Promise<Row[]> {
   const rows = await stack.destination.readAll(table, connection);
   const keys = rows.map((r) => table.keyColumns.map((k) => r.key[k]).join('|'));
-  assert.equal(new Set(keys).size, keys.length, `${table.name}: no duplicate rows`);
+  const writes = await ledger.counts(table.name, connection);
+  assert.equal(writes.inserted, truth.length, `${table.name}: each record inserted exactly once`);
+  assert.equal(writes.updated, changed, `${table.name}: records rewritten only for the vendor's changes`);
+  assert.deepEqual(writes.reinserted, [], `${table.name}: no key inserted twice`);
   assert.equal(rows.length, truth.length, `${table.name}: every record of the range, no more`);
   const byKey = new Map(rows.map((r, i) => [keys[i]!, r.record]));
   for (const t of truth) assert.deepEqual(byKey.get(keyOf(t)), t, `${table.name}: record ${keyOf(t)} equals the vendor's`);
@@ -51,10 +66,15 @@ async function failureOf(promise: Promise<unknown>): Promise<{ message: string; 
 for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
   describe(`30-day backfills of Kore.ai call details, interaction details and agent status into ${kind}`, () => {
     let stack: Stack;
+    let ledger: WriteLedger;
     before(async () => {
       stack = await startStack({ destination: kind, koreStreams: ['calldetails', 'interactiondetails', 'agentstatus'], settingsExtra: '      pageSize: 25' });
+      ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [CALLS, INTERACTIONS, STATUS]);
     });
-    after(async () => stack?.close());
+    after(async () => {
+      await ledger?.close();
+      await stack?.close();
+    });
 
     it('each stream equals the ground truth; no request spans more than 7 days; the rate limit is never hit', async () => {
       // The two backfills run at once: 7-day windows (the API's largest) for call details, days for agent status.
@@ -69,10 +89,10 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const conversations = stack.kore.conversationsGroundTruth(from, to);
       assert.ok(conversations.length > 100, `a few sessions a day (${conversations.length})`);
       assert.ok(conversations.some((c) => c.conversationId === undefined) && conversations.some((c) => 'Reason' in c));
-      await assertTableEquals(stack, CALLS, conversations, (r) => String(r.sessionId));
-      await assertTableEquals(stack, INTERACTIONS, conversations, (r) => String(r.sessionId));
+      await assertTableEquals(stack, CALLS, conversations, (r) => String(r.sessionId), ledger);
+      await assertTableEquals(stack, INTERACTIONS, conversations, (r) => String(r.sessionId), ledger);
       const segments = stack.kore.agentStatusGroundTruth(from, to);
-      const rows = await assertTableEquals(stack, STATUS, segments, statusKey);
+      const rows = await assertTableEquals(stack, STATUS, segments, statusKey, ledger);
       assert.ok(rows.every((r) => typeof (r.record as { duration: unknown }).duration === 'number' && (r.record as { open: unknown }).open === false));
       // A night segment across a midnight is read on both days (spelled differently the second time) and is one row.
       assert.ok(segments.some((x) => String(x.startTime).slice(0, 10) !== String(x.endTime).slice(0, 10)), 'segments across midnight exist');
@@ -103,6 +123,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
 
 describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
   let stack: Stack;
+  let ledger: WriteLedger;
   before(async () => {
     stack = await startStack({
       destination: 'sqlite',
@@ -117,8 +138,12 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
       - { name: interactiondetails, options: { channels: [voice] } }
 `,
     });
+    ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [CALLS, INTERACTIONS, STATUS]);
   });
-  after(async () => stack?.close());
+  after(async () => {
+    await ledger?.close();
+    await stack?.close();
+  });
 
   it('call details through a 503, a timeout and random 5xx/429: exact data, 3 sessions a page', async () => {
     stack.kore.setFaults({ serverErrorRate: 0.15, rateLimitRate: 0.05 });
@@ -127,7 +152,7 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
     await handle.result();
     stack.kore.clearFaults();
     const truth = stack.kore.conversationsGroundTruth(Date.parse('2026-09-07T00:00:00Z'), Date.parse('2026-09-09T00:00:00Z'));
-    await assertTableEquals(stack, CALLS, truth, (r) => String(r.sessionId));
+    await assertTableEquals(stack, CALLS, truth, (r) => String(r.sessionId), ledger);
     const log = stack.kore.requests();
     assert.ok(log.filter((e) => e.fault !== undefined).length >= 2, 'faults were injected');
     assert.ok(log.filter((e) => e.status === 200).length >= Math.ceil(truth.length / 3), 'pages of 3');
@@ -137,7 +162,7 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
     stack.kore.resetLog();
     const handle = await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: '2026-09-08T00:00:00Z', to: '2026-09-10T00:00:00Z' });
     await handle.result();
-    await assertTableEquals(stack, STATUS, stack.kore.agentStatusGroundTruth(Date.parse('2026-09-08T00:00:00Z'), Date.parse('2026-09-10T00:00:00Z')), statusKey);
+    await assertTableEquals(stack, STATUS, stack.kore.agentStatusGroundTruth(Date.parse('2026-09-08T00:00:00Z'), Date.parse('2026-09-10T00:00:00Z')), statusKey, ledger);
     const log = stack.kore.requests();
     assert.equal(log.length, 4, 'two pages a day: 3 agents, then 2');
     assert.deepEqual(
@@ -178,7 +203,7 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
     await (await stack.start('backfill', { connection: 'kore-voice', from: '2026-09-14T00:00:00Z', to: '2026-09-17T00:00:00Z' })).result();
     const truth = stack.kore.conversationsGroundTruth(Date.parse('2026-09-14T00:00:00Z'), Date.parse('2026-09-17T00:00:00Z'), { channels: ['voice'] });
     assert.ok(truth.length > 0 && truth.every((r) => r.channel === 'voice'));
-    await assertTableEquals(stack, INTERACTIONS, truth, (r) => String(r.sessionId), 'kore-voice');
+    await assertTableEquals(stack, INTERACTIONS, truth, (r) => String(r.sessionId), ledger, { connection: 'kore-voice' });
     assert.ok(stack.kore.requests().every((e) => JSON.stringify((e.body as { channels?: unknown }).channels) === '["voice"]'));
   });
 
@@ -216,6 +241,7 @@ describe('open agent-status segments (SQLite)', () => {
   }
 
   let stack: Stack;
+  let ledger: WriteLedger;
   before(async () => {
     assert.ok(openAt, 'a moment with an open segment');
     frozenAt = openAt;
@@ -226,8 +252,12 @@ describe('open agent-status segments (SQLite)', () => {
       credentials: '      token: ${TEST_KORE_TOKEN}',
       connectionExtra: `    start: ${new Date(yesterday).toISOString()}\n    schedule: { every: 1h, lag: 1s }`,
     });
+    ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [STATUS]);
   });
-  after(async () => stack?.close());
+  after(async () => {
+    await ledger?.close();
+    await stack?.close();
+  });
 
   type RunResult = { plan: { stream: string; from: string; to: string; windows: number; lookback?: string }[]; inserted: number; updated: number };
   const sync = async () => (await (await stack.start('incrementalSync', { connection: CONNECTION })).result()) as RunResult;
@@ -271,7 +301,8 @@ describe('open agent-status segments (SQLite)', () => {
       assert.equal(typeof now.endTime, 'string');
       assert.equal(now.duration, (Date.parse(String(now.endTime)) - Date.parse(String(was.startTime))) / 1000);
     }
-    await assertTableEquals(stack, STATUS, truth, statusKey);
+    // Each open segment was rewritten exactly once, when it closed; reading it again while open changed nothing.
+    await assertTableEquals(stack, STATUS, truth, statusKey, ledger, { changed: openTruth.length });
     assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, 'agentstatus'), [{ start: yesterday, end: today }], 'the whole day complete');
 
     // 4. Closed: the day is read once more only as the one-day lookback, and nothing changes.

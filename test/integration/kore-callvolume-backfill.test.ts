@@ -9,6 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { callVolumeGroundTruth } from '../../simulators/kore';
 import { CONNECTION, historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
+import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -18,11 +19,18 @@ const FROM = '2026-10-01T00:00:00Z';
 const TO = '2026-10-08T00:00:00Z';
 const range = [Date.parse(FROM), Date.parse(TO)] as const;
 
-async function assertEqualsGroundTruth(stack: Stack, from = range[0], to = range[1]) {
+/**
+ * The table equals the vendor's records of the range, and the database's own ledger shows each was
+ * inserted exactly once and never rewritten (the ground truth does not change during these runs):
+ * `inserted` counts every committed insert, retries and re-reads included.
+ */
+async function assertEqualsGroundTruth(stack: Stack, ledger: WriteLedger, from = range[0], to = range[1], before = { inserted: 0, updated: 0 }) {
   const truth = callVolumeGroundTruth(stack.kore.data, from, to);
   const rows = await stack.destination.readAll(TABLE, CONNECTION);
-  const ids = rows.map((r) => r.key._id);
-  assert.equal(new Set(ids).size, ids.length, 'no duplicate rows');
+  const writes = await ledger.counts(TABLE.name, CONNECTION);
+  assert.equal(writes.inserted - before.inserted, truth.length, 'each record of the range inserted once, whatever was retried');
+  assert.equal(writes.updated - before.updated, 0, 'no record rewritten: the vendor changed none');
+  assert.deepEqual(writes.reinserted, [], 'no key inserted twice');
   assert.equal(rows.length, truth.length, 'every record of the range, no more');
   const byId = new Map(rows.map((r) => [r.key._id, r.record]));
   for (const t of truth) assert.deepEqual(byId.get(t._id), t, `record ${t._id} equals the vendor's`);
@@ -43,19 +51,25 @@ async function failureOf(promise: Promise<unknown>): Promise<{ message: string; 
 for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
   describe(`backfill of Kore.ai call volume into ${kind}`, () => {
     let stack: Stack;
+    let ledger: WriteLedger;
     before(async () => {
       stack = await startStack({ destination: kind, settingsExtra: '      pageSize: 100' });
+      ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [TABLE]);
     });
-    after(async () => stack?.close());
+    after(async () => {
+      await ledger?.close();
+      await stack?.close();
+    });
 
     it('a 7-day backfill in 1-day windows leaves exactly the ground truth', async () => {
       const handle = await stack.start('backfill', { connection: CONNECTION, streams: ['callvolume'], from: FROM, to: TO, windowSize: 'P1D' });
-      const result = (await handle.result()) as { windows: { total: number; done: number }; records: number; inserted: number };
+      const result = (await handle.result()) as { windows: { total: number; done: number }; records: number; inserted: number; updated: number; unchanged: number };
       assert.equal(result.windows.total, 7);
       assert.equal(result.windows.done, 7);
-      const rows = await assertEqualsGroundTruth(stack);
+      const rows = await assertEqualsGroundTruth(stack, ledger);
       assert.equal(result.records, rows.length);
-      assert.equal(result.inserted, rows.length);
+      // The run's own figures, summed over its pages, agree with the ground truth: all new, none changed.
+      assert.deepEqual([result.inserted, result.updated, result.unchanged], [rows.length, 0, 0]);
       // 4 queues x 96 intervals a day = 384 records a day: 4 pages of 100 per window.
       const pages = stack.kore.requests().filter((r) => r.status === 200);
       assert.equal(pages.length, 7 * 4);
@@ -79,17 +93,24 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.equal(again.inserted + again.updated, 0, 'a forced re-sync writes nothing new');
       assert.equal(again.unchanged, 2 * 384);
       assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before);
+      const writes = await ledger.counts(TABLE.name, CONNECTION);
+      assert.deepEqual([writes.inserted, writes.updated], [7 * 384, 0], 'the re-reads wrote nothing: the ledger still shows one insert per record');
     });
   });
 }
 
 describe('backfill under vendor trouble (SQLite)', () => {
   let stack: Stack;
+  let ledger: WriteLedger;
   before(async () => {
     // faultSeed 7: a seed whose first requests already draw 5xx and 429 (the PRNG is deterministic).
     stack = await startStack({ destination: 'sqlite', simulator: { faultSeed: 7 }, settingsExtra: '      pageSize: 100', connectionExtra: '    requestTimeout: PT2S' });
+    ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [TABLE]);
   });
-  after(async () => stack?.close());
+  after(async () => {
+    await ledger?.close();
+    await stack?.close();
+  });
 
   it('completes with exact data through 20% 5xx, 429s and a timeout, showing retries as attempts', async () => {
     stack.kore.setFaults({ serverErrorRate: 0.2, rateLimitRate: 0.05 });
@@ -97,7 +118,7 @@ describe('backfill under vendor trouble (SQLite)', () => {
     const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-06T00:00:00Z', maxParallelWindows: 3 });
     await handle.result();
     stack.kore.clearFaults();
-    await assertEqualsGroundTruth(stack, Date.parse('2026-09-01T00:00:00Z'), Date.parse('2026-09-06T00:00:00Z'));
+    await assertEqualsGroundTruth(stack, ledger, Date.parse('2026-09-01T00:00:00Z'), Date.parse('2026-09-06T00:00:00Z'));
     const faults = stack.kore.requests().filter((r) => r.fault !== undefined);
     assert.ok(faults.length >= 3, `faults were injected (${faults.length})`);
     assert.ok(faults.some((r) => r.status >= 500), 'among them 5xx');
@@ -189,9 +210,11 @@ describe('backfill under vendor trouble (SQLite)', () => {
     stack.kore.setFaults({ serverErrorRate: 1 });
     const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-07-01T00:00:00Z', to: '2026-07-04T00:00:00Z', maxParallelWindows: 2 });
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
+    for (;;) {
       const p = (await handle.query('progress')) as { windows: { running: number } };
       if (p.windows.running === 2) break;
+      // Cancelling before both windows run would test nothing: fail rather than carry on.
+      assert.ok(Date.now() < deadline, `two windows were never running at once within 15 s: ${JSON.stringify(p.windows)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     await handle.cancel();

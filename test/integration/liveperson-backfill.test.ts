@@ -14,6 +14,7 @@ import { DEFAULT_METRICS } from '../../sources/liveperson/connection';
 import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
 import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions } from '../../simulators/liveperson';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
+import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -86,12 +87,20 @@ function groundTruthRows(sim: LivePersonSimulator, from: number, to: number) {
   });
 }
 
-async function assertEqualsGroundTruth(stack: Stack, connection: string, sim: LivePersonSimulator, from: number, to: number, atLeast = 100): Promise<number> {
+/**
+ * The table equals the ground truth. With a ledger (for a connection synced by one run so far):
+ * the database's committed writes show each record inserted once and none rewritten, whatever
+ * was retried or read twice.
+ */
+async function assertEqualsGroundTruth(stack: Stack, connection: string, sim: LivePersonSimulator, from: number, to: number, atLeast = 100, ledger?: WriteLedger): Promise<number> {
   const rows = await stack.destination.readAll(TABLE, connection);
   const expected = groundTruthRows(sim, from, to);
   assert.ok(expected.length >= atLeast, `enough data to mean something (${expected.length})`);
   const keyOf = (k: Record<string, string>) => INTERVAL_METRICS_KEY.map((c) => k[c]).join('|');
-  assert.equal(new Set(rows.map((r) => keyOf(r.key))).size, rows.length, 'no duplicate rows');
+  if (ledger) {
+    const writes = await ledger.counts(TABLE.name, connection);
+    assert.deepEqual([writes.inserted, writes.updated, writes.reinserted.length], [expected.length, 0, 0], `${connection}: each record inserted once, none rewritten`);
+  }
   assert.equal(rows.length, expected.length, `${connection}: every record of the range, no more`);
   const stored = new Map(rows.map((r) => [keyOf(r.key), r.record]));
   for (const e of expected) assert.deepEqual(stored.get(keyOf(e.key)), e.record, `${connection}: record ${keyOf(e.key)}`);
@@ -122,6 +131,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
 interface Progress {
   windows: { total: number; done: number; failed: number; skipped: number };
   records: number;
+  inserted: number;
+  updated: number;
 }
 interface IncrementalResult extends Progress {
   scheduledAt: string;
@@ -140,10 +151,15 @@ after(async () => {
 for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
   describe(`LivePerson interval metrics into ${kind}`, () => {
     let stack: Stack;
+    let ledger: WriteLedger;
     before(async () => {
       stack = await startLpStack(kind);
+      ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [TABLE]);
     });
-    after(async () => stack?.close());
+    after(async () => {
+      await ledger?.close();
+      await stack?.close();
+    });
 
     it('a 14-day backfill, then incremental runs, equal the ground truth with nextPageKey and refs.next paging', async () => {
       const pkBefore = pageKeySim.requests().length;
@@ -158,8 +174,10 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
         assert.equal(p.windows.done, p.windows.total);
         assert.equal(p.windows.failed, 0);
       }
-      const n = await assertEqualsGroundTruth(stack, 'lp-pagekey', pageKeySim, FROM, BACKFILL_TO);
-      assert.equal(await assertEqualsGroundTruth(stack, 'lp-refs', refsSim, FROM, BACKFILL_TO), n);
+      const n = await assertEqualsGroundTruth(stack, 'lp-pagekey', pageKeySim, FROM, BACKFILL_TO, 100, ledger);
+      assert.equal(await assertEqualsGroundTruth(stack, 'lp-refs', refsSim, FROM, BACKFILL_TO, 100, ledger), n);
+      // The runs' own figures, summed over their pages, agree: all new, none changed.
+      assert.deepEqual([pk!.inserted, pk!.updated, refs!.inserted, refs!.updated], [n, 0, n, 0]);
       assert.equal(pk!.records, n);
 
       const pkLog = pageKeySim.requests().slice(pkBefore).filter((e) => e.endpoint === 'interval-metrics');
@@ -200,10 +218,15 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
 
 describe('LivePerson under vendor trouble and limits (SQLite)', () => {
   let stack: Stack;
+  let ledger: WriteLedger;
   before(async () => {
     stack = await startLpStack('sqlite');
+    ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [TABLE]);
   });
-  after(async () => stack?.close());
+  after(async () => {
+    await ledger?.close();
+    await stack?.close();
+  });
 
   it('a window whose latest interval answers 202 waits (benign, visible on the pending activity) and completes once it is done', async () => {
     // Backfills stop at now minus the stream's lag (30 minutes): the newest interval a backfill reads ends there.
@@ -236,7 +259,7 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
       const result = (await handle.result()) as Progress;
       assert.equal(result.windows.failed, 0);
       assert.equal(result.windows.done, result.windows.total);
-      await assertEqualsGroundTruth(stack, 'lp-processing', pageKeySim, from, T, 0);
+      await assertEqualsGroundTruth(stack, 'lp-processing', pageKeySim, from, T, 0, ledger);
       const statuses = pageKeySim.requests().slice(logStart).filter((e) => e.endpoint === 'interval-metrics').map((e) => e.status);
       assert.ok(statuses.filter((s) => s === 202).length >= 1 && statuses.at(-1) === 200, `202, then 200: ${statuses.join(',')}`);
       // The history keeps the wait: the page activity started again, carrying the benign 202.
@@ -291,7 +314,7 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
     assert.ok(gaps[1]! >= 9_900, `503 → at least 10 s (${gaps[1]} ms)`);
     assert.ok(gaps[2]! >= 950, `429 → at least 1 s (${gaps[2]} ms)`);
     assert.equal(refsSim.pendingFaults(), 0);
-    await assertEqualsGroundTruth(stack, 'lp-refs', refsSim, NOON, NOON + HOUR, 1);
+    await assertEqualsGroundTruth(stack, 'lp-refs', refsSim, NOON, NOON + HOUR, 1, ledger);
   });
 
   it('a 401 fails fast with LivePerson\'s message and no retry', async () => {

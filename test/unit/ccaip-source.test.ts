@@ -490,7 +490,7 @@ describe('fetchPage walking the simulator', () => {
     const page = await fetchPage(rt, { connection: 'cc', stream: 'calls', start: iso(from), end: iso(to), cursor: null }, 1);
     assert.equal((page.rows[0]!.record as Record<string, unknown>).sentiment_score, 0.87);
     sim.failNext({ kind: 'malformed' });
-    await assert.rejects(fetchPage(rt, { connection: 'cc', stream: 'chats', start: iso(from), end: iso(to), cursor: null }, 1), (e: unknown) => e instanceof CcsyncError && e.type === 'MalformedResponse');
+    await assert.rejects(fetchPage(rt, { connection: 'cc', stream: 'chats', start: iso(from), end: iso(to), cursor: null }, 1), (e: unknown) => e instanceof CcsyncError && e.type === 'ResponseCutShort');
     sim.failNext({ status: 503 });
     await assert.rejects(fetchPage(rt, { connection: 'cc', stream: 'chats', start: iso(from), end: iso(to), cursor: null }, 1), (e: unknown) => e instanceof CcsyncError && e.type === 'VendorUnavailable');
   });

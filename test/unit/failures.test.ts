@@ -56,6 +56,30 @@ describe('error taxonomy → Temporal', () => {
     assert.equal(last.nonRetryable, true);
     assert.match(last.message, /gave up after 5 attempts/);
   });
+  it('retries a body cut short as a network fault, counting only its own attempts, for at least an hour', () => {
+    const hour = 3_600_000;
+    const t0 = Date.parse('2026-12-01T00:00:00Z');
+    const cut = () => new CcsyncError('ResponseCutShort', 'Kore.ai callvolume sent a body that is not valid JSON (34227 bytes)');
+    // Attempt 25, after 20 5xx and 4 earlier cut bodies: the 5xx do not use up its attempts.
+    const tally = { VendorUnavailable: { count: 20, firstAt: t0 }, ResponseCutShort: { count: 5, firstAt: t0 } };
+    const f = toApplicationFailure(cut(), 25, [], tally, t0 + 2 * hour);
+    assert.equal(f.nonRetryable, false, 'still retried: 5 cut bodies of its own');
+    assert.equal(f.type, 'ResponseCutShort');
+    // Ten of its own within the hour: still a dropped connection, still retried.
+    assert.equal(toApplicationFailure(cut(), 10, [], { ResponseCutShort: { count: 10, firstAt: t0 } }, t0 + hour - 1).nonRetryable, false);
+    // Ten of its own over more than an hour: the body never parses; give up, saying so.
+    const last = toApplicationFailure(cut(), 30, [], { VendorRateLimited: { count: 20, firstAt: t0 }, ResponseCutShort: { count: 10, firstAt: t0 } }, t0 + hour);
+    assert.equal(last.nonRetryable, true);
+    assert.match(last.message, /gave up after 10 attempts/);
+    // Without a tally (no history), never final on the attempt number alone.
+    assert.equal(toApplicationFailure(cut(), 50).nonRetryable, false);
+  });
+  it('counts a malformed answer\'s own attempts, not those lost to 5xx and 429', () => {
+    const t0 = Date.now();
+    const tally = { VendorUnavailable: { count: 6, firstAt: t0 }, MalformedResponse: { count: 2, firstAt: t0 } };
+    assert.equal(toApplicationFailure(new CcsyncError('MalformedResponse', 'same next key'), 8, [], tally, t0).nonRetryable, false);
+    assert.equal(toApplicationFailure(new CcsyncError('MalformedResponse', 'same next key'), 9, [], { ...tally, MalformedResponse: { count: 5, firstAt: t0 } }, t0).nonRetryable, true);
+  });
   it('scrubs secrets from messages and details', () => {
     const f = toApplicationFailure(new CcsyncError('VendorRejected', 'token abc123secret is invalid', { details: { echo: 'abc123secret' } }), 1, ['abc123secret']);
     assert.doesNotMatch(f.message, /abc123secret/);

@@ -101,10 +101,15 @@ describe('call details: paging and the range', () => {
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json.data.map(canonical), sim.conversationsGroundTruth(ms('2025-03-03T00:00:00Z'), ms('2025-03-10T00:00:00Z')));
     assert.equal(sim.requests()[0]!.endpoint, 'interactiondetails');
-    const many = await startSim({ seed: 'busy', dataStart: '2025-01-01T00:00:00Z' }, new Clock(ms('2025-06-01T00:00:00Z')));
-    const wide = await post(many.url, '/v2/calldetails', range('2025-03-01 00:00:00', '2025-03-07 23:59:59'));
-    assert.ok(many.sim.conversationsGroundTruth(ms('2025-03-01T00:00:00Z'), ms('2025-03-08T00:00:00Z')).length > 0);
-    assert.equal(wide.json.data.length, Math.min(100, many.sim.conversationsGroundTruth(ms('2025-03-01T00:00:00Z'), ms('2025-03-08T00:00:00Z')).length));
+    // More than a page's worth, so only a default of exactly 100 gives exactly 100 (45 or 150 would not).
+    const many = await startSim({ seed: 'busy', dataStart: '2025-01-01T00:00:00Z', sessionsPerDay: [20, 30] }, new Clock(ms('2025-06-01T00:00:00Z')));
+    const truth = many.sim.conversationsGroundTruth(ms('2025-03-01T00:00:00Z'), ms('2025-03-08T00:00:00Z'));
+    assert.ok(truth.length > 100, `more sessions than one default page (${truth.length})`);
+    for (const path of ['/v2/calldetails', '/v2/interactionDetails']) {
+      const wide = await post(many.url, path, range('2025-03-01 00:00:00', '2025-03-07 23:59:59'));
+      assert.equal(wide.json.data.length, 100, `${path}: a request without limit gets exactly 100`);
+      assert.deepEqual(wide.json.data.map(canonical), truth.slice(0, 100), `${path}: the first 100 in API order`);
+    }
   });
 
   test('endDate is inclusive to the second; one second earlier leaves the session out', async () => {
