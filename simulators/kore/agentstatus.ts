@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import { agentOnWire, DAY_MS, formatKoreDuration, koreLocalTime } from './agentstatus-data';
 import { badRequest, describeRequestIssues, queryInt, timeZoneOffset } from './calldetails';
-import type { KoreEndpoint, KoreEndpointResponse } from './server';
+import type { KoreEndpoint, KoreEndpointResponse } from './endpoint';
 
 export const AGENT_STATUS_MAX_LIMIT = 50;
 
