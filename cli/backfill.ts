@@ -10,6 +10,20 @@ function line(p: BackfillProgress): string {
   return `${p.phase.padEnd(9)} windows ${w.done + w.skipped}/${w.total} (${w.running} running, ${w.failed} failed) · ${p.records} records (${p.inserted} new, ${p.updated} changed)`;
 }
 
+/** What commander parses from `backfill start`'s flags (names as camelCase; `--max-parallel` through Number). */
+interface StartOptions {
+  connection: string;
+  from: string;
+  to?: string;
+  streams?: string;
+  windowSize?: string;
+  maxParallel?: number;
+  force?: boolean;
+  id?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
 export function backfillCommands(program: Command): void {
   const backfill = program.command('backfill').description('sync a past time range');
   backfill
@@ -25,7 +39,7 @@ export function backfillCommands(program: Command): void {
     .option('--id <workflowId>', 'workflow id (default: backfill/<connection>/<time>)')
     .option('--wait', 'wait for the result, printing progress')
     .option('--json', 'machine-readable output')
-    .action(async (opts) => {
+    .action(async (opts: StartOptions) => {
       const input = {
         connection: opts.connection,
         from: opts.from,
@@ -45,14 +59,16 @@ export function backfillCommands(program: Command): void {
           return;
         }
         const bar = new ProgressBar();
-        const timer = setInterval(async () => {
+        const poll = async (): Promise<void> => {
           try {
             const p = await handle.query<BackfillProgress>('progress');
             if (!opts.json) bar.update(p.windows.done + p.windows.skipped, p.windows.total, line(p));
           } catch {
             /* not answering yet */
           }
-        }, 1000);
+        };
+        // poll() catches its own errors, so nothing is lost by not awaiting it here.
+        const timer = setInterval(() => void poll(), 1000);
         try {
           const result = (await handle.result()) as BackfillProgress;
           if (opts.json) printJson({ workflowId, status: 'COMPLETED', result });

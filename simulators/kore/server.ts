@@ -22,7 +22,7 @@ import { callDetailsEndpoint, callDetailsRangeMs, CALL_DETAILS_MAX_RANGE_MS, int
 import { callVolumeEndpoint } from './callvolume';
 import type { ConversationFilter } from './conversations-data';
 import { agentStatusGroundTruth, type CallVolumeUpdate, conversationsGroundTruth, KoreDataset, type KoreDataOptions } from './data';
-import type { KoreEndpoint, KoreEndpointRequest, KoreEndpointResponse } from './endpoint';
+import type { KoreEndpoint } from './endpoint';
 import { FaultInjector, type KoreFault } from './faults';
 
 /** Every public analytics endpoint lives under `/agentassist/api/public/analytics/account/{accountId}/`. */

@@ -22,7 +22,7 @@ const CALLS = { name: 'kore_calldetails', keyColumns: ['sessionId'] };
 const INTERACTIONS = { name: 'kore_interactiondetails', keyColumns: ['sessionId'] };
 const STATUS = { name: 'kore_agentstatus', keyColumns: ['userId', 'startTime'] };
 
-const statusKey = (r: Record<string, unknown>) => `${r.userId}|${r.startTime}`;
+const statusKey = (r: Record<string, unknown>) => `${String(r.userId)}|${String(r.startTime)}`;
 
 /** The table holds exactly `truth`: one row per key, each record equal to the vendor's. */
 async function assertTableEquals(stack: Stack, table: { name: string; keyColumns: string[] }, truth: Record<string, unknown>[], keyOf: (r: Record<string, unknown>) => string, connection = CONNECTION): Promise<Row[]> {

@@ -167,7 +167,7 @@ describe('schedules and incremental sync', () => {
 
   it('removing a connection removes its schedule (or pauses it with --pause-removed)', async () => {
     const original = readFileSync(stack.connectionsFile, 'utf8');
-    const withoutSched = original.replace(/  - name: kore-sched[\s\S]*?(?=  - name: kore-plain)/, '');
+    const withoutSched = original.replace(/ {2}- name: kore-sched[\s\S]*?(?= {2}- name: kore-plain)/, '');
     assert.ok(!withoutSched.includes('kore-sched'));
     writeFileSync(stack.connectionsFile, withoutSched);
     const paused = await ccsync(['schedules', 'apply', '--pause-removed', '--json'], env);
