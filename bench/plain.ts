@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   let records = 0;
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
-  let cpuMs = 0;
+  let cpuMs: number;
   try {
     // What `backfill` does before its windows: read the sync state.
     await rt.destination.completedIntervals(config.connection, config.stream);

@@ -20,7 +20,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -110,16 +111,18 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   const list = (name: string, dflt: string) => (flags.get(name) ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
-  const only = new Set(list('only', 'matrix,scale') as ('matrix' | 'scale')[]);
-  for (const o of only) if (o !== 'matrix' && o !== 'scale') throw new Error(`--only takes matrix or scale, not ${o}`);
-  const dests = list('destinations', 'sqlite,postgres') as Dest[];
-  for (const d of dests) if (d !== 'sqlite' && d !== 'postgres') throw new Error(`unknown destination ${d}`);
+  const onlyList = list('only', 'matrix,scale');
+  for (const o of onlyList) if (o !== 'matrix' && o !== 'scale') throw new Error(`--only takes matrix or scale, not ${o}`);
+  const only = new Set(onlyList as ('matrix' | 'scale')[]);
+  const destList = list('destinations', 'sqlite,postgres');
+  for (const d of destList) if (d !== 'sqlite' && d !== 'postgres') throw new Error(`unknown destination ${d}`);
+  const dests = destList as Dest[];
   const opt = (name: string) => (flags.has(name) ? num(name, 0) : undefined);
   const tuning: WorkerTuning = {};
   if (opt('max-activities') !== undefined) tuning.maxConcurrentActivityTaskExecutions = opt('max-activities');
   if (opt('max-workflow-tasks') !== undefined) tuning.maxConcurrentWorkflowTaskExecutions = opt('max-workflow-tasks');
   if (opt('max-cached') !== undefined) tuning.maxCachedWorkflows = opt('max-cached');
-  const scaleDestination = (flags.get('scale-destination') ?? 'sqlite') as Dest;
+  const scaleDestination = flags.get('scale-destination') ?? 'sqlite';
   if (scaleDestination !== 'sqlite' && scaleDestination !== 'postgres') throw new Error(`unknown destination ${scaleDestination}`);
   for (const k of flags.keys()) {
     if (!HELP.includes(`--${k}`)) throw new Error(`unknown flag --${k}\n${HELP}`);
@@ -196,8 +199,8 @@ function spawnTsx(script: string, env: Record<string, string>): { child: ChildPr
     partial = parts.pop() ?? '';
     for (const line of parts) for (const l of listeners) l(line);
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', onData);
+  child.stderr.on('data', (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-8000);
   });
   return { child, output: () => tail, lines: (fn) => listeners.push(fn) };
@@ -242,7 +245,7 @@ interface Stack {
 
 async function startStack(opts: Options): Promise<Stack> {
   const workDir = mkdtempSync(join(os.tmpdir(), 'ccsync-bench-'));
-  cleanups.push(async () => rmSync(workDir, { recursive: true, force: true }));
+  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
   const cli = await resolveTemporalCli();
   const server = await startDevServer({
     headless: true,
@@ -300,12 +303,12 @@ async function startStack(opts: Options): Promise<Stack> {
 function freshDestination(stack: Stack, kind: Dest, opts: Options, label: string): { url: string; drop: () => Promise<void> } {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(stack.workDir, `${label}-`));
-    return { url: `sqlite:${join(dir, 'ccsync.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return { url: `sqlite:${join(dir, 'ccsync.db')}`, drop: () => rm(dir, { recursive: true, force: true }) };
   }
   const schema = `bench_${randomBytes(5).toString('hex')}`;
   const params = new URLSearchParams({ schema });
   if (opts.poolSize !== undefined) params.set('poolSize', String(opts.poolSize));
-  const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}${params}`;
+  const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}${params.toString()}`;
   const drop = async () => {
     const client = new pg.Client({ connectionString: parsePostgresUrl(url).connectionString });
     await client.connect();

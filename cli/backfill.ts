@@ -70,6 +70,21 @@ async function notFound<T>(workflowId: string, json: boolean | undefined, fn: ()
   }
 }
 
+/** What commander parses from `backfill start`'s flags (names as camelCase; `--max-parallel` through Number). */
+interface StartOptions {
+  connection: string;
+  from: string;
+  to?: string;
+  streams?: string;
+  windowSize?: string;
+  maxParallel?: number;
+  force?: boolean;
+  id?: string;
+  wait?: boolean;
+  json?: boolean;
+  file?: string;
+}
+
 export function backfillCommands(program: Command): void {
   const backfill = program.command('backfill').description('sync a past time range');
   backfill
@@ -86,7 +101,7 @@ export function backfillCommands(program: Command): void {
     .option('--file <path>', 'the connections file to check against (default: as the worker finds it)')
     .option('--wait', 'wait for the result, printing progress and an ETA')
     .option('--json', 'machine-readable output')
-    .action(async (opts) => {
+    .action(async (opts: StartOptions) => {
       const raw = {
         connection: opts.connection,
         from: opts.from,
@@ -121,7 +136,7 @@ export function backfillCommands(program: Command): void {
           process.exit(130);
         };
         process.once('SIGINT', onInterrupt);
-        const timer = setInterval(async () => {
+        const poll = async (): Promise<void> => {
           try {
             const p = await handle.query<BackfillProgress>('progress');
             const left = eta(p, startedAt);
@@ -129,7 +144,9 @@ export function backfillCommands(program: Command): void {
           } catch {
             /* not answering yet */
           }
-        }, 1000);
+        };
+        // poll() catches its own errors, so nothing is lost by not awaiting it here.
+        const timer = setInterval(() => void poll(), 1000);
         try {
           const result = (await handle.result()) as BackfillProgress;
           if (opts.json) printJson({ workflowId, status: 'COMPLETED', estimate, result });

@@ -13,7 +13,7 @@ export class CliError extends Error {
   }
 }
 
-export async function temporalClient(): Promise<{ client: Client; settings: TemporalSettings; close(): Promise<void> }> {
+export async function temporalClient(): Promise<{ client: Client; settings: TemporalSettings; close: () => Promise<void> }> {
   const settings = temporalSettingsFromEnv();
   let connection: Connection;
   try {

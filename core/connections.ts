@@ -89,8 +89,9 @@ function unknownStream(where: string, name: string, source: SourceDeclaration): 
 }
 
 /**
- * `credentials: { token: ${KORE_JWT} }` is how people write it (design.md does too), but `{` starts a
- * flow mapping in YAML and breaks the parse. A bare `${VAR}` value is quoted before parsing.
+ * `credentials: { token: ${KORE_JWT} }` is how people write it, but inside a YAML flow mapping
+ * `{` and `}` are indicators, so the unquoted `${KORE_JWT}` breaks the parse. A bare `${VAR}`
+ * value is quoted before parsing.
  */
 export function quoteEnvReferences(text: string): string {
   return text.replace(/(:[ \t]+)(\$\{[A-Za-z_][A-Za-z0-9_]*\})(?=[ \t]*(?:[,}\]#\r\n]|$))/gm, '$1"$2"');

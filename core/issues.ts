@@ -15,7 +15,8 @@ export function describePath(path: readonly PropertyKey[]): string {
 function shown(value: unknown): string {
   if (value === undefined) return 'nothing';
   const json = JSON.stringify(value);
-  if (json === undefined) return String(value);
+  // JSON.stringify gives undefined (for a defined value) for a function or a symbol.
+  if (json === undefined) return typeof value === 'function' || typeof value === 'symbol' ? value.toString() : 'nothing';
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
 

@@ -311,6 +311,7 @@ async function startOnce(opts: DevServerOptions): Promise<DevServer> {
       `Temporal dev server failed to start on ${address}: ${why}\n` +
         `command: ${cliPath} ${args.join(' ')}\n` +
         `--- server output (tail) ---\n${tail.trim() || '(none)'}`,
+      { cause: err },
     );
   }
 

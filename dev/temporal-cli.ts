@@ -171,7 +171,7 @@ export async function withLock<T>(lockFile: string, log: (m: string) => void, bo
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let holder = NaN;
+      let holder: number;
       try {
         holder = Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10);
       } catch {
@@ -192,7 +192,7 @@ export async function withLock<T>(lockFile: string, log: (m: string) => void, bo
         continue;
       }
       if (Date.now() - started > BUILD_TIMEOUT_MS) {
-        throw new Error(`Timed out waiting for ${lockFile} (held by pid ${holder}). Remove it if no build is running.`);
+        throw new Error(`Timed out waiting for ${lockFile} (held by pid ${holder}). Remove it if no build is running.`, { cause: err });
       }
       if (!announced) {
         log(`Waiting for another process (pid ${holder}) that is building ${what}...`);

@@ -173,8 +173,8 @@ async function main(): Promise<number> {
   };
   const results: { suite: string; ms: number; result: RunResult }[] = [];
   const testsStarted = Date.now();
-  let testsMs = 0;
-  let stopMs = 0;
+  let testsMs: number;
+  let stopMs: number;
   try {
     for (const suite of SUITES) {
       const suiteFiles = files.filter((f) => f.startsWith(path.join('test', suite) + path.sep));

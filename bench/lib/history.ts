@@ -88,7 +88,7 @@ async function chain(client: Client, workflowId: string, firstRunId: string, lim
 }
 
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out: R[] = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -127,7 +127,7 @@ function pagesOf(events: HistoryEvent[]): { pages: PageTiming[]; startedMs?: num
       const sched = scheduled.get(key);
       if (!sched || sched.type !== 'syncPage') continue;
       const payload = c.result?.payloads?.[0];
-      const result = (payload ? defaultPayloadConverter.fromPayload(payload) : {}) as PageResult;
+      const result: PageResult = payload ? defaultPayloadConverter.fromPayload<PageResult>(payload) : {};
       pages.push({
         scheduledMs: sched.ms,
         startedMs: started.get(key) ?? sched.ms,

@@ -90,7 +90,7 @@ export async function verifyRun(opts: {
   }
   if (mismatches) problems.push(`${mismatches} of ${sample.length} sampled rows differ from the simulator's records`);
   const destination = openDestination(opts.destinationUrl);
-  let stateComplete = false;
+  let stateComplete: boolean;
   try {
     const done = await destination.completedIntervals(opts.connection, 'callvolume');
     stateComplete = done.some((i) => i.start <= opts.from && i.end >= opts.to);

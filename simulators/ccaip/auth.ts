@@ -32,8 +32,8 @@ export function parseBasic(value: string | undefined): { user: string; password:
 }
 
 export function authenticate(headers: IncomingHttpHeaders, o: CcaipAuthOptions): CcaipAuthOutcome {
-  const raw = headers.authorization;
-  const value = Array.isArray(raw) ? raw[0] : raw;
+  // Node keeps the first Authorization header only: a string, never a list.
+  const value = headers.authorization;
   if (!value) return { ok: false, status: 401, message: 'HTTP Basic authentication is required' };
   const basic = parseBasic(value);
   if (!basic) return { ok: false, status: 401, message: 'malformed Authorization header (expected HTTP Basic)' };

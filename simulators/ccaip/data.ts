@@ -175,7 +175,8 @@ export function compareBy(field: string, direction: 'ASC' | 'DESC' = 'ASC') {
       const t = Date.parse(v);
       return Number.isFinite(t) && /^\d{4}-/.test(v) ? t : v;
     }
-    return v === null || v === undefined ? -Infinity : String(v);
+    // Booleans read the same either way; objects compare by their JSON, not as "[object Object]".
+    return v === null || v === undefined ? -Infinity : JSON.stringify(v);
   };
   const sign = direction === 'DESC' ? -1 : 1;
   return (a: Rec, b: Rec) => {

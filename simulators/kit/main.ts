@@ -1,5 +1,5 @@
 /**
- * Running one simulator standalone (`tsx sources/<vendor>/simulator/main.ts [port]`): the port from
+ * Running one simulator standalone (`tsx simulators/<vendor>/main.ts [port]`): the port from
  * the first argument, else `<ENV>_PORT`, else the vendor's default; the host from `<ENV>_HOST`
  * (default 127.0.0.1); SIGINT and SIGTERM stop it and exit.
  */

@@ -44,7 +44,7 @@ export interface Exchange<E extends RequestLogEntry> {
   /** The request's log entry, already in the log: the pipeline fills it in. */
   readonly entry: E;
   /** Sends `body` as JSON and records the status. */
-  reply(status: number, body: unknown, headers?: ReplyHeaders): void;
+  reply: (status: number, body: unknown, headers?: ReplyHeaders) => void;
 }
 
 /** Faults that shape a real answer rather than replace it. */
@@ -146,7 +146,7 @@ export function requestUrl(req: IncomingMessage): URL {
 function copyEntry<E extends RequestLogEntry>(entry: E): E {
   const copy: Record<string, unknown> = { ...(entry as RequestLogEntry) };
   for (const [key, value] of Object.entries(copy)) {
-    if (Array.isArray(value)) copy[key] = [...value];
+    if (Array.isArray(value)) copy[key] = [...(value as unknown[])];
     else if (value !== null && typeof value === 'object') copy[key] = { ...value };
   }
   return copy as E;

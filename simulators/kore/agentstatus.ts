@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import { agentOnWire, DAY_MS, formatKoreDuration, koreLocalTime } from './agentstatus-data';
 import { badRequest, describeRequestIssues, queryInt, timeZoneOffset } from './calldetails';
-import type { KoreEndpoint, KoreEndpointResponse } from './server';
+import type { KoreEndpoint, KoreEndpointResponse } from './endpoint';
 
 export const AGENT_STATUS_MAX_LIMIT = 50;
 
@@ -128,7 +128,7 @@ export const agentStatusEndpoint: KoreEndpoint = {
   records(body) {
     const agents = (body as { data?: unknown } | undefined)?.data;
     if (!Array.isArray(agents)) return undefined;
-    const withStatus = agents.find((a) => Array.isArray((a as { status?: unknown }).status) && (a as { status: unknown[] }).status.length > 0);
+    const withStatus = (agents as unknown[]).find((a) => Array.isArray((a as { status?: unknown }).status) && (a as { status: unknown[] }).status.length > 0);
     return withStatus ? ((withStatus as { status: Record<string, unknown>[] }).status) : undefined;
   },
 };

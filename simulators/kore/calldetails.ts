@@ -20,7 +20,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { koreErrorBody } from './auth';
-import type { KoreEndpoint, KoreEndpointRequest, KoreEndpointResponse } from './server';
+import type { KoreEndpoint, KoreEndpointRequest, KoreEndpointResponse } from './endpoint';
 
 export const CALL_DETAILS_DEFAULT_LIMIT = 100;
 export const CALL_DETAILS_MAX_LIMIT = 1000;

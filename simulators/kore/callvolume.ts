@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { parseStrictInstant } from '../kit/instants';
 import { koreErrorBody } from './auth';
-import type { KoreEndpoint, KoreEndpointResponse } from './server';
+import type { KoreEndpoint, KoreEndpointResponse } from './endpoint';
 
 export const CALL_VOLUME_DEFAULT_LIMIT = 10;
 export const CALL_VOLUME_MAX_LIMIT = 1000;

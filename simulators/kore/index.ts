@@ -4,11 +4,9 @@ export {
   DEFAULT_ENDPOINTS,
   KORE_ACCOUNT_PATH_PREFIX,
   type KoreSimulatorOptions,
-  type KoreEndpoint,
-  type KoreEndpointRequest,
-  type KoreEndpointResponse,
   type KoreRequestLogEntry,
 } from './server';
+export type { KoreEndpoint, KoreEndpointRequest, KoreEndpointResponse } from './endpoint';
 export {
   KoreDataset,
   callVolumeGroundTruth,

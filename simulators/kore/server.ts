@@ -3,8 +3,9 @@
  * analytics API on deterministic data. Integration tests start it in-process on port 0; `npm start`
  * runs it on 4010 (see main.ts).
  *
- * Endpoints are separate modules (`KoreEndpoint`); this file is what they share, applied to every
- * request in this order (the HTTP plumbing under it is the simulator kit's, simulators/kit):
+ * Endpoints are separate modules (`KoreEndpoint`, declared in endpoint.ts so they need nothing
+ * from here); this file is what they share, applied to every request in this order (the HTTP
+ * plumbing under it is the simulator kit's, simulators/kit):
  *   route (404 unknown path, 405 wrong method) → account in the path (404) → the account's rate
  *   limit (429) → fault injection → auth (401/400) → JSON body (400) → the endpoint → response
  *   faults (malformed, schema drift) → request log.
@@ -12,7 +13,7 @@
  * edge, whatever becomes of them; faults come before auth because they stand for trouble in front
  * of the application (gateway errors, dropped connections).
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { faultSeedOf, type FaultRates } from '../kit/faults';
 import { BodyTooLarge, type Exchange, FAULT_ANSWERED, HttpSimulator, readBody, type RequestLogEntry, RollingWindowLimiter } from '../kit/server';
 import { authenticate, koreErrorBody } from './auth';
@@ -21,6 +22,7 @@ import { callDetailsEndpoint, callDetailsRangeMs, CALL_DETAILS_MAX_RANGE_MS, int
 import { callVolumeEndpoint } from './callvolume';
 import type { ConversationFilter } from './conversations-data';
 import { agentStatusGroundTruth, type CallVolumeUpdate, conversationsGroundTruth, KoreDataset, type KoreDataOptions } from './data';
+import type { KoreEndpoint } from './endpoint';
 import { FaultInjector, type KoreFault } from './faults';
 
 /** Every public analytics endpoint lives under `/agentassist/api/public/analytics/account/{accountId}/`. */
@@ -28,33 +30,6 @@ export const KORE_ACCOUNT_PATH_PREFIX = '/agentassist/api/public/analytics/accou
 const ROUTE = /^\/agentassist\/api\/public\/analytics\/account\/([^/]+)\/(.+?)\/?$/;
 const MAX_BODY_BYTES = 1024 * 1024;
 const MINUTE_MS = 60_000;
-
-export interface KoreEndpointRequest {
-  accountId: string;
-  /** The parsed JSON body; undefined when the request had none. */
-  body: unknown;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  data: KoreDataset;
-}
-
-export interface KoreEndpointResponse {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-/** One vendor endpoint. Auth, rate limiting, faults and logging are the server's, not the endpoint's. */
-export interface KoreEndpoint {
-  /** Short name used by the request log and by `failNext({ endpoint })`, e.g. `callvolume`. */
-  name: string;
-  method: 'GET' | 'POST';
-  /** Path after `/account/{accountId}/`, e.g. `callvolume` or `v2/calldetails`. */
-  path: string;
-  handle(request: KoreEndpointRequest): KoreEndpointResponse;
-  /** The records array of a successful response body (the target of schema-drift faults). */
-  records(body: unknown): Record<string, unknown>[] | undefined;
-}
 
 export interface KoreSimulatorOptions extends KoreDataOptions {
   /** Client id of the Kore.ai app: the `appId` claim a JWT must carry. */

@@ -87,8 +87,8 @@ export class LpAuthenticator {
 
   /** Checks a request whose URL, as the client addressed it, is `url`. */
   check(method: string, url: URL, headers: IncomingHttpHeaders): LpAuthOutcome {
-    const raw = headers.authorization;
-    const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+    // Node keeps the first Authorization header only: a string, never a list.
+    const value = headers.authorization?.trim();
     if (!value) return { ok: false, status: 401, message: 'Authorization header is required (OAuth 1.0a or Bearer)' };
     if (/^Bearer\s+/i.test(value)) {
       const token = value.replace(/^Bearer\s+/i, '');

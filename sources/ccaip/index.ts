@@ -41,8 +41,8 @@ export const ccaip: SourceDeclaration<CcaipSettings, CcaipCredentials> = {
   credentialsSchema: ccaipCredentials,
   streams: CCAIP_STREAMS,
   baseUrl: (s) => s.baseUrl,
-  async authHeaders(ctx) {
-    return { authorization: basicAuthorization(ctx.credentials) };
+  authHeaders(ctx) {
+    return Promise.resolve({ authorization: basicAuthorization(ctx.credentials) });
   },
   // The vendor's budget is per tenant: the host names the tenant.
   rateLimit: ccaipRateLimit,

@@ -135,8 +135,8 @@ export const liveperson: SourceDeclaration<LivePersonSettings, LivePersonCredent
   credentialsSchema: livepersonCredentials,
   streams: { interval_metrics },
   baseUrl: (settings, lookup) => settings.baseUrl ?? discoveredBaseUrl(settings, lookup),
-  async authHeaders(ctx, request, url) {
-    return { authorization: livepersonAuthorization(ctx.credentials, request.method, url) };
+  authHeaders(ctx, request, url) {
+    return Promise.resolve({ authorization: livepersonAuthorization(ctx.credentials, request.method, url) });
   },
   rateLimit: (s) => ({ key: `liveperson:${s.accountId}`, limit: s.rateLimitPerMinute, perMs: 60_000 }),
   errorMessage: livepersonErrorMessage,

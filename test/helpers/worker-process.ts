@@ -39,8 +39,8 @@ export class WorkerProcess {
           done();
         }
       };
-      child.stdout!.on('data', onLine);
-      child.stderr!.on('data', onLine);
+      child.stdout.on('data', onLine);
+      child.stderr.on('data', onLine);
       child.once('exit', (code) => {
         clearTimeout(timer);
         fail(new Error(`the worker exited with ${code} before polling:\n${this.tail()}`));

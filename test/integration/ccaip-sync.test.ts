@@ -98,8 +98,8 @@ function expectedWindowed(sim: CcaipSimulator, from: number, to: number) {
   const calls = sim.data.calls({ from, to });
   const chats = sim.data.chats({ from, to });
   const media = (field: 'photos' | 'videos') => [
-    ...calls.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } }))),
-    ...chats.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } }))),
+    ...calls.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } }))),
+    ...chats.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } }))),
   ];
   const byId = (list: Rec[]) => list.map((r) => ({ key: { id: String(r.id) }, record: r }));
   return {
@@ -263,7 +263,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       }
       const treeRows = await stack.destination.readAll(TABLES.team_tree, 'cc-full');
       assert.deepEqual(
-        treeRows.map((r) => r.record as Rec).map((n) => `${n.name}:${n.depth}:${n.parent_id}`).sort(),
+        treeRows.map((r) => r.record as Rec).map((n) => `${String(n.name)}:${String(n.depth)}:${String(n.parent_id)}`).sort(),
         ['Billing:2:7002', 'Inbound:1:7006', 'Outbound:1:7006', 'Sales:0:null', 'Support:0:null', 'Technical:2:7002', 'Tier 1:1:7001', 'Tier 2:1:7001'],
         'the tree, flattened with parents and depths',
       );

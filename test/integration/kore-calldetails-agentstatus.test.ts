@@ -23,7 +23,7 @@ const CALLS = { name: 'kore_calldetails', keyColumns: ['sessionId'] };
 const INTERACTIONS = { name: 'kore_interactiondetails', keyColumns: ['sessionId'] };
 const STATUS = { name: 'kore_agentstatus', keyColumns: ['userId', 'startTime'] };
 
-const statusKey = (r: Record<string, unknown>) => `${r.userId}|${r.startTime}`;
+const statusKey = (r: Record<string, unknown>) => `${String(r.userId)}|${String(r.startTime)}`;
 
 /**
  * The table holds exactly `truth`, each record equal to the vendor's, and the database's ledger of

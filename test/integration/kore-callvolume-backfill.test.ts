@@ -211,7 +211,7 @@ describe('backfill under vendor trouble (SQLite)', () => {
     const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-07-01T00:00:00Z', to: '2026-07-04T00:00:00Z', maxParallelWindows: 2 });
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const p = (await handle.query('progress')) as { windows: { running: number } };
+      const p = await handle.query<{ windows: { running: number } }>('progress');
       if (p.windows.running === 2) break;
       // Cancelling before both windows run would test nothing: fail rather than carry on.
       assert.ok(Date.now() < deadline, `two windows were never running at once within 15 s: ${JSON.stringify(p.windows)}`);

@@ -252,7 +252,7 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
         failure.message!,
         new RegExp(`LivePerson is still processing data for this window \\(202\\); waiting for it: 1 of ${intervalsInWindow} intervals not done yet: ${iso(T - MIN15).replace('.000Z', 'Z')} → ${iso(T).replace('.000Z', 'Z')} In Progress`),
       );
-      const progress = (await handle.query('progress')) as Progress;
+      const progress = await handle.query<Progress>('progress');
       assert.equal(progress.windows.failed, 0, 'the backfill is waiting, not failing');
       // LivePerson finishes the interval; the next retry gets it.
       pageKeySim.setProcessingAge(0);

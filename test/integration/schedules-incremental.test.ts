@@ -167,7 +167,7 @@ describe('schedules and incremental sync', () => {
 
   it('a connection missing from the file pauses its schedule by default, and only --prune deletes it', async () => {
     const original = readFileSync(stack.connectionsFile, 'utf8');
-    const withoutSched = original.replace(/  - name: kore-sched[\s\S]*?(?=  - name: kore-plain)/, '');
+    const withoutSched = original.replace(/ {2}- name: kore-sched[\s\S]*?(?= {2}- name: kore-plain)/, '');
     assert.ok(!withoutSched.includes('kore-sched'));
     writeFileSync(stack.connectionsFile, withoutSched);
     // The wrong file, applied with no flag, must not delete anything: it pauses, and says so.

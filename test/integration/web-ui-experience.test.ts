@@ -43,7 +43,7 @@ describe('the Web UI experience', () => {
     const handle = stack.client.workflow.getHandle('ui-bf-1');
     await handle.result();
 
-    const progress = (await handle.query('progress')) as { phase: string; windows: { total: number; done: number }; records: number };
+    const progress = await handle.query<{ phase: string; windows: { total: number; done: number }; records: number }>('progress');
     assert.equal(progress.phase, 'done');
     assert.deepEqual([progress.windows.total, progress.windows.done], [2, 2]);
     assert.equal(progress.records, callVolumeGroundTruth(stack.kore.data, Date.parse('2026-10-01T00:00:00Z'), Date.parse('2026-10-03T00:00:00Z')).length);

@@ -57,7 +57,7 @@ describe('settings and credentials', () => {
     const bad = (v: Record<string, unknown>) => {
       const r = ccaipSettings.safeParse({ baseUrl: 'https://x.example/manager/api/v1', ...v });
       assert.equal(r.success, false, JSON.stringify(v));
-      return r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      return r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     };
     assert.match(bad({ pageSize: 101 }), /pageSize: must be at most 100/);
     assert.match(bad({ rateLimitPerSecond: 11 }), /rateLimitPerSecond: must be at most 10/);
@@ -291,7 +291,7 @@ async function walk(rt: FetchRuntime, stream: string, start: number, end: number
       const table = children.get(w.spec.name) ?? new Map<string, Row>();
       children.set(w.spec.name, table);
       // The destination replaces a parent's children with the page's: do the same here.
-      for (const [k, r] of table) if (w.replaceChildrenOf!.parents.includes((r.key as Record<string, string>)[w.replaceChildrenOf!.column]!)) table.delete(k);
+      for (const [k, r] of table) if (w.replaceChildrenOf!.parents.includes(r.key[w.replaceChildrenOf!.column]!)) table.delete(k);
       for (const r of w.rows) table.set(JSON.stringify(r.key), r);
     }
     hook?.(pages.length);
@@ -340,7 +340,7 @@ describe('fetchPage walking the simulator', () => {
     assert.equal(w.children.get('ccaip_call_transfers')!.size, transfers.length);
     assert.ok(transfers.length > 0, 'some transfers');
     const photos = truth.flatMap((c) => c.photos as Record<string, unknown>[]);
-    assert.deepEqual([...w.children.get('ccaip_photos')!.keys()].sort(), photos.map((p) => JSON.stringify({ parent: `call:${p.call_id}`, id: String(p.id) })).sort());
+    assert.deepEqual([...w.children.get('ccaip_photos')!.keys()].sort(), photos.map((p) => JSON.stringify({ parent: `call:${String(p.call_id)}`, id: String(p.id) })).sort());
     // Tailing: every page after the first starts again at the previous page's last time.
     assert.ok(w.cursors.slice(1).every((c) => typeof c?.since === 'string' && c.page === 1));
     const log = sim.requests();
@@ -358,7 +358,7 @@ describe('fetchPage walking the simulator', () => {
     const query = { 'updated_at[from]': iso(from), 'updated_at[to]': iso(to), sort_column: 'updated_at', sort_direction: 'ASC', per: '10' };
     const auth = { authorization: basicAuthorization({ username: DEMO_CCAIP.subdomain, password: DEMO_CCAIP.apiToken }) };
     while (cursor) {
-      const res = await fetch(`${sim.apiUrl}/calls?${new URLSearchParams({ ...query, page: String(cursor.page) })}`, { headers: auth });
+      const res = await fetch(`${sim.apiUrl}/calls?${new URLSearchParams({ ...query, page: String(cursor.page) }).toString()}`, { headers: auth });
       const body = (await res.json()) as Record<string, unknown>[];
       for (const r of body) naiveIds.add(r.id as number);
       cursor = naive.next(cursor, { body, headers: Object.fromEntries(res.headers), recordCount: body.length });

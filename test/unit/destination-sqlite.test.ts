@@ -24,12 +24,16 @@ function raw(file: string): Database.Database {
 const rawStore: RawStore = {
   dialect: 'sqlite',
   table: (name) => `"${name}"`,
-  async query(sql, params = []) {
-    contractRaw ??= raw(contractFile);
-    const statement = contractRaw.prepare(sql);
-    if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
-    statement.run(...params);
-    return [];
+  // better-sqlite3 is synchronous; the contract's RawStore is async (PostgreSQL's is), and a
+  // failing statement must reject, not throw: hence the work inside a then().
+  query(sql, params = []) {
+    return Promise.resolve().then(() => {
+      contractRaw ??= raw(contractFile);
+      const statement = contractRaw.prepare(sql);
+      if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+      statement.run(...params);
+      return [];
+    });
   },
 };
 

@@ -17,7 +17,6 @@ import {
 import { type Reply, simulatorHarness } from '../helpers/simulator';
 
 const MIN = 60_000;
-const DAY = 24 * 60 * MIN;
 const ms = (iso: string) => Date.parse(iso);
 const iso = (t: number) => new Date(t).toISOString();
 

@@ -180,7 +180,7 @@ describe('call details schema', () => {
     const issue = (record: Record<string, unknown>) => {
       const parsed = calldetails.recordSchema.safeParse(record);
       assert.equal(parsed.success, false, JSON.stringify(record));
-      return { path: parsed.error!.issues[0]!.path.join('.'), message: parsed.error!.issues[0]!.message };
+      return { path: parsed.error.issues[0]!.path.join('.'), message: parsed.error.issues[0]!.message };
     };
     assert.deepEqual(issue({ sessionId: 12 }), { path: 'sessionId', message: 'expected text' });
     assert.deepEqual(issue({ channel: 'voice' }).path, 'sessionId', 'the key is required');
@@ -233,8 +233,8 @@ describe('agent status schema', () => {
       duration: null,
       open: true,
     });
-    assert.deepEqual(agentstatus.key(records[7]!), { userId: 'u-fdc72ca0-a35d-57ff-bcb3-a33904a4xxxx', startTime: '2023-03-10T21:51:02.000Z' });
-    assert.equal(agentstatus.openSince!(records[7]!), ms('2023-03-10T21:51:02Z'), 'the open segment holds its window open from its start');
+    assert.deepEqual(agentstatus.key(records[7]), { userId: 'u-fdc72ca0-a35d-57ff-bcb3-a33904a4xxxx', startTime: '2023-03-10T21:51:02.000Z' });
+    assert.equal(agentstatus.openSince!(records[7]), ms('2023-03-10T21:51:02Z'), 'the open segment holds its window open from its start');
     assert.deepEqual(records.slice(0, 7).map((r) => agentstatus.openSince!(r)), Array(7).fill(undefined));
     assert.equal(agentstatus.pagination.next({ offset: 2, limit: 3 }, { body: agentstatus.responseSchema.parse(body), headers: {}, recordCount: 8 }), null, 'hasMore false ends it');
   });
@@ -284,8 +284,8 @@ describe('agent status schema', () => {
     body.data[2].status[7].duration = 42;
     const parsed = agentstatus.responseSchema.safeParse(body);
     assert.equal(parsed.success, false);
-    assert.deepEqual(parsed.error!.issues[0]!.path, ['data', 2, 'status', 7, 'duration']);
-    assert.match(parsed.error!.issues[0]!.message, /expected a duration such as "00:01:10" \(HH:MM:SS\), or "-" while open/);
+    assert.deepEqual(parsed.error.issues[0]!.path, ['data', 2, 'status', 7, 'duration']);
+    assert.match(parsed.error.issues[0]!.message, /expected a duration such as "00:01:10" \(HH:MM:SS\), or "-" while open/);
     body.data[2].status[7].duration = '-';
     body.data[2].status[3].startTime = 'yesterday';
     assert.deepEqual(agentstatus.responseSchema.safeParse(body).error!.issues[0]!.path, ['data', 2, 'status', 3, 'startTime']);
@@ -416,7 +416,7 @@ describe('fetching pages from the simulator', () => {
       const open = page.rows.map((r) => r.record as Record<string, unknown>).filter((r) => r.open === true);
       assert.ok(open.length > 0, 'someone is mid-status at 10:30');
       assert.equal(page.openFrom, Math.min(...open.map((r) => Date.parse(String(r.startTime)))));
-      assert.ok(page.openFrom! <= ms('2026-10-07T10:30:00Z') && page.openFrom! > ms('2026-10-07T00:00:00Z'));
+      assert.ok(page.openFrom <= ms('2026-10-07T10:30:00Z') && page.openFrom > ms('2026-10-07T00:00:00Z'));
       assert.ok(open.every((r) => r.endTime === null && r.duration === null));
     } finally {
       await clockSim.stop();

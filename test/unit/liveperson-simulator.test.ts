@@ -56,7 +56,7 @@ const baseParams = (from: string, to: string, extra: Params = {}): Params => ({
 function qs(params: Params): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
-  return `?${q}`;
+  return `?${q.toString()}`;
 }
 
 const query = (from: string, to: string, extra: Partial<IntervalQuery> = {}): IntervalQuery => ({

@@ -64,7 +64,7 @@ describe('settings and credentials', () => {
     const bad = (v: Record<string, unknown>) => {
       const r = livepersonSettings.safeParse({ accountId: '1', ...v });
       assert.equal(r.success, false, JSON.stringify(v));
-      return r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      return r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     };
     assert.match(bad({ intervalDuration: 45 }), /intervalDuration: must be 15, 30, 60 or 1440/);
     assert.match(bad({ pageSize: 501 }), /pageSize: must be at most 500/);
@@ -258,7 +258,7 @@ describe('records and keys', () => {
     const env = stream.responseSchema.parse(page([rec({ skillId: { a: 1 } })]));
     const parsed = stream.recordSchema.safeParse(stream.records(env)[0]);
     assert.equal(parsed.success, false);
-    assert.deepEqual(parsed.error!.issues[0]!.path, ['skillId']);
+    assert.deepEqual(parsed.error.issues[0]!.path, ['skillId']);
   });
 });
 
@@ -350,18 +350,18 @@ describe('domain discovery', () => {
     assert.deepEqual(asked, ['https://api.liveperson.net/api/account/17434331/service/agentActivityDomain/baseURI.json?version=1.0']);
     await liveperson.baseUrl(s({ accountId: '999' }), lookup);
     assert.equal(asked.length, 2, 'another account is another lookup');
-    const local = await liveperson.baseUrl(s({ accountId: '5', domainLookupUrl: 'http://127.0.0.1:4020/api/account/{accountId}/service/agentActivityDomain/baseURI.json' }), async () => ({ baseURI: '127.0.0.1:4020' }));
+    const local = await liveperson.baseUrl(s({ accountId: '5', domainLookupUrl: 'http://127.0.0.1:4020/api/account/{accountId}/service/agentActivityDomain/baseURI.json' }), () => Promise.resolve({ baseURI: '127.0.0.1:4020' }));
     assert.equal(local, 'http://127.0.0.1:4020');
   });
 
   it('an explicit baseUrl needs no lookup; a bad answer is refused and not cached', async () => {
-    assert.equal(await liveperson.baseUrl(s({ baseUrl: 'https://x.example/' }), async () => assert.fail('no lookup')), 'https://x.example');
+    assert.equal(await liveperson.baseUrl(s({ baseUrl: 'https://x.example/' }), () => assert.fail('no lookup')), 'https://x.example');
     await assert.rejects(
-      Promise.resolve(liveperson.baseUrl(s(), async () => ({ service: 'agentActivityDomain' }))),
+      Promise.resolve(liveperson.baseUrl(s(), () => Promise.resolve({ service: 'agentActivityDomain' }))),
       (err: unknown) => err instanceof CcsyncError && err.type === 'VendorRejected' && /without a baseURI/.test(err.message),
     );
-    await assert.rejects(Promise.resolve(liveperson.baseUrl(s(), async () => ({ service: 'msgHist', baseURI: 'x' }))), /answered for service "msgHist"/);
-    assert.equal(await liveperson.baseUrl(s(), async () => ({ baseURI: 'ok.example' })), 'https://ok.example');
+    await assert.rejects(Promise.resolve(liveperson.baseUrl(s(), () => Promise.resolve({ service: 'msgHist', baseURI: 'x' }))), /answered for service "msgHist"/);
+    assert.equal(await liveperson.baseUrl(s(), () => Promise.resolve({ baseURI: 'ok.example' })), 'https://ok.example');
   });
 });
 
@@ -477,6 +477,6 @@ describe('the page activity against the simulator (no Temporal)', () => {
 /** A record as we store it: ids as strings. */
 export function normalise(r: IntervalMetricsRecord): Record<string, unknown> {
   const out: Record<string, unknown> = { ...r };
-  for (const k of ['skillId', 'agentGroupId', 'agentId', 'conversationId'] as const) if (out[k] !== undefined) out[k] = String(out[k]);
+  for (const k of ['skillId', 'agentGroupId', 'agentId', 'conversationId'] as const) if (r[k] !== undefined) out[k] = String(r[k]);
   return out;
 }

@@ -18,7 +18,7 @@ describe('replay of recorded histories', () => {
     const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
     assert.ok(files.length >= 10, `expected recorded histories, found ${files.length}`);
     const types = new Set<string>();
-    async function* histories() {
+    function* histories() {
       for (const f of files) {
         const history = historyFromJSON(JSON.parse(readFileSync(join(DIR, f), 'utf8')));
         const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;

@@ -205,7 +205,7 @@ describe('helpers', () => {
   });
 
   test('the SDK download path follows the SDK naming (temporal-sdk-typescript-<version>)', () => {
-    const sdkVersion = (require('@temporalio/testing/package.json') as { version: string }).version;
+    const sdkVersion = (JSON.parse(fs.readFileSync(require.resolve('@temporalio/testing/package.json'), 'utf8')) as { version: string }).version;
     assert.equal(sdkDownloadPath('/x'), path.join('/x', `temporal-sdk-typescript-${sdkVersion}`));
   });
 });
