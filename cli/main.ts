@@ -10,6 +10,7 @@ import { connectionsCommands } from './connections';
 import { CliError } from './output';
 import { schedulesCommands } from './schedules';
 import { stateCommands } from './state';
+import { statusCommands } from './status';
 import { syncCommands } from './sync';
 
 const program = new Command()
@@ -22,6 +23,7 @@ backfillCommands(program);
 syncCommands(program);
 schedulesCommands(program);
 stateCommands(program);
+statusCommands(program);
 connectionsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -55,6 +55,8 @@ const KEY_TEXT_FUNCTION = 'ccsync_key_text';
 export interface SqliteOptions {
   /** How long a write waits for another process's lock before giving up (SQLITE_BUSY). */
   busyTimeoutMs?: number;
+  /** Open an existing file read-only (`ccsync status`): never creates the file, its folder or a table. */
+  readOnly?: boolean;
 }
 
 /** The run's identity in the snapshot tables, as positional parameters. */
@@ -73,12 +75,16 @@ export class SqliteDestination implements Destination {
     this.describe = `sqlite:${path}`;
     const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path, { timeout: busyTimeoutMs });
-      // WAL lets readers (the CLI, a BI tool) work while the worker writes; NORMAL is durable
-      // across application crashes in WAL mode and much faster than FULL.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      if (options.readOnly) {
+        this.db = new Database(path, { timeout: busyTimeoutMs, readonly: true, fileMustExist: true });
+      } else {
+        mkdirSync(dirname(path), { recursive: true });
+        this.db = new Database(path, { timeout: busyTimeoutMs });
+        // WAL lets readers (the CLI, a BI tool) work while the worker writes; NORMAL is durable
+        // across application crashes in WAL mode and much faster than FULL.
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+      }
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.db.function(KEY_TEXT_FUNCTION, { deterministic: true, varargs: true }, (...values: unknown[]) =>
         keyText(values.map(keyValue)),
