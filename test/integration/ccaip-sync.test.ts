@@ -43,8 +43,12 @@ class SimClock {
 }
 const clock = new SimClock();
 const P0 = clock.t;
-/** Two full days of history before the day the clock is in. */
-const FROM = Math.floor(P0 / DAY) * DAY - 2 * DAY;
+/**
+ * Two full days of history ending at least 12 hours before the clock: agent activity logs can stay
+ * open for hours, and one still open would (rightly) keep the end of the range incomplete. Just
+ * after midnight UTC, "the day before the clock's" would end minutes ago.
+ */
+const FROM = Math.floor((P0 - 12 * HOUR) / DAY) * DAY - 2 * DAY;
 const TO = FROM + 2 * DAY;
 
 const SECRETS = { TEST_CCAIP_TOKEN: DEMO_CCAIP.apiToken, TEST_CCAIP_KEY: DEMO_CCAIP.companyKey, TEST_CCAIP_SECRET: DEMO_CCAIP.companySecret };
