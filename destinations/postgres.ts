@@ -487,6 +487,11 @@ export class PostgresDestination implements Destination {
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection that drops between two statements emits 'error' on the checked-out client; with
+    // no listener that kills the worker (seen in the chaos suite's PostgreSQL outage). Note it, so
+    // the pool discards the client; the next statement fails as DestinationUnavailable.
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -501,6 +506,7 @@ export class PostgresDestination implements Destination {
       }
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
