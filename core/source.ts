@@ -92,6 +92,11 @@ export interface StreamDeclaration<Settings = any, Options = any> {
    * instant, so the next incremental run reads it again until it closes.
    */
   openSince?(record: Record<string, unknown>): number | undefined;
+  /**
+   * The record's own version, when the vendor sends one (`updated_at` as epoch ms, Kore.ai's `__v`):
+   * a stored row of a newer version is never overwritten by an older one, nor are its children.
+   */
+  version?(record: Record<string, unknown>): number | undefined;
 }
 
 /** A page's request: the stream's own, with the cursor placed by its pagination style. */

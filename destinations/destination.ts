@@ -15,6 +15,11 @@ export interface TableSpec {
 export interface Row {
   key: Record<string, string>;
   record: unknown;
+  /**
+   * The record's own version (`updated_at` as epoch ms, Kore.ai's `__v`), when the stream declares
+   * one; child rows carry their parent's. A stored row with a newer version is never overwritten.
+   */
+  version?: number;
 }
 
 export interface WriteResult {
@@ -35,7 +40,12 @@ export interface TableWrite {
    * rows whose key column `column` is one of `parents` but whose key is not among `rows`, so a
    * parent's children always match its latest form. `column` must be one of the key columns.
    */
-  replaceChildrenOf?: { column: string; parents: readonly string[] };
+  replaceChildrenOf?: {
+    column: string;
+    parents: readonly string[];
+    /** Each parent's version in this page (aligned with `parents`): stored children of a newer parent version stay. */
+    versions?: readonly (number | undefined)[];
+  };
 }
 
 export interface TableWriteResult extends WriteResult {

@@ -14,6 +14,10 @@ import {
   SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
   addDeletedAtSql,
+  addVersionSql,
+  storedIsNewerSql,
+  VERSION,
+  withoutStaleParents,
   checkIdentifier,
   checkInterval,
   checkRunId,
@@ -42,7 +46,7 @@ import {
   type PreparedWrite,
 } from './shared';
 
-const TYPES: ColumnTypes = { timestamp: 'TIMESTAMPTZ', json: 'JSONB' };
+const TYPES: ColumnTypes = { timestamp: 'TIMESTAMPTZ', json: 'JSONB', number: 'DOUBLE PRECISION' };
 const DEFAULT_POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Rows per INSERT statement: big enough to amortise round trips, far below the 65535-parameter cap. */
@@ -153,8 +157,10 @@ export class PostgresDestination implements Destination {
           const results: TableWriteResult[] = [];
           for (const write of page) {
             action = `Writing ${write.rows.length} rows to ${write.spec.name}`;
-            const deleted = await this.replaceChildren(client, write, connection);
-            results.push({ table: write.spec.name, ...(await this.upsertRows(client, write, connection, syncedAt)), deleted });
+            const { write: fresh, skipped } = withoutStaleParents(write, await this.storedChildVersions(client, write, connection));
+            const deleted = await this.replaceChildren(client, fresh, connection);
+            const counts = await this.upsertRows(client, fresh, connection, syncedAt);
+            results.push({ table: write.spec.name, ...counts, unchanged: counts.unchanged + skipped, deleted });
           }
           return results;
         });
@@ -350,8 +356,8 @@ export class PostgresDestination implements Destination {
     const { rows } = await this.pool.query<{ schema: boolean; tables: boolean[]; migrated: boolean }>(
       `SELECT ($1::text IS NULL OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)) AS schema, ` +
         `ARRAY(SELECT to_regclass(t) IS NOT NULL FROM unnest($2::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n) AS tables, ` +
-        `($3::text IS NULL OR EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = $4 AND NOT attisdropped)) AS migrated`,
-      [this.schema ?? null, wanted.map((name) => this.table(name)), spec ? this.table(spec.name) : null, DELETED_AT],
+        `($3::text IS NULL OR (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = ANY($4::text[]) AND NOT attisdropped) = 2) AS migrated`,
+      [this.schema ?? null, wanted.map((name) => this.table(name)), spec ? this.table(spec.name) : null, [DELETED_AT, VERSION]],
     );
     const found = rows[0];
     const exists = found?.tables ?? [];
@@ -374,6 +380,7 @@ export class PostgresDestination implements Destination {
     try {
       // IF NOT EXISTS: another worker may have migrated it between our look and our lock.
       await client.query(addDeletedAtSql(this.table(spec.name), TYPES, true));
+      await client.query(addVersionSql(this.table(spec.name), TYPES, true));
     } catch (err) {
       const code = (err as { code?: unknown })?.code;
       if (code !== INSUFFICIENT_PRIVILEGE) throw err;
@@ -410,14 +417,30 @@ export class PostgresDestination implements Destination {
     const text =
       `DELETE FROM ${this.table(spec.name)} AS target WHERE target."_connection" = $1 AND target.${quoteIdent(children.column)} = ANY($2::text[]) ` +
       `AND NOT EXISTS (SELECT 1 FROM unnest(${kept.map((_k, i) => `$${i + 3}::text[]`).join(', ')}) AS kept(${kept.join(', ')}) ` +
-      `WHERE ${spec.keyColumns.map((c, i) => `kept.${kept[i]} = target.${quoteIdent(c)}`).join(' AND ')})`;
-    const values = [connection, children.parents, ...spec.keyColumns.map((_c, i) => write.rows.map((row) => row.keys[i]))];
+      `WHERE ${spec.keyColumns.map((c, i) => `kept.${kept[i]} = target.${quoteIdent(c)}`).join(' AND ')}) ` +
+      // A child written with a newer version of its parent stays: this page's parent is older.
+      `AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $${spec.keyColumns.length + 3}::float8[]) AS p(id, v) ` +
+      `WHERE p.id = target.${quoteIdent(children.column)} AND ${storedIsNewerSql('target', 'p.v')})`;
+    const values = [connection, children.parents, ...spec.keyColumns.map((_c, i) => write.rows.map((row) => row.keys[i])), children.versions];
     return (await client.query(text, values)).rowCount ?? 0;
+  }
+
+  /** Each page parent's highest stored child version (for `withoutStaleParents`); locks those children for the transaction. */
+  private async storedChildVersions(client: pg.PoolClient, write: PreparedWrite, connection: string): Promise<Map<string, number>> {
+    const children = write.children;
+    if (!children || children.versions.every((v) => v === null)) return new Map();
+    const column = quoteIdent(children.column);
+    const { rows } = await client.query<{ p: string; v: number }>(
+      `SELECT ${column} AS p, MAX("_version") AS v FROM (SELECT ${column}, "_version" FROM ${this.table(write.spec.name)} ` +
+        `WHERE "_connection" = $1 AND ${column} = ANY($2::text[]) AND "_version" IS NOT NULL FOR UPDATE) AS stored GROUP BY ${column}`,
+      [connection, children.parents],
+    );
+    return new Map(rows.map((r) => [r.p, Number(r.v)]));
   }
 
   private async upsertRows(client: pg.PoolClient, write: PreparedWrite, connection: string, syncedAt: string): Promise<WriteResult> {
     const { spec, rows } = write;
-    const chunkSize = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor((MAX_PARAMETERS - 2) / (spec.keyColumns.length + 1)));
+    const chunkSize = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor((MAX_PARAMETERS - 2) / (spec.keyColumns.length + 2)));
     const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
     for (let i = 0; i < rows.length; i += chunkSize) {
       const chunk = rows.slice(i, i + chunkSize);
@@ -438,13 +461,15 @@ export class PostgresDestination implements Destination {
     const tuples = chunk.map((row) => {
       const placeholders = row.keys.map((key) => `$${values.push(key)}`);
       const record = `$${values.push(row.json)}::jsonb`;
-      return `(${[...placeholders, '$1', '$2::timestamptz', record].join(', ')})`;
+      const version = `$${values.push(row.version)}::float8`;
+      return `(${[...placeholders, '$1', '$2::timestamptz', record, version].join(', ')})`;
     });
+    // An older version never replaces a newer one: such a row is not returned, so it counts as unchanged.
     const text =
-      `INSERT INTO ${this.table(spec.name)} AS target (${writtenColumns(spec).map(quoteIdent).join(', ')}) ` +
+      `INSERT INTO ${this.table(spec.name)} AS target (${[...writtenColumns(spec), VERSION].map(quoteIdent).join(', ')}) ` +
       `VALUES ${tuples.join(', ')} ` +
-      `ON CONFLICT ${primaryKey(spec)} DO UPDATE SET "_synced_at" = EXCLUDED."_synced_at", "record" = EXCLUDED."record" ` +
-      `WHERE target."record" IS DISTINCT FROM EXCLUDED."record" ` +
+      `ON CONFLICT ${primaryKey(spec)} DO UPDATE SET "_synced_at" = EXCLUDED."_synced_at", "record" = EXCLUDED."record", "_version" = EXCLUDED."_version" ` +
+      `WHERE target."record" IS DISTINCT FROM EXCLUDED."record" AND NOT ${storedIsNewerSql('target', 'EXCLUDED."_version"')} ` +
       `RETURNING (xmax = 0) AS inserted`;
     return { text, values };
   }
@@ -462,6 +487,11 @@ export class PostgresDestination implements Destination {
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection that drops between two statements emits 'error' on the checked-out client; with
+    // no listener that kills the worker (seen in the chaos suite's PostgreSQL outage). Note it, so
+    // the pool discards the client; the next statement fails as DestinationUnavailable.
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -476,6 +506,7 @@ export class PostgresDestination implements Destination {
       }
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -17,9 +17,11 @@ export const SNAPSHOT_RUNS_TABLE = 'ccsync_snapshot_runs';
 export const RESERVED_TABLES = [STATE_TABLE, SNAPSHOT_KEYS_TABLE, SNAPSHOT_RUNS_TABLE] as const;
 
 /** Bookkeeping columns every stream table carries next to its key columns, in storage order. */
-export const RESERVED_COLUMNS = ['_connection', '_synced_at', 'record', '_deleted_at'] as const;
+export const RESERVED_COLUMNS = ['_connection', '_synced_at', 'record', '_deleted_at', '_version'] as const;
 /** Added by the version that introduced snapshots: older tables lack it until migrated. */
 export const DELETED_AT = '_deleted_at';
+/** The record's own version (see `Row.version`): added after `_deleted_at`, migrated the same way. */
+export const VERSION = '_version';
 /**
  * Staged keys of runs that never finished (a cancelled workflow) are dropped by the next
  * `finishSnapshot` once this old, and so are finished-run markers.
@@ -87,6 +89,8 @@ export interface PreparedRow {
   /** Key values in `spec.keyColumns` order. */
   keys: string[];
   json: string;
+  /** `Row.version`, or null when the stream declares none. */
+  version: number | null;
 }
 
 /**
@@ -98,7 +102,8 @@ export function preparePage(spec: TableSpec, rows: readonly Row[]): PreparedRow[
   const byKey = new Map<string, PreparedRow>();
   for (const row of rows) {
     const keys = keyValues(spec, row.key, 'A row');
-    byKey.set(keyText(keys), { keys, json: canonicalJson(row.record) });
+    const version = typeof row.version === 'number' && Number.isFinite(row.version) ? row.version : null;
+    byKey.set(keyText(keys), { keys, json: canonicalJson(row.record), version });
   }
   return [...byKey.values()];
 }
@@ -138,8 +143,8 @@ export function keyText(values: readonly string[]): string {
 export interface PreparedWrite {
   spec: TableSpec;
   rows: PreparedRow[];
-  /** `replaceChildrenOf`, checked: `column` is a key column, `parents` are distinct texts. */
-  children?: { column: string; parents: string[] };
+  /** `replaceChildrenOf`, checked: `column` is a key column, `parents` are distinct texts, `versions` aligned (null: none). */
+  children?: { column: string; parents: string[]; versions: (number | null)[] };
 }
 
 /**
@@ -164,15 +169,41 @@ export function prepareWrites(writes: readonly TableWrite[]): PreparedWrite[] {
     if (!Array.isArray(replace.parents)) {
       throw new CcsyncError('InvalidInput', `The parents whose children of table ${spec.name} are replaced must be a list.`);
     }
-    const parents = new Set<string>();
-    for (const parent of replace.parents as readonly unknown[]) {
+    const parents = new Map<string, number | null>();
+    (replace.parents as readonly unknown[]).forEach((parent, i) => {
       if (parent === undefined || parent === null) {
         throw new CcsyncError('DestinationRejected', `A parent whose children of table ${spec.name} are replaced has no ${replace.column}.`);
       }
-      parents.add(keyValue(parent));
-    }
-    return { spec, rows, children: { column: replace.column, parents: [...parents] } };
+      const v = replace.versions?.[i];
+      parents.set(keyValue(parent), typeof v === 'number' && Number.isFinite(v) ? v : null);
+    });
+    return { spec, rows, children: { column: replace.column, parents: [...parents.keys()], versions: [...parents.values()] } };
   });
+}
+
+/**
+ * Children follow their parent's version: a parent whose stored children carry a newer version than
+ * this page's is older here, so none of its children is written or deleted. `storedMax` is each
+ * parent's highest stored child version. Returns the write to do and how many rows it left out.
+ */
+export function withoutStaleParents(write: PreparedWrite, storedMax: ReadonlyMap<string, number>): { write: PreparedWrite; skipped: number } {
+  const children = write.children;
+  if (!children) return { write, skipped: 0 };
+  const at = write.spec.keyColumns.indexOf(children.column);
+  const stale = new Set(
+    children.parents.filter((p, i) => {
+      const incoming = children.versions[i];
+      const stored = storedMax.get(p);
+      return incoming !== null && incoming !== undefined && stored !== undefined && stored > incoming;
+    }),
+  );
+  if (stale.size === 0) return { write, skipped: 0 };
+  const rows = write.rows.filter((r) => !stale.has(r.keys[at]!));
+  const keep = children.parents.map((p, i) => [p, children.versions[i]!] as const).filter(([p]) => !stale.has(p));
+  return {
+    write: { ...write, rows, children: { column: children.column, parents: keep.map(([p]) => p), versions: keep.map(([, v]) => v) } },
+    skipped: write.rows.length - rows.length,
+  };
 }
 
 /** `Writing 12 rows to a, b`: what a page was doing, for error messages. */
@@ -297,6 +328,8 @@ export class EnsureCache {
 export interface ColumnTypes {
   timestamp: string;
   json: string;
+  /** Exact for epoch milliseconds and version counters. */
+  number: string;
 }
 
 /** `"a", "b"` for the spec's key columns. */
@@ -325,6 +358,7 @@ export function createTableSql(table: string, spec: TableSpec, types: ColumnType
       `"_synced_at" ${types.timestamp} NOT NULL`,
       `"record" ${types.json} NOT NULL`,
       `${quoteIdent(DELETED_AT)} ${types.timestamp}`,
+      `${quoteIdent(VERSION)} ${types.number}`,
     ].join(', ') +
     `, PRIMARY KEY ${primaryKey(spec)})`
   );
@@ -335,9 +369,24 @@ export function addDeletedAtSql(table: string, types: ColumnTypes, ifNotExists =
   return `ALTER TABLE ${table} ADD COLUMN ${ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(DELETED_AT)} ${types.timestamp}`;
 }
 
+export function addVersionSql(table: string, types: ColumnTypes, ifNotExists = false): string {
+  return `ALTER TABLE ${table} ADD COLUMN ${ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(VERSION)} ${types.number}`;
+}
+
+/**
+ * The version guard, as SQL: true when the stored row (`stored`) holds a newer version than the
+ * incoming one (`incoming`, an SQL expression). Unversioned rows on either side never block.
+ */
+export function storedIsNewerSql(stored: string, incoming: string): string {
+  return `(${stored}."_version" IS NOT NULL AND ${incoming} IS NOT NULL AND ${stored}."_version" > ${incoming})`;
+}
+
 /** Said when a table lacks `_deleted_at` and this role may not add it. */
 export function migrationAdvice(table: string, types: ColumnTypes): string {
-  return `table ${table} predates the ${DELETED_AT} column and could not be migrated; have its owner run: ${addDeletedAtSql(table, types)}`;
+  return (
+    `table ${table} predates the ${DELETED_AT} or ${VERSION} column and could not be migrated; have its owner run: ` +
+    `${addDeletedAtSql(table, types, true)}; ${addVersionSql(table, types, true)}`
+  );
 }
 
 export function createSnapshotKeysTableSql(table: string, types: ColumnTypes): string {

@@ -16,6 +16,7 @@ import {
   SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
   addDeletedAtSql,
+  addVersionSql,
   checkInterval,
   checkRunId,
   checkTableSpec,
@@ -38,12 +39,15 @@ import {
   skipsAsEmpty,
   snapshotKeyTexts,
   specId,
+  storedIsNewerSql,
+  VERSION,
+  withoutStaleParents,
   writtenColumns,
   type ColumnTypes,
   type PreparedWrite,
 } from './shared';
 
-const TYPES: ColumnTypes = { timestamp: 'TEXT', json: 'TEXT' };
+const TYPES: ColumnTypes = { timestamp: 'TEXT', json: 'TEXT', number: 'REAL' };
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /**
  * SQL function rebuilding a stored row's canonical key text (shared.ts `keyText`) from its key
@@ -117,8 +121,10 @@ export class SqliteDestination implements Destination {
         const run = this.db.transaction(() =>
           page.map((write): TableWriteResult => {
             action = `Writing ${write.rows.length} rows to ${write.spec.name}`;
-            const deleted = this.replaceChildren(write, connection);
-            return { table: write.spec.name, ...this.upsertRows(write, connection, syncedAt), deleted };
+            const { write: fresh, skipped } = withoutStaleParents(write, this.storedChildVersions(write, connection));
+            const deleted = this.replaceChildren(fresh, connection);
+            const counts = this.upsertRows(fresh, connection, syncedAt);
+            return { table: write.spec.name, ...counts, unchanged: counts.unchanged + skipped, deleted };
           }),
         );
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes
@@ -254,13 +260,14 @@ export class SqliteDestination implements Destination {
     const id = specId(spec);
     if (this.ensured.has(id)) return;
     this.ensureState();
-    if (!this.tableExists(spec.name) || !this.hasColumn(spec.name, DELETED_AT)) {
+    if (!this.tableExists(spec.name) || !this.hasColumn(spec.name, DELETED_AT) || !this.hasColumn(spec.name, VERSION)) {
       // One IMMEDIATE transaction: two processes migrating at once take turns, and the second
       // sees the first one's column instead of failing on a duplicate.
       this.db
         .transaction(() => {
           this.db.exec(createTableSql(quoteIdent(spec.name), spec, TYPES));
           if (!this.hasColumn(spec.name, DELETED_AT)) this.db.exec(addDeletedAtSql(quoteIdent(spec.name), TYPES));
+          if (!this.hasColumn(spec.name, VERSION)) this.db.exec(addVersionSql(quoteIdent(spec.name), TYPES));
         })
         .immediate();
     }
@@ -322,8 +329,10 @@ export class SqliteDestination implements Destination {
     const { spec } = write;
     const table = quoteIdent(spec.name);
     const keep = new Set(write.rows.map((row) => keyText(row.keys)));
+    const parentVersion = new Map(children.parents.map((p, i) => [p, children.versions[i] ?? null]));
+    const parentAt = spec.keyColumns.indexOf(children.column);
     const existing = this.statement(
-      `SELECT ${spec.keyColumns.map(quoteIdent).join(', ')} FROM ${table} ` +
+      `SELECT ${spec.keyColumns.map(quoteIdent).join(', ')}, "_version" FROM ${table} ` +
         `WHERE "_connection" = ? AND ${quoteIdent(children.column)} IN (SELECT "value" FROM json_each(?))`,
     )
       .raw()
@@ -332,30 +341,49 @@ export class SqliteDestination implements Destination {
       `DELETE FROM ${table} WHERE "_connection" = ?${spec.keyColumns.map((c) => ` AND ${quoteIdent(c)} = ?`).join('')}`,
     );
     let deleted = 0;
-    for (const stored of existing) {
+    for (const row of existing) {
+      const stored = row.slice(0, spec.keyColumns.length);
+      const storedVersion = row[spec.keyColumns.length] as number | null;
       const keys = stored.map(keyValue);
+      // A child written with a newer version of its parent stays: this page's parent is older.
+      const incoming = parentVersion.get(keys[parentAt]!) ?? null;
+      if (storedVersion !== null && incoming !== null && storedVersion > incoming) continue;
       if (!keep.has(keyText(keys))) deleted += remove.run(connection, ...keys).changes;
     }
     return deleted;
+  }
+
+  /** Each page parent's highest stored child version (for `withoutStaleParents`). */
+  private storedChildVersions(write: PreparedWrite, connection: string): Map<string, number> {
+    const children = write.children;
+    if (!children || children.versions.every((v) => v === null)) return new Map();
+    const column = quoteIdent(children.column);
+    const found = this.statement(
+      `SELECT ${column} AS p, MAX("_version") AS v FROM ${quoteIdent(write.spec.name)} ` +
+        `WHERE "_connection" = ? AND ${column} IN (SELECT "value" FROM json_each(?)) AND "_version" IS NOT NULL GROUP BY ${column}`,
+    ).all(connection, JSON.stringify(children.parents)) as { p: string; v: number }[];
+    return new Map(found.map((r) => [keyValue(r.p), Number(r.v)]));
   }
 
   private upsertRows(write: PreparedWrite, connection: string, syncedAt: string): WriteResult {
     const { spec } = write;
     const table = quoteIdent(spec.name);
     const keyMatch = spec.keyColumns.map((c, i) => ` AND ${quoteIdent(c)} = @k${i}`).join('');
-    const values = [...spec.keyColumns.map((_c, i) => `@k${i}`), '@connection', '@syncedAt', '@json'];
+    const values = [...spec.keyColumns.map((_c, i) => `@k${i}`), '@connection', '@syncedAt', '@json', '@version'];
     const insert = this.statement(
-      `INSERT INTO ${table} (${writtenColumns(spec).map(quoteIdent).join(', ')}) VALUES (${values.join(', ')}) ` +
+      `INSERT INTO ${table} (${[...writtenColumns(spec), VERSION].map(quoteIdent).join(', ')}) VALUES (${values.join(', ')}) ` +
         `ON CONFLICT ${primaryKey(spec)} DO NOTHING`,
     );
+    // An older version never replaces a newer one: such a row counts as unchanged.
     const update = this.statement(
-      `UPDATE ${table} SET "record" = @json, "_synced_at" = @syncedAt WHERE "_connection" = @connection${keyMatch} AND "record" <> @json`,
+      `UPDATE ${table} SET "record" = @json, "_synced_at" = @syncedAt, "_version" = @version WHERE "_connection" = @connection${keyMatch} ` +
+        `AND "record" <> @json AND NOT ${storedIsNewerSql(table, '@version')}`,
     );
     const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
     // SQLite has no `xmax`, and changes() cannot tell an upsert's insert from its update, so
     // the upsert is spelled as insert-if-new then update-if-different: exact counts, same effect.
     for (const row of write.rows) {
-      const params = { connection, syncedAt, json: row.json, ...keyParams(row.keys) };
+      const params = { connection, syncedAt, json: row.json, version: row.version, ...keyParams(row.keys) };
       if (insert.run(params).changes > 0) result.inserted++;
       else if (update.run(params).changes > 0) result.updated++;
       else result.unchanged++;

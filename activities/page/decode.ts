@@ -60,7 +60,7 @@ function validRecords(what: string, stream: StreamDeclaration, raw: unknown[]): 
       });
     }
     const record = parsed.data as Record<string, unknown>;
-    return { key: stream.key(record), record };
+    return { key: stream.key(record), record, version: stream.version?.(record) };
   });
 }
 
@@ -79,9 +79,11 @@ function earliestOpen(stream: StreamDeclaration, rows: Row[]): number | undefine
 function childWrite(what: string, recordsPath: string, child: ChildStreamDeclaration, parents: Row[]): TableWrite {
   const rows: Row[] = [];
   const parentIds: string[] = [];
+  const versions: (number | undefined)[] = [];
   parents.forEach((parentRow, i) => {
     const parent = parentRow.record as Record<string, unknown>;
     parentIds.push(child.parentId(parent));
+    versions.push(parentRow.version);
     child.extract(parent).forEach((raw, j) => {
       const parsed = child.recordSchema.safeParse(raw);
       if (!parsed.success) {
@@ -93,8 +95,9 @@ function childWrite(what: string, recordsPath: string, child: ChildStreamDeclara
         });
       }
       const record = parsed.data as Record<string, unknown>;
-      rows.push({ key: child.key(record), record });
+      // Children carry their parent's version: they are replaced with it, never by an older one.
+      rows.push({ key: child.key(record), record, version: parentRow.version });
     });
   });
-  return { spec: { name: child.table, keyColumns: child.primaryKey }, rows, replaceChildrenOf: { column: child.parentKey, parents: parentIds } };
+  return { spec: { name: child.table, keyColumns: child.primaryKey }, rows, replaceChildrenOf: { column: child.parentKey, parents: parentIds, versions } };
 }

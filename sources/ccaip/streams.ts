@@ -134,6 +134,12 @@ export const chat_videos = mediaChild('chat', 'videos');
 
 // --- windowed streams -----------------------------------------------------------------------
 
+/** Calls and chats carry `updated_at`: the version an older read must never overwrite. */
+function updatedAtVersion(r: Record<string, unknown>): number | undefined {
+  const t = typeof r.updated_at === 'string' ? Date.parse(r.updated_at) : NaN;
+  return Number.isFinite(t) ? t : undefined;
+}
+
 export const calls: StreamDeclaration<CcaipSettings> = {
   name: 'calls',
   table: 'ccaip_calls',
@@ -150,6 +156,7 @@ export const calls: StreamDeclaration<CcaipSettings> = {
   window: WINDOWED,
   request: windowedRequest('calls', 'updated_at'),
   children: [call_participants, call_transfers, call_photos, call_videos],
+  version: updatedAtVersion,
 };
 
 export const chats: StreamDeclaration<CcaipSettings> = {
@@ -168,6 +175,7 @@ export const chats: StreamDeclaration<CcaipSettings> = {
   window: WINDOWED,
   request: windowedRequest('chats', 'updated_at'),
   children: [chat_participants, chat_photos, chat_videos],
+  version: updatedAtVersion,
 };
 
 export const agent_activity_logs: StreamDeclaration<CcaipSettings> = {

@@ -30,6 +30,8 @@ export const callvolume: StreamDeclaration<KoreSettings> = {
   primaryKey: ['_id'],
   key: (r) => ({ _id: String(r._id) }),
   recordSchema: callVolumeRecord,
+  // Kore.ai's own revision counter, where it sends one.
+  version: (r) => (typeof r.__v === 'number' && Number.isFinite(r.__v) ? r.__v : undefined),
   responseSchema: callVolumeResponse,
   records: (body) => body.CallVolumeUpdate,
   recordsPath: 'CallVolumeUpdate',

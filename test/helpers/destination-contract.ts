@@ -423,6 +423,38 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
       });
     });
 
+    it('an older version never overwrites a newer one, nor its children; equal or newer versions do', async () => {
+      const calls: TableSpec = { name: 'c_versioned_calls', keyColumns: ['id'] };
+      const parts: TableSpec = { name: 'c_versioned_parts', keyColumns: ['callId', 'leg'] };
+      const page = (v: number, record: unknown, legsOf: Array<[string, unknown]>): TableWrite[] => [
+        { spec: calls, rows: [{ key: { id: 'c1' }, record, version: v }] },
+        {
+          spec: parts,
+          rows: legsOf.map(([leg, r]) => ({ key: { callId: 'c1', leg }, record: r, version: v })),
+          replaceChildrenOf: { column: 'callId', parents: ['c1'], versions: [v] },
+        },
+      ];
+      await using(open, 2, async (a, b) => {
+        // The newer version lands first (a scheduled run), then an older one (a slow backfill) from another worker.
+        await a.writePage('conn', page(200, { v: 'new' }, [['x', { n: 2 }], ['z', { n: 3 }]]));
+        assert.deepEqual(await b.writePage('conn', page(100, { v: 'old' }, [['x', { n: 1 }], ['y', { n: 1 }]])), [
+          { table: calls.name, inserted: 0, updated: 0, unchanged: 1, deleted: 0 },
+          { table: parts.name, inserted: 0, updated: 0, unchanged: 2, deleted: 0 },
+        ]);
+        assert.deepEqual((await a.readAll(calls, 'conn')).map((r) => r.record), [{ v: 'new' }], 'the newer call stays');
+        // The older parent's children are neither written (x, y) nor do they remove the newer ones (z).
+        assert.deepEqual((await a.readAll(parts, 'conn')).map((r) => [r.key.leg, r.record]), [['x', { n: 2 }], ['z', { n: 3 }]]);
+        // The same version again with other content, and a newer one, do overwrite.
+        assert.deepEqual((await b.writePage('conn', page(200, { v: 'new, corrected' }, [['x', { n: 2 }]])))[0], { table: calls.name, inserted: 0, updated: 1, unchanged: 0, deleted: 0 });
+        await b.writePage('conn', page(300, { v: 'newest' }, [['x', { n: 4 }]]));
+        assert.deepEqual((await a.readAll(calls, 'conn')).map((r) => r.record), [{ v: 'newest' }]);
+        assert.deepEqual((await a.readAll(parts, 'conn')).map((r) => [r.key.leg, r.record]), [['x', { n: 4 }]], "the newest parent's children only");
+        // Rows without a version (streams that declare none) behave as before: the last write wins.
+        await b.upsert(calls, 'conn', [{ key: { id: 'c2' }, record: { v: 2 } }]);
+        assert.deepEqual(await b.upsert(calls, 'conn', [{ key: { id: 'c2' }, record: { v: 1 } }]), { inserted: 0, updated: 1, unchanged: 0 });
+      });
+    });
+
     it("replaceChildrenOf removes a parent's vanished children and nothing else, with exact counts", async () => {
       await using(open, 1, async (d) => {
         const spec: TableSpec = { name: 'c_children', keyColumns: ['callId', 'leg'] };

@@ -69,6 +69,7 @@ describe('PostgresDestination specifics', () => {
         ['_synced_at', 'timestamp with time zone'],
         ['record', 'jsonb'],
         ['_deleted_at', 'timestamp with time zone'],
+        ['_version', 'double precision'],
       ],
     );
     const { rows: pk } = await admin.query(
@@ -295,7 +296,7 @@ describe('PostgresDestination specifics', () => {
       );
       await admin.query(`INSERT INTO "${SCHEMA}".pg_dml_legacy VALUES ('1', 'conn', now(), '{}')`);
       await grantRows();
-      const advice = `ALTER TABLE "${SCHEMA}"."pg_dml_legacy" ADD COLUMN "_deleted_at" TIMESTAMPTZ`;
+      const advice = `ALTER TABLE "${SCHEMA}"."pg_dml_legacy" ADD COLUMN IF NOT EXISTS "_deleted_at" TIMESTAMPTZ; ALTER TABLE "${SCHEMA}"."pg_dml_legacy" ADD COLUMN IF NOT EXISTS "_version" DOUBLE PRECISION`;
       await using(
         () => new PostgresDestination(roleUrl()),
         1,

@@ -66,6 +66,7 @@ describe('SqliteDestination specifics', () => {
         { name: '_synced_at', type: 'TEXT', pk: 0 },
         { name: 'record', type: 'TEXT', pk: 0 },
         { name: '_deleted_at', type: 'TEXT', pk: 0 },
+        { name: '_version', type: 'REAL', pk: 0 },
       ]);
     } finally {
       db.close();
