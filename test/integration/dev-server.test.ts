@@ -201,7 +201,7 @@ describe('startDevServer', () => {
 
   test('the server dies with its owner, even when the owner is SIGKILLed', { skip: process.platform === 'win32' }, async () => {
     const script = `
-      const { startDevServer } = require(${JSON.stringify(path.join(ROOT, 'workers', 'dev-server.ts'))});
+      const { startDevServer } = require(${JSON.stringify(path.join(ROOT, 'dev', 'dev-server.ts'))});
       startDevServer({ cliPath: ${JSON.stringify(cliPath)}, headless: true }).then((s) => {
         process.stdout.write(JSON.stringify({ pid: s.process.pid, address: s.address }) + '\\n');
         setInterval(() => {}, 1000); // stay alive until killed
