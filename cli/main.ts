@@ -11,6 +11,7 @@ import { CliError } from './output';
 import { schedulesCommands } from './schedules';
 import { stateCommands } from './state';
 import { syncCommands } from './sync';
+import { workersCommands } from './workers';
 
 const program = new Command()
   .name('ccsync')
@@ -23,6 +24,7 @@ syncCommands(program);
 schedulesCommands(program);
 stateCommands(program);
 connectionsCommands(program);
+workersCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);

@@ -10,6 +10,11 @@ export const ERROR_TYPES = [
   'InvalidInput',
   /** The connections file is broken, names an unknown connection/stream, or a credential variable is unset. Never retried. */
   'ConfigError',
+  /**
+   * The worker that took the task does not know the connection, while another worker on the task
+   * queue may (their connections files differ: a config rollout). Retried, so another worker takes it.
+   */
+  'ConnectionUnknownHere',
   /** The vendor refused the request (400/401/403/404/422): retrying cannot help. */
   'VendorRejected',
   /** The vendor is unreachable or failing (5xx, connection refused/reset, timeout). Retried. */

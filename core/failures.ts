@@ -19,6 +19,8 @@ interface RetryBehaviour {
 export const RETRY_BEHAVIOUR: Record<ErrorType, RetryBehaviour> = {
   InvalidInput: { retryable: false },
   ConfigError: { retryable: false },
+  // Another worker may know the connection; after 10 tries (minutes) it is not a rollout any more.
+  ConnectionUnknownHere: { retryable: true, minPauseMs: 2_000, giveUpAfterAttempts: 10 },
   VendorRejected: { retryable: false },
   VendorUnavailable: { retryable: true },
   VendorStillProcessing: { retryable: true, benign: true, minPauseMs: 5_000 },

@@ -7,6 +7,7 @@ import { createActivities } from '../activities';
 import { ConnectionsStore, connectionsFilePath } from '../activities/connections';
 import { closeRuntime, createRuntime, type Runtime } from '../activities/runtime';
 import { destinationFromEnv } from '../destinations';
+import { watchFleet, workerIdentity } from './fleet';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
 export interface CcsyncWorkerOptions {
@@ -34,13 +35,20 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
   const env = opts.env ?? process.env;
   const settings = { ...temporalSettingsFromEnv(env), ...opts.temporal };
   const connections = new ConnectionsStore(opts.connectionsFile ?? connectionsFilePath(env), env);
-  // Fail at start, in plain words, if the file is broken: better than failing the first workflow.
-  connections.all();
+  // Fail at start, in plain words, if the file is broken or a credential variable is unset:
+  // better than failing the first workflow.
+  for (const c of connections.all()) connections.credentials(c);
+  // The file's fingerprint in the identity: workers on one queue with different files show in the
+  // Web UI's pollers and in `ccsync workers`.
+  const identity = workerIdentity(connections.fingerprint());
   const destination = opts.destinationUrl ? (await import('../destinations')).openDestination(opts.destinationUrl) : destinationFromEnv(env);
   const runtime = createRuntime({ connections, destination });
   const connection = await NativeConnection.connect(connectionOptions(settings));
+  const fleet = watchFleet({ service: connection.workflowService, namespace: settings.namespace, taskQueue: settings.taskQueue, identity, store: connections });
+  await fleet.refresh();
   const worker = await Worker.create({
     connection,
+    identity,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     activities: createActivities(runtime),
@@ -58,6 +66,7 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
       try {
         await worker.run();
       } finally {
+        fleet.stop();
         await closeRuntime(runtime);
         await connection.close();
       }

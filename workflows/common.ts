@@ -78,7 +78,8 @@ export function failWorkflowWith(err: unknown, prefix: string): never {
   throw ApplicationFailure.create({
     type: cause.type ?? 'Unknown',
     nonRetryable: true,
-    message: known ? `${prefix}: ${cause.message}` : cause.message,
+    // A broken connections file is the operator's file, not the workflow's input: say so.
+    message: known ? `${cause.type === 'ConfigError' ? 'Connections file problem' : prefix}: ${cause.message}` : cause.message,
     cause: err instanceof Error ? err : undefined,
   });
 }
