@@ -3,7 +3,7 @@
  * better-sqlite3 is synchronous; the async interface methods simply run the sync calls, which is
  * fine for page-sized writes and keeps every transaction on one connection with no interleaving.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
@@ -55,6 +55,8 @@ const KEY_TEXT_FUNCTION = 'ccsync_key_text';
 export interface SqliteOptions {
   /** How long a write waits for another process's lock before giving up (SQLITE_BUSY). */
   busyTimeoutMs?: number;
+  /** For readers (`ccsync state show`): never creates the file or its directory, never writes. */
+  readOnly?: boolean;
 }
 
 /** The run's identity in the snapshot tables, as positional parameters. */
@@ -72,13 +74,20 @@ export class SqliteDestination implements Destination {
     const path = resolve(file);
     this.describe = `sqlite:${path}`;
     const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (options.readOnly && !existsSync(path)) {
+      throw new CcsyncError('ConfigError', `the destination ${this.describe} does not exist: nothing was synced there (is CCSYNC_DESTINATION the worker's?)`);
+    }
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path, { timeout: busyTimeoutMs });
-      // WAL lets readers (the CLI, a BI tool) work while the worker writes; NORMAL is durable
-      // across application crashes in WAL mode and much faster than FULL.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      if (options.readOnly) {
+        this.db = new Database(path, { timeout: busyTimeoutMs, readonly: true, fileMustExist: true });
+      } else {
+        mkdirSync(dirname(path), { recursive: true });
+        this.db = new Database(path, { timeout: busyTimeoutMs });
+        // WAL lets readers (the CLI, a BI tool) work while the worker writes; NORMAL is durable
+        // across application crashes in WAL mode and much faster than FULL.
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+      }
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.db.function(KEY_TEXT_FUNCTION, { deterministic: true, varargs: true }, (...values: unknown[]) =>
         keyText(values.map(keyValue)),

@@ -1,9 +1,10 @@
 /** The real `ccsync` command, run as a user runs it, against the real dev server and a real worker. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SqliteDestination } from '../../destinations';
 import { ccsync } from '../helpers/cli';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
 
@@ -23,6 +24,36 @@ describe('ccsync connections check', () => {
     assert.equal(r.code, 1);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.connections[0].missingVariables, ['CCSYNC_TEST_UNSET_TOKEN']);
+  });
+});
+
+describe('ccsync state show', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'ccsync-cli-')), 'connections.yaml');
+  writeFileSync(file, 'connections:\n  - name: kore-s\n    source: kore\n    settings: { baseUrl: https://k.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: "${CCSYNC_TEST_UNSET_TOKEN}" }\n    streams: [callvolume]\n');
+  it('opens the destination read-only: a missing database is reported (exit 2) and nothing is created', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ccsync-ro-'));
+    const r = await ccsync(['state', 'show', 'kore-s', '--file', file], { CCSYNC_DESTINATION: `sqlite:${join(root, 'nonexistent', 'dir', 'x.db')}` });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /the destination sqlite:.*x\.db does not exist/);
+    assert.doesNotMatch(r.stdout, /nothing synced yet/);
+    assert.equal(existsSync(join(root, 'nonexistent')), false, 'no directory was created');
+    const scheme = await ccsync(['state', 'show', 'kore-s', '--file', file], { CCSYNC_DESTINATION: 'mysql://u:secretpw@h/db' });
+    assert.equal(scheme.code, 2, scheme.stderr);
+    assert.match(scheme.stderr, /is not supported/);
+    assert.doesNotMatch(scheme.stderr, /secretpw/);
+  });
+  it('does not call a range "synced" when part of it is a gap', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ccsync-st-')), 'x.db');
+    const d = new SqliteDestination(path);
+    const day = Date.parse('2026-10-01T00:00:00Z');
+    await d.markCompleted('kore-s', 'callvolume', { start: day, end: day + 86_400_000 });
+    await d.markCompleted('kore-s', 'callvolume', { start: day + 3 * 86_400_000, end: day + 4 * 86_400_000 });
+    await d.close();
+    const r = await ccsync(['state', 'show', 'kore-s', '--file', file], { CCSYNC_DESTINATION: `sqlite:${path}` });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /callvolume: 50% complete between 2026-10-01T00:00:00.000Z and 2026-10-05T00:00:00.000Z, 1 gap\(s\)/);
+    assert.doesNotMatch(r.stdout, /callvolume: synced/);
+    assert.match(r.stdout, /gap 2026-10-02T00:00:00.000Z → 2026-10-04T00:00:00.000Z/);
   });
 });
 
