@@ -167,6 +167,15 @@ describe('ccsync backfill', () => {
     assert.equal(done?.records, 2 * 384);
     assert.equal(rows.find((x) => x.workflowId === 'cli-bf-failed')?.status, 'FAILED');
   });
+  it('syncWindow by hand with a window off the stream\'s grid is refused naming the grid, and nothing is recorded', async () => {
+    const handle = await stack.start('syncWindow', { connection: CONNECTION, stream: 'callvolume', start: '2017-03-20T00:07:00Z', end: '2017-03-21T00:00:00Z' }, 'cli-offgrid');
+    const err = await handle.result().then(
+      () => assert.fail('an off-grid window must not complete'),
+      (e: Error & { cause?: Error }) => e,
+    );
+    assert.match(err.cause?.message ?? '', /Invalid syncWindow input: start: 2017-03-20T00:07:00.000Z is not on callvolume's grid of PT15M; use 2017-03-20T00:00:00.000Z/);
+    assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, 'callvolume').then((c) => c.filter((i) => i.start < Date.parse('2017-03-22T00:00:00Z'))), []);
+  });
   it('an unreachable Temporal exits 3', async () => {
     const r = await ccsync(['backfill', 'status', 'x'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(r.code, 3);
