@@ -20,6 +20,16 @@ export function connectionsFilePath(env: Record<string, string | undefined> = pr
   return existsSync(own) ? own : resolve(cwd, 'connections.demo.yaml');
 }
 
+/** `${file:/run/secrets/kore_secret}`: a credential read from a file. */
+export const FILE_REFERENCE = /^\$\{file:([^}]+)\}$/;
+
+/** Credentials written as literal values (neither `${VAR}` nor `${file:...}`): fine for demos, not for real accounts. */
+export function literalCredentials(config: ConnectionConfig): string[] {
+  return Object.entries(config.credentials)
+    .filter(([, v]) => !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v.trim()) && !FILE_REFERENCE.test(v.trim()))
+    .map(([k]) => k);
+}
+
 export function loadConnectionsFile(path: string): ConnectionConfig[] {
   let text: string;
   try {
@@ -165,7 +175,27 @@ export class ConnectionsStore {
     });
   }
 
+  /**
+   * The connection's credentials: `${VAR}` from the environment, `${file:/run/secrets/x}` from a
+   * file (Docker/Kubernetes secrets, secret managers' mounts; one trailing newline dropped).
+   * Errors name the variable or the file, never a value.
+   */
   credentials(config: ConnectionConfig): Record<string, string> {
-    return resolveCredentials(config, this.env);
+    const fromFiles: Record<string, string> = {};
+    const rest: Record<string, string> = {};
+    for (const [field, value] of Object.entries(config.credentials)) {
+      const m = FILE_REFERENCE.exec(value.trim());
+      if (!m) {
+        rest[field] = value;
+        continue;
+      }
+      try {
+        fromFiles[field] = readFileSync(m[1]!, 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        throw new CcsyncError('ConfigError', `connection "${config.name}": credentials.${field} refers to \${file:${m[1]}}, which cannot be read by the worker (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      if (!fromFiles[field]) throw new CcsyncError('ConfigError', `connection "${config.name}": credentials.${field} refers to \${file:${m[1]}}, which is empty`);
+    }
+    return { ...resolveCredentials({ ...config, credentials: rest }, this.env), ...fromFiles };
   }
 }

@@ -16,6 +16,8 @@ import { workersCommands } from './workers';
 const program = new Command()
   .name('ccsync')
   .description('contact-center-sync: keep Kore.ai, CCAI Platform and LivePerson data synced into your database, on Temporal')
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  .version((require('../package.json') as { version: string }).version, '-V, --version', 'the ccsync version')
   .showHelpAfterError()
   .exitOverride();
 
