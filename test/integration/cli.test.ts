@@ -138,8 +138,8 @@ describe('ccsync backfill', () => {
     const finished = await ccsync(['backfill', 'cancel', 'cli-bf-1'], env());
     assert.equal(finished.code, 1, finished.stdout + finished.stderr);
     assert.match(finished.stdout, /cli-bf-1 is not running: it already ended COMPLETED; nothing was cancelled/);
-    // Hung upstream: the first page of each window takes 20 s, long enough to cancel mid-window.
-    stack.kore.failNext({ kind: 'timeout', ms: 20_000 }, { kind: 'timeout', ms: 20_000 });
+    // Hung upstream for every attempt: the backfill is still running however slowly the CLI starts.
+    stack.kore.failNext(...Array.from({ length: 200 }, () => ({ kind: 'timeout' as const, ms: 120_000 })));
     const start = await ccsync(['backfill', 'start', '-c', CONNECTION, '--from', '2026-07-01T00:00:00Z', '--to', '2026-07-03T00:00:00Z', '--id', 'cli-bf-cancel'], env());
     assert.equal(start.code, 0, start.stderr);
     const cancel = await ccsync(['backfill', 'cancel', 'cli-bf-cancel'], env());
