@@ -45,7 +45,11 @@ async function outcomeOf(handle: WorkflowHandle, workflowId: string): Promise<Ba
         out.message = err.cause?.message ?? err.message;
         const details = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as { failures?: BackfillOutcome['firstFailure'][] } | undefined;
         out.firstFailure = details?.failures?.[0] ?? progress?.failures[0];
-        if (err.cause instanceof CancelledFailure && !out.message) out.message = 'cancelled';
+        if (d.status.name === 'CANCELLED') {
+          // Temporal's own words are just "Workflow canceled": say what was kept.
+          const kept = progress ? `${progress.windows.done} window(s) completed and recorded before it stopped, ${progress.records} records` : 'its progress is not known';
+          out.message = `cancelled; ${kept}${out.message && !/^Workflow cancel+ed$/i.test(out.message) ? ` (${out.message})` : ''}`;
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 /** `ccsync connections check`: is the connections file valid, and can the worker resolve every credential? */
 import type { Command } from 'commander';
-import { connectionsFilePath, ConnectionsStore, loadConnectionsFile } from '../activities/connections';
+import { existsSync } from 'node:fs';
+import { connectionsFilePath, ConnectionsStore, FILE_REFERENCE, literalCredentials, loadConnectionsFile } from '../activities/connections';
 import { VendorHttp } from '../activities/http/client';
 import { RateLimiter } from '../activities/http/rate-limit';
 import { SecretRegistry } from '../activities/runtime';
@@ -57,13 +58,21 @@ export function connectionsCommands(program: Command): void {
       const rt: FetchRuntime = { connections: new ConnectionsStore(file), http: new VendorHttp(), limiter: new RateLimiter(), secrets: new SecretRegistry() };
       const verdicts = [];
       for (const c of parsed) {
-        const missing = credentialReferences(c).filter((v) => !process.env[v]);
+        const missing = [
+          ...credentialReferences(c).filter((v) => !process.env[v]),
+          ...Object.values(c.credentials).flatMap((v) => {
+            const m = FILE_REFERENCE.exec(v.trim());
+            return m && !existsSync(m[1]!) ? [`file:${m[1]}`] : [];
+          }),
+        ];
+        const literals = literalCredentials(c);
         const streams = missing.length || opts.offline ? [] : await probe(rt, c);
         verdicts.push({
           connection: c.name,
           source: c.source,
           ok: missing.length === 0 && streams.every((s) => s.ok),
           missingVariables: missing,
+          literalCredentials: literals,
           streams: streams.length ? streams : c.streams.map((s) => ({ stream: s.name, ok: missing.length === 0, message: missing.length ? 'not checked' : 'not called (--offline)' })),
         });
       }
@@ -74,6 +83,12 @@ export function connectionsCommands(program: Command): void {
         for (const v of verdicts) {
           console.log(`  ${v.ok ? 'OK  ' : 'FAIL'} ${v.connection} (${v.source})${v.missingVariables.length ? `: set ${v.missingVariables.join(', ')} in the worker's environment` : ''}`);
           for (const s of v.streams) console.log(`       ${s.ok ? 'ok  ' : 'FAIL'} ${s.stream}: ${s.message}`);
+          for (const field of v.literalCredentials) {
+            console.log(
+              `       warning: credentials.${field} is written in the file as a literal secret; put it in the worker's environment and write \${SOME_VARIABLE} ` +
+                `(or \${file:/run/secrets/name} for a mounted secret)`,
+            );
+          }
         }
       }
       if (verdicts.some((v) => !v.ok)) process.exitCode = EXIT.failed;

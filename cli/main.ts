@@ -12,10 +12,13 @@ import { schedulesCommands } from './schedules';
 import { stateCommands } from './state';
 import { statusCommands } from './status';
 import { syncCommands } from './sync';
+import { workersCommands } from './workers';
 
 const program = new Command()
   .name('ccsync')
   .description('contact-center-sync: keep Kore.ai, CCAI Platform and LivePerson data synced into your database, on Temporal')
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  .version((require('../package.json') as { version: string }).version, '-V, --version', 'the ccsync version')
   .showHelpAfterError()
   .exitOverride();
 
@@ -25,6 +28,7 @@ schedulesCommands(program);
 stateCommands(program);
 statusCommands(program);
 connectionsCommands(program);
+workersCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);

@@ -72,17 +72,39 @@ export function schedulesCommands(program: Command): void {
         const rows = [];
         for await (const s of client.schedule.list()) {
           if (!s.scheduleId.startsWith(SCHEDULE_PREFIX)) continue;
+          const last = s.info.recentActions.at(-1);
+          // The last run's outcome and records: what an operator checks first each morning.
+          let lastOutcome: string | undefined;
+          let lastRecords: number | undefined;
+          if (last) {
+            const handle = client.workflow.getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId);
+            lastOutcome = await handle
+              .describe()
+              .then((d) => d.status.name)
+              .catch(() => undefined);
+            lastRecords = await handle
+              .query<{ records: number }>('progress')
+              .then((p) => p.records)
+              .catch(() => undefined);
+          }
           rows.push({
             scheduleId: s.scheduleId,
             paused: s.state.paused,
             note: s.state.note,
             nextRun: s.info.nextActionTimes[0]?.toISOString(),
-            lastRun: s.info.recentActions.at(-1)?.takenAt.toISOString(),
+            lastRun: last?.takenAt.toISOString(),
+            lastOutcome,
+            lastRecords,
           });
         }
         if (opts.json) printJson(rows);
         else if (rows.length === 0) console.log('no ccsync schedules');
-        else for (const r of rows) console.log(`${r.scheduleId}  ${r.paused ? 'PAUSED' : 'active'}  next ${r.nextRun ?? '-'}  last ${r.lastRun ?? '-'}`);
+        else {
+          for (const r of rows) {
+            const outcome = r.lastRun ? ` (${r.lastOutcome ?? 'unknown'}${r.lastRecords !== undefined ? `, ${r.lastRecords} records` : ''})` : '';
+            console.log(`${r.scheduleId}  ${r.paused ? `PAUSED${r.note ? ` (${r.note})` : ''}` : 'active'}  next ${r.nextRun ?? '-'}  last ${r.lastRun ?? '-'}${outcome}`);
+          }
+        }
       } finally {
         await close();
       }

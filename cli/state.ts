@@ -21,7 +21,14 @@ export function stateCommands(program: Command): void {
         if (isCcsyncError(err)) throw new CliError(err.message, EXIT.usage);
         throw err;
       }
-      const destination = destinationFromEnv();
+      let destination;
+      try {
+        // Read-only: a wrong CCSYNC_DESTINATION must not create a directory and an empty database.
+        destination = destinationFromEnv(process.env, { readOnly: true });
+      } catch (err) {
+        if (isCcsyncError(err)) throw new CliError(err.message, EXIT.usage);
+        throw err;
+      }
       try {
         const out = [];
         for (const stream of streams) {
@@ -39,7 +46,15 @@ export function stateCommands(program: Command): void {
         else {
           console.log(`${connection} in ${destination.describe}`);
           for (const s of out) {
-            console.log(`  ${s.stream}: ${s.completed.length ? `synced ${s.completed[0]!.start} → ${s.syncedUpTo}` : 'nothing synced yet'}`);
+            if (!s.completed.length) console.log(`  ${s.stream}: nothing synced yet`);
+            else if (!s.gaps.length) console.log(`  ${s.stream}: synced ${s.completed[0]!.start} → ${s.syncedUpTo}`);
+            else {
+              // Not "synced" when part of the span is missing: say how much of it is complete.
+              const span = Date.parse(s.syncedUpTo!) - Date.parse(s.completed[0]!.start);
+              const missing = s.gaps.reduce((n, g) => n + Date.parse(g.end) - Date.parse(g.start), 0);
+              const pct = Math.floor(((span - missing) / span) * 100);
+              console.log(`  ${s.stream}: ${pct}% complete between ${s.completed[0]!.start} and ${s.syncedUpTo}, ${s.gaps.length} gap(s):`);
+            }
             for (const g of s.gaps) console.log(`    gap ${g.start} → ${g.end}`);
           }
         }

@@ -94,7 +94,7 @@ function unknownStream(where: string, name: string, source: SourceDeclaration): 
  * value is quoted before parsing.
  */
 export function quoteEnvReferences(text: string): string {
-  return text.replace(/(:[ \t]+)(\$\{[A-Za-z_][A-Za-z0-9_]*\})(?=[ \t]*(?:[,}\]#\r\n]|$))/gm, '$1"$2"');
+  return text.replace(/(:[ \t]+)(\$\{(?:file:[^}\s"']+|[A-Za-z_][A-Za-z0-9_]*)\})(?=[ \t]*(?:[,}\]#\r\n]|$))/gm, '$1"$2"');
 }
 
 /** Parses and validates the whole file; throws one ConfigError listing every problem. */

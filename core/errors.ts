@@ -26,6 +26,12 @@ const TAXONOMY = {
   InvalidInput: { retryable: false },
   /** The connections file is broken, names an unknown connection/stream, or a credential variable is unset. Never retried. */
   ConfigError: { retryable: false },
+  /**
+   * The worker that took the task does not know the connection, while another worker on the task
+   * queue may (their connections files differ: a config rollout). Retried, so another worker takes
+   * it; after 10 tries (minutes) it is not a rollout any more.
+   */
+  ConnectionUnknownHere: { retryable: true, minPauseMs: 2_000, giveUpAfterAttempts: 10 },
   /** The vendor refused the request (400/401/403/404/422): retrying cannot help. */
   VendorRejected: { retryable: false },
   /** The vendor is unreachable or failing (5xx, connection refused/reset, timeout). Retried. */

@@ -87,5 +87,7 @@ export function rootCause(err: unknown): { message: string; type?: string } {
 export function failureFromCause(err: unknown, prefix: string): ApplicationFailure {
   const cause = rootCause(err);
   const known = cause.type === 'InvalidInput' || cause.type === 'ConfigError';
-  return workflowFailure(cause.type, known ? `${prefix}: ${cause.message}` : cause.message, { cause: err instanceof Error ? err : undefined });
+  // A broken connections file is the operator's file, not the workflow's input: say so.
+  const said = cause.type === 'ConfigError' ? 'Connections file problem' : prefix;
+  return workflowFailure(cause.type, known ? `${said}: ${cause.message}` : cause.message, { cause: err instanceof Error ? err : undefined });
 }

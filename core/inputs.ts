@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { describeIssues } from './issues';
-import { parseDuration, parseInstant } from './time';
+import { ceilTo, floorTo, formatDuration, parseDuration, parseInstant, toIso } from './time';
 
 // zod 4 compiles fast paths with `new Function`; the workflow sandbox does not need that, and
 // jitless keeps validation free of code generation inside the deterministic VM.
@@ -82,6 +82,21 @@ export const syncWindowInput = z
     path: ['end'],
   });
 export type SyncWindowInput = z.infer<typeof syncWindowInput>;
+
+/**
+ * A window must start and end on its stream's grid (call volume: every 15 minutes): a window
+ * starting at 00:07 would be recorded complete from 00:07 while the interval at 00:00 was never
+ * fetched, hiding a gap. Returns the problems, naming the grid and the aligned (outward) window.
+ */
+export function offGridProblems(stream: { name: string; kind: string; window: { alignment: number } }, start: number, end: number): string[] {
+  if (stream.kind !== 'windowed') return [];
+  const step = stream.window.alignment;
+  const problems: string[] = [];
+  const grid = `${stream.name}'s grid of ${formatDuration(step)}`;
+  if (start % step !== 0) problems.push(`start: ${toIso(start)} is not on ${grid}; use ${toIso(floorTo(start, step))}`);
+  if (end % step !== 0) problems.push(`end: ${toIso(end)} is not on ${grid}; use ${toIso(ceilTo(end, step))}`);
+  return problems;
+}
 
 export const incrementalSyncInput = z.strictObject({
   connection: connectionName,

@@ -25,13 +25,13 @@ function schemeOf(url: string): Scheme {
 }
 
 /** Opens (lazily connecting, for PostgreSQL) the destination a URL names. */
-export function openDestination(url: string): Destination {
+export function openDestination(url: string, options: { readOnly?: boolean } = {}): Destination {
   const text = url.trim();
   switch (schemeOf(text)) {
     case 'sqlite': {
       const path = text.slice('sqlite:'.length);
       if (!path) throw new CcsyncError('ConfigError', `The SQLite destination needs a file path: ${SUPPORTED}.`);
-      return new SqliteDestination(path);
+      return new SqliteDestination(path, { readOnly: options.readOnly });
     }
     case 'postgres':
       return new PostgresDestination(text);
@@ -75,6 +75,6 @@ export function destinationUrlFromEnv(env: NodeJS.ProcessEnv = process.env): str
   return env[DESTINATION_ENV]?.trim() || DEFAULT_DESTINATION;
 }
 
-export function destinationFromEnv(env: NodeJS.ProcessEnv = process.env): Destination {
-  return openDestination(destinationUrlFromEnv(env));
+export function destinationFromEnv(env: NodeJS.ProcessEnv = process.env, options: { readOnly?: boolean } = {}): Destination {
+  return openDestination(destinationUrlFromEnv(env), options);
 }

@@ -3,7 +3,7 @@
  * better-sqlite3 is synchronous; the async interface methods simply run the sync calls, which is
  * fine for page-sized writes and keeps every transaction on one connection with no interleaving.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
@@ -59,7 +59,7 @@ const KEY_TEXT_FUNCTION = 'ccsync_key_text';
 export interface SqliteOptions {
   /** How long a write waits for another process's lock before giving up (SQLITE_BUSY). */
   busyTimeoutMs?: number;
-  /** Open an existing file read-only (`ccsync status`): never creates the file, its folder or a table. */
+  /** For readers (`ccsync status`, `state show`): never creates the file, its folder or a table; never writes. */
   readOnly?: boolean;
 }
 
@@ -78,6 +78,9 @@ export class SqliteDestination implements Destination {
     const path = resolve(file);
     this.describe = `sqlite:${path}`;
     const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (options.readOnly && !existsSync(path)) {
+      throw new CcsyncError('ConfigError', `the destination ${this.describe} does not exist: nothing was synced there (is CCSYNC_DESTINATION the worker's?)`);
+    }
     try {
       if (options.readOnly) {
         this.db = new Database(path, { timeout: busyTimeoutMs, readonly: true, fileMustExist: true });

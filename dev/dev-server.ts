@@ -42,6 +42,11 @@ export interface DevServerOptions {
   extraArgs?: string[];
   /** Where the server's output goes, line by line. Default: kept only in memory (tail shown on failure). */
   onOutput?: (line: string) => void;
+  /**
+   * Run the server in a process group of its own, so a terminal's Ctrl-C (sent to the whole
+   * foreground group) does not reach it: whoever started it stops it, after its workers (`npm start`).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -228,7 +233,7 @@ async function startOnce(opts: DevServerOptions): Promise<DevServer> {
   }
   args.push(...(opts.extraArgs ?? []));
 
-  const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: opts.ownProcessGroup ?? false });
   let tail = '';
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;

@@ -19,9 +19,13 @@ import { SecretRegistry } from '../activities/runtime';
 import { createLogger, logFormatFrom, TemporalPinoLogger } from '../workers/logging';
 import { installTelemetry, METRICS_ADDRESS_ENV } from '../workers/telemetry';
 
-const DATA_DIR = resolve(process.cwd(), '.data');
+const DATA_DIR = resolve(process.cwd(), process.env.CCSYNC_DATA_DIR ?? '.data');
 const GRPC_PORT = Number(process.env.CCSYNC_TEMPORAL_PORT ?? 7233);
 const UI_PORT = Number(process.env.CCSYNC_UI_PORT ?? 8233);
+// Overridable so a test can run the launcher without the fixed demo ports.
+const KORE_PORT = Number(process.env.CCSYNC_KORE_PORT ?? KORE_SIMULATOR_DEFAULT_PORT);
+const LIVEPERSON_PORT = Number(process.env.CCSYNC_LIVEPERSON_PORT ?? LIVEPERSON_SIMULATOR_DEFAULT_PORT);
+const CCAIP_PORT = Number(process.env.CCSYNC_CCAIP_PORT ?? CCAIP_SIMULATOR_DEFAULT_PORT);
 
 async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
@@ -40,6 +44,9 @@ async function main(): Promise<void> {
         /* already shutting down on the SDK's own signal handler */
       }
     }
+    // In reverse order of starting: the worker drains (its last completions reach the server),
+    // then the simulators, then the server, which runs in its own process group so a terminal's
+    // Ctrl-C reaches only us.
     for (const stop of stops.reverse()) await stop().catch((err) => console.error(`ccsync: ${String(err)}`));
     console.log('ccsync: stopped');
     process.exit(code);
@@ -55,18 +62,22 @@ async function main(): Promise<void> {
       port: GRPC_PORT,
       uiPort: UI_PORT,
       dbFilename: resolve(DATA_DIR, 'temporal.db'),
+      ownProcessGroup: true,
     });
-    stops.push(() => server.stop());
-    console.log(`ccsync: Temporal dev server on ${server.address}, history kept in .data/temporal.db`);
+    stops.push(async () => {
+      await server.stop();
+      console.log('ccsync: Temporal dev server stopped');
+    });
+    console.log(`ccsync: Temporal dev server on ${server.address} (pid ${server.process.pid}), history kept in ${DATA_DIR}/temporal.db`);
 
     const kore = new KoreSimulator(demoKoreOptions());
-    console.log(`ccsync: Kore.ai simulator on ${await kore.start(KORE_SIMULATOR_DEFAULT_PORT)}`);
+    console.log(`ccsync: Kore.ai simulator on ${await kore.start(KORE_PORT)}`);
     stops.push(() => kore.stop());
     const liveperson = new LivePersonSimulator(demoLivePersonOptions());
-    console.log(`ccsync: LivePerson simulator on ${await liveperson.start(LIVEPERSON_SIMULATOR_DEFAULT_PORT)}`);
+    console.log(`ccsync: LivePerson simulator on ${await liveperson.start(LIVEPERSON_PORT)}`);
     stops.push(() => liveperson.stop());
     const ccaip = new CcaipSimulator(demoCcaipOptions());
-    await ccaip.start(CCAIP_SIMULATOR_DEFAULT_PORT);
+    await ccaip.start(CCAIP_PORT);
     console.log(`ccsync: CCAI Platform simulator on ${ccaip.apiUrl}`);
     stops.push(() => ccaip.stop());
 
@@ -77,7 +88,11 @@ async function main(): Promise<void> {
     if (metricsAddress) console.log(`ccsync: Prometheus metrics on http://${metricsAddress}/metrics`);
     worker = await createCcsyncWorker({ temporal: { address: server.address }, secrets });
     const running = worker.run();
-    stops.push(() => running);
+    stops.push(async () => {
+      await running;
+      const up = server.process.exitCode === null && server.process.signalCode === null;
+      console.log(`ccsync: worker drained (Temporal dev server ${up ? 'still up' : 'ALREADY GONE'})`);
+    });
     console.log(`ccsync: worker polling task queue "${worker.settings.taskQueue}"; connections from ${worker.runtime.connections.path}`);
     console.log(`ccsync: destination ${worker.runtime.destination.describe}`);
 

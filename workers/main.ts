@@ -6,6 +6,7 @@
 import { SecretRegistry } from '../activities/runtime';
 import { createLogger, LOG_LEVEL_ENV, logFormatFrom, TemporalPinoLogger } from './logging';
 import { installTelemetry } from './telemetry';
+import { temporalSettingsFromEnv } from './temporal-connection';
 import { createCcsyncWorker } from './worker';
 
 const secrets = new SecretRegistry();
@@ -27,6 +28,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  log.error(`ccsync worker could not start: ${err instanceof Error ? err.message : String(err)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  // The same plain words as the CLI's, instead of a gRPC transport error.
+  if (/Failed to connect|transport error|tcp connect|connection refused|DEADLINE_EXCEEDED/i.test(message)) {
+    const { address } = temporalSettingsFromEnv();
+    log.error(`ccsync worker could not start: cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS): ${message}`);
+    process.exit(1);
+  }
+  log.error(`ccsync worker could not start: ${message}`);
   process.exit(1);
 });

@@ -13,6 +13,7 @@ import type { SourceRegistry } from '../core/connections';
 import { activityLogAttributes } from './logging';
 import { destinationUrlFromEnv, openDestination } from '../destinations';
 import { deploymentWorkerOptions } from './deployment';
+import { watchFleet, workerIdentity } from './fleet';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
 export interface CcsyncWorkerOptions {
@@ -49,8 +50,12 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
   const env = opts.env ?? process.env;
   const settings = { ...temporalSettingsFromEnv(env), ...opts.temporal };
   const connections = new ConnectionsStore(opts.connectionsFile ?? connectionsFilePath(env), env, opts.sources);
-  // Fail at start, in plain words, if the file is broken: better than failing the first workflow.
-  connections.all();
+  // Fail at start, in plain words, if the file is broken or a credential variable is unset:
+  // better than failing the first workflow.
+  for (const c of connections.all()) connections.credentials(c);
+  // The file's fingerprint in the identity: workers on one queue with different files show in the
+  // Web UI's pollers and in `ccsync workers`.
+  const identity = workerIdentity(connections.fingerprint());
   const destinationUrl = opts.destinationUrl ?? destinationUrlFromEnv(env);
   const destination = openDestination(destinationUrl);
   // The SDK's meter: a no-op unless installTelemetry() configured the Prometheus exporter.
@@ -58,16 +63,13 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
   // One budget per vendor account for every worker process: the store follows the destination (or CCSYNC_LIMITER).
   const runtime = createRuntime({ connections, destination, metrics, secrets: opts.secrets, limiter: budgetFromEnv(env, destinationUrl) });
   // Known before any activity resolves them: a log line can never carry a credential, even early.
-  for (const c of connections.all()) {
-    try {
-      runtime.secrets.addAll(Object.values(connections.credentials(c)));
-    } catch {
-      // an unset variable: that connection's activities will say so
-    }
-  }
+  for (const c of connections.all()) runtime.secrets.addAll(Object.values(connections.credentials(c)));
   const connection = await NativeConnection.connect(connectionOptions(settings));
+  const fleet = watchFleet({ service: connection.workflowService, namespace: settings.namespace, taskQueue: settings.taskQueue, identity, store: connections });
+  await fleet.refresh();
   const worker = await Worker.create({
     connection,
+    identity,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     activities: createActivities(runtime),
@@ -96,6 +98,7 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
       } finally {
         clearInterval(timer);
         metrics.close();
+        fleet.stop();
         await closeRuntime(runtime);
         await connection.close();
       }

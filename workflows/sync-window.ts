@@ -4,11 +4,13 @@
  * by `backfill` and `incrementalSync`, or by hand from the Web UI.
  */
 import {
+  ApplicationFailure,
   CancellationScope,
   CancelledFailure,
   continueAsNew,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { syncWindowInput } from '../core/inputs';
+import { offGridProblems, syncWindowInput } from '../core/inputs';
 import { describeCursor, type Cursor } from '../core/pagination';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
 import { parseInstant } from '../core/time';
@@ -66,6 +68,21 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   const snapshotRun = workflowInfo().firstExecutionRunId;
   const { syncPage } = proxyActivities<Activities>(pageActivityOptions(input.patience));
   const { commitWindow, finishSnapshot } = proxyActivities<Activities>(controlActivityOptions(input.patience));
+
+  // A window started by hand (no parent: backfill and incrementalSync plan on the grid) is checked
+  // against its stream's grid before any page is read. Patched: older histories replay without it.
+  if (!carry && !workflowInfo().parent && patched('refuse-off-grid-window')) {
+    const { describeConnection } = proxyActivities<Activities>(controlActivityOptions(input.patience));
+    const plan = await describeConnection
+      .executeWithOptions({ ...controlActivityOptions(input.patience), summary: `read connection ${input.connection}` }, [
+        { connection: input.connection, streams: [input.stream] },
+      ])
+      .catch((err: unknown) => failWorkflowWith(err, 'Invalid syncWindow input'));
+    const problems = offGridProblems(plan.streams[0]!, start, end);
+    if (problems.length) {
+      throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `Invalid syncWindow input: ${problems.join('; ')}`, details: [{ problems }] });
+    }
+  }
 
   if (!carry) {
     // Set here too (not only by the parent) so a window started by hand is just as searchable.

@@ -1,9 +1,10 @@
 /** The real `ccsync` command, run as a user runs it, against the real dev server and a real worker. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SqliteDestination } from '../../destinations';
 import { ccsync } from '../helpers/cli';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
 
@@ -23,6 +24,36 @@ describe('ccsync connections check', () => {
     assert.equal(r.code, 1);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.connections[0].missingVariables, ['CCSYNC_TEST_UNSET_TOKEN']);
+  });
+});
+
+describe('ccsync state show', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'ccsync-cli-')), 'connections.yaml');
+  writeFileSync(file, 'connections:\n  - name: kore-s\n    source: kore\n    settings: { baseUrl: https://k.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: "${CCSYNC_TEST_UNSET_TOKEN}" }\n    streams: [callvolume]\n');
+  it('opens the destination read-only: a missing database is reported (exit 2) and nothing is created', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ccsync-ro-'));
+    const r = await ccsync(['state', 'show', 'kore-s', '--file', file], { CCSYNC_DESTINATION: `sqlite:${join(root, 'nonexistent', 'dir', 'x.db')}` });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /the destination sqlite:.*x\.db does not exist/);
+    assert.doesNotMatch(r.stdout, /nothing synced yet/);
+    assert.equal(existsSync(join(root, 'nonexistent')), false, 'no directory was created');
+    const scheme = await ccsync(['state', 'show', 'kore-s', '--file', file], { CCSYNC_DESTINATION: 'mysql://u:secretpw@h/db' });
+    assert.equal(scheme.code, 2, scheme.stderr);
+    assert.match(scheme.stderr, /is not supported/);
+    assert.doesNotMatch(scheme.stderr, /secretpw/);
+  });
+  it('does not call a range "synced" when part of it is a gap', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ccsync-st-')), 'x.db');
+    const d = new SqliteDestination(path);
+    const day = Date.parse('2026-10-01T00:00:00Z');
+    await d.markCompleted('kore-s', 'callvolume', { start: day, end: day + 86_400_000 });
+    await d.markCompleted('kore-s', 'callvolume', { start: day + 3 * 86_400_000, end: day + 4 * 86_400_000 });
+    await d.close();
+    const r = await ccsync(['state', 'show', 'kore-s', '--file', file], { CCSYNC_DESTINATION: `sqlite:${path}` });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /callvolume: 50% complete between 2026-10-01T00:00:00.000Z and 2026-10-05T00:00:00.000Z, 1 gap\(s\)/);
+    assert.doesNotMatch(r.stdout, /callvolume: synced/);
+    assert.match(r.stdout, /gap 2026-10-02T00:00:00.000Z → 2026-10-04T00:00:00.000Z/);
   });
 });
 
@@ -107,8 +138,8 @@ describe('ccsync backfill', () => {
     const finished = await ccsync(['backfill', 'cancel', 'cli-bf-1'], env());
     assert.equal(finished.code, 1, finished.stdout + finished.stderr);
     assert.match(finished.stdout, /cli-bf-1 is not running: it already ended COMPLETED; nothing was cancelled/);
-    // Hung upstream: the first page of each window takes 20 s, long enough to cancel mid-window.
-    stack.kore.failNext({ kind: 'timeout', ms: 20_000 }, { kind: 'timeout', ms: 20_000 });
+    // Hung upstream for every attempt: the backfill is still running however slowly the CLI starts.
+    stack.kore.failNext(...Array.from({ length: 200 }, () => ({ kind: 'timeout' as const, ms: 120_000 })));
     const start = await ccsync(['backfill', 'start', '-c', CONNECTION, '--from', '2026-07-01T00:00:00Z', '--to', '2026-07-03T00:00:00Z', '--id', 'cli-bf-cancel'], env());
     assert.equal(start.code, 0, start.stderr);
     const cancel = await ccsync(['backfill', 'cancel', 'cli-bf-cancel'], env());
@@ -135,6 +166,15 @@ describe('ccsync backfill', () => {
     assert.equal(done?.status, 'COMPLETED');
     assert.equal(done?.records, 2 * 384);
     assert.equal(rows.find((x) => x.workflowId === 'cli-bf-failed')?.status, 'FAILED');
+  });
+  it('syncWindow by hand with a window off the stream\'s grid is refused naming the grid, and nothing is recorded', async () => {
+    const handle = await stack.start('syncWindow', { connection: CONNECTION, stream: 'callvolume', start: '2017-03-20T00:07:00Z', end: '2017-03-21T00:00:00Z' }, 'cli-offgrid');
+    const err = await handle.result().then(
+      () => assert.fail('an off-grid window must not complete'),
+      (e: Error & { cause?: Error }) => e,
+    );
+    assert.match(err.cause?.message ?? '', /Invalid syncWindow input: start: 2017-03-20T00:07:00.000Z is not on callvolume's grid of PT15M; use 2017-03-20T00:00:00.000Z/);
+    assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, 'callvolume').then((c) => c.filter((i) => i.start < Date.parse('2017-03-22T00:00:00Z'))), []);
   });
   it('an unreachable Temporal exits 3', async () => {
     const r = await ccsync(['backfill', 'status', 'x'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backfillInput, checkInput, syncWindowInput } from '../../core/inputs';
+import { backfillInput, checkInput, offGridProblems, syncWindowInput } from '../../core/inputs';
 
 const problems = (raw: unknown) => {
   const r = checkInput(backfillInput, raw);
@@ -53,5 +53,15 @@ describe('workflow inputs', () => {
     const w = checkInput(syncWindowInput, { connection: 'k', stream: 'callvolume', start: '2026-10-01T24:00:00Z', end: '2026-10-02T00:00:00Z' });
     assert.equal((w as { problems: string[] }).problems.length, 1);
     assert.match((w as { problems: string[] }).problems[0]!, /^start: /);
+  });
+  it('names the grid of a window off it, aligned outward', () => {
+    const cv = { name: 'callvolume', kind: 'windowed', window: { alignment: 15 * 60_000 } };
+    const p = offGridProblems(cv, Date.parse('2017-03-20T00:07:00Z'), Date.parse('2017-03-20T01:05:00Z'));
+    assert.deepEqual(p, [
+      "start: 2017-03-20T00:07:00.000Z is not on callvolume's grid of PT15M; use 2017-03-20T00:00:00.000Z",
+      "end: 2017-03-20T01:05:00.000Z is not on callvolume's grid of PT15M; use 2017-03-20T01:15:00.000Z",
+    ]);
+    assert.deepEqual(offGridProblems(cv, Date.parse('2017-03-20T00:00:00Z'), Date.parse('2017-03-21T00:00:00Z')), []);
+    assert.deepEqual(offGridProblems({ ...cv, kind: 'snapshot' }, 7, 11), []);
   });
 });
