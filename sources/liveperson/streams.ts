@@ -161,7 +161,7 @@ export const interval_metrics: StreamDeclaration<LivePersonSettings> = {
     nextKey: (body) => (body as IntervalMetricsResponse).metadata?.paging?.nextPageKey ?? undefined,
     nextUrl: (body) => (body as IntervalMetricsResponse).metadata?.paging?.refs?.next ?? undefined,
   }),
-  pageSize: { default: 100, max: 500 },
+  pageSize: { default: 500, max: 500 },
   window: {
     // `to` may be at most one day after `from`.
     maxSize: DAY,
