@@ -19,7 +19,7 @@
  * The store follows the destination (activities/budget/index.ts): PostgreSQL destination → the same
  * database; SQLite destination → a `ccsync-limits.db` beside it (all workers of one machine);
  * `CCSYNC_LIMITER` overrides it (`postgres://…`, `sqlite:PATH`, `memory`). Every grant is one round
- * trip. The per-process sliding log stays in front as a first guard, so one process never exceeds the
+ * trip, and its settling (when the answer came: the slot counts from then) one more. The per-process sliding log stays in front as a first guard, so one process never exceeds the
  * rule even if other processes' clocks or the store misbehave.
  *
  * Priority: waiters are granted in priority order, lowest Temporal priority key first (an
