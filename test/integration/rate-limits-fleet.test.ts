@@ -89,12 +89,13 @@ describe(`three workers on one Kore.ai account and one CCAI Platform tenant (${M
       await temporal.client.workflow.start('backfill', {
         taskQueue: env.CCSYNC_TASK_QUEUE,
         workflowId: `fleet-kore-${Date.now()}`,
-        args: [{ connection: 'kore-fleet', from: iso(koreTo - KORE_DAYS * DAY), to: iso(koreTo) }],
+        // Enough windows in parallel that a request always waits for the budget while pages are written.
+        args: [{ connection: 'kore-fleet', from: iso(koreTo - KORE_DAYS * DAY), to: iso(koreTo), maxParallelWindows: 8 }],
       }),
       await temporal.client.workflow.start('backfill', {
         taskQueue: env.CCSYNC_TASK_QUEUE,
         workflowId: `fleet-ccaip-${Date.now()}`,
-        args: [{ connection: 'ccaip-fleet', from: iso(ccaipFrom + DAY), to: iso(ccaipFrom + DAY + CCAIP_DAYS * DAY), windowSize: 'PT6H' }],
+        args: [{ connection: 'ccaip-fleet', from: iso(ccaipFrom + DAY), to: iso(ccaipFrom + DAY + CCAIP_DAYS * DAY), windowSize: 'PT6H', maxParallelWindows: 16 }],
       }),
     );
   });
