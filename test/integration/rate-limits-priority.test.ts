@@ -76,6 +76,10 @@ describe('the vendor budget by priority', () => {
     const incremental = await stack.start('incrementalSync', { connection: CONNECTION });
     await incremental.result();
     const took = Date.now() - started;
+    // Let the backfill's next waiting page through (one slot every 5 s) before stopping it: its result shows the order.
+    const seen = stack.kore.requests().length;
+    await until('the next backfill page', () => stack.kore.requests().length > seen);
+    await new Promise((r) => setTimeout(r, 3_000));
     await backfill.cancel();
 
     const [window] = await childIds(incremental);
