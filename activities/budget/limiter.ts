@@ -19,7 +19,7 @@
  * The store follows the destination (activities/budget/index.ts): PostgreSQL destination → the same
  * database; SQLite destination → a `ccsync-limits.db` beside it (all workers of one machine);
  * `CCSYNC_LIMITER` overrides it (`postgres://…`, `sqlite:PATH`, `memory`). Every grant is one round
- * trip. The per-process sliding log stays in front as a first guard, so one process never exceeds the
+ * trip, and its settling (when the answer came: the slot counts from then) one more. The per-process sliding log stays in front as a first guard, so one process never exceeds the
  * rule even if other processes' clocks or the store misbehave.
  *
  * Priority: waiters are granted in priority order, lowest Temporal priority key first (an
@@ -180,6 +180,8 @@ export class SharedBudget implements RequestBudget {
   /** The first guard: this process's own sliding log per key (in-flight entries count as later than now). */
   private readonly local = new Map<string, { at: number }[]>();
   private seq = 0;
+  /** Round trip to the store, smoothed. */
+  private rttMs = 0;
   private readonly maxSleepMs: number;
   private readonly now: () => number;
   private readonly defaultPauseMs: (key: string) => number;
@@ -258,7 +260,9 @@ export class SharedBudget implements RequestBudget {
         let id: number | undefined;
         if (wait === 0) {
           try {
+            const asked = performance.now();
             ({ waitMs: wait, at: storeAt, id } = await this.store.take({ key, windows, priorityKey: w.priorityKey, holder: this.holder, holdMs: this.holdMs }));
+            this.rttMs = 0.8 * this.rttMs + 0.2 * (performance.now() - asked);
           } catch (err) {
             queue.splice(queue.indexOf(w), 1);
             w.reject(err);
@@ -284,7 +288,9 @@ export class SharedBudget implements RequestBudget {
           w.resolve(event);
           continue;
         }
-        await new Promise((r) => setTimeout(r, Math.min(wait, this.maxSleepMs)));
+        // Ask again so as to reach the store as the slot frees (half a round trip early): the store's
+        // clock decides, so asking early costs one more round trip at worst, never a request too many.
+        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait - this.rttMs / 2, this.maxSleepMs))));
       }
     } finally {
       this.pumping.delete(key);

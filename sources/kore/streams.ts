@@ -37,7 +37,7 @@ export const callvolume: StreamDeclaration<KoreSettings> = {
   recordsPath: 'CallVolumeUpdate',
   // skip and limit go in the JSON body, after the range.
   pagination: skipLimit({ hasMore: (body) => (body as { hasMore?: boolean }).hasMore === true, place: 'body' }),
-  pageSize: { default: 100, max: 1000 },
+  pageSize: { default: 1000, max: 1000 },
   window: {
     // The API states no range limit for call volume; a month keeps each window's page walk short.
     maxSize: 31 * DAY,

@@ -150,7 +150,7 @@ export const interval_metrics: StreamDeclaration<LivePersonSettings> = {
     pageKeyParam: 'pageKey',
     linkEquivalents: LINK_EQUIVALENTS,
   }),
-  pageSize: { default: 100, max: 500 },
+  pageSize: { default: 500, max: 500 },
   window: {
     // `to` may be at most one day after `from`.
     maxSize: DAY,
