@@ -89,7 +89,7 @@ function unknownStream(where: string, name: string, source: SourceDeclaration): 
 }
 
 /**
- * `credentials: { token: ${KORE_JWT} }` is how people write it (design.md does too), but `{` starts a
+ * `credentials: { token: ${KORE_JWT} }` is how people naturally write it, but `{` starts a
  * flow mapping in YAML and breaks the parse. A bare `${VAR}` value is quoted before parsing.
  */
 export function quoteEnvReferences(text: string): string {
