@@ -72,7 +72,10 @@ export const syncWindowInput = z
     start: instant,
     end: instant,
     patience: duration.optional(),
-    /** Who asked for this window (backfill or incrementalSync workflow id), for the UI. */
+    /**
+     * No longer sent and never read: accepted because recorded histories' inputs carry it (the
+     * parent's workflow id), and a replayed window must validate its input as it did then.
+     */
     requestedBy: z.string().max(200).optional(),
     /** Tuning: pages one run walks before it continues as new (default 500). */
     pagesPerRun: z.number({ error: 'must be a whole number from 1 to 10000' }).int().min(1).max(10_000).optional(),

@@ -99,6 +99,27 @@ export interface StreamDeclaration<Settings = any, Options = any> {
   version?(record: Record<string, unknown>): number | undefined;
 }
 
+/** Each key column's value read from the record as text: the key a stream has unless it computes one. */
+export function keyOf(columns: readonly string[]): (record: Record<string, unknown>) => Record<string, string> {
+  return (record) => Object.fromEntries(columns.map((c) => [c, String(record[c])]));
+}
+
+/** What a declaration may leave out when it would only repeat itself: `table` (`<source>_<name>`) and `key` (`keyOf(primaryKey)`). */
+type Derivable<D extends { table: string; key: unknown }> = Omit<D, 'table' | 'key'> & Partial<Pick<D, 'table' | 'key'>>;
+
+/** A stream of source `source`, with its table and key derived unless given. */
+export function defineStream<Settings, Options = Record<string, never>>(
+  source: string,
+  spec: Derivable<StreamDeclaration<Settings, Options>>,
+): StreamDeclaration<Settings, Options> {
+  return { ...spec, table: spec.table ?? `${source}_${spec.name}`, key: spec.key ?? keyOf(spec.primaryKey) };
+}
+
+/** A child stream of source `source`, with its table and key derived unless given. */
+export function defineChild(source: string, spec: Derivable<ChildStreamDeclaration>): ChildStreamDeclaration {
+  return { ...spec, table: spec.table ?? `${source}_${spec.name}`, key: spec.key ?? keyOf(spec.primaryKey) };
+}
+
 /** A page's request: the stream's own, with the cursor placed by its pagination style. */
 export function pageRequest<Settings, Options>(stream: StreamDeclaration<Settings, Options>, ctx: RequestContext<Settings, Options>, cursor: Cursor): HttpRequestSpec {
   return stream.pagination.apply(stream.request(ctx), cursor);

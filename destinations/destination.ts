@@ -1,6 +1,6 @@
 /**
- * One interface for every destination database. The page activity calls `upsert` once per page
- * (one transaction), and `markCompleted` once per window after its last page: a window is never
+ * One interface for every destination database. The page activity calls `writePage` once per page
+ * (one transaction, with the page's child streams), and `markCompleted` once per window after its last page: a window is never
  * recorded as complete before its records are committed.
  */
 import type { Interval } from '../core/time';

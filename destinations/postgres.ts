@@ -37,7 +37,7 @@ import {
   primaryKey,
   quoteIdent,
   selectAllSql,
-  skipsAsEmpty,
+  finishSnapshotRunAsync,
   snapshotKeyTexts,
   specId,
   writtenColumns,
@@ -211,46 +211,48 @@ export class PostgresDestination implements Destination {
       return this.transaction(async (client): Promise<SnapshotOutcome> => {
         // Exclusive: two finishes of one run take turns (the second returns the first one's outcome).
         await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [runLockKey(run)]);
-        // Leftovers of runs that never finished, and old markers; never this run's own rows.
-        await client.query(`DELETE FROM ${keys} WHERE "created_at" < $4 AND NOT (${thisRun})`, [...run, cutoff]);
-        await client.query(`DELETE FROM ${runs} WHERE "finished_at" < $4 AND NOT (${thisRun})`, [...run, cutoff]);
-        const previous = await this.finishedOutcome(client, run);
-        if (previous) {
-          // Finished already (a retried activity): change nothing, answer as the first time.
-          await client.query(`DELETE FROM ${keys} WHERE ${thisRun}`, run);
-          return previous;
-        }
-        const counted = await client.query<{ seen: string; live: boolean }>(
-          `SELECT (SELECT count(*) FROM ${keys} WHERE ${thisRun}) AS seen, ` +
-            `EXISTS (SELECT 1 FROM ${table} WHERE "_connection" = $1 AND ${deletedAt} IS NULL) AS live`,
-          run,
-        );
-        const seen = Number(counted.rows[0]?.seen ?? 0);
-        let outcome: SnapshotOutcome = { seen, deleted: 0, revived: 0, skippedEmpty: true };
-        if (!skipsAsEmpty(seen, counted.rows[0]?.live === true)) {
-          // Freshly filled tables have no statistics yet (and ANALYZE needs ownership), so the planner
-          // may guess both sides hold one row and pick a nested loop that filters the key instead of
-          // probing it: every stored row then scans all staged keys (20 s for 10k x 9k, measured).
-          // A hash or merge anti-join is linear whatever the statistics; SET LOCAL ends with this transaction.
-          await client.query(`SET LOCAL enable_nestloop = off`);
-          const revived = await client.query(
-            `UPDATE ${table} AS target SET ${deletedAt} = NULL ` +
-              `WHERE target."_connection" = $1 AND target.${deletedAt} IS NOT NULL AND EXISTS (${staged})`,
-            run,
-          );
-          const deleted = await client.query(
-            `UPDATE ${table} AS target SET ${deletedAt} = $4::timestamptz ` +
-              `WHERE target."_connection" = $1 AND target.${deletedAt} IS NULL AND NOT EXISTS (${staged})`,
-            [...run, now.toISOString()],
-          );
-          outcome = { seen, deleted: deleted.rowCount ?? 0, revived: revived.rowCount ?? 0, skippedEmpty: false };
-        }
-        await client.query(`DELETE FROM ${keys} WHERE ${thisRun}`, run);
-        await client.query(
-          `INSERT INTO ${runs} ("connection", "table_name", "run_id", "outcome", "finished_at") VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz)`,
-          [...run, JSON.stringify(outcome), now.toISOString()],
-        );
-        return outcome;
+        return finishSnapshotRunAsync({
+          pruneOthers: async () => {
+            await client.query(`DELETE FROM ${keys} WHERE "created_at" < $4 AND NOT (${thisRun})`, [...run, cutoff]);
+            await client.query(`DELETE FROM ${runs} WHERE "finished_at" < $4 AND NOT (${thisRun})`, [...run, cutoff]);
+          },
+          previous: () => this.finishedOutcome(client, run),
+          count: async () => {
+            const counted = await client.query<{ seen: string; live: boolean }>(
+              `SELECT (SELECT count(*) FROM ${keys} WHERE ${thisRun}) AS seen, ` +
+                `EXISTS (SELECT 1 FROM ${table} WHERE "_connection" = $1 AND ${deletedAt} IS NULL) AS live`,
+              run,
+            );
+            return { seen: Number(counted.rows[0]?.seen ?? 0), live: counted.rows[0]?.live === true };
+          },
+          revive: async () => {
+            // Freshly filled tables have no statistics yet (and ANALYZE needs ownership), so the planner
+            // may guess both sides hold one row and pick a nested loop that filters the key instead of
+            // probing it: every stored row then scans all staged keys (20 s for 10k x 9k, measured).
+            // A hash or merge anti-join is linear whatever the statistics; SET LOCAL ends with this transaction.
+            await client.query(`SET LOCAL enable_nestloop = off`);
+            const revived = await client.query(
+              `UPDATE ${table} AS target SET ${deletedAt} = NULL ` +
+                `WHERE target."_connection" = $1 AND target.${deletedAt} IS NOT NULL AND EXISTS (${staged})`,
+              run,
+            );
+            return revived.rowCount ?? 0;
+          },
+          markDeleted: async () => {
+            const deleted = await client.query(
+              `UPDATE ${table} AS target SET ${deletedAt} = $4::timestamptz ` +
+                `WHERE target."_connection" = $1 AND target.${deletedAt} IS NULL AND NOT EXISTS (${staged})`,
+              [...run, now.toISOString()],
+            );
+            return deleted.rowCount ?? 0;
+          },
+          dropStaged: async () => void (await client.query(`DELETE FROM ${keys} WHERE ${thisRun}`, run)),
+          record: async (outcome) =>
+            void (await client.query(
+              `INSERT INTO ${runs} ("connection", "table_name", "run_id", "outcome", "finished_at") VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz)`,
+              [...run, JSON.stringify(outcome), now.toISOString()],
+            )),
+        });
       });
     });
   }

@@ -255,6 +255,66 @@ export function skipsAsEmpty(seen: number, hasLiveRows: boolean): boolean {
   return seen === 0 && hasLiveRows;
 }
 
+/**
+ * The steps of finishing a snapshot run, in one transaction, whatever the database: each
+ * destination says how to do each step in its SQL, and `finishSnapshotRun` (synchronous, SQLite)
+ * or `finishSnapshotRunAsync` (PostgreSQL) walks them in this one order.
+ */
+export interface SnapshotFinishSteps {
+  /** Drops leftovers of runs that never finished and old markers; never this run's own rows. */
+  pruneOthers(): void;
+  /** This run's outcome if it finished already (a retried activity). */
+  previous(): SnapshotOutcome | undefined;
+  /** The distinct keys the run saw, and whether the table has live rows for the connection. */
+  count(): { seen: number; live: boolean };
+  /** Clears `_deleted_at` on rows the run saw; returns how many. */
+  revive(): number;
+  /** Sets `_deleted_at` on live rows the run did not see; returns how many. */
+  markDeleted(): number;
+  /** Drops the run's staged keys. */
+  dropStaged(): void;
+  /** Records the run as finished with its outcome. */
+  record(outcome: SnapshotOutcome): void;
+}
+
+type Async<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never };
+
+type FinishStep = { step: Exclude<keyof SnapshotFinishSteps, 'record'> } | { step: 'record'; outcome: SnapshotOutcome };
+
+function* finishFlow(): Generator<FinishStep, SnapshotOutcome, unknown> {
+  yield { step: 'pruneOthers' };
+  const previous = (yield { step: 'previous' }) as SnapshotOutcome | undefined;
+  if (previous) {
+    // Finished already: change nothing, answer as the first time.
+    yield { step: 'dropStaged' };
+    return previous;
+  }
+  const { seen, live } = (yield { step: 'count' }) as { seen: number; live: boolean };
+  let outcome: SnapshotOutcome = { seen, deleted: 0, revived: 0, skippedEmpty: true };
+  if (!skipsAsEmpty(seen, live)) {
+    const revived = (yield { step: 'revive' }) as number;
+    const deleted = (yield { step: 'markDeleted' }) as number;
+    outcome = { seen, deleted, revived, skippedEmpty: false };
+  }
+  yield { step: 'dropStaged' };
+  yield { step: 'record', outcome };
+  return outcome;
+}
+
+function run<T>(steps: SnapshotFinishSteps | Async<SnapshotFinishSteps>, s: FinishStep): T {
+  return (s.step === 'record' ? steps.record(s.outcome) : steps[s.step]()) as T;
+}
+
+export function finishSnapshotRun(steps: SnapshotFinishSteps): SnapshotOutcome {
+  const flow = finishFlow();
+  for (let r = flow.next(); ; r = flow.next(run<unknown>(steps, r.value))) if (r.done) return r.value;
+}
+
+export async function finishSnapshotRunAsync(steps: Async<SnapshotFinishSteps>): Promise<SnapshotOutcome> {
+  const flow = finishFlow();
+  for (let r = flow.next(); ; r = flow.next(await run<Promise<unknown>>(steps, r.value))) if (r.done) return r.value;
+}
+
 /** Stored form of a completed set: a JSON array of `{start, end}` ISO strings. */
 export function encodeIntervals(intervals: readonly Interval[]): string {
   return JSON.stringify(mergeIntervals(intervals).map(intervalToIso));

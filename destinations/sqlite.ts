@@ -36,7 +36,7 @@ import {
   primaryKey,
   quoteIdent,
   selectAllSql,
-  skipsAsEmpty,
+  finishSnapshotRun,
   snapshotKeyTexts,
   specId,
   storedIsNewerSql,
@@ -176,36 +176,34 @@ export class SqliteDestination implements Destination {
       const deletedAt = quoteIdent(DELETED_AT);
       const now = new Date();
       const cutoff = new Date(now.getTime() - SNAPSHOT_RETENTION_MS).toISOString();
-      const finish = this.db.transaction((): SnapshotOutcome => {
-        // Leftovers of runs that never finished, and old markers; never this run's own rows.
-        this.statement(`DELETE FROM ${keys} WHERE "created_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
-        this.statement(`DELETE FROM ${SNAPSHOT_RUNS_TABLE} WHERE "finished_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
-        const dropStaged = this.statement(`DELETE FROM ${keys} WHERE ${thisRun}`);
-        const previous = this.finishedOutcome().get(...run) as { outcome: string } | undefined;
-        if (previous) {
-          // Finished already (a retried activity): change nothing, answer as the first time.
-          dropStaged.run(...run);
-          return decodeOutcome(previous.outcome);
-        }
-        const seen = Number(this.statement(`SELECT count(*) FROM ${keys} WHERE ${thisRun}`).pluck().get(...run));
-        const live = this.statement(`SELECT 1 FROM ${table} WHERE "_connection" = ? AND ${deletedAt} IS NULL LIMIT 1`).get(connection);
-        let outcome: SnapshotOutcome = { seen, deleted: 0, revived: 0, skippedEmpty: true };
-        if (!skipsAsEmpty(seen, live !== undefined)) {
-          const params = { connection, table: spec.name, runId, now: now.toISOString() };
-          const revived = this.statement(
-            `UPDATE ${table} SET ${deletedAt} = NULL WHERE "_connection" = @connection AND ${deletedAt} IS NOT NULL AND EXISTS (${staged})`,
-          ).run(params).changes;
-          const deleted = this.statement(
-            `UPDATE ${table} SET ${deletedAt} = @now WHERE "_connection" = @connection AND ${deletedAt} IS NULL AND NOT EXISTS (${staged})`,
-          ).run(params).changes;
-          outcome = { seen, deleted, revived, skippedEmpty: false };
-        }
-        dropStaged.run(...run);
-        this.statement(
-          `INSERT INTO ${SNAPSHOT_RUNS_TABLE} ("connection", "table_name", "run_id", "outcome", "finished_at") VALUES (?, ?, ?, ?, ?)`,
-        ).run(...run, JSON.stringify(outcome), now.toISOString());
-        return outcome;
-      });
+      const params = { connection, table: spec.name, runId, now: now.toISOString() };
+      const finish = this.db.transaction(() =>
+        finishSnapshotRun({
+          pruneOthers: () => {
+            this.statement(`DELETE FROM ${keys} WHERE "created_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
+            this.statement(`DELETE FROM ${SNAPSHOT_RUNS_TABLE} WHERE "finished_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
+          },
+          previous: () => {
+            const previous = this.finishedOutcome().get(...run) as { outcome: string } | undefined;
+            return previous && decodeOutcome(previous.outcome);
+          },
+          count: () => ({
+            seen: Number(this.statement(`SELECT count(*) FROM ${keys} WHERE ${thisRun}`).pluck().get(...run)),
+            live: this.statement(`SELECT 1 FROM ${table} WHERE "_connection" = ? AND ${deletedAt} IS NULL LIMIT 1`).get(connection) !== undefined,
+          }),
+          revive: () =>
+            this.statement(`UPDATE ${table} SET ${deletedAt} = NULL WHERE "_connection" = @connection AND ${deletedAt} IS NOT NULL AND EXISTS (${staged})`).run(params)
+              .changes,
+          markDeleted: () =>
+            this.statement(`UPDATE ${table} SET ${deletedAt} = @now WHERE "_connection" = @connection AND ${deletedAt} IS NULL AND NOT EXISTS (${staged})`).run(params)
+              .changes,
+          dropStaged: () => void this.statement(`DELETE FROM ${keys} WHERE ${thisRun}`).run(...run),
+          record: (outcome) =>
+            void this.statement(
+              `INSERT INTO ${SNAPSHOT_RUNS_TABLE} ("connection", "table_name", "run_id", "outcome", "finished_at") VALUES (?, ?, ?, ?, ?)`,
+            ).run(...run, JSON.stringify(outcome), now.toISOString()),
+        }),
+      );
       return finish.immediate();
     });
   }

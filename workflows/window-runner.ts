@@ -266,7 +266,7 @@ async function startWindow(opts: RunnerOptions, w: PlannedWindow, label: string)
     try {
       return await startChild(syncWindow, {
         workflowId: windowWorkflowId(opts.connection, w.stream, w.start),
-        args: [{ connection: opts.connection, stream: w.stream, start: toIso(w.start), end: toIso(w.end), patience: opts.patience, requestedBy: workflowInfo().workflowId }],
+        args: [{ connection: opts.connection, stream: w.stream, start: toIso(w.start), end: toIso(w.end), patience: opts.patience }],
         staticSummary: label,
         typedSearchAttributes: [
           { key: SEARCH_ATTRIBUTE_KEYS.CcsyncConnection, value: opts.connection },

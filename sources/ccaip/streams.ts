@@ -10,7 +10,7 @@
  * updated while we page cannot make us miss another (core/pagination.ts explains why).
  */
 import { pagePer, singlePage, timeTail } from '../../core/pagination';
-import type { ChildStreamDeclaration, HttpRequestSpec, RequestContext, StreamDeclaration, WindowRules } from '../../core/source';
+import { type ChildStreamDeclaration, defineChild, defineStream, type HttpRequestSpec, type RequestContext, type StreamDeclaration, type WindowRules } from '../../core/source';
 import { DAY, MINUTE, SECOND, toIso } from '../../core/time';
 import { type CcaipPathName, type CcaipSettings, MAX_PER, pathFor } from './connection';
 import {
@@ -30,7 +30,6 @@ import {
 type Rec = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const idKey = (r: Rec) => ({ id: String(r.id) });
 const list = (body: unknown): unknown[] => (Array.isArray(body) ? body : []);
 
 const PAGE_SIZE = { default: MAX_PER, max: MAX_PER };
@@ -88,18 +87,16 @@ type Parent = 'call' | 'chat';
 /** A call's or chat's nested list as a child stream keyed by (`{parent}_id`, `id`). */
 function nestedChild(parent: Parent, field: string, name: string, description: string, schema: ChildStreamDeclaration['recordSchema']): ChildStreamDeclaration {
   const parentKey = `${parent}_id`;
-  return {
+  return defineChild('ccaip', {
     name,
-    table: `ccaip_${name}`,
     description,
     primaryKey: [parentKey, 'id'],
     parentKey,
-    key: (r) => ({ [parentKey]: String(r[parentKey]), id: String(r.id) }),
     recordSchema: schema,
     parentId: (p) => String(p.id),
     // The parent's id is authoritative: it is what the children are replaced by.
     extract: (p) => (Array.isArray(p[field]) ? (p[field] as unknown[]) : []).map((c) => (isObject(c) ? { ...c, [parentKey]: p.id } : c)),
-  };
+  });
 }
 
 /**
@@ -110,9 +107,8 @@ function nestedChild(parent: Parent, field: string, name: string, description: s
 export const mediaParent = (type: Parent, id: unknown) => `${type}:${String(id)}`;
 
 function mediaChild(parent: Parent, field: 'photos' | 'videos'): ChildStreamDeclaration {
-  return {
+  return defineChild('ccaip', {
     name: field,
-    table: `ccaip_${field}`,
     description: `${field === 'photos' ? 'Photos' : 'Videos'} end users uploaded in calls and chats`,
     primaryKey: ['parent', 'id'],
     parentKey: 'parent',
@@ -121,7 +117,7 @@ function mediaChild(parent: Parent, field: 'photos' | 'videos'): ChildStreamDecl
     parentId: (p) => mediaParent(parent, p.id),
     extract: (p) =>
       (Array.isArray(p[field]) ? (p[field] as unknown[]) : []).map((c) => (isObject(c) ? { ...c, parent_type: parent, [`${parent}_id`]: p.id } : c)),
-  };
+  });
 }
 
 export const call_participants = nestedChild('call', 'participants', 'call_participants', 'The end users, agents and third parties of each call', participantRecord);
@@ -140,13 +136,11 @@ function updatedAtVersion(r: Record<string, unknown>): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
-export const calls: StreamDeclaration<CcaipSettings> = {
+export const calls: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   name: 'calls',
-  table: 'ccaip_calls',
   kind: 'windowed',
   description: 'Every call (inbound, outbound, voicemail), by the time it was last updated',
   primaryKey: ['id'],
-  key: idKey,
   recordSchema: callRecord,
   responseSchema: listResponse,
   records: list,
@@ -157,15 +151,13 @@ export const calls: StreamDeclaration<CcaipSettings> = {
   request: windowedRequest('calls', 'updated_at'),
   children: [call_participants, call_transfers, call_photos, call_videos],
   version: updatedAtVersion,
-};
+});
 
-export const chats: StreamDeclaration<CcaipSettings> = {
+export const chats: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   name: 'chats',
-  table: 'ccaip_chats',
   kind: 'windowed',
   description: 'Every chat, by the time it was last updated',
   primaryKey: ['id'],
-  key: idKey,
   recordSchema: chatRecord,
   responseSchema: listResponse,
   records: list,
@@ -176,15 +168,13 @@ export const chats: StreamDeclaration<CcaipSettings> = {
   request: windowedRequest('chats', 'updated_at'),
   children: [chat_participants, chat_photos, chat_videos],
   version: updatedAtVersion,
-};
+});
 
-export const agent_activity_logs: StreamDeclaration<CcaipSettings> = {
+export const agent_activity_logs: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   name: 'agent_activity_logs',
-  table: 'ccaip_agent_activity_logs',
   kind: 'windowed',
   description: 'Agent status history: one record per status segment, by the time it started',
   primaryKey: ['id'],
-  key: idKey,
   recordSchema: agentActivityLogRecord,
   responseSchema: listResponse,
   records: list,
@@ -196,17 +186,15 @@ export const agent_activity_logs: StreamDeclaration<CcaipSettings> = {
   // A segment the agent is still in has no end yet and will change without its start moving:
   // the window stays incomplete from its start, so the next run reads it again until it closes.
   openSince: (r) => (r.ended_at === null || r.ended_at === undefined ? Date.parse(String(r.started_at)) : undefined),
-};
+});
 
 // --- snapshot streams -----------------------------------------------------------------------
 
-export const agents: StreamDeclaration<CcaipSettings> = {
+export const agents: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   name: 'agents',
-  table: 'ccaip_agents',
   kind: 'snapshot',
   description: 'The agents of the tenant; agents no longer listed are marked deleted',
   primaryKey: ['id'],
-  key: idKey,
   recordSchema: agentRecord,
   responseSchema: listResponse,
   records: list,
@@ -215,15 +203,13 @@ export const agents: StreamDeclaration<CcaipSettings> = {
   pageSize: PAGE_SIZE,
   window: SNAPSHOT,
   request: snapshotRequest('agents', true),
-};
+});
 
-export const teams: StreamDeclaration<CcaipSettings> = {
+export const teams: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   name: 'teams',
-  table: 'ccaip_teams',
   kind: 'snapshot',
   description: 'Teams with their assigned agents (assignees); teams no longer listed are marked deleted',
   primaryKey: ['id'],
-  key: idKey,
   recordSchema: teamRecord,
   responseSchema: listResponse,
   records: list,
@@ -232,7 +218,7 @@ export const teams: StreamDeclaration<CcaipSettings> = {
   pageSize: PAGE_SIZE,
   window: SNAPSHOT,
   request: snapshotRequest('teams', false),
-};
+});
 
 /**
  * The team tree (`[{id, name, ..., children: [...]}]`) flattened in pre-order: one record per node
@@ -256,13 +242,11 @@ export function flattenTeamTree(nodes: unknown): unknown[] {
   return out;
 }
 
-export const team_tree: StreamDeclaration<CcaipSettings> = {
+export const team_tree: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   name: 'team_tree',
-  table: 'ccaip_team_tree',
   kind: 'snapshot',
   description: 'The team hierarchy, one record per team with its parent and depth',
   primaryKey: ['id'],
-  key: idKey,
   recordSchema: teamTreeNodeRecord,
   responseSchema: listResponse,
   records: flattenTeamTree,
@@ -271,15 +255,13 @@ export const team_tree: StreamDeclaration<CcaipSettings> = {
   pageSize: PAGE_SIZE,
   window: SNAPSHOT,
   request: snapshotRequest('team_tree', false),
-};
+});
 
-export const user_statuses: StreamDeclaration<CcaipSettings> = {
+export const user_statuses: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   name: 'user_statuses',
-  table: 'ccaip_user_statuses',
   kind: 'snapshot',
   description: 'The agent statuses configured for the tenant (Available, Break, ...)',
   primaryKey: ['id'],
-  key: idKey,
   recordSchema: userStatusRecord,
   responseSchema: listResponse,
   records: list,
@@ -288,6 +270,6 @@ export const user_statuses: StreamDeclaration<CcaipSettings> = {
   pageSize: PAGE_SIZE,
   window: SNAPSHOT,
   request: snapshotRequest('user_statuses', false),
-};
+});
 
 export const CCAIP_STREAMS = { calls, chats, agent_activity_logs, agents, teams, team_tree, user_statuses };

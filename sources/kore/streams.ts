@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { offsetLimit, skipLimit } from '../../core/pagination';
-import type { StreamDeclaration } from '../../core/source';
+import { defineStream, type StreamDeclaration } from '../../core/source';
 import { ceilTo, DAY, HOUR, MINUTE, SECOND, toIso } from '../../core/time';
 import type { KoreSettings } from './connection';
 import {
@@ -22,13 +22,11 @@ export const analyticsPath = (settings: KoreSettings, endpoint: string) =>
   `/agentassist/api/public/analytics/account/${encodeURIComponent(settings.accountId)}/${endpoint}`;
 
 /** Contact volume per queue and 15-minute interval (`callvolume`). Pages by skip/limit until `hasMore` is false. */
-export const callvolume: StreamDeclaration<KoreSettings> = {
+export const callvolume: StreamDeclaration<KoreSettings> = defineStream('kore', {
   name: 'callvolume',
-  table: 'kore_callvolume',
   kind: 'windowed',
   description: 'Contact volume per queue and 15-minute interval',
   primaryKey: ['_id'],
-  key: (r) => ({ _id: String(r._id) }),
   recordSchema: callVolumeRecord,
   // Kore.ai's own revision counter, where it sends one.
   version: (r) => (typeof r.__v === 'number' && Number.isFinite(r.__v) ? r.__v : undefined),
@@ -52,7 +50,7 @@ export const callvolume: StreamDeclaration<KoreSettings> = {
     headers: { iId: settings.iId },
     body: { orgId: settings.orgId, fromTimeStamp: toIso(window.start), toTimeStamp: toIso(window.end) },
   }),
-};
+});
 
 /** `yyyy-mm-dd HH:mm:ss` in UTC, the call-details date format (sent with `timeZoneOffset: 0`). */
 export function koreDateTime(ms: number): string {
@@ -99,13 +97,11 @@ const agentStatusOptions = z.strictObject({
  * ambiguous (page or total), so paging stops on a short or empty page.
  */
 function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint: string, description: string): StreamDeclaration<KoreSettings, z.infer<typeof conversationOptions>> {
-  return {
+  return defineStream('kore', {
     name,
-    table: `kore_${name}`,
     kind: 'windowed',
     description,
     primaryKey: ['sessionId'],
-    key: (r) => ({ sessionId: String(r.sessionId) }),
     recordSchema: conversationRecord,
     responseSchema: conversationsResponse,
     records: (body) => body.data,
@@ -138,7 +134,7 @@ function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint
         },
       };
     },
-  };
+  });
 }
 
 /** Every conversation, session by session (`v2/calldetails`). */
@@ -154,13 +150,11 @@ export const interactiondetails = conversationStream('interactiondetails', 'v2/i
  * false. The segment still going on (`endTime: "-"`) is stored open and keeps its window incomplete
  * from its start (`openSince`), so every incremental run reads it again until it closes.
  */
-export const agentstatus: StreamDeclaration<KoreSettings, z.infer<typeof agentStatusOptions>> = {
+export const agentstatus: StreamDeclaration<KoreSettings, z.infer<typeof agentStatusOptions>> = defineStream('kore', {
   name: 'agentstatus',
-  table: 'kore_agentstatus',
   kind: 'windowed',
   description: 'Agent status history: one record per status segment (available, busy, away...)',
   primaryKey: ['userId', 'startTime'],
-  key: (r) => ({ userId: String(r.userId), startTime: String(r.startTime) }),
   recordSchema: agentStatusRecord,
   responseSchema: agentStatusResponse,
   records: (body: AgentStatusPage) => agentStatusRecords(body),
@@ -199,4 +193,4 @@ export const agentstatus: StreamDeclaration<KoreSettings, z.infer<typeof agentSt
     };
   },
   openSince: (r) => (r.open === true ? Date.parse(String(r.startTime)) : undefined),
-};
+});

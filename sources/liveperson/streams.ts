@@ -3,7 +3,7 @@
  * `GET https://{domain}/api/account/{accountId}/interval-metrics`.
  */
 import { cursorPaging } from '../../core/pagination';
-import type { HttpRequestSpec, RequestContext, StreamDeclaration } from '../../core/source';
+import { defineStream, type HttpRequestSpec, type RequestContext, type StreamDeclaration } from '../../core/source';
 import { DAY, HOUR, MINUTE, type Interval } from '../../core/time';
 import { GROUPINGS, type LivePersonSettings } from './connection';
 import { intervalMetricsResponse, intervalRecord, type IntervalMetricsResponse } from './schemas';
@@ -132,9 +132,8 @@ export function intervalKey(r: Record<string, unknown>): Record<string, string> 
  * `metadata.paging.nextPageKey`, or by `metadata.paging.refs.next` when that is what comes back,
  * through empty pages, until neither is present.
  */
-export const interval_metrics: StreamDeclaration<LivePersonSettings> = {
+export const interval_metrics: StreamDeclaration<LivePersonSettings> = defineStream('liveperson', {
   name: 'interval_metrics',
-  table: 'liveperson_interval_metrics',
   kind: 'windowed',
   description: 'Agent Activity interval metrics (handle time, conversations, messages, work time) per interval and group',
   primaryKey: INTERVAL_METRICS_KEY,
@@ -170,4 +169,4 @@ export const interval_metrics: StreamDeclaration<LivePersonSettings> = {
     defaultLookback: HOUR,
   },
   request: ({ settings, window }: RequestContext<LivePersonSettings>): HttpRequestSpec => ({ method: 'GET', path: intervalMetricsPath(settings), query: intervalQuery(settings, window) }),
-};
+});
