@@ -255,10 +255,15 @@ function grpcCode(err: unknown): number | undefined {
 export async function ensureNamespace(address: string, namespace: string, deadline: number): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 5_000 });
   try {
-    try {
-      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('3 days') });
-    } catch (err) {
-      if (grpcCode(err) !== 6 /* ALREADY_EXISTS */) throw err;
+    for (;;) {
+      try {
+        await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('3 days') });
+        break;
+      } catch (err) {
+        if (grpcCode(err) === 6 /* ALREADY_EXISTS */) break;
+        if (Date.now() > deadline) throw err;
+        await sleep(250);
+      }
     }
     const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
     const want = Object.fromEntries(
