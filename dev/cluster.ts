@@ -15,12 +15,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes';
-import { findFreePort, pidGone, startWatchdog, tcpAccepts } from './dev-server';
+import { pidGone, startWatchdog, tcpAccepts } from './dev-server';
 import { resolveClusterBinaries, type ClusterBinaries } from './temporal-server';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -56,10 +57,33 @@ export const DEFAULT_PORTS: ClusterPorts = {
   workerMembership: 6939,
 };
 
+/**
+ * A free port below 32768. Temporal stores each host's RPC port in `cluster_membership.rpc_port`, a
+ * PostgreSQL smallint: a port from the kernel's ephemeral range (32768+) makes every service exit with
+ * "value ... is out of range for type smallint" (seen on 1.32.1). So: random ports in 20000-32767 that bind.
+ */
+export async function findFreeLowPort(taken: Set<number> = new Set()): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12767);
+    if (taken.has(port)) continue;
+    const ok = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (ok) {
+      taken.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found in 20000-32767');
+}
+
 export async function freePorts(): Promise<ClusterPorts> {
   const keys = Object.keys(DEFAULT_PORTS) as (keyof ClusterPorts)[];
   const out = {} as ClusterPorts;
-  for (const k of keys) out[k] = await findFreePort();
+  const taken = new Set<number>();
+  for (const k of keys) out[k] = await findFreeLowPort(taken);
   return out;
 }
 
@@ -253,12 +277,27 @@ function grpcCode(err: unknown): number | undefined {
  * only when missing; then waits until the namespace is usable by history and matching too.
  */
 export async function ensureNamespace(address: string, namespace: string, deadline: number): Promise<void> {
-  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
-  try {
+  let connection: Connection;
+  for (;;) {
     try {
-      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('3 days') });
+      // The port accepts TCP a moment before the frontend answers gRPC.
+      connection = await Connection.connect({ address, connectTimeout: 5_000 });
+      break;
     } catch (err) {
-      if (grpcCode(err) !== 6 /* ALREADY_EXISTS */) throw err;
+      if (Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
+  try {
+    for (;;) {
+      try {
+        await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('3 days') });
+        break;
+      } catch (err) {
+        if (grpcCode(err) === 6 /* ALREADY_EXISTS */) break;
+        if (Date.now() > deadline) throw err;
+        await sleep(250);
+      }
     }
     const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
     const want = Object.fromEntries(

@@ -46,6 +46,16 @@ export interface FaultRow {
 
 const TAGS = ['wk1', 'wk2', 'hist', 'match', 'front', 'tdb', 'ddb'];
 
+/** Workflow tasks that timed out (a worker died holding them), from the scenario's histories. */
+async function workflowTaskTimeouts(world: ClusterWorld, tag: string): Promise<number> {
+  let n = 0;
+  for (const h of await exportHistories(world)) {
+    if (!h.workflowId.includes(`-${tag}/`) && !h.workflowId.includes(`-${tag}-`)) continue;
+    n += ((JSON.parse(h.json) as { events?: Record<string, unknown>[] }).events ?? []).filter((e) => e.workflowTaskTimedOutEventAttributes).length;
+  }
+  return n;
+}
+
 interface AttemptSeen {
   workflowId: string;
   attempt: number;
@@ -150,8 +160,9 @@ describe('faults on the self-hosted cluster', { timeout: 40 * 60_000 }, () => {
   async function afterKill(tag: string, row: FaultRow): Promise<void> {
     const retried = await retriedAttempts(world, tag);
     const timedOut = retried.filter((a) => /heartbeat|timeout/i.test(a.failure));
-    assert.ok(timedOut.length >= 1, `a page attempt of the killed worker was retried after a timeout: ${JSON.stringify(retried.slice(0, 3))}`);
-    row.evidence += `; ${timedOut.length} retried after a heartbeat timeout`;
+    const wftTimeouts = await workflowTaskTimeouts(world, tag);
+    assert.ok(timedOut.length + wftTimeouts >= 1, `work held by the killed worker was retried after a timeout: ${JSON.stringify(retried.slice(0, 3))}`);
+    row.evidence += `; then ${timedOut.length} page attempts retried after a heartbeat timeout, ${wftTimeouts} workflow tasks timed out and ran elsewhere`;
   }
 
   it('SIGKILL of one busy worker mid-backfill, then its restart', async () => {

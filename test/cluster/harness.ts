@@ -170,7 +170,7 @@ async function createDestinationDatabase(): Promise<{ name: string; drop(): Prom
     BEGIN
       FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
         IF obj.object_identity NOT LIKE '%ccsync_test_insert_log' AND obj.object_identity NOT LIKE '%ccsync_state%' THEN
-          EXECUTE format('CREATE TRIGGER ccsync_test_count AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION ccsync_test_log_insert()', obj.object_identity);
+          EXECUTE format('CREATE OR REPLACE TRIGGER ccsync_test_count AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION ccsync_test_log_insert()', obj.object_identity);
         END IF;
       END LOOP;
     END $$;

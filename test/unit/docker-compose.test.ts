@@ -19,6 +19,8 @@ import { DESTINATION_ENV, destinationUrlFromEnv } from '../../destinations';
 import { parsePostgresUrl } from '../../destinations/postgres';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, temporalSettingsFromEnv } from '../../workers/temporal-connection';
 import { resolveTemporalCli } from '../../dev/temporal-cli';
+import { TEMPORAL_SERVER_VERSION } from '../../dev/temporal-server';
+import { CONFIG_FILE, DYNAMIC_CONFIG_FILE } from '../../dev/cluster';
 import { testTemporal, type TestTemporal } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -146,7 +148,7 @@ describe('docker-compose.yml', () => {
   test('Temporal runs on the official images with PostgreSQL (schema setup, then server, then namespace)', () => {
     assert.match(service('postgresql').image ?? '', /^postgres:/);
     assert.match(service('temporal').image ?? '', /^temporalio\/server:/);
-    assert.equal(envOf(service('temporal')).DB, 'postgres12');
+    assert.match(fs.readFileSync(path.join(ROOT, 'deploy', 'temporal', 'config.yaml'), 'utf8'), /pluginName: postgres12/);
     assert.equal(service('temporal').depends_on?.['temporal-admin-tools']?.condition, 'service_completed_successfully');
     assert.match(service('temporal-admin-tools').image ?? '', /^temporalio\/admin-tools:/);
     assert.equal(service('temporal-create-namespace').depends_on?.temporal?.condition, 'service_healthy');
@@ -166,6 +168,42 @@ describe('docker-compose.yml', () => {
     assert.equal(env.TEMPORAL_NAMESPACE, temporalSettingsFromEnv(workerEnv).namespace);
     assert.equal(job.depends_on?.['temporal-create-namespace']?.condition, 'service_completed_successfully');
     assert.equal(worker.depends_on?.['ccsync-search-attributes']?.condition, 'service_completed_successfully');
+  });
+});
+
+describe('docker-compose.yml runs the server the native cluster proves', () => {
+  const temporalService = service('temporal');
+  const env = envOf(temporalService);
+  const tag = (image: string | undefined) => interpolate(image ?? '').split(':').at(-1);
+
+  test('the same version as dev/temporal-server.ts builds, for the server and its schema tool', () => {
+    const version = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    assert.equal(tag(temporalService.image), version);
+    for (const name of ['temporal-admin-tools', 'temporal-create-namespace', 'ccsync-search-attributes']) assert.equal(tag(service(name).image), version, name);
+  });
+
+  test('the same config files as `npm run cluster`, mounted from deploy/temporal, only their variables set', () => {
+    const mount = (temporalService.volumes ?? []).find((v): v is { source: string; target: string; read_only?: boolean } => (v as { source?: string }).source === './deploy/temporal');
+    assert.ok(mount, 'deploy/temporal is mounted');
+    assert.equal(mount.read_only, true);
+    const command = [...(temporalService.entrypoint ?? []), ...[temporalService.command ?? []].flat()].join(' ');
+    const configArg = /--config-file (\S+)/.exec(command)?.[1];
+    assert.ok(configArg, command);
+    assert.equal(path.posix.relative(mount.target, configArg), path.relative(path.join(ROOT, 'deploy', 'temporal'), CONFIG_FILE));
+    assert.equal(path.posix.relative(mount.target, env.TEMPORAL_DYNAMIC_CONFIG ?? ''), path.relative(path.join(ROOT, 'deploy', 'temporal'), DYNAMIC_CONFIG_FILE));
+    // Every variable compose sets is one the config file reads (no dead settings, no second config).
+    const template = fs.readFileSync(CONFIG_FILE, 'utf8');
+    for (const name of Object.keys(env)) assert.match(template, new RegExp(`env "${name}"`), `config.yaml reads ${name}`);
+    assert.equal(env.TEMPORAL_DB_ADDR, 'postgresql:5432');
+  });
+
+  test('the schema setup makes the databases the config file names, with the embedded schemas', () => {
+    const template = fs.readFileSync(CONFIG_FILE, 'utf8');
+    const dbDefault = (v: string) => new RegExp(`env "${v}" \\| default "([^"]+)"`).exec(template)?.[1];
+    const script = interpolate(compose.configs['setup-postgres']?.content ?? '');
+    const dbs = /for db in ([^;]+);/.exec(script)?.[1]?.trim().split(/\s+/);
+    assert.deepEqual(dbs, [dbDefault('TEMPORAL_DB_NAME'), dbDefault('TEMPORAL_VISIBILITY_DB_NAME')]);
+    assert.match(script, /update-schema --schema-name "postgresql\/v12\/\$schema"/);
   });
 });
 
