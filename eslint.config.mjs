@@ -23,7 +23,10 @@ export default defineConfig(
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       // As Temporal's samples: a leading underscore marks a deliberately unused name; `{ a, ...rest }` drops `a`.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   {

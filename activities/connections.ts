@@ -51,7 +51,11 @@ export function connectionsFingerprint(connections: readonly ConnectionConfig[])
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
         : v;
   const shown = [...connections]
     .sort((a, b) => a.name.localeCompare(b.name))
@@ -59,7 +63,10 @@ export function connectionsFingerprint(connections: readonly ConnectionConfig[])
       ...c,
       credentials: Object.fromEntries(Object.entries(c.credentials).map(([k, v]) => [k, /^\$\{[^}]+\}$/.test(v.trim()) ? v.trim() : '<literal>'])),
     }));
-  return createHash('sha256').update(JSON.stringify(canonical(shown))).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(shown)))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 export interface ResolvedConnection {
@@ -113,7 +120,9 @@ export class ConnectionsStore {
     }
     const fingerprint = connectionsFingerprint(connections);
     if (this.cached && (this.staleFile || this.cached.fingerprint !== fingerprint)) {
-      this.log(`ccsync worker: connections file ${this.path} reloaded: ${connections.length} connection(s), fingerprint ${this.cached.fingerprint} → ${fingerprint}`);
+      this.log(
+        `ccsync worker: connections file ${this.path} reloaded: ${connections.length} connection(s), fingerprint ${this.cached.fingerprint} → ${fingerprint}`,
+      );
     }
     this.cached = { mtimeMs: st.mtimeMs, size: st.size, connections, fingerprint };
     this.seen = { mtimeMs: st.mtimeMs, size: st.size };
@@ -171,10 +180,16 @@ export class ConnectionsStore {
     const why = this.staleFile
       ? `this worker runs on an older version of ${this.path} (the file on disk is not valid)`
       : `other workers on this task queue run a different connections file than this one (fingerprint ${mine})`;
-    this.log(`ccsync worker: WARNING: asked for connection "${name}", which is not in this worker's ${this.path} (known: ${known}); ${why}. The task is handed back to be retried.`);
-    return new CcsyncError('ConnectionUnknownHere', `connection "${name}" is not known to the worker that took this task (known there: ${known}); ${why}; retrying so that a worker that knows it takes it`, {
-      details: { connection: name, fingerprint: mine },
-    });
+    this.log(
+      `ccsync worker: WARNING: asked for connection "${name}", which is not in this worker's ${this.path} (known: ${known}); ${why}. The task is handed back to be retried.`,
+    );
+    return new CcsyncError(
+      'ConnectionUnknownHere',
+      `connection "${name}" is not known to the worker that took this task (known there: ${known}); ${why}; retrying so that a worker that knows it takes it`,
+      {
+        details: { connection: name, fingerprint: mine },
+      },
+    );
   }
 
   /**
@@ -194,9 +209,13 @@ export class ConnectionsStore {
       try {
         fromFiles[field] = readFileSync(m[1]!, 'utf8').replace(/\r?\n$/, '');
       } catch (err) {
-        throw new CcsyncError('ConfigError', `connection "${config.name}": credentials.${field} refers to \${file:${m[1]}}, which cannot be read by the worker (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new CcsyncError(
+          'ConfigError',
+          `connection "${config.name}": credentials.${field} refers to \${file:${m[1]}}, which cannot be read by the worker (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
-      if (!fromFiles[field]) throw new CcsyncError('ConfigError', `connection "${config.name}": credentials.${field} refers to \${file:${m[1]}}, which is empty`);
+      if (!fromFiles[field])
+        throw new CcsyncError('ConfigError', `connection "${config.name}": credentials.${field} refers to \${file:${m[1]}}, which is empty`);
     }
     return { ...resolveCredentials({ ...config, credentials: rest }, this.env), ...fromFiles };
   }

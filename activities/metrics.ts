@@ -44,12 +44,26 @@ export class CcsyncMetrics {
 
   private build(): void {
     const m = this.meter;
-    this.recordsCounter = m.createCounter(METRIC.recordsWritten, 'records', 'Records written to the destination, by connection, stream and outcome (inserted, updated, unchanged)');
+    this.recordsCounter = m.createCounter(
+      METRIC.recordsWritten,
+      'records',
+      'Records written to the destination, by connection, stream and outcome (inserted, updated, unchanged)',
+    );
     this.pagesCounter = m.createCounter(METRIC.pages, 'pages', 'Pages fetched and written');
     this.responsesCounter = m.createCounter(METRIC.vendorResponses, 'responses', 'Vendor HTTP answers by connection and status (network_error: no answer)');
     this.requestHistogram = m.createHistogram(METRIC.requestDuration, 'float', 's', 'Vendor HTTP request latency, request sent to body received');
-    this.waitHistogram = m.createHistogram(METRIC.rateLimitWait, 'float', 's', "Time a request waited for our client-side rate limit (the vendor account's budget)");
-    this.completeGauge = m.createGauge(METRIC.completeUntil, 'float', 's', 'Unix time up to which the stream is complete: the end of the first completed interval run in the sync state');
+    this.waitHistogram = m.createHistogram(
+      METRIC.rateLimitWait,
+      'float',
+      's',
+      "Time a request waited for our client-side rate limit (the vendor account's budget)",
+    );
+    this.completeGauge = m.createGauge(
+      METRIC.completeUntil,
+      'float',
+      's',
+      'Unix time up to which the stream is complete: the end of the first completed interval run in the sync state',
+    );
     this.everyGauge = m.createGauge(METRIC.scheduleEvery, 'float', 's', "The connection's schedule interval (only scheduled connections)");
     this.lagGauge = m.createGauge(METRIC.lag, 'float', 's', 'How long after the fact data is final: incremental runs stop this far before their time');
     this.alignmentGauge = m.createGauge(METRIC.alignment, 'float', 's', "The stream's window alignment: data completes in steps of this size");

@@ -119,10 +119,17 @@ async function main(): Promise<void> {
     const runStarted = Date.now();
     // Every schedule runs each 15-minute action of [start, end) in order (BUFFER_ALL: one after another).
     await Promise.all(
-      store.all().map((c) => client.schedule.getHandle(scheduleIdFor(c.name)).backfill([{ start: new Date(start), end: new Date(end + MIN), overlap: ScheduleOverlapPolicy.BUFFER_ALL }])),
+      store
+        .all()
+        .map((c) =>
+          client.schedule
+            .getHandle(scheduleIdFor(c.name))
+            .backfill([{ start: new Date(start), end: new Date(end + MIN), overlap: ScheduleOverlapPolicy.BUFFER_ALL }]),
+        ),
     );
     const expectedRuns = N * HOURS * 4;
-    const count = async (q: string) => Number((await connection.workflowService.countWorkflowExecutions({ namespace: cluster.namespace, query: `TaskQueue = '${taskQueue}' AND ${q}` })).count);
+    const count = async (q: string) =>
+      Number((await connection.workflowService.countWorkflowExecutions({ namespace: cluster.namespace, query: `TaskQueue = '${taskQueue}' AND ${q}` })).count);
     let done = 0;
     for (;;) {
       done = await count(`WorkflowType = 'incrementalSync' AND ExecutionStatus != 'Running'`);

@@ -75,7 +75,9 @@ async function measureTemporal(seconds: number): Promise<TemporalRow[]> {
   const cli = (await resolveTemporalCli()).path;
   const queues = { plain: `rl-queue-${randomBytes(3).toString('hex')}`, keyed: `rl-keyed-${randomBytes(3).toString('hex')}` };
   const config = (queue: string, flag: string) =>
-    execFileSync(cli, ['task-queue', 'config', 'set', '--address', server.address, '--task-queue', queue, '--task-queue-type', 'activity', flag, '1'], { stdio: 'pipe' });
+    execFileSync(cli, ['task-queue', 'config', 'set', '--address', server.address, '--task-queue', queue, '--task-queue-type', 'activity', flag, '1'], {
+      stdio: 'pipe',
+    });
   config(queues.plain, '--queue-rps-limit');
   config(queues.keyed, '--fairness-key-rps-limit-default');
   const starts: Record<string, { at: number; key: string }[]> = { plain: [], keyed: [] };
@@ -132,7 +134,10 @@ async function measureTemporal(seconds: number): Promise<TemporalRow[]> {
       perKey: Object.keys(perKey).length > 1 ? perKey : undefined,
     };
   };
-  return [row('Temporal task-queue limit, 1 rps (= 60/min), 3 workers', starts.plain!), row('Temporal fairness-key limit, 1 rps per key, 2 keys, 3 workers', starts.keyed!)];
+  return [
+    row('Temporal task-queue limit, 1 rps (= 60/min), 3 workers', starts.plain!),
+    row('Temporal fairness-key limit, 1 rps per key, 2 keys, 3 workers', starts.keyed!),
+  ];
 }
 
 class Timed implements BudgetStore {
@@ -199,13 +204,20 @@ export function limiterOptionsTable(file = RESULTS): string {
     '|---|---|---|---|---|---|',
     ...r.temporal.map(
       (t) =>
-        `| ${t.option} | ${t.seconds} s | ${t.starts} | ${t.maxIn60s} | ${t.maxIn1s} | ${t.perKey ? Object.entries(t.perKey).map(([k, v]) => `${k}: ${v.maxIn60s}`).join(', ') : '–'} |`,
+        `| ${t.option} | ${t.seconds} s | ${t.starts} | ${t.maxIn60s} | ${t.maxIn1s} | ${
+          t.perKey
+            ? Object.entries(t.perKey)
+                .map(([k, v]) => `${k}: ${v.maxIn60s}`)
+                .join(', ')
+            : '–'
+        } |`,
     ),
     '',
     '| shared sliding log | run | limit | grants | most in any 1 s | share of the limit used | grant round trip p50 / p95 |',
     '|---|---|---|---|---|---|---|',
     ...r.stores.map(
-      (s) => `| ${s.option} | ${s.seconds} s | ${s.limitPerSecond}/s | ${s.grants} | ${s.maxIn1s} | ${(s.share * 100).toFixed(1)}% | ${s.roundTripP50Ms} / ${s.roundTripP95Ms} ms |`,
+      (s) =>
+        `| ${s.option} | ${s.seconds} s | ${s.limitPerSecond}/s | ${s.grants} | ${s.maxIn1s} | ${(s.share * 100).toFixed(1)}% | ${s.roundTripP50Ms} / ${s.roundTripP95Ms} ms |`,
     ),
   ];
   return lines.join('\n');

@@ -71,7 +71,11 @@ async function measure(address: string, client: Client, workers: number, minutes
   const procs = Array.from({ length: workers }, () => new WorkerProcess(env));
   await Promise.all(procs.map((p) => p.start(240_000)));
   const to = Math.floor(Date.now() / DAY) * DAY - DAY;
-  const handle = await client.workflow.start('backfill', { taskQueue, workflowId: `rate-bench-${workers}-${Date.now()}`, args: [{ connection: 'kore-year', from: new Date(to - 365 * DAY).toISOString(), to: new Date(to).toISOString() }] });
+  const handle = await client.workflow.start('backfill', {
+    taskQueue,
+    workflowId: `rate-bench-${workers}-${Date.now()}`,
+    args: [{ connection: 'kore-year', from: new Date(to - 365 * DAY).toISOString(), to: new Date(to).toISOString() }],
+  });
   while (kore.requests().length === 0) await new Promise((r) => setTimeout(r, 200));
   const first = kore.requests()[0]!.at;
   await new Promise((r) => setTimeout(r, first + minutes * 60_000 - Date.now()));
@@ -90,7 +94,10 @@ async function measure(address: string, client: Client, workers: number, minutes
     measuredMinutes: minutes,
     requests: log.length,
     refused: log.filter((e) => e.status === 429).length,
-    maxIn60s: maxInAnyWindow(log.map((e) => e.at), 60_000),
+    maxIn60s: maxInAnyWindow(
+      log.map((e) => e.at),
+      60_000,
+    ),
     perMinute: Math.round(perMinute * 10) / 10,
     windowsDone: progress.windows.done,
     pagesOfDoneWindows: progress.pages,

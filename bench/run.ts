@@ -111,7 +111,11 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number, not ${v}`);
     return n;
   };
-  const list = (name: string, dflt: string) => (flags.get(name) ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (name: string, dflt: string) =>
+    (flags.get(name) ?? dflt)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const onlyList = list('only', 'matrix,scale');
   for (const o of onlyList) if (o !== 'matrix' && o !== 'scale') throw new Error(`--only takes matrix or scale, not ${o}`);
   const only = new Set(onlyList as ('matrix' | 'scale')[]);
@@ -153,7 +157,10 @@ function parseArgs(argv: string[]): Options {
     poolSize: opt('pool-size'),
     tuning,
     experiments: list('experiment', ''),
-    serverConfig: (flags.get('server-config') ?? '').split(';').map((s) => s.trim()).filter(Boolean),
+    serverConfig: (flags.get('server-config') ?? '')
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean),
     out: resolve(ROOT, flags.get('out') ?? 'bench/results/latest.json'),
   };
 }
@@ -187,7 +194,11 @@ const CPU_PROF_DIR = process.env.CCSYNC_BENCH_CPU_PROF;
 
 function spawnTsx(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string; lines: (fn: (line: string) => void) => void } {
   const prof = CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', resolve(CPU_PROF_DIR)] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let tail = '';
@@ -378,7 +389,7 @@ interface RunResult {
 
 function windowsOf(from: number, to: number, sizeMs: number): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
-  for (let start = from; start < to; ) {
+  for (let start = from; start < to;) {
     const end = Math.min(Math.floor(start / sizeMs) * sizeMs + sizeMs, to);
     out.push({ start, end });
     start = end;
@@ -626,7 +637,8 @@ async function postgresVersion(): Promise<string | undefined> {
   }
 }
 
-const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pair = (s: Spread | undefined, digits = 0) => (s ? `${fmt(s.p50, digits)} / ${fmt(s.p95, digits)}` : 'n/a');
 
 function table(headers: string[], rows: string[][]): string {
@@ -655,7 +667,8 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
   };
   const cells = new Map<string, { destination: Dest; latencyMs: number; parallel: number }>();
   for (const x of results) {
-    if (x.part === 'matrix') cells.set(`${x.destination}|${x.latencyMs}|${x.params.parallel}`, { destination: x.destination, latencyMs: x.latencyMs, parallel: x.params.parallel });
+    if (x.part === 'matrix')
+      cells.set(`${x.destination}|${x.latencyMs}|${x.params.parallel}`, { destination: x.destination, latencyMs: x.latencyMs, parallel: x.params.parallel });
   }
   for (const cell of cells.values()) {
     const r = medianRun('temporal', cell.destination, cell.latencyMs, cell.parallel);
@@ -709,40 +722,87 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
       const plain = results.find((y) => y.part === 'scale' && y.mode === 'plain' && y.days === x.days);
       const vsPlain = x.mode === 'plain' ? '1.00×' : plain && Number.isFinite(plain.wallMs) ? `${fmt(x.wallMs / plain.wallMs, 2)}×` : '–';
       return [
-      `${x.days} days`,
-      x.mode,
-      x.destination,
-      `${x.shape.windows}×${x.shape.pagesPerWindow}×${x.shape.pageSize}`,
-      fmt(x.shape.records),
-      fmt(x.wallMs / 1000, 1),
-      fmt(x.recordsPerSec),
-      fmt(x.pagesPerSec, 1),
-      vsPlain,
-      x.mode === 'temporal' ? pair(x.overhead?.overhead) : '–',
-      fmt(x.memory.peakRssMb),
-      x.memory.rssQuartilesMb?.map((m) => fmt(m)).join(' → ') ?? 'n/a',
-      x.history ? `${x.history.backfillRuns} / ${x.history.windowRuns}` : '–',
-      x.history ? `${x.history.maxEventsBackfillRun} / ${x.history.maxEventsWindowRun}` : '–',
-      x.verified.ok ? 'ok' : `FAILED: ${x.error ?? x.verified.problems.join('; ')}`,
+        `${x.days} days`,
+        x.mode,
+        x.destination,
+        `${x.shape.windows}×${x.shape.pagesPerWindow}×${x.shape.pageSize}`,
+        fmt(x.shape.records),
+        fmt(x.wallMs / 1000, 1),
+        fmt(x.recordsPerSec),
+        fmt(x.pagesPerSec, 1),
+        vsPlain,
+        x.mode === 'temporal' ? pair(x.overhead?.overhead) : '–',
+        fmt(x.memory.peakRssMb),
+        x.memory.rssQuartilesMb?.map((m) => fmt(m)).join(' → ') ?? 'n/a',
+        x.history ? `${x.history.backfillRuns} / ${x.history.windowRuns}` : '–',
+        x.history ? `${x.history.maxEventsBackfillRun} / ${x.history.maxEventsWindowRun}` : '–',
+        x.verified.ok ? 'ok' : `FAILED: ${x.error ?? x.verified.problems.join('; ')}`,
       ];
     });
   return {
     ratios,
     matrix: matrixRows.length
       ? table(
-          ['dest', 'latency', 'P', 'mode', 'windows×pages×K', 'records', 'wall s', 'records/s', 'pages/s', 'vs plain', 'overhead/page p50/p95 ms', 'peak RSS MB', 'write rows/s', 'verified'],
+          [
+            'dest',
+            'latency',
+            'P',
+            'mode',
+            'windows×pages×K',
+            'records',
+            'wall s',
+            'records/s',
+            'pages/s',
+            'vs plain',
+            'overhead/page p50/p95 ms',
+            'peak RSS MB',
+            'write rows/s',
+            'verified',
+          ],
           matrixRows,
         )
       : '',
     breakdown: breakdownRows.length
       ? table(
-          ['dest', 'latency', 'P', 'http ms', 'write ms', 'compute ms', 'sched→start ms', 'Temporal around ms', 'gap ms', 'plain page ms', 'Temporal page ms', 'CPU s worker / plain', 'CPU s server', 'CPU s sim+proxy T / P', 'CPU s PG T / P'],
+          [
+            'dest',
+            'latency',
+            'P',
+            'http ms',
+            'write ms',
+            'compute ms',
+            'sched→start ms',
+            'Temporal around ms',
+            'gap ms',
+            'plain page ms',
+            'Temporal page ms',
+            'CPU s worker / plain',
+            'CPU s server',
+            'CPU s sim+proxy T / P',
+            'CPU s PG T / P',
+          ],
           breakdownRows,
         )
       : '',
     scale: scaleRows.length
       ? table(
-          ['scale', 'mode', 'dest', 'windows×pages×K', 'records', 'wall s', 'records/s', 'pages/s', 'vs plain', 'overhead/page p50/p95 ms', 'peak RSS MB', 'RSS at 25/50/75/100 % MB', 'runs backfill / windows', 'max events backfill / window run', 'verified'],
+          [
+            'scale',
+            'mode',
+            'dest',
+            'windows×pages×K',
+            'records',
+            'wall s',
+            'records/s',
+            'pages/s',
+            'vs plain',
+            'overhead/page p50/p95 ms',
+            'peak RSS MB',
+            'RSS at 25/50/75/100 % MB',
+            'runs backfill / windows',
+            'max events backfill / window run',
+            'verified',
+          ],
           scaleRows,
         )
       : '',
@@ -764,7 +824,9 @@ async function main(): Promise<void> {
   console.log(`ccsync benchmark: ${opts.quick ? 'quick' : 'full'} profile; load average ${load.map((l) => l.toFixed(2)).join(' ')}`);
   if (load[0]! > 0.7) console.log('  note: the machine is not idle (1-minute load above 0.7); figures will be slower and noisier.');
   const stack = await startStack(opts);
-  console.log(`  Temporal dev server ${stack.server.address} (${stack.cliVersion ?? 'version unknown'}), Kore.ai simulator with ${opts.queues} queues behind a latency proxy`);
+  console.log(
+    `  Temporal dev server ${stack.server.address} (${stack.cliVersion ?? 'version unknown'}), Kore.ai simulator with ${opts.queues} queues behind a latency proxy`,
+  );
   console.log(
     `  Kore.ai rate limit lifted for the benchmark only: simulator rateLimitPerMinute 0, client limit ${BENCH_REQUESTS_PER_MINUTE.toExponential()} / min in the bench processes`,
   );
@@ -774,7 +836,18 @@ async function main(): Promise<void> {
   const aligned = (windowDays: number) => Math.ceil(dataStart / (windowDays * DAY_MS)) * windowDays * DAY_MS;
   const specs: RunSpec[] = [];
   // A small warm-up (not reported): JIT, caches, the dev server's first workflows.
-  specs.push({ id: 'warmup', part: 'warmup', mode: 'temporal', destination: 'sqlite', latencyMs: 0, days: 2, from: dataStart, windowDays: 1, parallel: 2, rep: 1 });
+  specs.push({
+    id: 'warmup',
+    part: 'warmup',
+    mode: 'temporal',
+    destination: 'sqlite',
+    latencyMs: 0,
+    days: 2,
+    from: dataStart,
+    windowDays: 1,
+    parallel: 2,
+    rep: 1,
+  });
   if (opts.only.has('matrix')) {
     const m = opts.matrix;
     // Each parallel lane walks the same number of windows one after another (two by default), so
@@ -788,7 +861,18 @@ async function main(): Promise<void> {
           for (let rep = 1; rep <= m.repeat; rep++) {
             for (const mode of ['plain', 'temporal'] as const) {
               const id = `matrix-${destination}-${latencyMs}ms-p${parallel}-${mode}${m.repeat > 1 ? `-${rep}` : ''}`;
-              specs.push({ id, part: 'matrix', mode, destination, latencyMs, days: lanes(parallel), from: aligned(m.windowDays), windowDays: m.windowDays, parallel, rep });
+              specs.push({
+                id,
+                part: 'matrix',
+                mode,
+                destination,
+                latencyMs,
+                days: lanes(parallel),
+                from: aligned(m.windowDays),
+                windowDays: m.windowDays,
+                parallel,
+                rep,
+              });
             }
           }
         }
@@ -837,7 +921,11 @@ async function main(): Promise<void> {
     machine: { ...machine(), loadAverageAtStart: load.map((l) => round(l, 2)), loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)) },
     versions: { temporalCli: stack.cliVersion, postgres: await postgresVersion() },
     options: { ...opts, only: [...opts.only], out: undefined },
-    rateLimit: { simulatorPerMinute: 0, clientPerMinute: BENCH_REQUESTS_PER_MINUTE, note: 'lifted for the benchmark only; the product keeps Kore.ai at 60 per minute' },
+    rateLimit: {
+      simulatorPerMinute: 0,
+      clientPerMinute: BENCH_REQUESTS_PER_MINUTE,
+      note: 'lifted for the benchmark only; the product keeps Kore.ai at 60 per minute',
+    },
     ratios: tables.ratios,
     results,
   };
@@ -845,7 +933,9 @@ async function main(): Promise<void> {
   writeFileSync(opts.out, `${JSON.stringify(output, null, 2)}\n`);
   writeFileSync(resolve(opts.out, '..', `${output.startedAt.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(output, null, 2)}\n`);
   const m = output.machine;
-  console.log(`\nMachine: ${m.nproc} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}; Temporal CLI ${stack.cliVersion ?? '?'}; PostgreSQL ${output.versions.postgres ?? 'n/a'}`);
+  console.log(
+    `\nMachine: ${m.nproc} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}; Temporal CLI ${stack.cliVersion ?? '?'}; PostgreSQL ${output.versions.postgres ?? 'n/a'}`,
+  );
   if (tables.matrix) {
     console.log(`\nThroughput and overhead (same pages, same concurrency: Temporal vs the plain loop)\n${tables.matrix}`);
     console.log(`\nWhere a page's time goes, p50 / p95 ms per page, and CPU seconds per process (Temporal run / plain run)\n${tables.breakdown}`);

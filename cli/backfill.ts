@@ -47,7 +47,9 @@ async function outcomeOf(handle: WorkflowHandle, workflowId: string): Promise<Ba
         out.firstFailure = details?.failures?.[0] ?? progress?.failures[0];
         if (d.status.name === 'CANCELLED') {
           // Temporal's own words are just "Workflow canceled": say what was kept.
-          const kept = progress ? `${progress.windows.done} window(s) completed and recorded before it stopped, ${progress.records} records` : 'its progress is not known';
+          const kept = progress
+            ? `${progress.windows.done} window(s) completed and recorded before it stopped, ${progress.records} records`
+            : 'its progress is not known';
           out.message = `cancelled; ${kept}${out.message && !/^Workflow cancel+ed$/i.test(out.message) ? ` (${out.message})` : ''}`;
         }
       }
@@ -58,7 +60,8 @@ async function outcomeOf(handle: WorkflowHandle, workflowId: string): Promise<Ba
 
 function printOutcome(o: BackfillOutcome): void {
   console.log(`${o.workflowId}: ${o.status}${o.progress ? `\n  ${line(o.progress)}` : ''}`);
-  if (o.firstFailure) console.log(`  first failed window: ${o.firstFailure.window}: ${o.firstFailure.type ? `${o.firstFailure.type}: ` : ''}${o.firstFailure.message}`);
+  if (o.firstFailure)
+    console.log(`  first failed window: ${o.firstFailure.window}: ${o.firstFailure.type ? `${o.firstFailure.type}: ` : ''}${o.firstFailure.message}`);
   if (o.message) console.log(`  ${o.status === 'CANCELLED' ? 'cancelled' : 'failure'}: ${o.message}`);
 }
 
@@ -110,7 +113,13 @@ export function backfillCommands(program: Command): void {
         connection: opts.connection,
         from: opts.from,
         ...(opts.to ? { to: opts.to } : {}),
-        ...(opts.streams ? { streams: String(opts.streams).split(',').map((s: string) => s.trim()) } : {}),
+        ...(opts.streams
+          ? {
+              streams: String(opts.streams)
+                .split(',')
+                .map((s: string) => s.trim()),
+            }
+          : {}),
         ...(opts.windowSize ? { windowSize: opts.windowSize } : {}),
         ...(opts.maxParallel !== undefined ? { maxParallelWindows: opts.maxParallel } : {}),
         ...(opts.force ? { force: true } : {}),
@@ -211,7 +220,10 @@ export function backfillCommands(program: Command): void {
         }
         await handle.cancel();
         if (opts.json) printJson({ workflowId, status: 'RUNNING', cancelled: true });
-        else console.log(`cancellation requested for ${workflowId}: running windows stop, completed ones stay recorded (follow with \`ccsync backfill status ${workflowId}\`)`);
+        else
+          console.log(
+            `cancellation requested for ${workflowId}: running windows stop, completed ones stay recorded (follow with \`ccsync backfill status ${workflowId}\`)`,
+          );
       } finally {
         await close();
       }

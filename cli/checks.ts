@@ -35,7 +35,12 @@ export function checkedInput<T>(schema: z.ZodType<T>, raw: unknown, workflow: st
  * (--file, CCSYNC_CONNECTIONS, connections.yaml, connections.demo.yaml). When there is no file at
  * all here (the CLI runs on another machine than the worker), says so and checks nothing more.
  */
-export function checkedConnection(file: string, connection: string, streams: string[] | undefined, quiet = false): { plan: ConnectionPlan; store: ConnectionsStore } | undefined {
+export function checkedConnection(
+  file: string,
+  connection: string,
+  streams: string[] | undefined,
+  quiet = false,
+): { plan: ConnectionPlan; store: ConnectionsStore } | undefined {
   if (!existsSync(file)) {
     if (!quiet) console.error(`ccsync: note: no connections file at ${file}; "${connection}" is not checked here (pass --file to check it)`);
     return undefined;
@@ -96,7 +101,13 @@ export function checkedBackfillPlan(input: BackfillInput, checked: { plan: Conne
     .map((s) => {
       const mine = todo.filter((w) => w.stream === s.name);
       return mine.length
-        ? { stream: s.name, windows: mine.length, windowSize: input.windowSize ?? formatDuration(s.window.defaultSize), from: toIso(mine[0]!.start), to: toIso(mine.at(-1)!.end) }
+        ? {
+            stream: s.name,
+            windows: mine.length,
+            windowSize: input.windowSize ?? formatDuration(s.window.defaultSize),
+            from: toIso(mine[0]!.start),
+            to: toIso(mine.at(-1)!.end),
+          }
         : undefined;
     })
     .filter((x) => x !== undefined);
@@ -119,7 +130,10 @@ export function humanDuration(ms: number): string {
 }
 
 export function describeEstimate(e: BackfillEstimate, sourceTitle: string): string {
-  const rate = e.rateLimit.perMs >= 60_000 ? `${Math.round((e.rateLimit.limit * 60_000) / e.rateLimit.perMs)}/min` : `${Math.round((e.rateLimit.limit * 1000) / e.rateLimit.perMs)}/s`;
+  const rate =
+    e.rateLimit.perMs >= 60_000
+      ? `${Math.round((e.rateLimit.limit * 60_000) / e.rateLimit.perMs)}/min`
+      : `${Math.round((e.rateLimit.limit * 1000) / e.rateLimit.perMs)}/s`;
   const streams = e.perStream.map((p) => `${p.stream}: ${p.windows} × ${p.windowSize} from ${p.from} to ${p.to}`).join('; ');
   return `plan: ${e.windows} window(s) (${streams}); at least ${e.minRequests} request(s), at least ${humanDuration(e.minDurationMs)} at ${sourceTitle}'s limit of ${rate}`;
 }

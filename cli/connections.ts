@@ -73,7 +73,9 @@ export function connectionsCommands(program: Command): void {
           ok: missing.length === 0 && streams.every((s) => s.ok),
           missingVariables: missing,
           literalCredentials: literals,
-          streams: streams.length ? streams : c.streams.map((s) => ({ stream: s.name, ok: missing.length === 0, message: missing.length ? 'not checked' : 'not called (--offline)' })),
+          streams: streams.length
+            ? streams
+            : c.streams.map((s) => ({ stream: s.name, ok: missing.length === 0, message: missing.length ? 'not checked' : 'not called (--offline)' })),
         });
       }
       await rt.http.close();
@@ -81,7 +83,9 @@ export function connectionsCommands(program: Command): void {
       else {
         console.log(`${file}: ${parsed.length} connection(s)`);
         for (const v of verdicts) {
-          console.log(`  ${v.ok ? 'OK  ' : 'FAIL'} ${v.connection} (${v.source})${v.missingVariables.length ? `: set ${v.missingVariables.join(', ')} in the worker's environment` : ''}`);
+          console.log(
+            `  ${v.ok ? 'OK  ' : 'FAIL'} ${v.connection} (${v.source})${v.missingVariables.length ? `: set ${v.missingVariables.join(', ')} in the worker's environment` : ''}`,
+          );
           for (const s of v.streams) console.log(`       ${s.ok ? 'ok  ' : 'FAIL'} ${s.stream}: ${s.message}`);
           for (const field of v.literalCredentials) {
             console.log(

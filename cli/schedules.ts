@@ -52,7 +52,8 @@ export function schedulesCommands(program: Command): void {
         else if (changes.length === 0) console.log('no connection has a schedule; nothing to do');
         else {
           for (const c of changes) {
-            const why = c.change === 'paused' ? ` (its connection is not in ${file}; \`--prune\` deletes it)` : c.differences ? ` (${c.differences.join('; ')})` : '';
+            const why =
+              c.change === 'paused' ? ` (its connection is not in ${file}; \`--prune\` deletes it)` : c.differences ? ` (${c.differences.join('; ')})` : '';
             console.log(`${c.change.padEnd(9)} ${c.scheduleId}${why}`);
           }
           if (opts.dryRun) console.log('(dry run: nothing was changed)');
@@ -102,7 +103,9 @@ export function schedulesCommands(program: Command): void {
         else {
           for (const r of rows) {
             const outcome = r.lastRun ? ` (${r.lastOutcome ?? 'unknown'}${r.lastRecords !== undefined ? `, ${r.lastRecords} records` : ''})` : '';
-            console.log(`${r.scheduleId}  ${r.paused ? `PAUSED${r.note ? ` (${r.note})` : ''}` : 'active'}  next ${r.nextRun ?? '-'}  last ${r.lastRun ?? '-'}${outcome}`);
+            console.log(
+              `${r.scheduleId}  ${r.paused ? `PAUSED${r.note ? ` (${r.note})` : ''}` : 'active'}  next ${r.nextRun ?? '-'}  last ${r.lastRun ?? '-'}${outcome}`,
+            );
           }
         }
       } finally {

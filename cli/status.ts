@@ -47,7 +47,8 @@ export function parseMaxBehind(text: string): { intervals: number } | { ms: numb
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return { intervals: Number(t) };
   const ms = parseDuration(t);
-  if (ms === undefined || !(ms > 0)) throw new CliError(`--max-behind must be a number of schedule intervals (2) or a duration (PT1H, 45m); got ${JSON.stringify(text)}`, EXIT.usage);
+  if (ms === undefined || !(ms > 0))
+    throw new CliError(`--max-behind must be a number of schedule intervals (2) or a duration (PT1H, 45m); got ${JSON.stringify(text)}`, EXIT.usage);
   return { ms };
 }
 
@@ -90,7 +91,12 @@ async function lastFailure(client: Client, query: string): Promise<Failure | nul
     if (++seen >= 20) break;
   }
   if (!best) return null;
-  return { workflowId: best.workflowId, type: best.type, closedAt: best.closeTime?.toISOString() ?? null, cause: await failureCause(client, best.workflowId, best.runId) };
+  return {
+    workflowId: best.workflowId,
+    type: best.type,
+    closedAt: best.closeTime?.toISOString() ?? null,
+    cause: await failureCause(client, best.workflowId, best.runId),
+  };
 }
 
 const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -218,7 +224,10 @@ export function statusCommands(program: Command): void {
           for (const g of s.gaps) console.log(`      gap ${g.start} → ${g.end}`);
           if (s.lastFailure) console.log(`      last failure ${s.lastFailure.closedAt} (${s.lastFailure.workflowId}): ${s.lastFailure.cause}`);
         }
-        if (unhealthy.length) console.log(`${unhealthy.length} stream(s) never synced or behind by more than --max-behind ${opts.maxBehind}: ${unhealthy.map((s) => `${s.connection}/${s.stream}`).join(', ')}`);
+        if (unhealthy.length)
+          console.log(
+            `${unhealthy.length} stream(s) never synced or behind by more than --max-behind ${opts.maxBehind}: ${unhealthy.map((s) => `${s.connection}/${s.stream}`).join(', ')}`,
+          );
       }
       if (unhealthy.length) process.exitCode = EXIT.failed;
     });

@@ -11,10 +11,7 @@ import { connectionName, duration, instant, streamName } from './inputs';
 import { describeIssues, describePath } from './issues';
 import type { SourceDeclaration } from './source';
 
-const streamEntry = z.union([
-  streamName,
-  z.strictObject({ name: streamName, options: z.record(z.string(), z.unknown()).default({}) }),
-]);
+const streamEntry = z.union([streamName, z.strictObject({ name: streamName, options: z.record(z.string(), z.unknown()).default({}) })]);
 
 const scheduleShape = z.strictObject({
   every: duration,
@@ -29,17 +26,18 @@ const scheduleShape = z.strictObject({
 });
 
 /** A connection's shape; `source` is one of the registry's names. */
-const connectionShape = (sourceNames: readonly string[]) => z.strictObject({
-  name: connectionName,
-  source: z.enum(sourceNames as [string, ...string[]], { error: `must be one of ${sourceNames.join(', ')}` }),
-  settings: z.record(z.string(), z.unknown()).default({}),
-  credentials: z.record(z.string(), z.string({ error: 'must be text: a ${ENV_VAR} reference (or a literal, for demos only)' })).default({}),
-  streams: z.array(streamEntry).min(1).optional(),
-  start: instant.optional(),
-  schedule: scheduleShape.optional(),
-  /** How long one HTTP request may take before it counts as a timeout. */
-  requestTimeout: duration.optional(),
-});
+const connectionShape = (sourceNames: readonly string[]) =>
+  z.strictObject({
+    name: connectionName,
+    source: z.enum(sourceNames as [string, ...string[]], { error: `must be one of ${sourceNames.join(', ')}` }),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    credentials: z.record(z.string(), z.string({ error: 'must be text: a ${ENV_VAR} reference (or a literal, for demos only)' })).default({}),
+    streams: z.array(streamEntry).min(1).optional(),
+    start: instant.optional(),
+    schedule: scheduleShape.optional(),
+    /** How long one HTTP request may take before it counts as a timeout. */
+    requestTimeout: duration.optional(),
+  });
 
 const fileShape = z.strictObject({ connections: z.array(z.unknown()) });
 
@@ -74,7 +72,12 @@ function fail(file: string, problems: string[]): never {
 const NO_OPTIONS = z.strictObject({});
 
 /** A stream's options parsed by its schema, or the problems, each naming the field (`streams[1].options.channel`). */
-function streamOptions(stream: SourceDeclaration['streams'][string], options: unknown, path: readonly (string | number)[], entry: unknown): { options?: Record<string, unknown>; problems: string[] } {
+function streamOptions(
+  stream: SourceDeclaration['streams'][string],
+  options: unknown,
+  path: readonly (string | number)[],
+  entry: unknown,
+): { options?: Record<string, unknown>; problems: string[] } {
   const parsed = (stream.optionsSchema ?? NO_OPTIONS).safeParse(options ?? {});
   if (parsed.success) return { options: parsed.data as Record<string, unknown>, problems: [] };
   const problems = describeIssues(
@@ -101,7 +104,11 @@ export function quoteEnvReferences(text: string): string {
 export function parseConnections(text: string, file: string, sources: SourceRegistry): ConnectionConfig[] {
   const doc = parseDocument(quoteEnvReferences(text), { prettyErrors: true });
   // The first syntax errors say what is wrong; the rest are usually echoes of them.
-  if (doc.errors.length) fail(file, doc.errors.slice(0, 3).map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+  if (doc.errors.length)
+    fail(
+      file,
+      doc.errors.slice(0, 3).map((e) => `YAML syntax: ${e.message.split('\n')[0]}`),
+    );
   const raw: unknown = doc.toJS();
   const top = fileShape.safeParse(raw);
   if (!top.success) {
@@ -196,10 +203,7 @@ export function resolveCredentials(c: ConnectionConfig, env: Record<string, stri
     }
     const resolved = env[m[1]!];
     if (resolved === undefined || resolved === '') {
-      throw new CcsyncError(
-        'ConfigError',
-        `connection "${c.name}": credentials.${field} refers to \${${m[1]}}, which is not set in the worker's environment`,
-      );
+      throw new CcsyncError('ConfigError', `connection "${c.name}": credentials.${field} refers to \${${m[1]}}, which is not set in the worker's environment`);
     }
     out[field] = resolved;
   }

@@ -20,7 +20,13 @@ export const NON_RETRYABLE_TYPES: ErrorType[] = ERROR_TYPES.filter((t) => !RETRY
  * `tally` counts the activity's failed attempts per type, this one included (core/attempts.ts);
  * without it every earlier attempt is taken to have failed the same way.
  */
-export function toApplicationFailure(err: unknown, attempt: number, secrets: Iterable<string> = [], tally?: AttemptTally, now = Date.now()): ApplicationFailure {
+export function toApplicationFailure(
+  err: unknown,
+  attempt: number,
+  secrets: Iterable<string> = [],
+  tally?: AttemptTally,
+  now = Date.now(),
+): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const known: CcsyncError = isCcsyncError(err)
     ? err
@@ -53,7 +59,11 @@ export function workflowErrorType(type: string | undefined): ErrorType {
  * Every failure a workflow ends with. Always final (non-retryable): the retrying happened in its
  * activities, per `RETRY_BEHAVIOUR`; a workflow that failed is reported, not retried.
  */
-export function workflowFailure(type: string | undefined, message: string, options: { details?: Record<string, unknown>; cause?: Error } = {}): ApplicationFailure {
+export function workflowFailure(
+  type: string | undefined,
+  message: string,
+  options: { details?: Record<string, unknown>; cause?: Error } = {},
+): ApplicationFailure {
   return ApplicationFailure.create({
     type: workflowErrorType(type),
     nonRetryable: true,

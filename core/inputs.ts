@@ -24,12 +24,10 @@ export const instant = z
   .string({ error: 'must be an ISO-8601 date-time such as 2026-10-01T00:00:00Z' })
   .refine((s) => parseInstant(s) !== undefined, 'must be an ISO-8601 date-time with a time zone, such as 2026-10-01T00:00:00Z');
 
-export const duration = z
-  .string({ error: 'must be an ISO-8601 duration such as P1D or PT15M' })
-  .refine((s) => {
-    const ms = parseDuration(s);
-    return ms !== undefined && ms > 0;
-  }, 'must be a positive ISO-8601 duration such as P1D, PT6H or PT15M (years and months are not allowed: their length varies)');
+export const duration = z.string({ error: 'must be an ISO-8601 duration such as P1D or PT15M' }).refine((s) => {
+  const ms = parseDuration(s);
+  return ms !== undefined && ms > 0;
+}, 'must be a positive ISO-8601 duration such as P1D, PT6H or PT15M (years and months are not allowed: their length varies)');
 
 /**
  * The order check runs only when both ends are valid instants: a bad `from` is one error, not also
@@ -42,7 +40,10 @@ function bothValid(a: unknown, b: unknown): true | undefined {
 export const backfillInput = z
   .strictObject({
     connection: connectionName,
-    streams: z.array(streamName, { error: 'must be a list of stream names, e.g. ["callvolume"]' }).min(1, 'must name at least one stream, or be left out for every enabled stream').optional(),
+    streams: z
+      .array(streamName, { error: 'must be a list of stream names, e.g. ["callvolume"]' })
+      .min(1, 'must name at least one stream, or be left out for every enabled stream')
+      .optional(),
     from: instant,
     to: instant.optional(),
     windowSize: duration.optional(),
@@ -115,7 +116,10 @@ export type InputCheck<T> = { ok: true; value: T } | { ok: false; problems: stri
 export function checkInput<T>(schema: z.ZodType<T>, raw: unknown): InputCheck<T> {
   if (raw === undefined || raw === null) return { ok: false, problems: ['the input is empty: give one JSON object'] };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return { ok: false, problems: [`the input must be one JSON object such as {"connection": "kore-demo", ...} (got ${Array.isArray(raw) ? 'a list' : typeof raw})`] };
+    return {
+      ok: false,
+      problems: [`the input must be one JSON object such as {"connection": "kore-demo", ...} (got ${Array.isArray(raw) ? 'a list' : typeof raw})`],
+    };
   }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };

@@ -9,7 +9,7 @@ type ZodIssue = z.core.$ZodIssue;
 
 export function describePath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(the input itself)';
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
 function shown(value: unknown): string {
@@ -39,8 +39,7 @@ export function describeIssue(issue: ZodIssue, input: unknown): string {
   const got = valueAt(input, issue.path);
   if (issue.code === 'invalid_type' && got === undefined) return `${where}: is required`;
   const kind = got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got === 'object' ? 'an object' : typeof got;
-  const hint =
-    issue.code === 'invalid_type' ? ` (got ${kind}${typeof got === 'object' ? '' : ` ${shown(got)}`})` : ` (got ${shown(got)})`;
+  const hint = issue.code === 'invalid_type' ? ` (got ${kind}${typeof got === 'object' ? '' : ` ${shown(got)}`})` : ` (got ${shown(got)})`;
   return `${where}: ${issue.message}${hint}`;
 }
 

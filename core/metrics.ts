@@ -22,4 +22,3 @@ export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
   [METRIC.requestDuration]: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   [METRIC.rateLimitWait]: [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 120],
 };
-

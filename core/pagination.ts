@@ -137,7 +137,9 @@ function checkNotRepeated(cursor: PagePerCursor, fingerprint: string | undefined
  * With `fingerprint` (e.g. the first and last record ids), a page identical to the one before
  * (an endpoint that ignores `page`) stops the walk with an error instead of looping.
  */
-export function pagePer(opts: { totalHeader?: string; linkHeader?: string; fingerprint?: (body: unknown) => string | undefined } = {}): Pagination<PagePerCursor> {
+export function pagePer(
+  opts: { totalHeader?: string; linkHeader?: string; fingerprint?: (body: unknown) => string | undefined } = {},
+): Pagination<PagePerCursor> {
   const headers = { total: opts.totalHeader, link: opts.linkHeader };
   return {
     style: 'page-per',
@@ -198,15 +200,25 @@ export function timeTail(opts: {
       const times = opts.records(page.body).map((r, i) => {
         const text = opts.time(r);
         const t = text === undefined ? NaN : Date.parse(text);
-        if (!Number.isFinite(t)) throw new CcsyncError('MalformedResponse', `record ${i} of the page has no readable ${opts.field} (${JSON.stringify(text)}); tailing by ${opts.field} needs it`);
+        if (!Number.isFinite(t))
+          throw new CcsyncError(
+            'MalformedResponse',
+            `record ${i} of the page has no readable ${opts.field} (${JSON.stringify(text)}); tailing by ${opts.field} needs it`,
+          );
         return t;
       });
       times.forEach((t, i) => {
         if (i === 0 && since !== undefined && t < since) {
-          throw new CcsyncError('MalformedResponse', `the page starts at ${opts.field} ${new Date(t).toISOString()}, before the requested ${opts.field}[from] ${String(cursor.since)}: the API ignored the filter`);
+          throw new CcsyncError(
+            'MalformedResponse',
+            `the page starts at ${opts.field} ${new Date(t).toISOString()}, before the requested ${opts.field}[from] ${String(cursor.since)}: the API ignored the filter`,
+          );
         }
         if (i > 0 && t < times[i - 1]!) {
-          throw new CcsyncError('MalformedResponse', `records are not sorted by ${opts.field} ascending (record ${i} is earlier than record ${i - 1}); tailing needs the sort`);
+          throw new CcsyncError(
+            'MalformedResponse',
+            `records are not sorted by ${opts.field} ascending (record ${i} is earlier than record ${i - 1}); tailing needs the sort`,
+          );
         }
       });
       if (!morePages(current, per, page, headers)) return null;
@@ -241,7 +253,8 @@ export function singlePage(): Pagination<SinglePageCursor> {
  * the request's own path.
  */
 export function followLink(link: string, request: HttpRequestSpec, equivalent: Record<string, readonly string[]> = {}): HttpRequestSpec {
-  const path = /^https?:\/\//i.test(link) || link.startsWith('/') ? link : new URL(link, `http://x.invalid${request.path}`).href.slice('http://x.invalid'.length);
+  const path =
+    /^https?:\/\//i.test(link) || link.startsWith('/') ? link : new URL(link, `http://x.invalid${request.path}`).href.slice('http://x.invalid'.length);
   const carried = new URL(path, 'http://x.invalid').searchParams;
   const missing: Record<string, string | number | boolean | undefined> = {};
   for (const [name, value] of Object.entries(request.query ?? {})) {
@@ -273,7 +286,11 @@ export function cursorPaging(opts: {
     next(cursor, page): NextPageCursor | null {
       const key = opts.nextKey?.(page.body);
       // A vendor handing back the key it was given would page forever.
-      if (key && key === cursor.pageKey) throw new CcsyncError('MalformedResponse', `the vendor returned the same next-page key it was given (${key.slice(0, 16)}); stopping rather than looping`);
+      if (key && key === cursor.pageKey)
+        throw new CcsyncError(
+          'MalformedResponse',
+          `the vendor returned the same next-page key it was given (${key.slice(0, 16)}); stopping rather than looping`,
+        );
       if (key) return { pageSize: cursor.pageSize, pageKey: key };
       const url = opts.nextUrl?.(page.body);
       if (url) return { pageSize: cursor.pageSize, url };

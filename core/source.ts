@@ -121,7 +121,11 @@ export function defineChild(source: string, spec: Derivable<ChildStreamDeclarati
 }
 
 /** A page's request: the stream's own, with the cursor placed by its pagination style. */
-export function pageRequest<Settings, Options>(stream: StreamDeclaration<Settings, Options>, ctx: RequestContext<Settings, Options>, cursor: Cursor): HttpRequestSpec {
+export function pageRequest<Settings, Options>(
+  stream: StreamDeclaration<Settings, Options>,
+  ctx: RequestContext<Settings, Options>,
+  cursor: Cursor,
+): HttpRequestSpec {
   return stream.pagination.apply(stream.request(ctx), cursor);
 }
 

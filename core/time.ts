@@ -30,8 +30,7 @@ export function parseDuration(text: string): number | undefined {
   const iso = ISO_DURATION.exec(s);
   if (!iso || s === 'P' || /T$/i.test(s)) return undefined;
   const [, w, d, h, m, sec] = iso;
-  const ms =
-    Number(w ?? 0) * 7 * DAY + Number(d ?? 0) * DAY + Number(h ?? 0) * HOUR + Number(m ?? 0) * MINUTE + Number(sec ?? 0) * SECOND;
+  const ms = Number(w ?? 0) * 7 * DAY + Number(d ?? 0) * DAY + Number(h ?? 0) * HOUR + Number(m ?? 0) * MINUTE + Number(sec ?? 0) * SECOND;
   return Math.round(ms);
 }
 

@@ -86,7 +86,10 @@ export function parsePostgresUrl(url: string): PostgresConfig {
   const poolParam = parsed.searchParams.get('poolSize');
   const poolSize = poolParam === null ? DEFAULT_POOL_SIZE : Number(poolParam);
   if (!Number.isInteger(poolSize) || poolSize < 1) {
-    throw new CcsyncError('ConfigError', `The poolSize in the PostgreSQL destination URL must be a whole number of at least 1, not ${JSON.stringify(poolParam)}.`);
+    throw new CcsyncError(
+      'ConfigError',
+      `The poolSize in the PostgreSQL destination URL must be a whole number of at least 1, not ${JSON.stringify(poolParam)}.`,
+    );
   }
   const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
   const describe = describePostgres(parsed, schema);
@@ -260,10 +263,10 @@ export class PostgresDestination implements Destination {
   async completedIntervals(connection: string, stream: string): Promise<Interval[]> {
     return this.guard(`Reading the sync state of ${connection}/${stream}`, async () => {
       const state = this.table(STATE_TABLE);
-      const rows = await this.queryOrEmpty<{ completed: unknown }>(
-        `SELECT "completed" FROM ${state} WHERE "connection" = $1 AND "stream" = $2`,
-        [connection, stream],
-      );
+      const rows = await this.queryOrEmpty<{ completed: unknown }>(`SELECT "completed" FROM ${state} WHERE "connection" = $1 AND "stream" = $2`, [
+        connection,
+        stream,
+      ]);
       return decodeIntervals(rows[0]?.completed, `${connection}/${stream}`);
     });
   }
@@ -282,10 +285,7 @@ export class PostgresDestination implements Destination {
             `ON CONFLICT ("connection", "stream") DO NOTHING`,
           [connection, stream],
         );
-        const { rows } = await client.query<{ completed: unknown }>(`SELECT "completed" FROM ${state} WHERE ${where} FOR UPDATE`, [
-          connection,
-          stream,
-        ]);
+        const { rows } = await client.query<{ completed: unknown }>(`SELECT "completed" FROM ${state} WHERE ${where} FOR UPDATE`, [connection, stream]);
         const after = mergeCompleted(rows[0]?.completed, interval, `${connection}/${stream}`);
         if (after === undefined) return;
         await client.query(`UPDATE ${state} SET "completed" = $3::jsonb, "updated_at" = now() WHERE ${where}`, [connection, stream, after]);

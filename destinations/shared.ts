@@ -230,8 +230,7 @@ export function snapshotKeyTexts(spec: TableSpec, keys: readonly Record<string, 
 export function finishedRunError(spec: TableSpec, connection: string, runId: string): CcsyncError {
   return new CcsyncError(
     'InvalidInput',
-    `Snapshot run ${JSON.stringify(runId)} of table ${spec.name} for connection ${connection} is already finished: ` +
-      `a new snapshot needs a new run id.`,
+    `Snapshot run ${JSON.stringify(runId)} of table ${spec.name} for connection ${connection} is already finished: ` + `a new snapshot needs a new run id.`,
   );
 }
 
@@ -329,8 +328,7 @@ export function decodeIntervals(stored: unknown, where: string): Interval[] {
   }
   const intervals = value.map((item: unknown) => {
     const i = item as { start?: unknown; end?: unknown };
-    const parsed =
-      typeof i?.start === 'string' && typeof i?.end === 'string' ? intervalFromIso({ start: i.start, end: i.end }) : undefined;
+    const parsed = typeof i?.start === 'string' && typeof i?.end === 'string' ? intervalFromIso({ start: i.start, end: i.end }) : undefined;
     if (!parsed || !Number.isFinite(parsed.start) || !Number.isFinite(parsed.end)) {
       throw new CcsyncError('DestinationRejected', `The stored sync state of ${where} holds an unreadable interval.`);
     }

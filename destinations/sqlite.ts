@@ -93,9 +93,7 @@ export class SqliteDestination implements Destination {
         this.db.pragma('synchronous = NORMAL');
       }
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      this.db.function(KEY_TEXT_FUNCTION, { deterministic: true, varargs: true }, (...values: unknown[]) =>
-        keyText(values.map(keyValue)),
-      );
+      this.db.function(KEY_TEXT_FUNCTION, { deterministic: true, varargs: true }, (...values: unknown[]) => keyText(values.map(keyValue)));
     } catch (err) {
       throw this.failure(err, 'Opening the database');
     }
@@ -147,8 +145,7 @@ export class SqliteDestination implements Destination {
       const run: RunParams = [connection, spec.name, runId];
       const finished = this.finishedOutcome();
       const insert = this.statement(
-        `INSERT INTO ${SNAPSHOT_KEYS_TABLE} ("connection", "table_name", "run_id", "key", "created_at") VALUES (?, ?, ?, ?, ?) ` +
-          `ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${SNAPSHOT_KEYS_TABLE} ("connection", "table_name", "run_id", "key", "created_at") VALUES (?, ?, ?, ?, ?) ` + `ON CONFLICT DO NOTHING`,
       );
       const createdAt = new Date().toISOString();
       this.db
@@ -188,15 +185,21 @@ export class SqliteDestination implements Destination {
             return previous && decodeOutcome(previous.outcome);
           },
           count: () => ({
-            seen: Number(this.statement(`SELECT count(*) FROM ${keys} WHERE ${thisRun}`).pluck().get(...run)),
+            seen: Number(
+              this.statement(`SELECT count(*) FROM ${keys} WHERE ${thisRun}`)
+                .pluck()
+                .get(...run),
+            ),
             live: this.statement(`SELECT 1 FROM ${table} WHERE "_connection" = ? AND ${deletedAt} IS NULL LIMIT 1`).get(connection) !== undefined,
           }),
           revive: () =>
-            this.statement(`UPDATE ${table} SET ${deletedAt} = NULL WHERE "_connection" = @connection AND ${deletedAt} IS NOT NULL AND EXISTS (${staged})`).run(params)
-              .changes,
+            this.statement(`UPDATE ${table} SET ${deletedAt} = NULL WHERE "_connection" = @connection AND ${deletedAt} IS NOT NULL AND EXISTS (${staged})`).run(
+              params,
+            ).changes,
           markDeleted: () =>
-            this.statement(`UPDATE ${table} SET ${deletedAt} = @now WHERE "_connection" = @connection AND ${deletedAt} IS NULL AND NOT EXISTS (${staged})`).run(params)
-              .changes,
+            this.statement(`UPDATE ${table} SET ${deletedAt} = @now WHERE "_connection" = @connection AND ${deletedAt} IS NULL AND NOT EXISTS (${staged})`).run(
+              params,
+            ).changes,
           dropStaged: () => void this.statement(`DELETE FROM ${keys} WHERE ${thisRun}`).run(...run),
           record: (outcome) =>
             void this.statement(
@@ -299,9 +302,8 @@ export class SqliteDestination implements Destination {
   }
 
   private readState(connection: string, stream: string): string | undefined {
-    const row = this.db
-      .prepare(`SELECT "completed" FROM ${STATE_TABLE} WHERE "connection" = ? AND "stream" = ?`)
-      .get(connection, stream) as { completed: string } | undefined;
+    const row = this.db.prepare(`SELECT "completed" FROM ${STATE_TABLE} WHERE "connection" = ? AND "stream" = ?`).get(connection, stream) as
+      { completed: string } | undefined;
     return row?.completed;
   }
 
@@ -338,9 +340,7 @@ export class SqliteDestination implements Destination {
     )
       .raw()
       .all(connection, JSON.stringify(children.parents)) as unknown[][];
-    const remove = this.statement(
-      `DELETE FROM ${table} WHERE "_connection" = ?${spec.keyColumns.map((c) => ` AND ${quoteIdent(c)} = ?`).join('')}`,
-    );
+    const remove = this.statement(`DELETE FROM ${table} WHERE "_connection" = ?${spec.keyColumns.map((c) => ` AND ${quoteIdent(c)} = ?`).join('')}`);
     let deleted = 0;
     for (const row of existing) {
       const stored = row.slice(0, spec.keyColumns.length);

@@ -160,7 +160,9 @@ async function main(): Promise<void> {
     const workerEnv = { ...process.env, TEMPORAL_ADDRESS: cluster.address, TEMPORAL_NAMESPACE: cluster.namespace, CCSYNC_DESTINATION: destination };
     for (let i = 1; i <= args.workers; i++) workers.push(new PrefixedWorker(`worker-${i}`, workerEnv));
     await Promise.all(workers.map((w) => w.start()));
-    console.log(`ccsync cluster: ${workers.length} worker process(es) polling (pids ${workers.map((w) => w.pid).join(', ')}); destination ${destination.replace(/:[^:@/]*@/, ':***@')}`);
+    console.log(
+      `ccsync cluster: ${workers.length} worker process(es) polling (pids ${workers.map((w) => w.pid).join(', ')}); destination ${destination.replace(/:[^:@/]*@/, ':***@')}`,
+    );
 
     if (args.schedules) {
       const connection = await Connection.connect({ address: cluster.address });

@@ -35,7 +35,9 @@ export function scaleSection(s: Record<string, any>): string {
     `| workflow task schedule-to-start p50 / p95 | ${s.scheduleToStartMs.workflowTask.p50} ms / ${s.scheduleToStartMs.workflowTask.p95} ms (${s.scheduleToStartMs.workflowTask.count} tasks) |`,
     `| Temporal's PostgreSQL growth | ${((s.temporalPostgres.bytesAfter - s.temporalPostgres.bytesBefore) / 1e6).toFixed(1)} MB for ${s.temporalPostgres.connectionDaysSynced.toFixed(1)} connection-days: **${perDay} MB per synced connection-day** (before retention deletes it) |`,
     `| worker CPU | ${s.workerCpu.secondsPerWorker.join(' / ')} s per worker; ${s.workerCpu.coresAverage} cores on average; ${s.workerCpu.cpuMsPerWindow} ms of CPU per window |`,
-    `| Temporal RSS (MB) | ${Object.entries(s.rssMb).map(([k, v]) => `${k} ${v}`).join(', ')} |`,
+    `| Temporal RSS (MB) | ${Object.entries(s.rssMb)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} |`,
   ].join('\n');
 }
 

@@ -389,7 +389,8 @@ export async function startTemporalCluster(opts: ClusterOptions = {}): Promise<T
       // Frontend first (no new requests), then matching and history, the worker service last.
       for (const name of ['frontend', 'matching', 'history', 'worker'] as const) await services[name]?.stop();
       if (opts.dropDatabasesOnStop) {
-        for (const db of [dbName, visibilityDbName]) await dropDatabase(binaries.sqlTool, { addr: setupAddr, user: dbUser, password: opts.dbPassword, dbName: db });
+        for (const db of [dbName, visibilityDbName])
+          await dropDatabase(binaries.sqlTool, { addr: setupAddr, user: dbUser, password: opts.dbPassword, dbName: db });
       }
     })();
     return stopped;
@@ -402,7 +403,9 @@ export async function startTemporalCluster(opts: ClusterOptions = {}): Promise<T
     for (const name of SERVICES) launch(name);
     for (const name of SERVICES) await waitForPort(grpcPort[name], `the ${name} service`, deadline, services[name]);
     await ensureNamespace(address, namespace, deadline);
-    log(`frontend, history, matching, worker up (pids ${SERVICES.map((s) => services[s].pid).join(', ')}); namespace ${namespace} ready in ${Date.now() - started} ms`);
+    log(
+      `frontend, history, matching, worker up (pids ${SERVICES.map((s) => services[s].pid).join(', ')}); namespace ${namespace} ready in ${Date.now() - started} ms`,
+    );
     if (opts.uiPort !== undefined) {
       ui = spawnLogged('ui', binaries.ui, ['-r', UI_ROOT, '-e', 'development', 'start'], {
         env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_UI_PORT: String(opts.uiPort), TEMPORAL_NAMESPACE: namespace },

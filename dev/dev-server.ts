@@ -151,12 +151,7 @@ export function tcpAccepts(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function waitUntilServing(
-  address: string,
-  namespace: string,
-  deadline: number,
-  exited: () => boolean,
-): Promise<void> {
+async function waitUntilServing(address: string, namespace: string, deadline: number, exited: () => boolean): Promise<void> {
   let lastError: unknown;
   // Cheap TCP probe first: Connection.connect against a closed port waits for its whole timeout.
   const [host, portText] = splitAddress(address);
@@ -208,9 +203,7 @@ async function startOnce(opts: DevServerOptions): Promise<DevServer> {
   const cliPath = opts.cliPath ?? (await resolveTemporalCli()).path;
   const probeHost = ip === '0.0.0.0' ? '127.0.0.1' : ip === '::' ? '::1' : ip;
   const port = opts.port ?? (await findFreePort(probeHost));
-  const uiPort = opts.headless
-    ? undefined
-    : (opts.uiPort ?? (opts.port !== undefined ? opts.port + 1000 : await findFreePort(probeHost)));
+  const uiPort = opts.headless ? undefined : (opts.uiPort ?? (opts.port !== undefined ? opts.port + 1000 : await findFreePort(probeHost)));
 
   const args = [
     'server',

@@ -83,15 +83,10 @@ export function run(
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
   return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { env: options.env, timeout: options.timeoutMs ?? 30_000, maxBuffer: 4 * 1024 * 1024, windowsHide: true },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : null) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr), ...(error ? { error } : {}) });
-      },
-    );
+    execFile(file, args, { env: options.env, timeout: options.timeoutMs ?? 30_000, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : null) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr), ...(error ? { error } : {}) });
+    });
   });
 }
 
@@ -124,10 +119,7 @@ function versionAtLeast(v: readonly [number, number], min: readonly [number, num
 }
 
 /** The first usable Go toolchain (>= MIN_GO_VERSION) among the candidates, with its version. */
-export async function findGo(
-  candidates: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ path: string; version: string } | undefined> {
+export async function findGo(candidates: string[], env: NodeJS.ProcessEnv): Promise<{ path: string; version: string } | undefined> {
   for (const candidate of candidates) {
     if (!isExecutableFile(candidate)) continue;
     // GOTOOLCHAIN=local: report this toolchain's own version, never download another one.
@@ -188,7 +180,11 @@ export async function withLock<T>(lockFile: string, log: (m: string) => void, bo
       }
       if (!Number.isInteger(holder) && Date.now() - started > 5_000) {
         // Empty/garbled for 5 s: a holder died between open and write.
-        try { fs.unlinkSync(lockFile); } catch { /* gone already */ }
+        try {
+          fs.unlinkSync(lockFile);
+        } catch {
+          /* gone already */
+        }
         continue;
       }
       if (Date.now() - started > BUILD_TIMEOUT_MS) {
@@ -273,12 +269,7 @@ export function goInstall(
   });
 }
 
-async function buildWithGo(
-  toolsDir: string,
-  goCandidates: string[],
-  env: NodeJS.ProcessEnv,
-  log: (m: string) => void,
-): Promise<string | undefined> {
+async function buildWithGo(toolsDir: string, goCandidates: string[], env: NodeJS.ProcessEnv, log: (m: string) => void): Promise<string | undefined> {
   const go = await findGo(goCandidates, env);
   if (!go) return undefined;
   const binDir = path.join(toolsDir, 'bin');
@@ -304,9 +295,7 @@ async function buildWithGo(
       }
       const built = path.join(gobin, CLI_NAME);
       if (result.code !== 0 || !isExecutableFile(built)) {
-        throw new Error(
-          `go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} failed (exit ${result.code}):\n${result.stderrTail.trim()}`,
-        );
+        throw new Error(`go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} failed (exit ${result.code}):\n${result.stderrTail.trim()}`);
       }
       const target = cachedCliPath(toolsDir);
       // Same filesystem (both under toolsDir): rename is atomic, readers see the old file or the new one.

@@ -14,16 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  defaultGoCandidates,
-  defaultRepoRoot,
-  findGo,
-  goInstall,
-  isExecutableFile,
-  looksLikeChecksumDbFailure,
-  run,
-  withLock,
-} from './temporal-cli';
+import { defaultGoCandidates, defaultRepoRoot, findGo, goInstall, isExecutableFile, looksLikeChecksumDbFailure, run, withLock } from './temporal-cli';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.32.1';
 export const TEMPORAL_UI_VERSION = 'v2.42.1';

@@ -11,9 +11,24 @@ export function shellWord(word: string): string {
 
 export const DEMO_BACKFILL = { connection: 'kore-demo', streams: ['callvolume'], from: '2026-11-01T00:00:00Z', to: '2026-11-08T00:00:00Z' };
 
-export function tryCommands(opts: { cliPath: string; address: string; taskQueue: string; input?: Record<string, unknown> }): { temporal: string; ccsync: string } {
+export function tryCommands(opts: { cliPath: string; address: string; taskQueue: string; input?: Record<string, unknown> }): {
+  temporal: string;
+  ccsync: string;
+} {
   const input = opts.input ?? DEMO_BACKFILL;
-  const temporal = [opts.cliPath, 'workflow', 'start', '--address', opts.address, '--type', 'backfill', '--task-queue', opts.taskQueue, '--input', JSON.stringify(input)]
+  const temporal = [
+    opts.cliPath,
+    'workflow',
+    'start',
+    '--address',
+    opts.address,
+    '--type',
+    'backfill',
+    '--task-queue',
+    opts.taskQueue,
+    '--input',
+    JSON.stringify(input),
+  ]
     .map(shellWord)
     .join(' ');
   const ccsync = `npx ccsync backfill start -c ${shellWord(String(input.connection))} --from ${input.from} --to ${input.to}`;

@@ -50,8 +50,16 @@ async function main(): Promise<void> {
     // Two streams, a month of call volume and a week of call details, with a few vendor faults: a graph that rises.
     kore.setFaults({ serverErrorRate: 0.05, rateLimitRate: 0.02 });
     const runs = [
-      temporal.client.workflow.start('backfill', { taskQueue, workflowId: `shot-cv-${Date.now()}`, args: [{ connection: 'kore-demo', streams: ['callvolume'], from: '2026-10-01T00:00:00Z', to: '2026-10-21T00:00:00Z', maxParallelWindows: 2 }] }),
-      temporal.client.workflow.start('backfill', { taskQueue, workflowId: `shot-cd-${Date.now()}`, args: [{ connection: 'kore-demo', streams: ['calldetails'], from: '2026-10-01T00:00:00Z', to: '2026-10-08T00:00:00Z', maxParallelWindows: 2 }] }),
+      temporal.client.workflow.start('backfill', {
+        taskQueue,
+        workflowId: `shot-cv-${Date.now()}`,
+        args: [{ connection: 'kore-demo', streams: ['callvolume'], from: '2026-10-01T00:00:00Z', to: '2026-10-21T00:00:00Z', maxParallelWindows: 2 }],
+      }),
+      temporal.client.workflow.start('backfill', {
+        taskQueue,
+        workflowId: `shot-cd-${Date.now()}`,
+        args: [{ connection: 'kore-demo', streams: ['calldetails'], from: '2026-10-01T00:00:00Z', to: '2026-10-08T00:00:00Z', maxParallelWindows: 2 }],
+      }),
     ];
     for (const r of runs) await (await r).result();
     await new Promise((r) => setTimeout(r, 5000));
@@ -59,7 +67,16 @@ async function main(): Promise<void> {
     const url = `${prometheus.url}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=0&g0.stacked=0&g0.show_exemplars=0&g0.range_input=5m`;
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -23,14 +23,18 @@ import { type DevServer, startDevServer } from '../dev/dev-server';
 import { startClusterTarget } from './cluster/target';
 
 /** What the run needs of its Temporal server: the dev server, or a cluster shaped like one. */
-export type TestServer = Pick<DevServer, 'address' | 'namespace' | 'outputTail' | 'stop'> & { process: Pick<DevServer['process'], 'pid' | 'exitCode' | 'signalCode'> };
+export type TestServer = Pick<DevServer, 'address' | 'namespace' | 'outputTail' | 'stop'> & {
+  process: Pick<DevServer['process'], 'pid' | 'exitCode' | 'signalCode'>;
+};
 import { resolveTemporalCli } from '../dev/temporal-cli';
 
 const ROOT = path.resolve(__dirname, '..');
 const ON_CLUSTER = process.env.CCSYNC_TEST_TARGET === 'cluster';
 /** The suites `npm test` runs; `CCSYNC_TEST_SUITES=chaos` (npm run test:chaos) picks others. */
 export const SUITES: readonly string[] = process.env.CCSYNC_TEST_SUITES
-  ? process.env.CCSYNC_TEST_SUITES.split(',').map((s) => s.trim()).filter(Boolean)
+  ? process.env.CCSYNC_TEST_SUITES.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
   : ON_CLUSTER
     ? ['integration', 'cluster']
     : ['unit', 'integration'];
@@ -155,7 +159,9 @@ async function main(): Promise<number> {
   const serverStarted = Date.now();
   const server: TestServer = ON_CLUSTER ? await startClusterTarget(say) : await startDevServer({ cliPath: cli.path, headless: true });
   const serverMs = Date.now() - serverStarted;
-  say(`Temporal ${ON_CLUSTER ? 'cluster' : 'dev server'}: ${server.address}, namespace ${server.namespace} (pid ${server.process.pid}, up in ${seconds(serverMs)})`);
+  say(
+    `Temporal ${ON_CLUSTER ? 'cluster' : 'dev server'}: ${server.address}, namespace ${server.namespace} (pid ${server.process.pid}, up in ${seconds(serverMs)})`,
+  );
 
   if (interrupted) {
     await server.stop();

@@ -31,7 +31,10 @@ export function deploymentSettingsFromEnv(env: Record<string, string | undefined
   if (!deploymentName || !buildId) {
     throw new Error('CCSYNC_DEPLOYMENT_NAME and CCSYNC_BUILD_ID must be set together (Worker Versioning), or both left unset');
   }
-  for (const [name, value] of [['CCSYNC_DEPLOYMENT_NAME', deploymentName], ['CCSYNC_BUILD_ID', buildId]] as const) {
+  for (const [name, value] of [
+    ['CCSYNC_DEPLOYMENT_NAME', deploymentName],
+    ['CCSYNC_BUILD_ID', buildId],
+  ] as const) {
     if (!NAME.test(value)) throw new Error(`${name}: must be letters, digits, '.', '_' or '-' (got ${JSON.stringify(value)})`);
   }
   const behavior = (env.CCSYNC_VERSIONING_BEHAVIOR?.trim() || 'AUTO_UPGRADE').toUpperCase();

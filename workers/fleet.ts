@@ -44,7 +44,11 @@ export async function describePollers(service: DescribeTaskQueueService, namespa
     ['activity', temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
   ] as const;
   for (const [name, type] of types) {
-    const res = await service.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL }, taskQueueType: type });
+    const res = await service.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: type,
+    });
     for (const p of res.pollers ?? []) {
       const identity = p.identity ?? '';
       const seconds = Number(p.lastAccessTime?.seconds ?? 0);

@@ -104,7 +104,7 @@ export async function applySchedules(client: Client, connections: ConnectionConf
     const have: ManagedShape = {
       everyMs: described.spec.intervals?.[0]?.every ?? 0,
       jitterMs: described.spec.jitter ?? 0,
-      overlap: described.policies.overlap ?? "",
+      overlap: described.policies.overlap ?? '',
       catchupWindowMs: described.policies.catchupWindow,
       workflowType: action.workflowType ?? '',
       taskQueue: action.taskQueue ?? '',

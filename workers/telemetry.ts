@@ -56,7 +56,10 @@ export function installTelemetry(opts: TelemetryOptions = {}): { metricsAddress?
     });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new CcsyncError('ConfigError', metricsAddress ? `could not serve metrics on ${metricsAddress} (${METRICS_ADDRESS_ENV}): ${why}` : `could not set up the Temporal runtime: ${why}`);
+    throw new CcsyncError(
+      'ConfigError',
+      metricsAddress ? `could not serve metrics on ${metricsAddress} (${METRICS_ADDRESS_ENV}): ${why}` : `could not set up the Temporal runtime: ${why}`,
+    );
   }
   return { metricsAddress };
 }

@@ -61,7 +61,12 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   return closeRun({
     title: 'backfill',
     againHint: 'Fix the cause and start the backfill again: completed windows are skipped.',
-    runner: { connection: input.connection, patience: input.patience, maxParallel: input.maxParallelWindows ?? MAX_PARALLEL_WINDOWS, windowsPerRun: input.windowsPerRun ?? WINDOWS_PER_RUN },
+    runner: {
+      connection: input.connection,
+      patience: input.patience,
+      maxParallel: input.maxParallelWindows ?? MAX_PARALLEL_WINDOWS,
+      windowsPerRun: input.windowsPerRun ?? WINDOWS_PER_RUN,
+    },
     todo,
     progress,
     resumeFrom,

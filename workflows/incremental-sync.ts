@@ -85,7 +85,12 @@ export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): P
   return closeRun({
     title: 'incrementalSync',
     againHint: 'The next run fills the gap.',
-    runner: { connection: input.connection, patience: input.patience, maxParallel: input.maxParallelWindows ?? MAX_PARALLEL_WINDOWS, windowsPerRun: WINDOWS_PER_RUN },
+    runner: {
+      connection: input.connection,
+      patience: input.patience,
+      maxParallel: input.maxParallelWindows ?? MAX_PARALLEL_WINDOWS,
+      windowsPerRun: WINDOWS_PER_RUN,
+    },
     todo,
     progress,
     resumeFrom,

@@ -39,8 +39,13 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
           const type = workflowInfo().workflowType;
           labels = labelsOf(type, input.args);
           if (type !== 'syncWindow' || !labels.connection || !labels.stream) return next(input);
-          const counter = metricMeter.createCounter(METRIC.windows, 'windows', 'syncWindow runs ended, by connection, stream and outcome (completed, failed, cancelled)');
-          const count = (outcome: 'completed' | 'failed' | 'cancelled', n = 1) => counter.add(n, { connection: labels.connection!, stream: labels.stream!, outcome });
+          const counter = metricMeter.createCounter(
+            METRIC.windows,
+            'windows',
+            'syncWindow runs ended, by connection, stream and outcome (completed, failed, cancelled)',
+          );
+          const count = (outcome: 'completed' | 'failed' | 'cancelled', n = 1) =>
+            counter.add(n, { connection: labels.connection!, stream: labels.stream!, outcome });
           // Every outcome's series exists (at 0) from the window's start: increase() then sees a first failure.
           if (!workflowInfo().continuedFromExecutionRunId) for (const o of ['completed', 'failed', 'cancelled'] as const) count(o, 0);
           try {

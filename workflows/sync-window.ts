@@ -80,7 +80,12 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
       .catch((err: unknown) => failWorkflowWith(err, 'Invalid syncWindow input'));
     const problems = offGridProblems(plan.streams[0]!, start, end);
     if (problems.length) {
-      throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `Invalid syncWindow input: ${problems.join('; ')}`, details: [{ problems }] });
+      throw ApplicationFailure.create({
+        type: 'InvalidInput',
+        nonRetryable: true,
+        message: `Invalid syncWindow input: ${problems.join('; ')}`,
+        details: [{ problems }],
+      });
     }
   }
 
@@ -99,14 +104,17 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   let phase: WindowProgress['phase'] = 'paging';
   const label = windowLabel(input.connection, input.stream, start, end);
   setHandler(windowProgressQuery, () => ({ ...totals, window: label, phase, cursor: describeCursor(cursor) }));
-  const show = () => setCurrentDetails(`**${label}**\n\n${phase} · ${totals.pages} pages · ${totals.records} records (${totals.inserted} new, ${totals.updated} changed)`);
+  const show = () =>
+    setCurrentDetails(`**${label}**\n\n${phase} · ${totals.pages} pages · ${totals.records} records (${totals.inserted} new, ${totals.updated} changed)`);
   show();
 
   let pagesThisRun = 0;
   for (;;) {
     const page = totals.pages + 1;
     const result = await syncPage
-      .executeWithOptions({ ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` }, [{ ...window, cursor, snapshotRun, page }])
+      .executeWithOptions({ ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` }, [
+        { ...window, cursor, snapshotRun, page },
+      ])
       .catch((err: unknown) => {
         if (isCancellation(err)) throw err;
         // The window's own failure says what went wrong, not "Activity task failed".

@@ -31,7 +31,6 @@ import type { PlannedWindow } from '../core/windows';
 import { controlActivityOptions, failWorkflowWith, windowLabel, windowWorkflowId } from './common';
 import { syncWindow, type WindowTotals } from './sync-window';
 
-
 export interface SyncProgress {
   connection: string;
   streams: string[];
@@ -114,10 +113,9 @@ export async function openRun<P extends SyncProgress>(o: {
     ]);
   }
 
-  const completed = await readState.executeWithOptions(
-    { ...controlActivityOptions(input.patience), summary: `read sync state of ${streams.join(', ')}` },
-    [{ connection: input.connection, streams }],
-  );
+  const completed = await readState.executeWithOptions({ ...controlActivityOptions(input.patience), summary: `read sync state of ${streams.join(', ')}` }, [
+    { connection: input.connection, streams },
+  ]);
   return { connection, streams, completed };
 }
 

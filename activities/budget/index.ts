@@ -16,7 +16,15 @@ import { MemoryBudgetStore, type BudgetStore } from './store';
 export const LIMITER_ENV = 'CCSYNC_LIMITER';
 export const LIMITS_FILE = 'ccsync-limits.db';
 
-export { SharedBudget, onBudgetPause, onBudgetWait, budgetSummaryForActivity, type BudgetWaitEvent, type BudgetPauseEvent, type RequestBudget } from './limiter';
+export {
+  SharedBudget,
+  onBudgetPause,
+  onBudgetWait,
+  budgetSummaryForActivity,
+  type BudgetWaitEvent,
+  type BudgetPauseEvent,
+  type RequestBudget,
+} from './limiter';
 export { MemoryBudgetStore, type BudgetStore } from './store';
 export { PostgresBudgetStore } from './postgres-store';
 export { SqliteBudgetStore } from './sqlite-store';

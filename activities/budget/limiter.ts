@@ -116,7 +116,14 @@ function noteForActivity(event: BudgetWaitEvent): void {
   try {
     const ctx = Context.current();
     const list = notes.get(ctx) ?? [];
-    list.push({ key: event.key, vendor: event.vendor, priorityKey: event.priorityKey, priority: event.priority, waitedMs: event.waitedMs, grantedAt: event.grantedAt });
+    list.push({
+      key: event.key,
+      vendor: event.vendor,
+      priorityKey: event.priorityKey,
+      priority: event.priority,
+      waitedMs: event.waitedMs,
+      grantedAt: event.grantedAt,
+    });
     notes.set(ctx, list);
   } catch {
     // Not inside an activity (connections check): nothing to report.
@@ -255,7 +262,12 @@ export class SharedBudget implements RequestBudget {
         const w = queue[best]!;
         const windows = windowsOf(w.rule);
         const log = this.localLog(key, windows);
-        let wait = slidingWait(log.map((e) => e.at).sort((a, b) => a - b), windows, this.now(), false);
+        let wait = slidingWait(
+          log.map((e) => e.at).sort((a, b) => a - b),
+          windows,
+          this.now(),
+          false,
+        );
         let storeAt = 0;
         let id: number | undefined;
         if (wait === 0) {
@@ -284,7 +296,14 @@ export class SharedBudget implements RequestBudget {
             id,
             local,
           };
-          emit(waitListeners, { key: event.key, vendor: event.vendor, priorityKey: event.priorityKey, priority: event.priority, waitedMs: event.waitedMs, grantedAt: event.grantedAt });
+          emit(waitListeners, {
+            key: event.key,
+            vendor: event.vendor,
+            priorityKey: event.priorityKey,
+            priority: event.priority,
+            waitedMs: event.waitedMs,
+            grantedAt: event.grantedAt,
+          });
           w.resolve(event);
           continue;
         }

@@ -54,7 +54,9 @@ export class PostgresBudgetStore implements BudgetStore {
       // Several workers start at once: one creates, the others wait for it (CREATE OR REPLACE FUNCTION races otherwise).
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('ccsync_budget_schema'))`);
       if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quote(this.schema)}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${keys} (key text PRIMARY KEY, paused_until bigint NOT NULL DEFAULT 0, slow_until bigint NOT NULL DEFAULT 0)`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${keys} (key text PRIMARY KEY, paused_until bigint NOT NULL DEFAULT 0, slow_until bigint NOT NULL DEFAULT 0)`,
+      );
       await client.query(`CREATE TABLE IF NOT EXISTS ${grants} (id bigserial PRIMARY KEY, key text NOT NULL, at bigint NOT NULL)`);
       await client.query(`CREATE INDEX IF NOT EXISTS ccsync_budget_grants_key_at ON ${grants} (key, at)`);
       await client.query(
@@ -125,7 +127,10 @@ $fn$`);
 
   async settle(key: string, id: number): Promise<void> {
     await this.run(() =>
-      this.pool.query(`UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2`, [id, key]),
+      this.pool.query(
+        `UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2`,
+        [id, key],
+      ),
     );
   }
 

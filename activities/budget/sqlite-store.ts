@@ -37,7 +37,9 @@ export class SqliteBudgetStore implements BudgetStore {
       throw new CcsyncError('ConfigError', `the rate-limit file ${path} cannot be opened: ${(err as Error).message}`, { cause: err });
     }
     const keyRow = this.db.prepare<[string], { paused_until: number; slow_until: number }>('SELECT paused_until, slow_until FROM budget_keys WHERE key = ?');
-    const better = this.db.prepare<[string, string, number, number]>('SELECT 1 FROM budget_waiters WHERE key = ? AND holder <> ? AND priority < ? AND seen > ? LIMIT 1');
+    const better = this.db.prepare<[string, string, number, number]>(
+      'SELECT 1 FROM budget_waiters WHERE key = ? AND holder <> ? AND priority < ? AND seen > ? LIMIT 1',
+    );
     const grants = this.db.prepare<[string, number], { at: number }>('SELECT at FROM budget_grants WHERE key = ? AND at > ? ORDER BY at');
     const wait = this.db.prepare<[string, string, number, number]>(
       'INSERT INTO budget_waiters (key, holder, priority, seen) VALUES (?, ?, ?, ?) ON CONFLICT (key, holder) DO UPDATE SET priority = excluded.priority, seen = excluded.seen',
@@ -52,23 +54,23 @@ export class SqliteBudgetStore implements BudgetStore {
     // The clock is read inside the transaction, after the write lock is held: a grant is never recorded
     // earlier than it was made (it would leave the sliding log early).
     const takeTx = this.db.transaction((req: TakeRequest): TakeResult => {
-        const now = this.now();
-        const k = keyRow.get(req.key);
-        const horizon = Math.max(...req.windows.map((w) => w.perMs));
-        let ms = k && k.paused_until > now ? k.paused_until - now : 0;
-        if (!ms && better.get(req.key, req.holder, req.priorityKey, now - WAITER_TTL_MS)) ms = PRIORITY_RECHECK_MS;
-        if (!ms || ms === PRIORITY_RECHECK_MS) {
-          const times = grants.all(req.key, now - horizon).map((r) => r.at);
-          ms = Math.max(ms, slidingWait(times, req.windows, now, Boolean(k && k.slow_until > now)));
-        }
-        if (ms > 0) {
-          wait.run(req.key, req.holder, req.priorityKey, now);
-          return { waitMs: ms, at: now };
-        }
-        const id = Number(grant.run(req.key, now + req.holdMs).lastInsertRowid);
-        prune.run(req.key, now - horizon);
-        done.run(req.key, req.holder, now - 60_000);
-        return { waitMs: 0, at: now, id };
+      const now = this.now();
+      const k = keyRow.get(req.key);
+      const horizon = Math.max(...req.windows.map((w) => w.perMs));
+      let ms = k && k.paused_until > now ? k.paused_until - now : 0;
+      if (!ms && better.get(req.key, req.holder, req.priorityKey, now - WAITER_TTL_MS)) ms = PRIORITY_RECHECK_MS;
+      if (!ms || ms === PRIORITY_RECHECK_MS) {
+        const times = grants.all(req.key, now - horizon).map((r) => r.at);
+        ms = Math.max(ms, slidingWait(times, req.windows, now, Boolean(k && k.slow_until > now)));
+      }
+      if (ms > 0) {
+        wait.run(req.key, req.holder, req.priorityKey, now);
+        return { waitMs: ms, at: now };
+      }
+      const id = Number(grant.run(req.key, now + req.holdMs).lastInsertRowid);
+      prune.run(req.key, now - horizon);
+      done.run(req.key, req.holder, now - 60_000);
+      return { waitMs: 0, at: now, id };
     });
     const pauseTx = this.db.transaction((key: string, pauseMs: number, slowMs: number) => {
       const now = this.now();

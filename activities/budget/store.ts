@@ -111,7 +111,13 @@ export class MemoryBudgetStore implements BudgetStore {
         if (holder !== req.holder && w.priorityKey < req.priorityKey && w.seen > now - WAITER_TTL_MS) wait = PRIORITY_RECHECK_MS;
       }
     }
-    if (!wait) wait = slidingWait(s.grants.map((g) => g.at).sort((a, b) => a - b), req.windows, now, s.slowUntil > now);
+    if (!wait)
+      wait = slidingWait(
+        s.grants.map((g) => g.at).sort((a, b) => a - b),
+        req.windows,
+        now,
+        s.slowUntil > now,
+      );
     if (wait > 0) {
       s.waiters.set(req.holder, { priorityKey: req.priorityKey, seen: now });
       return { waitMs: wait, at: now };

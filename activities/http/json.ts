@@ -6,6 +6,9 @@ export function parseJson(text: string, what: string): unknown {
     return JSON.parse(text);
   } catch {
     const preview = text.length > 80 ? `${text.slice(0, 80)}...` : text;
-    throw new CcsyncError('ResponseCutShort', `${what} sent a body that is not valid JSON (${text.length} bytes, starting ${JSON.stringify(preview.slice(0, 40))})`);
+    throw new CcsyncError(
+      'ResponseCutShort',
+      `${what} sent a body that is not valid JSON (${text.length} bytes, starting ${JSON.stringify(preview.slice(0, 40))})`,
+    );
   }
 }

@@ -18,7 +18,10 @@ export class RateLimiter {
     const previous = this.queues.get(rule.key) ?? Promise.resolve();
     const turn = previous.then(() => this.waitForSlot(rule));
     // The queue only orders callers; one caller's failure must not block the next.
-    this.queues.set(rule.key, turn.catch(() => undefined));
+    this.queues.set(
+      rule.key,
+      turn.catch(() => undefined),
+    );
     return turn;
   }
 

@@ -52,10 +52,14 @@ export function errorForStatus(source: Answerer, answer: HttpAnswer, host: strin
     });
   }
   if (status === 429) {
-    return new CcsyncError('VendorRateLimited', `${source.title} rate limit reached (429); retrying after ${Math.max(1, Math.round(Math.max(after ?? 1000, pause ?? 0) / 1000))} s${said}`, {
-      status,
-      retryAfterMs: Math.max(1000, after ?? 0, pause ?? 0),
-    });
+    return new CcsyncError(
+      'VendorRateLimited',
+      `${source.title} rate limit reached (429); retrying after ${Math.max(1, Math.round(Math.max(after ?? 1000, pause ?? 0) / 1000))} s${said}`,
+      {
+        status,
+        retryAfterMs: Math.max(1000, after ?? 0, pause ?? 0),
+      },
+    );
   }
   if (status >= 500) {
     return new CcsyncError('VendorUnavailable', `${source.title} failed with ${status} at ${host}${said}`, {

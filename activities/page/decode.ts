@@ -24,7 +24,14 @@ export interface DecodedPage {
   received: number;
 }
 
-export function decodePage(source: SourceDeclaration, stream: StreamDeclaration, answer: HttpAnswer, cursor: Cursor, host: string, attempt: number): DecodedPage {
+export function decodePage(
+  source: SourceDeclaration,
+  stream: StreamDeclaration,
+  answer: HttpAnswer,
+  cursor: Cursor,
+  host: string,
+  attempt: number,
+): DecodedPage {
   const failure = errorForStatus(source, answer, host, attempt);
   if (failure) throw failure;
   const what = `${source.title} ${stream.name}`;
@@ -44,7 +51,10 @@ export function decodePage(source: SourceDeclaration, stream: StreamDeclaration,
 function checkEnvelope(what: string, stream: StreamDeclaration, body: unknown): unknown {
   const envelope = stream.responseSchema.safeParse(body);
   if (!envelope.success) {
-    throw new CcsyncError('SchemaMismatch', `${what}: the response does not have the documented shape: ${envelope.error.issues.map((i) => describeIssue(i, body)).join('; ')}`);
+    throw new CcsyncError(
+      'SchemaMismatch',
+      `${what}: the response does not have the documented shape: ${envelope.error.issues.map((i) => describeIssue(i, body)).join('; ')}`,
+    );
   }
   return envelope.data;
 }

@@ -52,7 +52,10 @@ export async function buildRequest(rt: FetchRuntime, target: PageTarget, cursor:
   const url = VendorHttp.url(baseUrl, spec);
   if (url.origin !== new URL(baseUrl).origin) {
     // A next-page link elsewhere must not receive our credentials.
-    throw new CcsyncError('VendorRejected', `${source.title} pointed the next page at ${url.origin}, not ${new URL(baseUrl).origin}; refusing to send credentials there`);
+    throw new CcsyncError(
+      'VendorRejected',
+      `${source.title} pointed the next page at ${url.origin}, not ${new URL(baseUrl).origin}; refusing to send credentials there`,
+    );
   }
   const headers = await source.authHeaders({ connection: config.name, settings: config.settings, credentials }, spec, url);
   rt.secrets.addAll(Object.values(headers));

@@ -23,7 +23,12 @@ export async function writePage(destination: Destination, connection: string, sn
   const started = performance.now();
   const [main, ...children] = await destination.writePage(connection, [{ spec: page.table, rows: page.rows }, ...page.children]);
   if (page.snapshot) {
-    await destination.noteSnapshotKeys(page.table, connection, snapshotRun, page.rows.map((r) => r.key));
+    await destination.noteSnapshotKeys(
+      page.table,
+      connection,
+      snapshotRun,
+      page.rows.map((r) => r.key),
+    );
   }
   return {
     inserted: main!.inserted,

@@ -63,7 +63,10 @@ async function readRows(url: string, connection: string, ids: string[]): Promise
   await client.connect();
   try {
     const counted = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE "_connection" = $1`, [connection]);
-    const rows = await client.query<{ _id: string; record: unknown }>(`SELECT "_id", "record" FROM ${table} WHERE "_connection" = $1 AND "_id" = ANY($2)`, [connection, ids]);
+    const rows = await client.query<{ _id: string; record: unknown }>(`SELECT "_id", "record" FROM ${table} WHERE "_connection" = $1 AND "_id" = ANY($2)`, [
+      connection,
+      ids,
+    ]);
     for (const r of rows.rows) stored.set(r._id, r.record);
     return { count: Number(counted.rows[0]?.n ?? 0), stored };
   } finally {
@@ -82,7 +85,11 @@ export async function verifyRun(opts: {
   const expected = expectedRecords(opts.data, opts.from, opts.to);
   const sample = sampleIds(opts.data, opts.from, opts.to, opts.samples ?? 400);
   const problems: string[] = [];
-  const { count, stored } = await readRows(opts.destinationUrl, opts.connection, sample.map((s) => s.id));
+  const { count, stored } = await readRows(
+    opts.destinationUrl,
+    opts.connection,
+    sample.map((s) => s.id),
+  );
   if (count !== expected) problems.push(`${count} rows stored, ${expected} expected`);
   let mismatches = 0;
   for (const s of sample) {

@@ -325,7 +325,10 @@ export class CcaipDataset {
         avatar_url: a.avatar_url,
         status: seg?.status.name ?? null,
         status_updated_at: seg ? iso(seg.start) : null,
-        teams: a.teamIds.map((id) => this.teamById(id)).filter((t) => this.teamVisible(t)).map((t) => ({ id: t.id, name: t.name })),
+        teams: a.teamIds
+          .map((id) => this.teamById(id))
+          .filter((t) => this.teamVisible(t))
+          .map((t) => ({ id: t.id, name: t.name })),
         created_at: a.created_at,
       };
     });
@@ -350,7 +353,13 @@ export class CcaipDataset {
   teamTree(): Rec[] {
     const node = (t: SimTeam): Rec => {
       const { _assignees, ...fields } = this.teamFields(t);
-      return { ...fields, children: t.childIds.map((id) => this.teamById(id)).filter((c) => this.teamVisible(c)).map(node) };
+      return {
+        ...fields,
+        children: t.childIds
+          .map((id) => this.teamById(id))
+          .filter((c) => this.teamVisible(c))
+          .map(node),
+      };
     };
     return this.teamList.filter((t) => t.parentId === null && this.teamVisible(t)).map(node);
   }
@@ -538,7 +547,13 @@ export class CcaipDataset {
     );
     if (abandoned) {
       at(answered, (r) => {
-        Object.assign(r, { status: 'failed', fail_reason: 'end_user_abandoned', ended_at: iso(answered), wait_duration: Math.round((answered - queued) / 1000), call_duration: Math.round((answered - created) / 1000) });
+        Object.assign(r, {
+          status: 'failed',
+          fail_reason: 'end_user_abandoned',
+          ended_at: iso(answered),
+          wait_duration: Math.round((answered - queued) / 1000),
+          call_duration: Math.round((answered - created) / 1000),
+        });
         CcaipDataset.endParticipants(r, answered);
       });
       return ev;
@@ -573,16 +588,33 @@ export class CcaipDataset {
         const t = (r.transfers as Rec[]).find((x) => x.id === id * 100 + 51);
         if (t) Object.assign(t, { status: 'connected', updated_at: iso(joined), wait_duration: Math.round(joinDelay / 1000) });
         const first = (r.participants as Rec[]).find((p) => p.id === id * 100 + 2);
-        if (first && first.ended_at === null) Object.assign(first, { status: 'transferred', ended_at: iso(joined), call_duration: Math.round((joined - answered) / 1000) });
+        if (first && first.ended_at === null)
+          Object.assign(first, { status: 'transferred', ended_at: iso(joined), call_duration: Math.round((joined - answered) / 1000) });
         (r.participants as Rec[]).push(this.participant('call', id, 3, { user_id: agent2.id, connected_at: iso(joined) }));
         r.agent_info = this.agentSummary(agent2);
       });
     }
     if (photoAt !== undefined) {
-      at(photoAt, (r) => (r.photos as Rec[]).push({ id: id * 100 + 81, call_id: id, url: `https://${sub}.example/media/photos/${id * 100 + 81}.jpg`, content_type: 'image/jpeg', created_at: iso(photoAt) }));
+      at(photoAt, (r) =>
+        (r.photos as Rec[]).push({
+          id: id * 100 + 81,
+          call_id: id,
+          url: `https://${sub}.example/media/photos/${id * 100 + 81}.jpg`,
+          content_type: 'image/jpeg',
+          created_at: iso(photoAt),
+        }),
+      );
     }
     if (videoAt !== undefined) {
-      at(videoAt, (r) => (r.videos as Rec[]).push({ id: id * 100 + 91, call_id: id, url: `https://${sub}.example/media/videos/${id * 100 + 91}.mp4`, content_type: 'video/mp4', created_at: iso(videoAt) }));
+      at(videoAt, (r) =>
+        (r.videos as Rec[]).push({
+          id: id * 100 + 91,
+          call_id: id,
+          url: `https://${sub}.example/media/videos/${id * 100 + 91}.mp4`,
+          content_type: 'video/mp4',
+          created_at: iso(videoAt),
+        }),
+      );
     }
     at(Math.max(ended, (transferAt ?? 0) + joinDelay + 1_000), (r) => {
       const end = Math.max(ended, (transferAt ?? 0) + joinDelay + 1_000);
@@ -599,7 +631,13 @@ export class CcaipDataset {
       at(surveyAt, (r) => {
         Object.assign(r, { rating, has_feedback: true });
         (r.participants as Rec[]).push(
-          this.participant('call', id, 9, { type: 'virtual_agent', status: 'finished', connected_at: iso(surveyAt - 60_000), ended_at: iso(surveyAt), call_duration: 60 }),
+          this.participant('call', id, 9, {
+            type: 'virtual_agent',
+            status: 'finished',
+            connected_at: iso(surveyAt - 60_000),
+            ended_at: iso(surveyAt),
+            call_duration: 60,
+          }),
         );
       });
     }
@@ -652,20 +690,46 @@ export class CcaipDataset {
     );
     if (abandoned) {
       at(answered, (r) => {
-        Object.assign(r, { status: 'failed', fail_reason: 'end_user_abandoned', ended_at: iso(answered), wait_duration: Math.round((answered - created) / 1000) });
+        Object.assign(r, {
+          status: 'failed',
+          fail_reason: 'end_user_abandoned',
+          ended_at: iso(answered),
+          wait_duration: Math.round((answered - created) / 1000),
+        });
         CcaipDataset.endParticipants(r, answered);
       });
       return ev;
     }
     at(answered, (r) => {
-      Object.assign(r, { status: 'assigned', assigned_at: iso(answered), wait_duration: Math.round((answered - created) / 1000), agent_info: this.agentSummary(agent) });
+      Object.assign(r, {
+        status: 'assigned',
+        assigned_at: iso(answered),
+        wait_duration: Math.round((answered - created) / 1000),
+        agent_info: this.agentSummary(agent),
+      });
       (r.participants as Rec[]).push(this.participant('chat', id, 2, { user_id: agent.id, connected_at: iso(answered) }));
     });
     if (photoAt !== undefined) {
-      at(photoAt, (r) => (r.photos as Rec[]).push({ id: id * 100 + 81, chat_id: id, url: `https://${sub}.example/media/photos/${id * 100 + 81}.jpg`, content_type: 'image/jpeg', created_at: iso(photoAt) }));
+      at(photoAt, (r) =>
+        (r.photos as Rec[]).push({
+          id: id * 100 + 81,
+          chat_id: id,
+          url: `https://${sub}.example/media/photos/${id * 100 + 81}.jpg`,
+          content_type: 'image/jpeg',
+          created_at: iso(photoAt),
+        }),
+      );
     }
     if (videoAt !== undefined) {
-      at(videoAt, (r) => (r.videos as Rec[]).push({ id: id * 100 + 91, chat_id: id, url: `https://${sub}.example/media/videos/${id * 100 + 91}.mp4`, content_type: 'video/mp4', created_at: iso(videoAt) }));
+      at(videoAt, (r) =>
+        (r.videos as Rec[]).push({
+          id: id * 100 + 91,
+          chat_id: id,
+          url: `https://${sub}.example/media/videos/${id * 100 + 91}.mp4`,
+          content_type: 'video/mp4',
+          created_at: iso(videoAt),
+        }),
+      );
     }
     at(ended, (r) => {
       Object.assign(r, { status: 'finished', ended_at: iso(ended), chat_duration: Math.round((ended - answered) / 1000) });

@@ -149,7 +149,8 @@ function wholeNumber(params: URLSearchParams, name: string, fallback: number, mi
   if (raw === null || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new BadRequest(`${name} must be a whole number`);
   const n = Number(raw);
-  if (n < min || n > max) throw new BadRequest(max === Number.MAX_SAFE_INTEGER ? `${name} must be at least ${min}` : `${name} must be between ${min} and ${max}`);
+  if (n < min || n > max)
+    throw new BadRequest(max === Number.MAX_SAFE_INTEGER ? `${name} must be at least ${min}` : `${name} must be between ${min} and ${max}`);
   return n;
 }
 
@@ -162,7 +163,10 @@ export function parseListParams(spec: Pick<EndpointSpec, 'filters' | 'sorts'>, p
       const raw = params.get(`${field}[${which}]`);
       if (raw === null || raw === '') return undefined;
       const t = parseIsoInstant(raw);
-      if (t === undefined) throw new BadRequest(`${field}[${which}] must be an ISO-8601 date-time with a zone, e.g. 2026-11-20T10:00:00.000Z (got ${JSON.stringify(raw.slice(0, 40))})`);
+      if (t === undefined)
+        throw new BadRequest(
+          `${field}[${which}] must be an ISO-8601 date-time with a zone, e.g. 2026-11-20T10:00:00.000Z (got ${JSON.stringify(raw.slice(0, 40))})`,
+        );
       return t;
     };
     const from = bound('from');

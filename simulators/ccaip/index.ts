@@ -17,5 +17,14 @@ export {
 } from './data';
 export { answer, ccaipError, linkHeader, parseIsoInstant, parseListParams, DEFAULT_PER, MAX_PER, type CcaipErrorBody, type LinkMode } from './endpoints';
 export { authenticate, parseBasic, type CcaipAuthOptions, type CcaipAuthOutcome } from './auth';
-export { CCAIP_ENDPOINTS, FaultInjector, mulberry32, seedFromText, type CcaipEndpointName, type CcaipFault, type CcaipFaultRates, type CcaipFaultStatus } from './faults';
+export {
+  CCAIP_ENDPOINTS,
+  FaultInjector,
+  mulberry32,
+  seedFromText,
+  type CcaipEndpointName,
+  type CcaipFault,
+  type CcaipFaultRates,
+  type CcaipFaultStatus,
+} from './faults';
 export { CCAIP_SIMULATOR_DEFAULT_PORT, DEMO_CCAIP, demoCcaipOptions, main as runCcaipSimulator } from './main';

@@ -153,7 +153,12 @@ export class CcaipSimulator extends HttpSimulator<CcaipRequestLogEntry, CcaipFau
     const fault = this.injectFault(exchange, spec.name);
     if (fault === FAULT_ANSWERED) return;
 
-    const auth = authenticate(req.headers, { subdomain: this.data.subdomain, apiToken: this.options.apiToken, companyKey: this.options.companyKey, companySecret: this.options.companySecret });
+    const auth = authenticate(req.headers, {
+      subdomain: this.data.subdomain,
+      apiToken: this.options.apiToken,
+      companyKey: this.options.companyKey,
+      companySecret: this.options.companySecret,
+    });
     if (!auth.ok) return reply(auth.status, ccaipError(auth.status, auth.message), { 'www-authenticate': 'Basic realm="Manager API"' });
     entry.auth = auth.via;
 

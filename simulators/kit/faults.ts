@@ -189,7 +189,8 @@ export class FaultInjector<F extends ScriptedFault = ScriptedFault, T extends st
     }
     if ('status' in f) {
       if (!this.statuses.has(f.status)) throw new RangeError(`a scripted fault status must be one of ${[...this.statuses].join(', ')}`);
-      if (f.retryAfter !== undefined && !(Number.isInteger(f.retryAfter) && f.retryAfter >= 0)) throw new RangeError('retryAfter must be a whole number of seconds');
+      if (f.retryAfter !== undefined && !(Number.isInteger(f.retryAfter) && f.retryAfter >= 0))
+        throw new RangeError('retryAfter must be a whole number of seconds');
       return;
     }
     if (f.kind === 'timeout' && !(Number.isFinite(f.ms) && f.ms >= 0)) throw new RangeError('a timeout fault needs ms >= 0');

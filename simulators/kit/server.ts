@@ -317,7 +317,12 @@ export abstract class HttpSimulator<E extends RequestLogEntry, F extends Scripte
    * Sends the endpoint's answer, shaped by a response fault: schema drift changes the first of the
    * `records` of a 200 answer, malformed cuts the JSON short.
    */
-  protected respond(exchange: Exchange<E>, answer: Answer, fault: ResponseFault | undefined, records: (body: unknown) => Record<string, unknown>[] | undefined): void {
+  protected respond(
+    exchange: Exchange<E>,
+    answer: Answer,
+    fault: ResponseFault | undefined,
+    records: (body: unknown) => Record<string, unknown>[] | undefined,
+  ): void {
     if (fault?.kind === 'schema-drift' && answer.status === 200) {
       const list = records(answer.body);
       if (list) driftFirstRecord(list, fault.field, fault.value);

@@ -37,7 +37,9 @@ export function parseKoreDate(text: string): number | undefined {
 }
 
 const date = (field: string) =>
-  z.string({ error: `${field} must be a string` }).refine((s) => parseKoreDate(s) !== undefined, { error: `${field} must be a date in the format yyyy-mm-dd, e.g. 2022-08-25` });
+  z
+    .string({ error: `${field} must be a string` })
+    .refine((s) => parseKoreDate(s) !== undefined, { error: `${field} must be a date in the format yyyy-mm-dd, e.g. 2022-08-25` });
 
 export const AgentStatusRequestSchema = z.object(
   {
@@ -129,6 +131,6 @@ export const agentStatusEndpoint: KoreEndpoint = {
     const agents = (body as { data?: unknown } | undefined)?.data;
     if (!Array.isArray(agents)) return undefined;
     const withStatus = (agents as unknown[]).find((a) => Array.isArray((a as { status?: unknown }).status) && (a as { status: unknown[] }).status.length > 0);
-    return withStatus ? ((withStatus as { status: Record<string, unknown>[] }).status) : undefined;
+    return withStatus ? (withStatus as { status: Record<string, unknown>[] }).status : undefined;
   },
 };

@@ -40,9 +40,7 @@ export interface KoreAuthOptions {
   now: () => number;
 }
 
-export type AuthOutcome =
-  | { ok: true; via: 'static-token' | 'jwt' }
-  | { ok: false; status: 400 | 401; message: string };
+export type AuthOutcome = { ok: true; via: 'static-token' | 'jwt' } | { ok: false; status: 400 | 401; message: string };
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];

@@ -35,7 +35,10 @@ const timestamp = (field: string) =>
   });
 
 const count = (field: string) =>
-  z.number({ error: `${field} must be a number` }).int({ error: `${field} must be a whole number` }).min(0, { error: `${field} must be 0 or more` });
+  z
+    .number({ error: `${field} must be a number` })
+    .int({ error: `${field} must be a whole number` })
+    .min(0, { error: `${field} must be 0 or more` });
 
 export const CallVolumeRequestSchema = z.object(
   {

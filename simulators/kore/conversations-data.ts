@@ -129,7 +129,16 @@ function sessionOf(ctx: ConversationContext, day: number, index: number): Sessio
     const metaInfo =
       channel === 'rtm'
         ? { firstName: 'Peter', lastName: 'Miller', phoneNumber: caller, os: 'Mac OS X', device: 'NA', hostDomain: 'https://example.korebots.com' }
-        : { userId, firstName: '', lastName: '', caller, callee, countryCode: '1', dialedNumber: channel === 'campaign' ? caller : callee, endUserNumber: caller };
+        : {
+            userId,
+            firstName: '',
+            lastName: '',
+            caller,
+            callee,
+            countryCode: '1',
+            dialedNumber: channel === 'campaign' ? caller : callee,
+            endUserNumber: caller,
+          };
     return {
       conversationId,
       sessionId,

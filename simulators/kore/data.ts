@@ -74,7 +74,6 @@ export interface CallVolumeUpdate {
 
 const QUEUE_NAMES = ['Sales', 'Support', 'Billing', 'Retention', 'Technical Support', 'Claims', 'Onboarding', 'Collections'];
 
-
 function ceilToInterval(ms: number): number {
   return Math.ceil(ms / CALL_VOLUME_INTERVAL_MS) * CALL_VOLUME_INTERVAL_MS;
 }
@@ -106,9 +105,21 @@ interface Tally {
 
 function emptyTally(): Tally {
   return {
-    offered: 0, answered: 0, abandoned: 0, completed: 0, queueHoldAnswered: 0, maxQueueHoldAnswered: 0,
-    queueHoldAbandoned: 0, maxQueueHoldAbandoned: 0, talk: 0, hold: 0, acw: 0, messages: 0, savedMessages: 0,
-    csatResponses: 0, csatTotal: 0,
+    offered: 0,
+    answered: 0,
+    abandoned: 0,
+    completed: 0,
+    queueHoldAnswered: 0,
+    maxQueueHoldAnswered: 0,
+    queueHoldAbandoned: 0,
+    maxQueueHoldAbandoned: 0,
+    talk: 0,
+    hold: 0,
+    acw: 0,
+    messages: 0,
+    savedMessages: 0,
+    csatResponses: 0,
+    csatTotal: 0,
   };
 }
 
@@ -196,7 +207,15 @@ export class KoreDataset {
   private readonly sessionsPerDay?: readonly [number, number];
 
   private get conversationContext(): ConversationContext {
-    return { seed: this.seed, orgId: this.orgId, iId: this.iId, dataStart: this.dataStart, queues: this.queues, agents: this.agents, sessionsPerDay: this.sessionsPerDay };
+    return {
+      seed: this.seed,
+      orgId: this.orgId,
+      iId: this.iId,
+      dataStart: this.dataStart,
+      queues: this.queues,
+      agents: this.agents,
+      sessionsPerDay: this.sessionsPerDay,
+    };
   }
 
   /** Sessions that started in `[fromMs, toMs)` and have ended by the clock, in API order (start, then sessionId). */

@@ -1,11 +1,5 @@
 /** The Kore.ai simulator's public API (tests, the local stack). */
-export {
-  KoreSimulator,
-  DEFAULT_ENDPOINTS,
-  KORE_ACCOUNT_PATH_PREFIX,
-  type KoreSimulatorOptions,
-  type KoreRequestLogEntry,
-} from './server';
+export { KoreSimulator, DEFAULT_ENDPOINTS, KORE_ACCOUNT_PATH_PREFIX, type KoreSimulatorOptions, type KoreRequestLogEntry } from './server';
 export type { KoreEndpoint, KoreEndpointRequest, KoreEndpointResponse } from './endpoint';
 export {
   KoreDataset,

@@ -39,7 +39,7 @@ export function makeAgents(seed: string, orgId: string, count: number): KoreAgen
       email: `${firstName}.${lastName}${i >= FIRST.length ? i : ''}@example.com`.toLowerCase(),
       nightShift: i % 5 === 4,
     };
-    if (i % 3 === 2) agent.customId = String(100000 + parseInt(h.slice(16, 21), 16) % 900000);
+    if (i % 3 === 2) agent.customId = String(100000 + (parseInt(h.slice(16, 21), 16) % 900000));
     out.push(agent);
   }
   return out;

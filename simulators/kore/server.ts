@@ -101,7 +101,9 @@ export class KoreSimulator extends HttpSimulator<KoreRequestLogEntry, KoreFault,
    * it measures what a client sent. A correct client makes none.
    */
   requestsOverSevenDays(): number {
-    return this.log.filter((e) => e.endpoint !== undefined && SEVEN_DAY_ENDPOINTS.has(e.endpoint) && (callDetailsRangeMs(e.body) ?? 0) > CALL_DETAILS_MAX_RANGE_MS).length;
+    return this.log.filter(
+      (e) => e.endpoint !== undefined && SEVEN_DAY_ENDPOINTS.has(e.endpoint) && (callDetailsRangeMs(e.body) ?? 0) > CALL_DETAILS_MAX_RANGE_MS,
+    ).length;
   }
 
   // --- data -----------------------------------------------------------------------------------
@@ -169,7 +171,10 @@ export class KoreSimulator extends HttpSimulator<KoreRequestLogEntry, KoreFault,
     const candidates = this.endpoints.filter((e) => e.path === route[2]);
     if (candidates.length === 0) return reply(404, koreErrorBody(`no such API: ${req.method} ${url.pathname}`, 404));
     const endpoint = candidates.find((e) => e.method === req.method);
-    if (!endpoint) return reply(405, koreErrorBody(`${req.method} is not allowed here; use ${candidates[0]!.method}`, 405), { allow: candidates.map((e) => e.method).join(', ') });
+    if (!endpoint)
+      return reply(405, koreErrorBody(`${req.method} is not allowed here; use ${candidates[0]!.method}`, 405), {
+        allow: candidates.map((e) => e.method).join(', '),
+      });
     entry.endpoint = endpoint.name;
     if (accountId !== this.data.accountId) return reply(404, koreErrorBody('account not found', 404));
 

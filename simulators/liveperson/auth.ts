@@ -70,7 +70,9 @@ export function signatureBaseString(method: string, url: URL, oauthParams: Recor
 }
 
 export function hmacSha1Signature(baseString: string, consumerSecret: string, tokenSecret: string): string {
-  return createHmac('sha1', `${rfc3986(consumerSecret)}&${rfc3986(tokenSecret)}`).update(baseString).digest('base64');
+  return createHmac('sha1', `${rfc3986(consumerSecret)}&${rfc3986(tokenSecret)}`)
+    .update(baseString)
+    .digest('base64');
 }
 
 function same(a: string, b: string): boolean {

@@ -157,10 +157,19 @@ export class LivePersonDataset {
 
     const id = (kind: string, i: number | string) => 1_000_000 + (parseInt(sha256(kind, this.seed, i).slice(0, 8), 16) % 900_000_000);
     const skills: LpSkill[] = [];
-    for (let i = 0; i < skillCount; i++) skills.push({ id: id('skill', i), name: SKILL_NAMES[i % SKILL_NAMES.length]! + (i >= SKILL_NAMES.length ? ` ${Math.floor(i / SKILL_NAMES.length) + 1}` : ''), bot: false });
+    for (let i = 0; i < skillCount; i++)
+      skills.push({
+        id: id('skill', i),
+        name: SKILL_NAMES[i % SKILL_NAMES.length]! + (i >= SKILL_NAMES.length ? ` ${Math.floor(i / SKILL_NAMES.length) + 1}` : ''),
+        bot: false,
+      });
     skills.push({ id: id('skill', 'bot'), name: 'Virtual Assistant', bot: true });
     const groups: LpAgentGroup[] = [];
-    for (let i = 0; i < groupCount; i++) groups.push({ id: id('group', i), name: GROUP_NAMES[i % GROUP_NAMES.length]! + (i >= GROUP_NAMES.length ? ` ${Math.floor(i / GROUP_NAMES.length) + 1}` : '') });
+    for (let i = 0; i < groupCount; i++)
+      groups.push({
+        id: id('group', i),
+        name: GROUP_NAMES[i % GROUP_NAMES.length]! + (i >= GROUP_NAMES.length ? ` ${Math.floor(i / GROUP_NAMES.length) + 1}` : ''),
+      });
     const agents: LpAgent[] = [];
     const human = skills.filter((s) => !s.bot);
     for (let i = 0; i < agentCount; i++) {
@@ -205,7 +214,19 @@ export class LivePersonDataset {
       const closed = r() < 0.6 ? 1 : 0;
       const consumerMessages = 1 + Math.floor(r() * 12);
       if (r() < 0.2) {
-        out.push({ conversationId, skillId: bot.id, ift: 0, eht: 0, handled: 0, replied: 0, consumerMessages, agentMessages: 0, workTime: 0, arrivals, closed });
+        out.push({
+          conversationId,
+          skillId: bot.id,
+          ift: 0,
+          eht: 0,
+          handled: 0,
+          replied: 0,
+          consumerMessages,
+          agentMessages: 0,
+          workTime: 0,
+          arrivals,
+          closed,
+        });
         continue;
       }
       const agent = this.agents[Math.floor(r() * this.agents.length)]!;
@@ -266,7 +287,21 @@ export class LivePersonDataset {
           ].join('|');
           const g = groups.get(key);
           if (!g) {
-            groups.set(key, { a, bot, sum: { ift: a.ift, eht: a.eht, handled: a.handled, replied: a.replied, consumerMessages: a.consumerMessages, agentMessages: a.agentMessages, workTime: a.workTime, arrivals: a.arrivals, closed: a.closed } });
+            groups.set(key, {
+              a,
+              bot,
+              sum: {
+                ift: a.ift,
+                eht: a.eht,
+                handled: a.handled,
+                replied: a.replied,
+                consumerMessages: a.consumerMessages,
+                agentMessages: a.agentMessages,
+                workTime: a.workTime,
+                arrivals: a.arrivals,
+                closed: a.closed,
+              },
+            });
           } else {
             for (const k of Object.keys(g.sum) as (keyof typeof g.sum)[]) g.sum[k] += a[k];
           }

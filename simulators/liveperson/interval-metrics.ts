@@ -83,9 +83,13 @@ export function parseRfc3339(text: string): number | undefined {
 class BadRequest extends Error {}
 
 function list<T extends string>(raw: string, allowed: readonly T[], name: string): T[] {
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new BadRequest(`${name} must not be empty`);
-  for (const i of items) if (!(allowed as readonly string[]).includes(i)) throw new BadRequest(`${name}: unsupported value "${i}" (supported: ${allowed.join(', ')})`);
+  for (const i of items)
+    if (!(allowed as readonly string[]).includes(i)) throw new BadRequest(`${name}: unsupported value "${i}" (supported: ${allowed.join(', ')})`);
   return [...new Set(items)] as T[];
 }
 
@@ -113,7 +117,21 @@ interface ParsedQuery {
 function queryHash(q: IntervalQuery): string {
   const f = q.filters ?? {};
   return createHash('sha256')
-    .update(JSON.stringify([q.fromMs, q.toMs, q.intervalDuration, [...q.grouping].sort(), [...q.metrics].sort(), q.handleTimeModel, Boolean(q.includeBotSkills), f.agentId, f.skillId, f.agentGroupId, f.conversationId]))
+    .update(
+      JSON.stringify([
+        q.fromMs,
+        q.toMs,
+        q.intervalDuration,
+        [...q.grouping].sort(),
+        [...q.metrics].sort(),
+        q.handleTimeModel,
+        Boolean(q.includeBotSkills),
+        f.agentId,
+        f.skillId,
+        f.agentGroupId,
+        f.conversationId,
+      ]),
+    )
     .digest('hex')
     .slice(0, 12);
 }
@@ -186,7 +204,8 @@ function parseRest(params: URLSearchParams, times: ReturnType<typeof parseTimes>
   if (skillOnly.length && !grouping.includes('skill')) throw new BadRequest(`metrics ${skillOnly.join(', ')} are supported only when grouping includes skill`);
   const durationRaw = params.get('intervalDuration');
   const intervalDuration = (durationRaw === null ? 15 : Number(durationRaw)) as LpDuration;
-  if (!LP_DURATIONS.includes(intervalDuration)) throw new BadRequest(`intervalDuration: unsupported value "${durationRaw}" (supported: ${LP_DURATIONS.join(', ')})`);
+  if (!LP_DURATIONS.includes(intervalDuration))
+    throw new BadRequest(`intervalDuration: unsupported value "${durationRaw}" (supported: ${LP_DURATIONS.join(', ')})`);
   const limit = whole(params.get('limit'), 'limit', 1, MAX_PAGE_SIZE);
   const pageSize = limit ?? whole(params.get('pageSize'), 'pageSize', 1, MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE;
   const offset = whole(params.get('offset'), 'offset', 0, Number.MAX_SAFE_INTEGER);
@@ -221,7 +240,13 @@ function parseRest(params: URLSearchParams, times: ReturnType<typeof parseTimes>
 }
 
 /** The per-interval status list of a 202 (every requested interval, Done or In Progress). */
-export function processingStatus(data: LivePersonDataset, q: Pick<IntervalQuery, 'fromMs' | 'toMs' | 'intervalDuration'>, now: number, processingAgeMs: number, allInProgress = false) {
+export function processingStatus(
+  data: LivePersonDataset,
+  q: Pick<IntervalQuery, 'fromMs' | 'toMs' | 'intervalDuration'>,
+  now: number,
+  processingAgeMs: number,
+  allInProgress = false,
+) {
   const step = q.intervalDuration * 60_000;
   return data.intervalStarts(q).map((s) => ({
     from: rfc3339(s),
@@ -266,7 +291,8 @@ export function handleIntervalMetrics(
     if (broken.includes('14-day')) {
       throw new BadRequest(`'from' must be within the past two weeks: the earliest allowed is ${rfc3339(req.now - MAX_AGE_MS)} (request time - 14 days)`);
     }
-    if (broken.includes('1-day')) throw new BadRequest(`'to' must be at most 1 day after 'from' (the latest allowed is ${rfc3339(times.fromMs + MAX_SPAN_MS)})`);
+    if (broken.includes('1-day'))
+      throw new BadRequest(`'to' must be at most 1 day after 'from' (the latest allowed is ${rfc3339(times.fromMs + MAX_SPAN_MS)})`);
     parsed = parseRest(params, times);
   } catch (err) {
     if (err instanceof BadRequest) return { status: 400, body: lpError(400, err.message), broken };

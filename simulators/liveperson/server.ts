@@ -17,15 +17,7 @@ import { type Exchange, FAULT_ANSWERED, HttpSimulator, type RequestLogEntry, Rol
 import { LpAuthenticator } from './auth';
 import { type IntervalMetricsRecord, type IntervalQuery, intervalMetricsGroundTruth, LivePersonDataset, type LivePersonDataOptions } from './data';
 import { FaultInjector, type LpEndpointName, type LpFault, type LpFaultRates } from './faults';
-import {
-  handleIntervalMetrics,
-  lpError,
-  type PagingStyle,
-  processingStatus,
-  requestedIntervals,
-  type RuleBroken,
-  rulesOf,
-} from './interval-metrics';
+import { handleIntervalMetrics, lpError, type PagingStyle, processingStatus, requestedIntervals, type RuleBroken, rulesOf } from './interval-metrics';
 
 const METRICS_ROUTE = /^\/api\/account\/([^/]+)\/interval-metrics\/?$/;
 const LOOKUP_ROUTE = /^\/api\/account\/([^/]+)\/service\/([^/]+)\/baseURI\.json$/;
@@ -207,7 +199,12 @@ export class LivePersonSimulator extends HttpSimulator<LivePersonRequestLogEntry
       entry.auth = auth.via;
       const result = handleIntervalMetrics(
         { accountId, url, data: this.data, now: at },
-        { paging: this.paging, refsCarryAllParams: this.options.refsCarryAllParams ?? false, emptyPages: this.emptyPages, processingAgeMs: this.processingAgeMs },
+        {
+          paging: this.paging,
+          refsCarryAllParams: this.options.refsCarryAllParams ?? false,
+          emptyPages: this.emptyPages,
+          processingAgeMs: this.processingAgeMs,
+        },
       );
       if (result.page) entry.page = result.page;
       if (result.status === 200) entry.count = (result.body as { intervals: unknown[] }).intervals.length;

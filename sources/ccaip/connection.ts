@@ -41,9 +41,7 @@ export const ccaipSettings = z.strictObject({
   baseUrl,
   /** Per-stream path overrides, relative to baseUrl, for where the vendor's docs disagree (`teams: /teams`). */
   paths: z
-    .strictObject(
-      Object.fromEntries(Object.keys(DEFAULT_PATHS).map((k) => [k, path.optional()])) as Record<CcaipPathName, z.ZodOptional<typeof path>>,
-    )
+    .strictObject(Object.fromEntries(Object.keys(DEFAULT_PATHS).map((k) => [k, path.optional()])) as Record<CcaipPathName, z.ZodOptional<typeof path>>)
     .default({}),
   /**
    * Our ceiling on requests per second for this tenant (the vendor's: 10; older docs say 1). Lower it
@@ -56,7 +54,12 @@ export const ccaipSettings = z.strictObject({
     .max(DEFAULT_RATE_LIMIT_PER_SECOND, `must be at most ${DEFAULT_RATE_LIMIT_PER_SECOND} (the vendor's limit per tenant)`)
     .default(DEFAULT_RATE_LIMIT_PER_SECOND),
   /** Records per page (`per`): at most 100, the API's maximum and default. */
-  pageSize: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_PER, `must be at most ${MAX_PER} (the API's maximum)`).optional(),
+  pageSize: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_PER, `must be at most ${MAX_PER} (the API's maximum)`)
+    .optional(),
 });
 export type CcaipSettings = z.infer<typeof ccaipSettings>;
 
@@ -70,11 +73,15 @@ const secret = (what: string) => z.string({ error: `must be text (${what})` }).m
 export const ccaipCredentials = z
   .strictObject({
     /** The tenant's subdomain (`acme` in acme.uc1.ccaiplatform.com): the Basic user with an API token. */
-    username: secret('the subdomain').regex(/^[^:]*$/, 'must not contain ":" (HTTP Basic joins user and password with it)').optional(),
+    username: secret('the subdomain')
+      .regex(/^[^:]*$/, 'must not contain ":" (HTTP Basic joins user and password with it)')
+      .optional(),
     /** An API token (Settings > Developer Settings). */
     password: secret('the API token').optional(),
     /** Older tenants: the company key and secret, sent as the Basic user and password. */
-    companyKey: secret('the company key').regex(/^[^:]*$/, 'must not contain ":" (HTTP Basic joins user and password with it)').optional(),
+    companyKey: secret('the company key')
+      .regex(/^[^:]*$/, 'must not contain ":" (HTTP Basic joins user and password with it)')
+      .optional(),
     companySecret: secret('the company secret').optional(),
   })
   .superRefine((c, ctx) => {
@@ -83,7 +90,10 @@ export const ccaipCredentials = z
     if (token && company) {
       ctx.addIssue({ code: 'custom', message: 'give either "username" and "password", or "companyKey" and "companySecret", not both' });
     } else if (token && !(c.username && c.password)) {
-      ctx.addIssue({ code: 'custom', message: `"username" (the subdomain) and "password" (an API token) go together (missing: ${c.username ? 'password' : 'username'})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"username" (the subdomain) and "password" (an API token) go together (missing: ${c.username ? 'password' : 'username'})`,
+      });
     } else if (company && !(c.companyKey && c.companySecret)) {
       ctx.addIssue({ code: 'custom', message: `"companyKey" and "companySecret" go together (missing: ${c.companyKey ? 'companySecret' : 'companyKey'})` });
     } else if (!token && !company) {

@@ -15,9 +15,7 @@ export const ccaipId = z.preprocess(
 );
 
 /** An ISO-8601 date-time (the API sends UTC with milliseconds). */
-export const timestamp = z
-  .string({ error: 'expected an ISO-8601 date-time' })
-  .refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO-8601 date-time');
+export const timestamp = z.string({ error: 'expected an ISO-8601 date-time' }).refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO-8601 date-time');
 
 const optionalTime = timestamp.nullable().optional();
 const optionalId = ccaipId.nullable().optional();
@@ -106,7 +104,10 @@ export const teamRecord = z.looseObject({
   id: ccaipId,
   name: z.string().nullable().optional(),
   parent_id: optionalId,
-  assignees: z.array(z.looseObject({ id: ccaipId }), { error: 'expected a list of agents' }).nullable().optional(),
+  assignees: z
+    .array(z.looseObject({ id: ccaipId }), { error: 'expected a list of agents' })
+    .nullable()
+    .optional(),
 });
 
 /** A node of the team tree, flattened: its own fields, its parent's id (null for a root) and its depth (0 for a root). */

@@ -10,7 +10,15 @@
  * updated while we page cannot make us miss another (core/pagination.ts explains why).
  */
 import { pagePer, singlePage, timeTail } from '../../core/pagination';
-import { type ChildStreamDeclaration, defineChild, defineStream, type HttpRequestSpec, type RequestContext, type StreamDeclaration, type WindowRules } from '../../core/source';
+import {
+  type ChildStreamDeclaration,
+  defineChild,
+  defineStream,
+  type HttpRequestSpec,
+  type RequestContext,
+  type StreamDeclaration,
+  type WindowRules,
+} from '../../core/source';
 import { DAY, MINUTE, SECOND, toIso } from '../../core/time';
 import { type CcaipPathName, type CcaipSettings, MAX_PER, pathFor } from './connection';
 import {
@@ -120,7 +128,13 @@ function mediaChild(parent: Parent, field: 'photos' | 'videos'): ChildStreamDecl
   });
 }
 
-export const call_participants = nestedChild('call', 'participants', 'call_participants', 'The end users, agents and third parties of each call', participantRecord);
+export const call_participants = nestedChild(
+  'call',
+  'participants',
+  'call_participants',
+  'The end users, agents and third parties of each call',
+  participantRecord,
+);
 export const chat_participants = nestedChild('chat', 'participants', 'chat_participants', 'The end users and agents of each chat', participantRecord);
 export const call_transfers = nestedChild('call', 'transfers', 'call_transfers', 'The transfers of each call', transferRecord);
 export const call_photos = mediaChild('call', 'photos');

@@ -6,10 +6,7 @@
 import { z } from 'zod';
 
 /** A count or duration that may arrive as 12 or "12". */
-export const koreNumber = z.preprocess(
-  (v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v),
-  z.number({ error: 'expected a number' }),
-);
+export const koreNumber = z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v), z.number({ error: 'expected a number' }));
 
 const timestamp = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO-8601 timestamp');
 
@@ -49,10 +46,7 @@ export const callVolumeResponse = z.looseObject({
 });
 
 /** A flag that may arrive as true or "true". */
-export const koreBoolean = z.preprocess(
-  (v) => (v === 'true' ? true : v === 'false' ? false : v),
-  z.boolean({ error: 'expected true or false' }),
-);
+export const koreBoolean = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' }));
 
 const text = z.string({ error: 'expected text' });
 /** Documented but not always sent; null taken as absent. */

@@ -74,9 +74,17 @@ export function callDetailsRange(window: { start: number; end: number }): { star
 
 const names = (what: string) =>
   z
-    .union([z.string().min(1), z.array(z.string().min(1, 'must not be empty'), { error: `must be a list of ${what}` }).min(1, `must name at least one ${what.replace(/s$/, '')} (or be left out)`)], {
-      error: `must be a list of ${what}`,
-    })
+    .union(
+      [
+        z.string().min(1),
+        z
+          .array(z.string().min(1, 'must not be empty'), { error: `must be a list of ${what}` })
+          .min(1, `must name at least one ${what.replace(/s$/, '')} (or be left out)`),
+      ],
+      {
+        error: `must be a list of ${what}`,
+      },
+    )
     .transform((v) => (typeof v === 'string' ? [v] : v));
 
 const conversationOptions = z.strictObject({
@@ -96,7 +104,11 @@ const agentStatusOptions = z.strictObject({
  * limit in the query, the range in the body, at most seven days per request. `numResults` is
  * ambiguous (page or total), so paging stops on a short or empty page.
  */
-function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint: string, description: string): StreamDeclaration<KoreSettings, z.infer<typeof conversationOptions>> {
+function conversationStream(
+  name: 'calldetails' | 'interactiondetails',
+  endpoint: string,
+  description: string,
+): StreamDeclaration<KoreSettings, z.infer<typeof conversationOptions>> {
   return defineStream('kore', {
     name,
     kind: 'windowed',
@@ -141,7 +153,11 @@ function conversationStream(name: 'calldetails' | 'interactiondetails', endpoint
 export const calldetails = conversationStream('calldetails', 'v2/calldetails', 'Call details: every conversation (session), with its queues and agents');
 
 /** The same report through `v2/interactionDetails`. */
-export const interactiondetails = conversationStream('interactiondetails', 'v2/interactionDetails', 'Interaction details: every conversation (session), with its queues and agents');
+export const interactiondetails = conversationStream(
+  'interactiondetails',
+  'v2/interactionDetails',
+  'Interaction details: every conversation (session), with its queues and agents',
+);
 
 /**
  * Agent status history (`agentstatusdetails`): one record per self-reported status segment, with

@@ -86,6 +86,7 @@ export function hasOAuthKeys(c: LivePersonCredentials): c is LivePersonCredentia
 /** The `Authorization` header for one request: a fresh OAuth 1.0a signature, or the bearer token. */
 export function livepersonAuthorization(credentials: LivePersonCredentials, method: string, url: URL, now = Date.now()): string {
   if (credentials.bearerToken) return `Bearer ${credentials.bearerToken}`;
-  if (!hasOAuthKeys(credentials)) throw new CcsyncError('ConfigError', 'LivePerson credentials need a bearerToken, or consumerKey, consumerSecret, token and tokenSecret');
+  if (!hasOAuthKeys(credentials))
+    throw new CcsyncError('ConfigError', 'LivePerson credentials need a bearerToken, or consumerKey, consumerSecret, token and tokenSecret');
   return oauth1Header(method, url, credentials, { timestamp: Math.floor(now / 1000) });
 }

@@ -6,8 +6,7 @@
 import { z } from 'zod';
 
 /** LivePerson's domain lookup (CSDS) for the Agent Activity API; `{accountId}` is replaced. */
-export const DEFAULT_DOMAIN_LOOKUP_URL =
-  'https://api.liveperson.net/api/account/{accountId}/service/agentActivityDomain/baseURI.json?version=1.0';
+export const DEFAULT_DOMAIN_LOOKUP_URL = 'https://api.liveperson.net/api/account/{accountId}/service/agentActivityDomain/baseURI.json?version=1.0';
 
 export const METRICS = [
   'handleTime',
@@ -35,7 +34,13 @@ export const DEFAULT_METRICS: Metric[] = ['handleTime', 'handledConversations', 
 /** A YAML list, or the API's own comma-separated form (`handleTime,workTime`). */
 function listOf<T extends string>(values: readonly T[], what: string) {
   return z.preprocess(
-    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
     z
       .array(z.enum(values as unknown as [T, ...T[]], { error: `must be one of ${values.join(', ')}` }), { error: `must be a list of ${what}` })
       .min(1, `must name at least one of ${values.join(', ')}`)
@@ -71,16 +76,14 @@ export const livepersonSettings = z
     baseUrl: origin.optional(),
     /** LivePerson's domain lookup for the `agentActivityDomain` service; `{accountId}` is replaced. */
     domainLookupUrl: z
-      .url({ error: 'must be a URL (LivePerson\'s domain lookup, with {accountId} where the account goes)' })
+      .url({ error: "must be a URL (LivePerson's domain lookup, with {accountId} where the account goes)" })
       .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
       .default(DEFAULT_DOMAIN_LOOKUP_URL),
     metrics: listOf(METRICS, 'metrics').default(DEFAULT_METRICS),
     /** Aggregation level; the API's default is skill. */
     grouping: listOf(GROUPINGS, 'groupings').default(['skill']),
     /** Minutes per interval. */
-    intervalDuration: z
-      .union([z.literal(15), z.literal(30), z.literal(60), z.literal(1440)], { error: 'must be 15, 30, 60 or 1440 (minutes)' })
-      .default(15),
+    intervalDuration: z.union([z.literal(15), z.literal(30), z.literal(60), z.literal(1440)], { error: 'must be 15, 30, 60 or 1440 (minutes)' }).default(15),
     handleTimeModel: z.enum(['IFT', 'EHT'], { error: 'must be IFT (in-focus time) or EHT (engaged handle time)' }).default('IFT'),
     /** Optional filters, as the API takes them. */
     agentId: numericId('agent').optional(),
@@ -90,7 +93,7 @@ export const livepersonSettings = z
     /** Include intervals without human agent activity (bot skills): only skill-level metrics are filled for them. */
     includeBotSkills: z.boolean({ error: 'must be true or false' }).default(false),
     /** Records per page (the API's default is 100, its maximum 500). */
-    pageSize: z.number().int().min(1).max(500, 'must be at most 500 (the API\'s maximum)').optional(),
+    pageSize: z.number().int().min(1).max(500, "must be at most 500 (the API's maximum)").optional(),
     /**
      * Our own ceiling on requests per minute per account. LivePerson publishes no number for this
      * API (unverified); 429 is honoured whatever this says.
@@ -116,10 +119,10 @@ export const livepersonCredentials = z
     /** A bearer token (from LivePerson's login service). */
     bearerToken: secret('a bearer token').optional(),
     /** An API key with the "Agent Activity" permission, for OAuth 1.0a signing: app key, secret, access token, access token secret. */
-    consumerKey: secret('the API key\'s app key').optional(),
-    consumerSecret: secret('the API key\'s secret').optional(),
-    token: secret('the API key\'s access token').optional(),
-    tokenSecret: secret('the API key\'s access token secret').optional(),
+    consumerKey: secret("the API key's app key").optional(),
+    consumerSecret: secret("the API key's secret").optional(),
+    token: secret("the API key's access token").optional(),
+    tokenSecret: secret("the API key's access token secret").optional(),
   })
   .superRefine((c, ctx) => {
     const oauth = [c.consumerKey, c.consumerSecret, c.token, c.tokenSecret];

@@ -42,7 +42,10 @@ export function baseUrlFromLookup(answer: unknown, lookupUrl: string, accountId:
   const parsed = lookupAnswer.safeParse(answer);
   const where = new URL(lookupUrl).host;
   if (!parsed.success) {
-    throw new CcsyncError('VendorRejected', `LivePerson's domain lookup at ${where} answered without a baseURI for ${AGENT_ACTIVITY_SERVICE} (account ${accountId}); set settings.baseUrl to the Agent Activity API domain`);
+    throw new CcsyncError(
+      'VendorRejected',
+      `LivePerson's domain lookup at ${where} answered without a baseURI for ${AGENT_ACTIVITY_SERVICE} (account ${accountId}); set settings.baseUrl to the Agent Activity API domain`,
+    );
   }
   const { service, baseURI } = parsed.data;
   if (service !== undefined && service !== AGENT_ACTIVITY_SERVICE) {
@@ -52,7 +55,10 @@ export function baseUrlFromLookup(answer: unknown, lookupUrl: string, accountId:
   try {
     return new URL(text).origin;
   } catch {
-    throw new CcsyncError('VendorRejected', `LivePerson's domain lookup at ${where} gave a baseURI that is not a host name: ${JSON.stringify(baseURI.slice(0, 80))}`);
+    throw new CcsyncError(
+      'VendorRejected',
+      `LivePerson's domain lookup at ${where} gave a baseURI that is not a host name: ${JSON.stringify(baseURI.slice(0, 80))}`,
+    );
   }
 }
 

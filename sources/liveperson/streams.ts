@@ -108,7 +108,16 @@ export function intervalRecords(body: IntervalMetricsResponse): unknown[] {
   });
 }
 
-export const INTERVAL_METRICS_KEY = ['grouping', 'fromL', 'skillId', 'agentGroupId', 'agentId', 'conversationId', 'intervalDuration', 'handleTimeModel'] as const;
+export const INTERVAL_METRICS_KEY = [
+  'grouping',
+  'fromL',
+  'skillId',
+  'agentGroupId',
+  'agentId',
+  'conversationId',
+  'intervalDuration',
+  'handleTimeModel',
+] as const;
 
 /** The row key of a parsed record: absent parts are '' so every column has a value. */
 export function intervalKey(r: Record<string, unknown>): Record<string, string> {
@@ -168,5 +177,9 @@ export const interval_metrics: StreamDeclaration<LivePersonSettings> = defineStr
     // conversations close (unverified how long; widen it with the schedule's lookback).
     defaultLookback: HOUR,
   },
-  request: ({ settings, window }: RequestContext<LivePersonSettings>): HttpRequestSpec => ({ method: 'GET', path: intervalMetricsPath(settings), query: intervalQuery(settings, window) }),
+  request: ({ settings, window }: RequestContext<LivePersonSettings>): HttpRequestSpec => ({
+    method: 'GET',
+    path: intervalMetricsPath(settings),
+    query: intervalQuery(settings, window),
+  }),
 });

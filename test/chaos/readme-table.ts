@@ -15,7 +15,10 @@ export const END = '<!-- end of durability table -->';
 export function durabilityBlock(lastRun: string): string {
   const table = lastRun.trim();
   const rows = table.split('\n').slice(2);
-  const header = table.split('\n')[0]!.split('|').map((c) => c.trim());
+  const header = table
+    .split('\n')[0]!
+    .split('|')
+    .map((c) => c.trim());
   const secondsAt = header.indexOf('seconds');
   const total = rows.reduce((n, r) => n + Number(r.split('|')[secondsAt]!.trim()), 0);
   return `${START}\n${table}\n\nTotal ${Math.floor(total / 60)} min ${Math.round(total % 60)} s over ${rows.length} scenarios.\n${END}`;

@@ -179,27 +179,46 @@ export async function verify(stack: ChaosStack, from: number, to: number): Promi
   const strays = [...stored.keys()].filter((id) => !truth.some((t) => t._id === id)).length;
   const writes = await stack.ledger.counts(TABLE.name, CONNECTION);
   const state = await stack.destination.completedIntervals(CONNECTION, 'callvolume');
-  assert.ok(state.some((i) => i.start <= from && i.end >= to), `the sync state covers the whole range: ${JSON.stringify(state)}`);
+  assert.ok(
+    state.some((i) => i.start <= from && i.end >= to),
+    `the sync state covers the whole range: ${JSON.stringify(state)}`,
+  );
   return { checked: truth.length, lost, inserted: writes.inserted, extraWrites: Math.max(0, writes.inserted - truth.length) + writes.updated + strays };
 }
 
 function sortKeys(v: unknown): unknown {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+  );
 }
 
 function startBackfill(stack: ChaosStack, from: number, days: number, extra: Record<string, unknown> = {}): Promise<WorkflowHandle> {
   return stack.client.workflow.start('backfill', {
     taskQueue: stack.taskQueue,
     workflowId: `chaos-backfill-${Date.now().toString(36)}`,
-    args: [{ connection: CONNECTION, from: new Date(from).toISOString(), to: new Date(from + days * DAY).toISOString(), windowSize: 'P1D', maxParallelWindows: 3, ...extra }],
+    args: [
+      {
+        connection: CONNECTION,
+        from: new Date(from).toISOString(),
+        to: new Date(from + days * DAY).toISOString(),
+        windowSize: 'P1D',
+        maxParallelWindows: 3,
+        ...extra,
+      },
+    ],
   });
 }
 
 /** Ends whatever a failed scenario left running on its task queue, so it cannot hold window ids. */
 async function terminateLeftovers(stack: ChaosStack): Promise<void> {
   for await (const w of stack.client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Running'` })) {
-    await stack.client.workflow.getHandle(w.workflowId, w.runId).terminate('chaos scenario ended').catch(() => undefined);
+    await stack.client.workflow
+      .getHandle(w.workflowId, w.runId)
+      .terminate('chaos scenario ended')
+      .catch(() => undefined);
   }
 }
 
@@ -238,7 +257,9 @@ export async function workerKills(size: Size): Promise<ScenarioReport> {
     const v = await verify(stack, FROM.workerKills, FROM.workerKills + days * DAY);
     assert.ok(!CHAOS_SECRETS.some((s) => worker.logs().includes(s)), 'no secret in the worker logs');
     // A kill met a live run when a page attempt died with the worker: its heartbeat timed out.
-    const met = retriedPages(await exportHistories(stack)).filter((p) => p.lastType === 'timeout').reduce((n, p) => n + p.failedAttempts, 0);
+    const met = retriedPages(await exportHistories(stack))
+      .filter((p) => p.lastType === 'timeout')
+      .reduce((n, p) => n + p.failedAttempts, 0);
     assert.ok(met >= 1, 'at least one page attempt died with a killed worker (a heartbeat timeout in the exported history)');
     return { scenario: 'worker SIGKILL and restart', runs: 1, faults: killed, met, recordsChecked: v.checked, ...v, seconds: (Date.now() - started) / 1000 };
   } finally {
@@ -285,7 +306,15 @@ export async function serverRestart(size: Size): Promise<ScenarioReport> {
     assert.equal(after.runId, firstRun, 'the same run went on after the restarts');
     assert.equal(after.status.name, 'COMPLETED');
     const v = await verify(stack, FROM.serverRestart, FROM.serverRestart + days * DAY);
-    return { scenario: 'Temporal server restart (persisted)', runs: 1, faults: restarts, met, recordsChecked: v.checked, ...v, seconds: (Date.now() - started) / 1000 };
+    return {
+      scenario: 'Temporal server restart (persisted)',
+      runs: 1,
+      faults: restarts,
+      met,
+      recordsChecked: v.checked,
+      ...v,
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     await terminateLeftovers(stack);
     await worker.stop();
@@ -324,7 +353,15 @@ export async function postgresOutage(size: Size): Promise<ScenarioReport> {
     const failed = retriedPages(await exportHistories(stack)).filter((p) => p.lastType === 'DestinationUnavailable');
     const met = failed.reduce((n, p) => n + p.failedAttempts, 0);
     assert.ok(failed.length >= outages, `a write failed during each outage (${failed.length} retried pages last failed on the destination)`);
-    return { scenario: 'PostgreSQL unreachable mid-window', runs: 1, faults: outages, met, recordsChecked: v.checked, ...v, seconds: (Date.now() - started) / 1000 };
+    return {
+      scenario: 'PostgreSQL unreachable mid-window',
+      runs: 1,
+      faults: outages,
+      met,
+      recordsChecked: v.checked,
+      ...v,
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     await terminateLeftovers(stack);
     await worker.stop();
@@ -346,7 +383,7 @@ const VENDOR_FAULT_TYPES = ['VendorUnavailable', 'VendorRateLimited', 'VendorSti
 export function predictedVendorFaults(seed: number, pages: number): number {
   const injector = new FaultInjector(seed, VENDOR_FAULT_RATES);
   let faults = VENDOR_SCRIPT.length;
-  for (let ok = 0; ok < pages; ) {
+  for (let ok = 0; ok < pages;) {
     if (injector.next('callvolume')) faults++;
     else ok++;
   }
@@ -369,13 +406,21 @@ export async function vendorFaults(size: Size): Promise<ScenarioReport> {
     stack.kore.clearFaults();
     // Determinism: the seed alone decides the faults. Whatever order the parallel windows asked
     // in, the PRNG's draws are the same sequence, so the count is the seed's, page count given.
-    assert.equal(faults, predictedVendorFaults(CHAOS_FAULT_SEED, result.pages), 'the faults are the seed\'s, not luck');
+    assert.equal(faults, predictedVendorFaults(CHAOS_FAULT_SEED, result.pages), "the faults are the seed's, not luck");
     const v = await verify(stack, FROM.vendorFaults, FROM.vendorFaults + days * DAY);
     // Each fault failed exactly one page attempt; the exported histories must show every one.
     const retried = retriedPages(await exportHistories(stack));
     const met = retried.filter((p) => VENDOR_FAULT_TYPES.includes(p.lastType)).reduce((n, p) => n + p.failedAttempts, 0);
     assert.ok(met >= faults, `every vendor fault failed a page attempt seen in history (${met} of ${faults}): ${retried.map((p) => p.lastType).join(', ')}`);
-    return { scenario: 'vendor 5xx, 429, 202, timeouts, resets, truncated bodies', runs: 1, faults, met, recordsChecked: v.checked, ...v, seconds: (Date.now() - started) / 1000 };
+    return {
+      scenario: 'vendor 5xx, 429, 202, timeouts, resets, truncated bodies',
+      runs: 1,
+      faults,
+      met,
+      recordsChecked: v.checked,
+      ...v,
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     await terminateLeftovers(stack);
     await worker.stop();
@@ -419,7 +464,9 @@ export function retriedPages(histories: { workflowId: string; json: string }[]):
   const out: RetriedPage[] = [];
   for (const h of histories) {
     const events = (JSON.parse(h.json) as { events?: Record<string, any>[] }).events ?? [];
-    const pageScheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncPage').map((e) => String(e.eventId)));
+    const pageScheduled = new Set(
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncPage').map((e) => String(e.eventId)),
+    );
     for (const e of events) {
       const started = e.activityTaskStartedEventAttributes;
       if (!started || !pageScheduled.has(String(started.scheduledEventId))) continue;
@@ -438,7 +485,9 @@ const columns = ['scenario', 'runs', 'faults injected', 'faults met', 'records c
 export function formatReport(reports: ScenarioReport[]): string {
   const lines = [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`];
   for (const r of reports) {
-    lines.push(`| ${r.scenario} | ${r.runs} | ${r.faults} | ${r.met} | ${r.recordsChecked} | ${r.lost} | ${r.inserted} | ${r.extraWrites} | ${r.seconds.toFixed(0)} |`);
+    lines.push(
+      `| ${r.scenario} | ${r.runs} | ${r.faults} | ${r.met} | ${r.recordsChecked} | ${r.lost} | ${r.inserted} | ${r.extraWrites} | ${r.seconds.toFixed(0)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -449,8 +498,16 @@ export const BAD_INPUTS: { workflow: string; input: unknown; says: RegExp }[] = 
   { workflow: 'backfill', input: { connection: CONNECTION }, says: /from: is required/ },
   { workflow: 'backfill', input: { connection: 42, from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name \(text\)/ },
   { workflow: 'backfill', input: { connection: '', from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name/ },
-  { workflow: 'backfill', input: { connection: 'no-such-connection', from: '2026-09-01T00:00:00Z' }, says: /there is no connection named "no-such-connection"/ },
-  { workflow: 'backfill', input: { connection: "kore'; DROP TABLE kore_callvolume;--", from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name/ },
+  {
+    workflow: 'backfill',
+    input: { connection: 'no-such-connection', from: '2026-09-01T00:00:00Z' },
+    says: /there is no connection named "no-such-connection"/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: "kore'; DROP TABLE kore_callvolume;--", from: '2026-09-01T00:00:00Z' },
+    says: /connection: must be a connection name/,
+  },
   { workflow: 'backfill', input: { connection: '<script>alert(1)</script>', from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name/ },
   { workflow: 'backfill', input: { connection: '../../etc/passwd', from: '2026-09-01T00:00:00Z' }, says: /connection: must be a connection name/ },
   { workflow: 'backfill', input: { connection: CONNECTION, from: 'yesterday' }, says: /from: must be an ISO-8601 date-time.*"yesterday"/ },
@@ -461,26 +518,82 @@ export const BAD_INPUTS: { workflow: string; input: unknown; says: RegExp }[] = 
   { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-01T00:00:00Z' }, says: /"to" must be later than "from"/ },
   { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: 'tomorrow' }, says: /to: must be an ISO-8601 date-time/ },
   { workflow: 'backfill', input: { connection: CONNECTION, from: '2099-01-01T00:00:00Z' }, says: /is in the future; nothing to backfill/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: 'callvolume' }, says: /streams: must be a list of stream names/ },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: 'callvolume' },
+    says: /streams: must be a list of stream names/,
+  },
   { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: [] }, says: /streams: must name at least one stream/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['callvolumes'] }, says: /"callvolumes" is not a Kore\.ai stream/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['CallVolume'] }, says: /streams\[0\]: must be a stream name/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['callvolume; DROP TABLE x'] }, says: /streams\[0\]: must be a stream name/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z', windowSize: 'P40D' }, says: /windowSize: P40D is larger than callvolume allows \(at most P31D\)/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', windowSize: 'P1M' }, says: /windowSize: must be a positive ISO-8601 duration.*years and months are not allowed/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z', windowSize: 'PT7M' }, says: /windowSize: PT7M must be a multiple of callvolume's interval, PT15M/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', windowSize: 'fast' }, says: /windowSize: must be a positive ISO-8601 duration/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: 0 }, says: /maxParallelWindows: must be at least 1/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: 1000 }, says: /maxParallelWindows: must be at most 32/ },
-  { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: '4' }, says: /maxParallelWindows: must be a whole number from 1 to 32/ },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['callvolumes'] },
+    says: /"callvolumes" is not a Kore\.ai stream/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['CallVolume'] },
+    says: /streams\[0\]: must be a stream name/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', streams: ['callvolume; DROP TABLE x'] },
+    says: /streams\[0\]: must be a stream name/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z', windowSize: 'P40D' },
+    says: /windowSize: P40D is larger than callvolume allows \(at most P31D\)/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', windowSize: 'P1M' },
+    says: /windowSize: must be a positive ISO-8601 duration.*years and months are not allowed/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z', windowSize: 'PT7M' },
+    says: /windowSize: PT7M must be a multiple of callvolume's interval, PT15M/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', windowSize: 'fast' },
+    says: /windowSize: must be a positive ISO-8601 duration/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: 0 },
+    says: /maxParallelWindows: must be at least 1/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: 1000 },
+    says: /maxParallelWindows: must be at most 32/,
+  },
+  {
+    workflow: 'backfill',
+    input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', maxParallelWindows: '4' },
+    says: /maxParallelWindows: must be a whole number from 1 to 32/,
+  },
   { workflow: 'backfill', input: { connection: CONNECTION, from: '2026-09-01T00:00:00Z', force: 'yes' }, says: /force: must be true or false/ },
   { workflow: 'backfill', input: { connection: CONNECTION, form: '2026-09-01T00:00:00Z' }, says: /unknown field "form"/ },
   { workflow: 'backfill', input: [CONNECTION], says: /must be one JSON object/ },
   { workflow: 'backfill', input: 'kore-chaos 2026-09-01', says: /must be one JSON object/ },
   { workflow: 'backfill', input: null, says: /the input is empty/ },
-  { workflow: 'syncWindow', input: { connection: CONNECTION, stream: 'callvolume', start: '2026-08-01T00:00:00Z', end: '2026-10-01T00:00:00Z' }, says: /windows may span at most P31D/ },
-  { workflow: 'syncWindow', input: { connection: CONNECTION, stream: 'callvolume', start: '2026-09-02T00:00:00Z', end: '2026-09-01T00:00:00Z' }, says: /"end" must be later than "start"/ },
-  { workflow: 'syncWindow', input: { connection: CONNECTION, stream: 'agents', start: '2026-09-01T00:00:00Z', end: '2026-09-02T00:00:00Z' }, says: /has no stream "agents"/ },
+  {
+    workflow: 'syncWindow',
+    input: { connection: CONNECTION, stream: 'callvolume', start: '2026-08-01T00:00:00Z', end: '2026-10-01T00:00:00Z' },
+    says: /windows may span at most P31D/,
+  },
+  {
+    workflow: 'syncWindow',
+    input: { connection: CONNECTION, stream: 'callvolume', start: '2026-09-02T00:00:00Z', end: '2026-09-01T00:00:00Z' },
+    says: /"end" must be later than "start"/,
+  },
+  {
+    workflow: 'syncWindow',
+    input: { connection: CONNECTION, stream: 'agents', start: '2026-09-01T00:00:00Z', end: '2026-09-02T00:00:00Z' },
+    says: /has no stream "agents"/,
+  },
   { workflow: 'incrementalSync', input: { connection: 'nope' }, says: /there is no connection named "nope"/ },
   { workflow: 'incrementalSync', input: { connection: CONNECTION, streams: ['x'] }, says: /"x" is not a Kore\.ai stream/ },
   { workflow: 'incrementalSync', input: { connection: CONNECTION, every: '15m' }, says: /unknown field "every"/ },
@@ -496,7 +609,11 @@ export async function badInputs(stack: ChaosStack): Promise<ScenarioReport> {
   let met = 0;
   for (const [i, c] of BAD_INPUTS.entries()) {
     const t0 = Date.now();
-    const handle = await stack.client.workflow.start(c.workflow, { taskQueue: stack.taskQueue, workflowId: `bad-input-${i}-${Date.now().toString(36)}`, args: [c.input] });
+    const handle = await stack.client.workflow.start(c.workflow, {
+      taskQueue: stack.taskQueue,
+      workflowId: `bad-input-${i}-${Date.now().toString(36)}`,
+      args: [c.input],
+    });
     const err = await handle.result().then(
       () => assert.fail(`${c.workflow} ${JSON.stringify(c.input)} was accepted`),
       (e: unknown) => e,
@@ -527,11 +644,17 @@ async function untouched(
 
 /** Broken connections files, and the plain words the worker must refuse them with. */
 export const BROKEN_FILES: { text: string; says: RegExp[] }[] = [
-  { text: 'connections:\n  - name: kore-x\n    source: kore\n    settings: { baseUrl: https://k.example, orgId: o, iId: i }\n    credentials: { token: t }\n', says: [/connection "kore-x" \(connections\[0\]\): settings\.accountId: is required/] },
+  {
+    text: 'connections:\n  - name: kore-x\n    source: kore\n    settings: { baseUrl: https://k.example, orgId: o, iId: i }\n    credentials: { token: t }\n',
+    says: [/connection "kore-x" \(connections\[0\]\): settings\.accountId: is required/],
+  },
   { text: 'connections: [ {name: a', says: [/YAML syntax/] },
   { text: 'connections:\n  - name: z\n    source: zendesk\n', says: [/connection "z" \(connections\[0\]\): source: must be one of kore, liveperson, ccaip/] },
   { text: 'connectoins: []\n', says: [/unknown field "connectoins"/] },
-  { text: 'connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: not-a-url, accountId: a, orgId: o, iId: i }\n    credentials: { token: t }\n    schedule: { every: sometimes }\n', says: [/settings\.baseUrl: must be a URL/, /schedule\.every: must be a positive ISO-8601 duration/] },
+  {
+    text: 'connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: not-a-url, accountId: a, orgId: o, iId: i }\n    credentials: { token: t }\n    schedule: { every: sometimes }\n',
+    says: [/settings\.baseUrl: must be a URL/, /schedule\.every: must be a positive ISO-8601 duration/],
+  },
 ];
 
 /** 5b. A worker given a broken connections file refuses to start, naming the file, the connection and the field; the data stays. */
@@ -555,7 +678,14 @@ export async function brokenConnectionFiles(stack: ChaosStack): Promise<Scenario
     met++;
   }
   const unchanged = await untouched(stack, before, writesBefore);
-  return { scenario: 'broken connections files', runs: BROKEN_FILES.length, faults: BROKEN_FILES.length, met, ...unchanged, seconds: (Date.now() - started) / 1000 };
+  return {
+    scenario: 'broken connections files',
+    runs: BROKEN_FILES.length,
+    faults: BROKEN_FILES.length,
+    met,
+    ...unchanged,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /**
@@ -605,5 +735,15 @@ export async function schemaDrift(stack: ChaosStack): Promise<ScenarioReport> {
   if (stack.kore.requests()[0]?.fault === 'schema-drift') met++;
   const afterSecond = await stack.ledger.counts(TABLE.name, CONNECTION);
   extraWrites += afterSecond.inserted - afterFirst.inserted + (afterSecond.updated - afterFirst.updated);
-  return { scenario: 'schema drift: new field kept, changed type refused', runs: 2, faults: 2, met, recordsChecked: truth.size, lost, inserted, extraWrites, seconds: (Date.now() - started) / 1000 };
+  return {
+    scenario: 'schema drift: new field kept, changed type refused',
+    runs: 2,
+    faults: 2,
+    met,
+    recordsChecked: truth.size,
+    lost,
+    inserted,
+    extraWrites,
+    seconds: (Date.now() - started) / 1000,
+  };
 }

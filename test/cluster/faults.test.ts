@@ -22,7 +22,20 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ServiceName } from '../../dev/cluster';
 import { WorkerProcess } from '../helpers/worker-process';
-import { allDone, DAY, exportHistories, SECRETS, sleep, SOURCES, startWorld, waitFor, type ClusterWorld, type InFlight, type Range, type Source } from './harness';
+import {
+  allDone,
+  DAY,
+  exportHistories,
+  SECRETS,
+  sleep,
+  SOURCES,
+  startWorld,
+  waitFor,
+  type ClusterWorld,
+  type InFlight,
+  type Range,
+  type Source,
+} from './harness';
 
 const TODAY = Math.floor(Date.now() / DAY) * DAY;
 /** LivePerson only serves the last 14 days: its range stays inside them; the others' ranges are fixed. */
@@ -71,7 +84,8 @@ async function retriedAttempts(world: ClusterWorld, tag: string): Promise<Attemp
     const events = (JSON.parse(h.json) as { events?: Record<string, unknown>[] }).events ?? [];
     for (const e of events) {
       const a = e.activityTaskStartedEventAttributes as { attempt?: number; identity?: string; lastFailure?: Record<string, unknown> } | undefined;
-      if (a && (a.attempt ?? 1) > 1) out.push({ workflowId: h.workflowId, attempt: a.attempt!, identity: a.identity ?? '', failure: JSON.stringify(a.lastFailure ?? {}) });
+      if (a && (a.attempt ?? 1) > 1)
+        out.push({ workflowId: h.workflowId, attempt: a.attempt!, identity: a.identity ?? '', failure: JSON.stringify(a.lastFailure ?? {}) });
     }
   }
   return out;
@@ -199,7 +213,12 @@ describe('faults on the self-hosted cluster', { timeout: 40 * 60_000 }, () => {
       await sleep(15_000);
       await world.temporalDbProxy.comeBack();
       const complaints = (['history', 'matching', 'frontend'] as const)
-        .map((s) => logSince(world, s, offsets[s]!).split('\n').filter((l) => /connection refused|connect|persistence|database|sql/i.test(l) && /error|warn/i.test(l)).length)
+        .map(
+          (s) =>
+            logSince(world, s, offsets[s]!)
+              .split('\n')
+              .filter((l) => /connection refused|connect|persistence|database|sql/i.test(l) && /error|warn/i.test(l)).length,
+        )
         .reduce((a, b) => a + b, 0);
       assert.ok(complaints >= 1, 'the services noticed their database was gone');
       return `${n} page activities in flight; ${complaints} database errors logged by the services`;

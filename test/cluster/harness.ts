@@ -70,7 +70,11 @@ export interface Range {
 function sortKeys(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map(sortKeys);
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Rec)[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Rec)[k])]),
+  );
 }
 const same = (a: unknown, b: unknown) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
 
@@ -124,9 +128,26 @@ export interface Verification {
 
 /** The LivePerson rows for [from, to), as the liveperson-backfill integration test derives them. */
 function lpExpected(sim: LivePersonSimulator, r: Range) {
-  const truth = sim.groundTruth({ fromMs: r.from, toMs: r.to, intervalDuration: 15, grouping: ['skill', 'agent'], metrics: DEFAULT_METRICS, handleTimeModel: 'IFT', includeBotSkills: false });
+  const truth = sim.groundTruth({
+    fromMs: r.from,
+    toMs: r.to,
+    intervalDuration: 15,
+    grouping: ['skill', 'agent'],
+    metrics: DEFAULT_METRICS,
+    handleTimeModel: 'IFT',
+    includeBotSkills: false,
+  });
   return truth.map((t: IntervalMetricsRecord) => ({
-    key: { grouping: 'skill,agent', fromL: String(t.timeframe.fromL), skillId: String(t.skillId), agentGroupId: '', agentId: String(t.agentId), conversationId: '', intervalDuration: '15', handleTimeModel: 'IFT' },
+    key: {
+      grouping: 'skill,agent',
+      fromL: String(t.timeframe.fromL),
+      skillId: String(t.skillId),
+      agentGroupId: '',
+      agentId: String(t.agentId),
+      conversationId: '',
+      intervalDuration: '15',
+      handleTimeModel: 'IFT',
+    },
     record: { ...t, skillId: String(t.skillId), agentId: String(t.agentId), _query: { grouping: 'skill,agent', intervalDuration: 15, handleTimeModel: 'IFT' } },
   }));
 }
@@ -136,17 +157,27 @@ function ccaipExpected(sim: CcaipSimulator, r: Range): Record<string, Expected['
   const calls = sim.data.calls({ from: r.from, to: r.to });
   const chats = sim.data.chats({ from: r.from, to: r.to });
   const media = (field: 'photos' | 'videos') => [
-    ...calls.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } }))),
-    ...chats.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } }))),
+    ...calls.flatMap((c) =>
+      (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } })),
+    ),
+    ...chats.flatMap((c) =>
+      (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } })),
+    ),
   ];
   const byId = (list: Rec[]) => list.map((x) => ({ key: { id: String(x.id) }, record: x }));
   return {
     calls: byId(calls),
     chats: byId(chats),
     agent_activity_logs: byId(sim.data.activityLogs({ from: r.from, to: r.to })),
-    call_participants: calls.flatMap((c) => (c.participants as Rec[]).map((p) => ({ key: { call_id: String(c.id), id: String(p.id) }, record: { ...p, call_id: c.id } }))),
-    chat_participants: chats.flatMap((c) => (c.participants as Rec[]).map((p) => ({ key: { chat_id: String(c.id), id: String(p.id) }, record: { ...p, chat_id: c.id } }))),
-    call_transfers: calls.flatMap((c) => (c.transfers as Rec[]).map((t) => ({ key: { call_id: String(c.id), id: String(t.id) }, record: { ...t, call_id: c.id } }))),
+    call_participants: calls.flatMap((c) =>
+      (c.participants as Rec[]).map((p) => ({ key: { call_id: String(c.id), id: String(p.id) }, record: { ...p, call_id: c.id } })),
+    ),
+    chat_participants: chats.flatMap((c) =>
+      (c.participants as Rec[]).map((p) => ({ key: { chat_id: String(c.id), id: String(p.id) }, record: { ...p, chat_id: c.id } })),
+    ),
+    call_transfers: calls.flatMap((c) =>
+      (c.transfers as Rec[]).map((t) => ({ key: { call_id: String(c.id), id: String(t.id) }, record: { ...t, call_id: c.id } })),
+    ),
     photos: media('photos'),
     videos: media('videos'),
   };
@@ -245,7 +276,9 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
     await liveperson.start(0);
     cleanups.push(() => liveperson.stop());
     const lpUrl = new URL(liveperson.url);
-    const ccaip = new CcaipSimulator(demoCcaipOptions({ dataStart: opts.ccaipDataStart ?? Math.floor(Date.now() / DAY) * DAY - 20 * DAY, rateLimitPerSecond: 0 }));
+    const ccaip = new CcaipSimulator(
+      demoCcaipOptions({ dataStart: opts.ccaipDataStart ?? Math.floor(Date.now() / DAY) * DAY - 20 * DAY, rateLimitPerSecond: 0 }),
+    );
     await ccaip.start(0);
     cleanups.push(() => ccaip.stop());
     const ccUrl = new URL(ccaip.apiUrl);
@@ -299,7 +332,8 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
     await Promise.all(workers.map((w) => w.start(120_000)));
 
     const expected = (source: Source, r: Range): Expected[] => {
-      if (source === 'kore') return [{ table: TABLES.kore.callvolume!, rows: callVolumeGroundTruth(kore.data, r.from, r.to).map((t) => ({ key: { _id: t._id }, record: t })) }];
+      if (source === 'kore')
+        return [{ table: TABLES.kore.callvolume!, rows: callVolumeGroundTruth(kore.data, r.from, r.to).map((t) => ({ key: { _id: t._id }, record: t })) }];
       if (source === 'liveperson') return [{ table: TABLES.liveperson.interval_metrics!, rows: lpExpected(liveperson, r) }];
       const cc = ccaipExpected(ccaip, r);
       return Object.entries(cc).map(([stream, rows]) => ({ table: TABLES.ccaip[stream]!, rows }));
@@ -326,7 +360,15 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
           out[s] = await client.workflow.start('backfill', {
             taskQueue,
             workflowId: `cluster-${tag}-${s}-${Date.now().toString(36)}`,
-            args: [{ connection: connName(s, tag), from: new Date(ranges[s].from).toISOString(), to: new Date(ranges[s].to).toISOString(), maxParallelWindows: 2, ...extra }],
+            args: [
+              {
+                connection: connName(s, tag),
+                from: new Date(ranges[s].from).toISOString(),
+                to: new Date(ranges[s].to).toISOString(),
+                maxParallelWindows: 2,
+                ...extra,
+              },
+            ],
           });
         }
         return out;
@@ -368,10 +410,20 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
       async inFlight() {
         const out: InFlight[] = [];
         for await (const w of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND WorkflowType = 'syncWindow'` })) {
-          const d = await client.workflow.getHandle(w.workflowId, w.runId).describe().catch(() => undefined);
+          const d = await client.workflow
+            .getHandle(w.workflowId, w.runId)
+            .describe()
+            .catch(() => undefined);
           for (const a of d?.raw.pendingActivities ?? []) {
             // PENDING_ACTIVITY_STATE_STARTED = 2: a worker holds it right now.
-            if (Number(a.state) === 2) out.push({ workflowId: w.workflowId, runId: w.runId, activityId: a.activityId ?? '', attempt: a.attempt ?? 1, worker: a.lastWorkerIdentity ?? '' });
+            if (Number(a.state) === 2)
+              out.push({
+                workflowId: w.workflowId,
+                runId: w.runId,
+                activityId: a.activityId ?? '',
+                attempt: a.attempt ?? 1,
+                worker: a.lastWorkerIdentity ?? '',
+              });
           }
         }
         return out;

@@ -72,7 +72,8 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
   });
   after(async () => {
     await Promise.all(buildB.map((w) => w.stop()));
-    if (report.recordsChecked) writeFileSync(join(__dirname, 'last-deploy.json'), `${JSON.stringify({ recordedAt: new Date().toISOString(), ...report }, null, 2)}\n`);
+    if (report.recordsChecked)
+      writeFileSync(join(__dirname, 'last-deploy.json'), `${JSON.stringify({ recordedAt: new Date().toISOString(), ...report }, null, 2)}\n`);
     await world?.close();
   });
 
@@ -157,7 +158,8 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
       if (histories.length >= 3) break;
     }
     assert.ok(histories.length >= 1, 'histories recorded on build A');
-    const bundle = (file: string) => bundleWorkflowCode({ workflowsPath: require.resolve(file), logger: { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error: console.error } });
+    const bundle = (file: string) =>
+      bundleWorkflowCode({ workflowsPath: require.resolve(file), logger: { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error: console.error } });
     const guarded = await bundle('./variant/workflows-guarded');
     const unguarded = await bundle('./variant/workflows-unguarded');
     for (const h of histories) {

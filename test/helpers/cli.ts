@@ -12,8 +12,13 @@ export interface CliRun {
 
 export function ccsync(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
   return new Promise((done) => {
-    execFile(process.execPath, [CCSYNC_BIN, ...args], { env: { ...process.env, ...env }, timeout: Number(process.env.CCSYNC_TEST_CLI_TIMEOUT_MS ?? 600_000) }, (err, stdout, stderr) => {
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CCSYNC_BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: Number(process.env.CCSYNC_TEST_CLI_TIMEOUT_MS ?? 600_000) },
+      (err, stdout, stderr) => {
+        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }

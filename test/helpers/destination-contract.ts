@@ -188,8 +188,14 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         const spec: TableSpec = { name: 'c_conns', keyColumns: ['id'] };
         await d.upsert(spec, 'alpha', rows(['1', { from: 'alpha' }]));
         assert.deepEqual(await d.upsert(spec, 'beta', rows(['1', { from: 'beta' }])), { inserted: 1, updated: 0, unchanged: 0 });
-        assert.deepEqual((await d.readAll(spec, 'alpha')).map((r) => r.record), [{ from: 'alpha' }]);
-        assert.deepEqual((await d.readAll(spec, 'beta')).map((r) => [r.connection, r.record]), [['beta', { from: 'beta' }]]);
+        assert.deepEqual(
+          (await d.readAll(spec, 'alpha')).map((r) => r.record),
+          [{ from: 'alpha' }],
+        );
+        assert.deepEqual(
+          (await d.readAll(spec, 'beta')).map((r) => [r.connection, r.record]),
+          [['beta', { from: 'beta' }]],
+        );
         assert.deepEqual(await d.readAll(spec, 'gamma'), []);
       });
     });
@@ -229,8 +235,22 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         const spec: TableSpec = { name: 'c_large', keyColumns: ['id'] };
         const page = (changed: (i: number) => boolean) =>
           Array.from({ length: 1234 }, (_, i) => ({ key: { id: String(i).padStart(5, '0') }, record: { i, changed: changed(i) } }));
-        assert.deepEqual(await d.upsert(spec, 'conn', page(() => false)), { inserted: 1234, updated: 0, unchanged: 0 });
-        assert.deepEqual(await d.upsert(spec, 'conn', page((i) => i % 100 === 0)), { inserted: 0, updated: 13, unchanged: 1221 });
+        assert.deepEqual(
+          await d.upsert(
+            spec,
+            'conn',
+            page(() => false),
+          ),
+          { inserted: 1234, updated: 0, unchanged: 0 },
+        );
+        assert.deepEqual(
+          await d.upsert(
+            spec,
+            'conn',
+            page((i) => i % 100 === 0),
+          ),
+          { inserted: 0, updated: 13, unchanged: 1221 },
+        );
         const all = await d.readAll(spec, 'conn');
         assert.equal(all.length, 1234);
         assert.deepEqual(all[1200]!.record, { i: 1200, changed: true });
@@ -280,7 +300,10 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           await assert.rejects(d.readAll(spec, 'conn'), ofType('ConfigError'), what);
           // A bad spec anywhere in a page fails the page before its good tables are written.
           await assert.rejects(
-            d.writePage('conn', [{ spec: good, rows: rows(['1', {}]) }, { spec, rows: rows(['1', {}]) }]),
+            d.writePage('conn', [
+              { spec: good, rows: rows(['1', {}]) },
+              { spec, rows: rows(['1', {}]) },
+            ]),
             ofType('ConfigError'),
             what,
           );
@@ -396,7 +419,16 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         // Caught before the transaction: a row of the second table has no key.
         const keyless: TableSpec = { name: 'c_wp_atomic_keyless', keyColumns: ['id'] };
         await assert.rejects(
-          d.writePage('conn', [firstWrite, { spec: keyless, rows: [{ key: { id: '1' }, record: {} }, { key: {}, record: {} }] }]),
+          d.writePage('conn', [
+            firstWrite,
+            {
+              spec: keyless,
+              rows: [
+                { key: { id: '1' }, record: {} },
+                { key: {}, record: {} },
+              ],
+            },
+          ]),
           ofType('DestinationRejected'),
         );
         assert.deepEqual(await d.readAll(first, 'conn'), before);
@@ -417,9 +449,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         );
 
         // And the same page without the bad table goes through whole.
-        assert.deepEqual(await d.writePage('conn', [firstWrite]), [
-          { table: 'c_wp_atomic', inserted: 2, updated: 1, unchanged: 0, deleted: 1 },
-        ]);
+        assert.deepEqual(await d.writePage('conn', [firstWrite]), [{ table: 'c_wp_atomic', inserted: 2, updated: 1, unchanged: 0, deleted: 1 }]);
       });
     });
 
@@ -436,19 +466,57 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
       ];
       await using(open, 2, async (a, b) => {
         // The newer version lands first (a scheduled run), then an older one (a slow backfill) from another worker.
-        await a.writePage('conn', page(200, { v: 'new' }, [['x', { n: 2 }], ['z', { n: 3 }]]));
-        assert.deepEqual(await b.writePage('conn', page(100, { v: 'old' }, [['x', { n: 1 }], ['y', { n: 1 }]])), [
-          { table: calls.name, inserted: 0, updated: 0, unchanged: 1, deleted: 0 },
-          { table: parts.name, inserted: 0, updated: 0, unchanged: 2, deleted: 0 },
-        ]);
-        assert.deepEqual((await a.readAll(calls, 'conn')).map((r) => r.record), [{ v: 'new' }], 'the newer call stays');
+        await a.writePage(
+          'conn',
+          page(200, { v: 'new' }, [
+            ['x', { n: 2 }],
+            ['z', { n: 3 }],
+          ]),
+        );
+        assert.deepEqual(
+          await b.writePage(
+            'conn',
+            page(100, { v: 'old' }, [
+              ['x', { n: 1 }],
+              ['y', { n: 1 }],
+            ]),
+          ),
+          [
+            { table: calls.name, inserted: 0, updated: 0, unchanged: 1, deleted: 0 },
+            { table: parts.name, inserted: 0, updated: 0, unchanged: 2, deleted: 0 },
+          ],
+        );
+        assert.deepEqual(
+          (await a.readAll(calls, 'conn')).map((r) => r.record),
+          [{ v: 'new' }],
+          'the newer call stays',
+        );
         // The older parent's children are neither written (x, y) nor do they remove the newer ones (z).
-        assert.deepEqual((await a.readAll(parts, 'conn')).map((r) => [r.key.leg, r.record]), [['x', { n: 2 }], ['z', { n: 3 }]]);
+        assert.deepEqual(
+          (await a.readAll(parts, 'conn')).map((r) => [r.key.leg, r.record]),
+          [
+            ['x', { n: 2 }],
+            ['z', { n: 3 }],
+          ],
+        );
         // The same version again with other content, and a newer one, do overwrite.
-        assert.deepEqual((await b.writePage('conn', page(200, { v: 'new, corrected' }, [['x', { n: 2 }]])))[0], { table: calls.name, inserted: 0, updated: 1, unchanged: 0, deleted: 0 });
+        assert.deepEqual((await b.writePage('conn', page(200, { v: 'new, corrected' }, [['x', { n: 2 }]])))[0], {
+          table: calls.name,
+          inserted: 0,
+          updated: 1,
+          unchanged: 0,
+          deleted: 0,
+        });
         await b.writePage('conn', page(300, { v: 'newest' }, [['x', { n: 4 }]]));
-        assert.deepEqual((await a.readAll(calls, 'conn')).map((r) => r.record), [{ v: 'newest' }]);
-        assert.deepEqual((await a.readAll(parts, 'conn')).map((r) => [r.key.leg, r.record]), [['x', { n: 4 }]], "the newest parent's children only");
+        assert.deepEqual(
+          (await a.readAll(calls, 'conn')).map((r) => r.record),
+          [{ v: 'newest' }],
+        );
+        assert.deepEqual(
+          (await a.readAll(parts, 'conn')).map((r) => [r.key.leg, r.record]),
+          [['x', { n: 4 }]],
+          "the newest parent's children only",
+        );
         // Rows without a version (streams that declare none) behave as before: the last write wins.
         await b.upsert(calls, 'conn', [{ key: { id: 'c2' }, record: { v: 2 } }]);
         assert.deepEqual(await b.upsert(calls, 'conn', [{ key: { id: 'c2' }, record: { v: 1 } }]), { inserted: 0, updated: 1, unchanged: 0 });
@@ -467,9 +535,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           // A parent id that arrives as a number is the same parent.
           replaceChildrenOf: { column: 'callId', parents: [1 as unknown as string, '2', 'no-such-call'] },
         };
-        assert.deepEqual(await d.writePage('conn', [replace]), [
-          { table: 'c_children', inserted: 1, updated: 1, unchanged: 1, deleted: 3 },
-        ]);
+        assert.deepEqual(await d.writePage('conn', [replace]), [{ table: 'c_children', inserted: 1, updated: 1, unchanged: 1, deleted: 3 }]);
         assert.deepEqual(legView(await d.readAll(spec, 'conn')), [
           ['1', 'a', { v: 1 }],
           ['1', 'c', { v: 2 }],
@@ -486,9 +552,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           'another connection with the same parents is untouched',
         );
         // Replaying the page finds nothing left to delete.
-        assert.deepEqual(await d.writePage('conn', [replace]), [
-          { table: 'c_children', inserted: 0, updated: 0, unchanged: 3, deleted: 0 },
-        ]);
+        assert.deepEqual(await d.writePage('conn', [replace]), [{ table: 'c_children', inserted: 0, updated: 0, unchanged: 3, deleted: 0 }]);
         // No parents: nothing is replaced, rows are only upserted.
         assert.deepEqual(await d.writePage('conn', [{ spec, rows: legs(['3', 'h', {}]), replaceChildrenOf: { column: 'callId', parents: [] } }]), [
           { table: 'c_children', inserted: 1, updated: 0, unchanged: 0, deleted: 0 },
@@ -638,7 +702,11 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           { a, b: a },
           { a, b: 'x' },
         ]);
-        await d.upsert(spec, 'conn', [...keys, { a: 'plain', b: 'gone' }].map((key) => ({ key, record: {} })));
+        await d.upsert(
+          spec,
+          'conn',
+          [...keys, { a: 'plain', b: 'gone' }].map((key) => ({ key, record: {} })),
+        );
         await d.noteSnapshotKeys(spec, 'conn', 'run', keys);
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run'), { seen: keys.length, deleted: 1, revived: 0, skippedEmpty: false });
         const deleted = (await d.readAll(spec, 'conn')).filter((r) => r.deletedAt !== null).map((r) => r.key);
@@ -671,7 +739,11 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         // scanned every staged key for every stored row (20 s here; linear takes well under 1 s).
         const spec: TableSpec = { name: 'c_snap_big', keyColumns: ['id'] };
         const all = Array.from({ length: 10_000 }, (_, i) => ({ id: `row-${i}` }));
-        await d.upsert(spec, 'conn', all.map((key) => ({ key, record: {} })));
+        await d.upsert(
+          spec,
+          'conn',
+          all.map((key) => ({ key, record: {} })),
+        );
         await d.noteSnapshotKeys(spec, 'conn', 'run', all.slice(0, 9_000));
         const started = Date.now();
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run'), { seen: 9_000, deleted: 1_000, revived: 0, skippedEmpty: false });

@@ -102,17 +102,27 @@ function expectedWindowed(sim: CcaipSimulator, from: number, to: number) {
   const calls = sim.data.calls({ from, to });
   const chats = sim.data.chats({ from, to });
   const media = (field: 'photos' | 'videos') => [
-    ...calls.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } }))),
-    ...chats.flatMap((c) => (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } }))),
+    ...calls.flatMap((c) =>
+      (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } })),
+    ),
+    ...chats.flatMap((c) =>
+      (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } })),
+    ),
   ];
   const byId = (list: Rec[]) => list.map((r) => ({ key: { id: String(r.id) }, record: r }));
   return {
     calls: byId(calls),
     chats: byId(chats),
     agent_activity_logs: byId(sim.data.activityLogs({ from, to })),
-    call_participants: calls.flatMap((c) => (c.participants as Rec[]).map((p) => ({ key: { call_id: String(c.id), id: String(p.id) }, record: { ...p, call_id: c.id } }))),
-    chat_participants: chats.flatMap((c) => (c.participants as Rec[]).map((p) => ({ key: { chat_id: String(c.id), id: String(p.id) }, record: { ...p, chat_id: c.id } }))),
-    call_transfers: calls.flatMap((c) => (c.transfers as Rec[]).map((t) => ({ key: { call_id: String(c.id), id: String(t.id) }, record: { ...t, call_id: c.id } }))),
+    call_participants: calls.flatMap((c) =>
+      (c.participants as Rec[]).map((p) => ({ key: { call_id: String(c.id), id: String(p.id) }, record: { ...p, call_id: c.id } })),
+    ),
+    chat_participants: chats.flatMap((c) =>
+      (c.participants as Rec[]).map((p) => ({ key: { chat_id: String(c.id), id: String(p.id) }, record: { ...p, chat_id: c.id } })),
+    ),
+    call_transfers: calls.flatMap((c) =>
+      (c.transfers as Rec[]).map((t) => ({ key: { call_id: String(c.id), id: String(t.id) }, record: { ...t, call_id: c.id } })),
+    ),
     photos: media('photos'),
     videos: media('videos'),
   };
@@ -124,7 +134,12 @@ function flatTree(nodes: Rec[], parent: number | null = null, depth = 0): Rec[] 
 
 function expectedSnapshots(sim: CcaipSimulator) {
   const byId = (list: Rec[]) => list.map((r) => ({ key: { id: String(r.id) }, record: r }));
-  return { agents: byId(sim.data.agents()), teams: byId(sim.data.teams()), team_tree: byId(flatTree(sim.data.teamTree())), user_statuses: byId(sim.data.userStatuses()) };
+  return {
+    agents: byId(sim.data.agents()),
+    teams: byId(sim.data.teams()),
+    team_tree: byId(flatTree(sim.data.teamTree())),
+    user_statuses: byId(sim.data.userStatuses()),
+  };
 }
 
 const WINDOWED_TABLES = ['calls', 'chats', 'agent_activity_logs', 'call_participants', 'chat_participants', 'call_transfers', 'photos', 'videos'] as const;
@@ -135,7 +150,13 @@ async function ledgerOf(ledger: WriteLedger, conn: string): Promise<Record<strin
 }
 
 /** The table's live rows equal `expected` exactly (no more, no fewer); returns every row. */
-async function assertTable(stack: Stack, conn: string, name: keyof typeof TABLES, expected: { key: Record<string, string>; record: unknown }[], minimum = 1): Promise<StoredRow[]> {
+async function assertTable(
+  stack: Stack,
+  conn: string,
+  name: keyof typeof TABLES,
+  expected: { key: Record<string, string>; record: unknown }[],
+  minimum = 1,
+): Promise<StoredRow[]> {
   const spec = TABLES[name];
   const rows = await stack.destination.readAll(spec, conn);
   const live = rows.filter((r) => r.deletedAt === null);
@@ -214,8 +235,17 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
         for (const id of sim.data.agentIds) sim.data.restoreAgent(id);
         for (const id of sim.data.teamIds) sim.data.restoreTeam(id);
       }
-      stack = await startStack({ destination: kind, extraConnectionsYaml: connectionsYaml(), extraEnv: SECRETS, extraSecrets: [...Object.values(SECRETS), ...BASIC_HEADERS] });
-      ledger = await installWriteLedger(stack.destinationUrl, stack.destination, WINDOWED_TABLES.map((n) => TABLES[n]));
+      stack = await startStack({
+        destination: kind,
+        extraConnectionsYaml: connectionsYaml(),
+        extraEnv: SECRETS,
+        extraSecrets: [...Object.values(SECRETS), ...BASIC_HEADERS],
+      });
+      ledger = await installWriteLedger(
+        stack.destinationUrl,
+        stack.destination,
+        WINDOWED_TABLES.map((n) => TABLES[n]),
+      );
     });
     after(async () => {
       await ledger?.close();
@@ -226,7 +256,9 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const started = Date.now();
       const logStart = { full: fullSim.requests().length, bare: bareSim.requests().length };
       const results = await Promise.all(
-        ['cc-full', 'cc-nonext'].map(async (c) => (await stack.start('backfill', { connection: c, from: iso(FROM), to: iso(TO) })).result() as Promise<Progress>),
+        ['cc-full', 'cc-nonext'].map(
+          async (c) => (await stack.start('backfill', { connection: c, from: iso(FROM), to: iso(TO) })).result() as Promise<Progress>,
+        ),
       );
       for (const r of results) {
         assert.equal(r.windows.total, 3 * 2, 'three windowed streams, two 1-day windows each (snapshots are not backfilled)');
@@ -236,7 +268,13 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const full = await assertWindowedTruth(stack, 'cc-full', FROM, TO, ledger);
       const bare = await assertWindowedTruth(stack, 'cc-nonext', FROM, TO, ledger);
       // The runs' own figures, summed over their pages, agree: every parent new, none changed.
-      assert.deepEqual(results.map((r) => [r.inserted, r.updated]), [[full.calls + full.chats + full.logs, 0], [bare.calls + bare.chats + bare.logs, 0]]);
+      assert.deepEqual(
+        results.map((r) => [r.inserted, r.updated]),
+        [
+          [full.calls + full.chats + full.logs, 0],
+          [bare.calls + bare.chats + bare.logs, 0],
+        ],
+      );
       // Same seed, same clock: the same chats and logs (calls differ once earlier tests updated some on one of them).
       assert.deepEqual([bare.chats, bare.logs], [full.chats, full.logs], 'both tenants hold the same data');
       for (const stream of ['calls', 'chats', 'agent_activity_logs']) {
@@ -247,18 +285,28 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const odd = (log: typeof fullLog, auth: string) => log.filter((e) => e.status !== 200 || e.auth !== auth).map((e) => `${e.status} ${e.auth} ${e.path}`);
       assert.deepEqual(odd(fullLog, 'api-token'), []);
       assert.deepEqual(odd(bareLog, 'company-key'), []);
-      assert.ok(fullLog.some((e) => e.query.page === '1' && e.query['updated_at[from]'] !== iso(FROM) && e.query['updated_at[from]'] !== iso(FROM + DAY)), 'tailed: page 1 again from a later time');
+      assert.ok(
+        fullLog.some((e) => e.query.page === '1' && e.query['updated_at[from]'] !== iso(FROM) && e.query['updated_at[from]'] !== iso(FROM + DAY)),
+        'tailed: page 1 again from a later time',
+      );
       assert.ok(fullLog.every((e) => e.query.per === '25' && Number(e.query.per) <= 100));
-      console.log(`[ccaip ${kind}] 2-day backfill x2: ${full.calls} calls, ${full.chats} chats, ${full.logs} logs each, ${fullLog.length} + ${bareLog.length} requests, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `[ccaip ${kind}] 2-day backfill x2: ${full.calls} calls, ${full.chats} chats, ${full.logs} logs each, ${fullLog.length} + ${bareLog.length} requests, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     });
 
     it('incremental runs bring every stream, snapshots included, to the ground truth; a second run changes nothing', async () => {
       const started = Date.now();
       clock.catchUp();
-      const first = await Promise.all(['cc-full', 'cc-nonext'].map(async (c) => (await stack.start('incrementalSync', { connection: c })).result() as Promise<IncrementalResult>));
+      const first = await Promise.all(
+        ['cc-full', 'cc-nonext'].map(async (c) => (await stack.start('incrementalSync', { connection: c })).result() as Promise<IncrementalResult>),
+      );
       for (const r of first) {
         assert.equal(r.windows.failed, 0);
-        assert.ok(r.plan.every((p) => Date.parse(p.to) >= clock.t), 'each windowed stream reaches the simulator clock');
+        assert.ok(
+          r.plan.every((p) => Date.parse(p.to) >= clock.t),
+          'each windowed stream reaches the simulator clock',
+        );
         assert.ok(r.plan.find((p) => p.stream === 'calls')!.lookback, 'the lookback before the backfill frontier is read again');
       }
       for (const c of ['cc-full', 'cc-nonext']) {
@@ -267,21 +315,33 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       }
       const treeRows = await stack.destination.readAll(TABLES.team_tree, 'cc-full');
       assert.deepEqual(
-        treeRows.map((r) => r.record as Rec).map((n) => `${String(n.name)}:${String(n.depth)}:${String(n.parent_id)}`).sort(),
+        treeRows
+          .map((r) => r.record as Rec)
+          .map((n) => `${String(n.name)}:${String(n.depth)}:${String(n.parent_id)}`)
+          .sort(),
         ['Billing:2:7002', 'Inbound:1:7006', 'Outbound:1:7006', 'Sales:0:null', 'Support:0:null', 'Technical:2:7002', 'Tier 1:1:7001', 'Tier 2:1:7001'],
         'the tree, flattened with parents and depths',
       );
       const teamRows = await stack.destination.readAll(TABLES.teams, 'cc-full');
-      assert.ok(teamRows.some((r) => ((r.record as Rec).assignees as unknown[]).length > 0), 'teams carry their assignees');
+      assert.ok(
+        teamRows.some((r) => ((r.record as Rec).assignees as unknown[]).length > 0),
+        'teams carry their assignees',
+      );
 
       const writesBefore = await Promise.all(['cc-full', 'cc-nonext'].map((c) => ledgerOf(ledger, c)));
-      const second = await Promise.all(['cc-full', 'cc-nonext'].map(async (c) => (await stack.start('incrementalSync', { connection: c })).result() as Promise<IncrementalResult>));
+      const second = await Promise.all(
+        ['cc-full', 'cc-nonext'].map(async (c) => (await stack.start('incrementalSync', { connection: c })).result() as Promise<IncrementalResult>),
+      );
       for (const r of second) {
         assert.equal(r.windows.failed, 0);
         assert.equal(r.inserted, 0, 'nothing new');
         assert.equal(r.updated, 0, 'nothing changed');
       }
-      assert.deepEqual(await Promise.all(['cc-full', 'cc-nonext'].map((c) => ledgerOf(ledger, c))), writesBefore, 're-reading wrote nothing, children included');
+      assert.deepEqual(
+        await Promise.all(['cc-full', 'cc-nonext'].map((c) => ledgerOf(ledger, c))),
+        writesBefore,
+        're-reading wrote nothing, children included',
+      );
       for (const c of ['cc-full', 'cc-nonext']) await assertWindowedTruth(stack, c, FROM, clock.t);
       console.log(`[ccaip ${kind}] two incremental runs x2: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
@@ -292,7 +352,11 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.ok(call);
       const id = call.id as number;
       const removed = (call.participants as Rec[])[1]!.id as number;
-      const updated = fullSim.data.updateCall(id, { removeParticipant: removed, addParticipant: { type: 'third_party', status: 'connected' }, set: { out_ticket_id: 'ZD-42' } });
+      const updated = fullSim.data.updateCall(id, {
+        removeParticipant: removed,
+        addParticipant: { type: 'third_party', status: 'connected' },
+        set: { out_ticket_id: 'ZD-42' },
+      });
       assert.ok(Date.parse(updated.updated_at as string) <= clock.t);
       const writesBefore = await ledgerOf(ledger, 'cc-full');
       const r = (await (await stack.start('incrementalSync', { connection: 'cc-full' })).result()) as IncrementalResult;
@@ -301,16 +365,24 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       // rewritten, its removed participant deleted and its new one inserted. Nothing else written.
       const writes = await ledgerOf(ledger, 'cc-full');
       const truth = expectedWindowed(fullSim, FROM, clock.t);
-      const changes = (n: (typeof WINDOWED_TABLES)[number]) => [writes[n]!.inserted - writes[n]!.deleted - truth[n].length, writes[n]!.updated - writesBefore[n]!.updated, writes[n]!.deleted - writesBefore[n]!.deleted];
+      const changes = (n: (typeof WINDOWED_TABLES)[number]) => [
+        writes[n]!.inserted - writes[n]!.deleted - truth[n].length,
+        writes[n]!.updated - writesBefore[n]!.updated,
+        writes[n]!.deleted - writesBefore[n]!.deleted,
+      ];
       assert.deepEqual(changes('calls'), [0, 1, 0], 'the call rewritten once');
       assert.deepEqual(changes('call_participants'), [0, 0, 1], 'one participant out (and its replacement in)');
-      for (const n of WINDOWED_TABLES.filter((t) => t !== 'calls' && t !== 'call_participants')) assert.deepEqual(changes(n), [0, 0, 0], `${n}: inserted once each, nothing rewritten`);
+      for (const n of WINDOWED_TABLES.filter((t) => t !== 'calls' && t !== 'call_participants'))
+        assert.deepEqual(changes(n), [0, 0, 0], `${n}: inserted once each, nothing rewritten`);
       const rows = (await stack.destination.readAll(TABLES.calls, 'cc-full')).filter((x) => x.key.id === String(id));
       assert.equal(rows.length, 1, 'one row');
       assert.deepEqual(rows[0]!.record, updated, 'in its latest form');
       const participants = (await stack.destination.readAll(TABLES.call_participants, 'cc-full')).filter((p) => p.key.call_id === String(id));
       assert.ok(!participants.some((p) => p.key.id === String(removed)), 'the removed participant is gone');
-      assert.ok(participants.some((p) => (p.record as Rec).type === 'third_party'), 'the new one is there');
+      assert.ok(
+        participants.some((p) => (p.record as Rec).type === 'third_party'),
+        'the new one is there',
+      );
       assert.deepEqual(participants.map((p) => p.key.id).sort(), (updated.participants as Rec[]).map((p) => String(p.id)).sort());
       await assertWindowedTruth(stack, 'cc-full', FROM, clock.t);
     });
@@ -332,20 +404,32 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.ok(Date.parse(gone.deletedAt) >= before - 1000 && Date.parse(gone.deletedAt) <= Date.now() + 1000, `deleted at ${gone.deletedAt}`);
       assert.deepEqual(gone.record, lastSeen.record, 'the last record seen is kept');
       assert.ok(agents.filter((a) => a.key.id !== String(agent)).every((a) => a.deletedAt === null));
-      const deletedTeams = (await stack.destination.readAll(TABLES.teams, 'cc-full')).filter((t) => t.deletedAt).map((t) => Number(t.key.id)).sort();
+      const deletedTeams = (await stack.destination.readAll(TABLES.teams, 'cc-full'))
+        .filter((t) => t.deletedAt)
+        .map((t) => Number(t.key.id))
+        .sort();
       assert.deepEqual(deletedTeams, [tier1, tier1 + 1, tier1 + 2], 'Tier 1 and the two teams under it');
-      const deletedNodes = (await stack.destination.readAll(TABLES.team_tree, 'cc-full')).filter((t) => t.deletedAt).map((t) => Number(t.key.id)).sort();
+      const deletedNodes = (await stack.destination.readAll(TABLES.team_tree, 'cc-full'))
+        .filter((t) => t.deletedAt)
+        .map((t) => Number(t.key.id))
+        .sort();
       assert.deepEqual(deletedNodes, [tier1, tier1 + 1, tier1 + 2]);
       await assertSnapshotTruth(stack, 'cc-full');
 
       fullSim.data.restoreAgent(agent);
       fullSim.data.restoreTeam(tier1);
       await (await stack.start('incrementalSync', { connection: 'cc-full' })).result();
-      assert.ok((await stack.destination.readAll(TABLES.agents, 'cc-full')).every((a) => a.deletedAt === null), 'revived');
+      assert.ok(
+        (await stack.destination.readAll(TABLES.agents, 'cc-full')).every((a) => a.deletedAt === null),
+        'revived',
+      );
       assert.ok((await stack.destination.readAll(TABLES.teams, 'cc-full')).every((a) => a.deletedAt === null));
       await assertSnapshotTruth(stack, 'cc-full');
       const other = await stack.destination.readAll(TABLES.agents, 'cc-nonext');
-      assert.ok(other.every((a) => a.deletedAt === null), "another connection's rows are not touched");
+      assert.ok(
+        other.every((a) => a.deletedAt === null),
+        "another connection's rows are not touched",
+      );
     });
 
     it('a call updated while its window is being paged is not lost', async () => {
@@ -361,7 +445,10 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const r = (await (await stack.start('backfill', { connection: 'cc-midpage', from: iso(day.from), to: iso(day.to) })).result()) as Progress;
       assert.equal(r.windows.failed, 0);
       assert.equal(fullSim.pendingActions(), 0, 'the update happened during the walk');
-      const walked = fullSim.requests().slice(logStart).filter((e) => e.endpoint === 'calls');
+      const walked = fullSim
+        .requests()
+        .slice(logStart)
+        .filter((e) => e.endpoint === 'calls');
       assert.ok(walked.length >= 2, `the window took several pages (${walked.length})`);
       const stored = new Map((await stack.destination.readAll(TABLES.calls, 'cc-midpage')).map((row) => [Number(row.key.id), row.record as Rec]));
       const missing = truth.filter((t) => !stored.has(t.id as number)).map((t) => t.id);
@@ -381,14 +468,20 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       fullSim.failNext({ endpoint: 'chats', status: 503 }, { endpoint: 'chats', status: 429 });
       const ok = (await (await stack.start('backfill', { connection: 'cc-faults', ...day })).result()) as Progress;
       assert.equal(ok.windows.failed, 0);
-      const statuses = fullSim.requests().slice(logStart).filter((e) => e.endpoint === 'chats').map((e) => e.status);
+      const statuses = fullSim
+        .requests()
+        .slice(logStart)
+        .filter((e) => e.endpoint === 'chats')
+        .map((e) => e.status);
       assert.deepEqual(statuses.slice(0, 3), [503, 429, 200]);
       const chats = await stack.destination.readAll(TABLES.chats, 'cc-faults');
       assert.equal(chats.length, fullSim.data.chats({ from: Date.parse(day.from), to: Date.parse(day.to) }).length);
 
       fullSim.failNext({ endpoint: 'chats', kind: 'schema-drift', field: 'updated_at', value: 1_700_000_000 });
       assert.ok(fullSim.data.chats({ from: FROM + 12 * HOUR, to: FROM + 18 * HOUR }).length > 0);
-      const f = await failureOf((await stack.start('backfill', { connection: 'cc-faults', from: iso(FROM + 12 * HOUR), to: iso(FROM + 18 * HOUR), force: true })).result());
+      const f = await failureOf(
+        (await stack.start('backfill', { connection: 'cc-faults', from: iso(FROM + 12 * HOUR), to: iso(FROM + 18 * HOUR), force: true })).result(),
+      );
       assert.equal(f.type, 'SchemaMismatch');
       assert.match(f.message, /chats\[0\]\.updated_at: expected an ISO-8601 date-time \(got number 1700000000\)/);
       assert.equal(fullSim.pendingFaults(), 0);
@@ -419,7 +512,10 @@ describe('over this whole file', () => {
       assert.ok(log.length > 100, `the simulator saw the file's requests (${log.length})`);
       assert.ok(sim.maxRequestsInAnySecond() <= 10, `${sim.maxRequestsInAnySecond()} requests within one second`);
       assert.ok(!log.some((e) => e.status === 429 && !e.fault), 'no 429 from the rate limit');
-      assert.ok(log.every((e) => !e.query.per || Number(e.query.per) <= 100), 'per never above 100');
+      assert.ok(
+        log.every((e) => !e.query.per || Number(e.query.per) <= 100),
+        'per never above 100',
+      );
     }
   });
 });

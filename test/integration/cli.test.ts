@@ -11,7 +11,10 @@ import { CONNECTION, startStack, type Stack } from '../helpers/stack';
 describe('ccsync connections check', () => {
   it('names the file, the connection and the field of a broken file, with exit code 2', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ccsync-cli-')), 'connections.yaml');
-    writeFileSync(file, 'connections:\n  - name: kore-x\n    source: kore\n    settings: { baseUrl: https://k.example, orgId: o, iId: i }\n    credentials: { token: t }\n');
+    writeFileSync(
+      file,
+      'connections:\n  - name: kore-x\n    source: kore\n    settings: { baseUrl: https://k.example, orgId: o, iId: i }\n    credentials: { token: t }\n',
+    );
     const r = await ccsync(['connections', 'check', '--file', file]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid`));
@@ -19,7 +22,10 @@ describe('ccsync connections check', () => {
   });
   it('reports unset credential variables per connection, with exit code 1', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ccsync-cli-')), 'connections.yaml');
-    writeFileSync(file, 'connections:\n  - name: kore-y\n    source: kore\n    settings: { baseUrl: https://k.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: "${CCSYNC_TEST_UNSET_TOKEN}" }\n');
+    writeFileSync(
+      file,
+      'connections:\n  - name: kore-y\n    source: kore\n    settings: { baseUrl: https://k.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: "${CCSYNC_TEST_UNSET_TOKEN}" }\n',
+    );
     const r = await ccsync(['connections', 'check', '--file', file, '--json', '--offline'], { CCSYNC_TEST_UNSET_TOKEN: undefined });
     assert.equal(r.code, 1);
     const out = JSON.parse(r.stdout);
@@ -29,7 +35,10 @@ describe('ccsync connections check', () => {
 
 describe('ccsync state show', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'ccsync-cli-')), 'connections.yaml');
-  writeFileSync(file, 'connections:\n  - name: kore-s\n    source: kore\n    settings: { baseUrl: https://k.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: "${CCSYNC_TEST_UNSET_TOKEN}" }\n    streams: [callvolume]\n');
+  writeFileSync(
+    file,
+    'connections:\n  - name: kore-s\n    source: kore\n    settings: { baseUrl: https://k.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: "${CCSYNC_TEST_UNSET_TOKEN}" }\n    streams: [callvolume]\n',
+  );
   it('opens the destination read-only: a missing database is reported (exit 2) and nothing is created', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ccsync-ro-'));
     const r = await ccsync(['state', 'show', 'kore-s', '--file', file], { CCSYNC_DESTINATION: `sqlite:${join(root, 'nonexistent', 'dir', 'x.db')}` });
@@ -70,7 +79,10 @@ describe('ccsync backfill', () => {
   };
 
   it('start --wait runs the backfill workflow and reports its result', async () => {
-    const r = await ccsync(['backfill', 'start', '-c', CONNECTION, '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-03T00:00:00Z', '--wait', '--json', '--id', 'cli-bf-1'], env());
+    const r = await ccsync(
+      ['backfill', 'start', '-c', CONNECTION, '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-03T00:00:00Z', '--wait', '--json', '--id', 'cli-bf-1'],
+      env(),
+    );
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.status, 'COMPLETED');
@@ -86,8 +98,14 @@ describe('ccsync backfill', () => {
       [['-c', CONNECTION, '--from', '2026-11-01'], /from: must be an ISO-8601 date-time/],
       [['-c', CONNECTION, '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '--max-parallel', 'abc'], /--max-parallel.*must be a whole number/],
       [['-c', CONNECTION, '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '--max-parallel', '0'], /maxParallelWindows: must be at least 1/],
-      [['-c', CONNECTION, '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '-s', 'calldetails'], /"calldetails" is not enabled for connection "kore-test"/],
-      [['-c', CONNECTION, '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '--window-size', 'PT7M'], /windowSize: PT7M must be a multiple of callvolume's interval, PT15M/],
+      [
+        ['-c', CONNECTION, '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '-s', 'calldetails'],
+        /"calldetails" is not enabled for connection "kore-test"/,
+      ],
+      [
+        ['-c', CONNECTION, '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '--window-size', 'PT7M'],
+        /windowSize: PT7M must be a multiple of callvolume's interval, PT15M/,
+      ],
       [['-c', CONNECTION, '--from', '2030-01-01T00:00:00Z', '--to', '2030-01-05T00:00:00Z'], /from: 2030-01-01T00:00:00Z is in the future/],
     ];
     for (const [i, [args, expected]] of cases.entries()) {
@@ -104,15 +122,21 @@ describe('ccsync backfill', () => {
     assert.doesNotMatch(sync.stdout, /started/);
   });
   it('an impossible date is one error, and nothing is written', async () => {
-    const r = await ccsync(['backfill', 'start', '-c', CONNECTION, '--from', '2026-02-31T00:00:00Z', '--to', '2026-03-05T00:00:00Z', '--id', 'cli-feb31'], env());
+    const r = await ccsync(
+      ['backfill', 'start', '-c', CONNECTION, '--from', '2026-02-31T00:00:00Z', '--to', '2026-03-05T00:00:00Z', '--id', 'cli-feb31'],
+      env(),
+    );
     assert.equal(r.code, 2, r.stdout + r.stderr);
     const problems = r.stderr.split('\n').filter((l) => l.trim().startsWith('- '));
     assert.equal(problems.length, 1, r.stderr);
     assert.match(problems[0]!, /from: must be an ISO-8601 date-time.*"2026-02-31T00:00:00Z"/);
     await notStarted('cli-feb31');
   });
-  it('states the windows, requests and time at the account\'s limit before it starts', async () => {
-    const r = await ccsync(['backfill', 'start', '-c', CONNECTION, '--from', '2026-09-01T00:00:00Z', '--to', '2026-09-11T00:00:00Z', '--id', 'cli-plan'], env());
+  it("states the windows, requests and time at the account's limit before it starts", async () => {
+    const r = await ccsync(
+      ['backfill', 'start', '-c', CONNECTION, '--from', '2026-09-01T00:00:00Z', '--to', '2026-09-11T00:00:00Z', '--id', 'cli-plan'],
+      env(),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /plan: 10 window\(s\) \(callvolume: 10 × P1D from 2026-09-01T00:00:00.000Z to 2026-09-11T00:00:00.000Z\); at least 10 request\(s\)/);
     assert.match(r.stdout, /Kore\.ai's limit of 59\/min|Kore\.ai's limit of 60\/min/);
@@ -120,7 +144,10 @@ describe('ccsync backfill', () => {
   });
   it('status of a failed backfill exits 1 and names the first failed window and its cause, in text and --json', async () => {
     stack.kore.failNext({ status: 401 });
-    const started = await ccsync(['backfill', 'start', '-c', CONNECTION, '--from', '2026-08-01T00:00:00Z', '--to', '2026-08-02T00:00:00Z', '--id', 'cli-bf-failed', '--wait'], env());
+    const started = await ccsync(
+      ['backfill', 'start', '-c', CONNECTION, '--from', '2026-08-01T00:00:00Z', '--to', '2026-08-02T00:00:00Z', '--id', 'cli-bf-failed', '--wait'],
+      env(),
+    );
     assert.equal(started.code, 1, started.stdout + started.stderr);
     const text = await ccsync(['backfill', 'status', 'cli-bf-failed'], env());
     assert.equal(text.code, 1, text.stdout + text.stderr);
@@ -140,12 +167,18 @@ describe('ccsync backfill', () => {
     assert.match(finished.stdout, /cli-bf-1 is not running: it already ended COMPLETED; nothing was cancelled/);
     // Hung upstream for every attempt: the backfill is still running however slowly the CLI starts.
     stack.kore.failNext(...Array.from({ length: 200 }, () => ({ kind: 'timeout' as const, ms: 120_000 })));
-    const start = await ccsync(['backfill', 'start', '-c', CONNECTION, '--from', '2026-07-01T00:00:00Z', '--to', '2026-07-03T00:00:00Z', '--id', 'cli-bf-cancel'], env());
+    const start = await ccsync(
+      ['backfill', 'start', '-c', CONNECTION, '--from', '2026-07-01T00:00:00Z', '--to', '2026-07-03T00:00:00Z', '--id', 'cli-bf-cancel'],
+      env(),
+    );
     assert.equal(start.code, 0, start.stderr);
     const cancel = await ccsync(['backfill', 'cancel', 'cli-bf-cancel'], env());
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.match(cancel.stdout, /cancellation requested for cli-bf-cancel/);
-    await stack.client.workflow.getHandle('cli-bf-cancel').result().catch(() => undefined);
+    await stack.client.workflow
+      .getHandle('cli-bf-cancel')
+      .result()
+      .catch(() => undefined);
     const status = await ccsync(['backfill', 'status', 'cli-bf-cancel', '--json'], env());
     assert.equal(status.code, 1, status.stdout);
     const out = JSON.parse(status.stdout);
@@ -167,14 +200,24 @@ describe('ccsync backfill', () => {
     assert.equal(done?.records, 2 * 384);
     assert.equal(rows.find((x) => x.workflowId === 'cli-bf-failed')?.status, 'FAILED');
   });
-  it('syncWindow by hand with a window off the stream\'s grid is refused naming the grid, and nothing is recorded', async () => {
-    const handle = await stack.start('syncWindow', { connection: CONNECTION, stream: 'callvolume', start: '2017-03-20T00:07:00Z', end: '2017-03-21T00:00:00Z' }, 'cli-offgrid');
+  it("syncWindow by hand with a window off the stream's grid is refused naming the grid, and nothing is recorded", async () => {
+    const handle = await stack.start(
+      'syncWindow',
+      { connection: CONNECTION, stream: 'callvolume', start: '2017-03-20T00:07:00Z', end: '2017-03-21T00:00:00Z' },
+      'cli-offgrid',
+    );
     const err = await handle.result().then(
       () => assert.fail('an off-grid window must not complete'),
       (e: Error & { cause?: Error }) => e,
     );
-    assert.match(err.cause?.message ?? '', /Invalid syncWindow input: start: 2017-03-20T00:07:00.000Z is not on callvolume's grid of PT15M; use 2017-03-20T00:00:00.000Z/);
-    assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, 'callvolume').then((c) => c.filter((i) => i.start < Date.parse('2017-03-22T00:00:00Z'))), []);
+    assert.match(
+      err.cause?.message ?? '',
+      /Invalid syncWindow input: start: 2017-03-20T00:07:00.000Z is not on callvolume's grid of PT15M; use 2017-03-20T00:00:00.000Z/,
+    );
+    assert.deepEqual(
+      await stack.destination.completedIntervals(CONNECTION, 'callvolume').then((c) => c.filter((i) => i.start < Date.parse('2017-03-22T00:00:00Z'))),
+      [],
+    );
   });
   it('an unreachable Temporal exits 3', async () => {
     const r = await ccsync(['backfill', 'status', 'x'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });

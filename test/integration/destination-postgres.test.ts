@@ -36,7 +36,12 @@ const rawStore: RawStore = {
   table: (name) => `"${SCHEMA}"."${name}"`,
   async query(sql, params = []) {
     let n = 0;
-    return (await admin.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
+    return (
+      await admin.query(
+        sql.replace(/\?/g, () => `$${++n}`),
+        params,
+      )
+    ).rows as Record<string, unknown>[];
   },
 };
 
@@ -81,10 +86,10 @@ describe('PostgresDestination specifics', () => {
       pk.map((r) => r.attname),
       ['_connection', 'queueId', 'ts'],
     );
-    const { rows: state } = await admin.query(`SELECT completed, pg_typeof(completed)::text AS type FROM "${SCHEMA}".ccsync_state WHERE connection = 'conn' AND stream = 'callvolume'`);
-    assert.deepEqual(state, [
-      { completed: [{ start: '2026-10-01T00:00:00.000Z', end: '2026-10-02T00:00:00.000Z' }], type: 'jsonb' },
-    ]);
+    const { rows: state } = await admin.query(
+      `SELECT completed, pg_typeof(completed)::text AS type FROM "${SCHEMA}".ccsync_state WHERE connection = 'conn' AND stream = 'callvolume'`,
+    );
+    assert.deepEqual(state, [{ completed: [{ start: '2026-10-01T00:00:00.000Z', end: '2026-10-02T00:00:00.000Z' }], type: 'jsonb' }]);
     // Nothing leaked into the default schema.
     const { rows: leaked } = await admin.query(`SELECT to_regclass('public.kore_callvolume') AS t`);
     assert.equal(leaked[0].t, null);
@@ -104,7 +109,11 @@ describe('PostgresDestination specifics', () => {
       async (d) => {
         const spec = { name: 'pg_precreated', keyColumns: ['id'] };
         const ids = ['a', 'B', '_', '10', '9'];
-        await d.upsert(spec, 'conn', ids.map((id) => ({ key: { id }, record: {} })));
+        await d.upsert(
+          spec,
+          'conn',
+          ids.map((id) => ({ key: { id }, record: {} })),
+        );
         // Under und-x-icu this would read _, 10, 9, a, B; SQLite's order is by bytes.
         assert.deepEqual(
           (await d.readAll(spec, 'conn')).map((r) => r.key.id),
@@ -149,9 +158,7 @@ describe('PostgresDestination specifics', () => {
       async (d) => {
         const spec = { name: 'pg_terminated', keyColumns: ['id'] };
         await d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]);
-        const { rows } = await admin.query(
-          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'ccsync_terminate_me'`,
-        );
+        const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'ccsync_terminate_me'`);
         assert.ok(rows.length >= 1 && rows.every((r) => r.ok === true), 'terminated the idle connection');
         await sleep(50); // let the pool notice (this is where a missing 'error' listener would crash node)
         assert.deepEqual(await d.upsert(spec, 'conn', [{ key: { id: '2' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
@@ -265,13 +272,10 @@ describe('PostgresDestination specifics', () => {
             { key: { callId: '1', leg: 'a' }, record: {} },
             { key: { callId: '1', leg: 'b' }, record: {} },
           ];
-          assert.deepEqual(await d.writePage('conn', [{ spec, rows: page }]), [
-            { table: 'pg_dml_only', inserted: 2, updated: 0, unchanged: 0, deleted: 0 },
+          assert.deepEqual(await d.writePage('conn', [{ spec, rows: page }]), [{ table: 'pg_dml_only', inserted: 2, updated: 0, unchanged: 0, deleted: 0 }]);
+          assert.deepEqual(await d.writePage('conn', [{ spec, rows: page.slice(0, 1), replaceChildrenOf: { column: 'callId', parents: ['1'] } }]), [
+            { table: 'pg_dml_only', inserted: 0, updated: 0, unchanged: 1, deleted: 1 },
           ]);
-          assert.deepEqual(
-            await d.writePage('conn', [{ spec, rows: page.slice(0, 1), replaceChildrenOf: { column: 'callId', parents: ['1'] } }]),
-            [{ table: 'pg_dml_only', inserted: 0, updated: 0, unchanged: 1, deleted: 1 }],
-          );
           await d.upsert(spec, 'conn', [{ key: { callId: '2', leg: 'a' }, record: {} }]);
           await d.noteSnapshotKeys(spec, 'conn', 'run', [{ callId: '1', leg: 'a' }]);
           assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run'), { seen: 1, deleted: 1, revived: 0, skippedEmpty: false });

@@ -78,7 +78,13 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
 
     it('each stream equals the ground truth; no request spans more than 7 days; the rate limit is never hit', async () => {
       // The two backfills run at once: 7-day windows (the API's largest) for call details, days for agent status.
-      const details = await stack.start('backfill', { connection: CONNECTION, streams: ['calldetails', 'interactiondetails'], from: FROM, to: TO, windowSize: 'P7D' });
+      const details = await stack.start('backfill', {
+        connection: CONNECTION,
+        streams: ['calldetails', 'interactiondetails'],
+        from: FROM,
+        to: TO,
+        windowSize: 'P7D',
+      });
       const status = await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: FROM, to: TO });
       const [d, s] = (await Promise.all([details.result(), status.result()])) as Array<{ windows: { total: number; done: number }; records: number }>;
       assert.equal(s!.windows.total, 30);
@@ -95,15 +101,25 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const rows = await assertTableEquals(stack, STATUS, segments, statusKey, ledger);
       assert.ok(rows.every((r) => typeof (r.record as { duration: unknown }).duration === 'number' && (r.record as { open: unknown }).open === false));
       // A night segment across a midnight is read on both days (spelled differently the second time) and is one row.
-      assert.ok(segments.some((x) => String(x.startTime).slice(0, 10) !== String(x.endTime).slice(0, 10)), 'segments across midnight exist');
+      assert.ok(
+        segments.some((x) => String(x.startTime).slice(0, 10) !== String(x.endTime).slice(0, 10)),
+        'segments across midnight exist',
+      );
 
       const log = stack.kore.requests();
       assert.equal(stack.kore.requestsOverSevenDays(), 0, 'no request over 7 days');
-      assert.ok(log.some((e) => e.endpoint === 'calldetails' && callDetailsRangeMs(e.body) === 7 * DAY - 1000), 'full 7-day windows were asked as 7 days less a second');
+      assert.ok(
+        log.some((e) => e.endpoint === 'calldetails' && callDetailsRangeMs(e.body) === 7 * DAY - 1000),
+        'full 7-day windows were asked as 7 days less a second',
+      );
       assert.ok(log.filter((e) => e.endpoint === 'calldetails').every((e) => e.path.endsWith('/v2/calldetails')));
       assert.ok(log.filter((e) => e.endpoint === 'interactiondetails').every((e) => e.path.endsWith('/v2/interactionDetails')));
       assert.ok(log.filter((e) => e.endpoint === 'calldetails').length > d!.windows.total / 2, 'some windows took more than one page');
-      assert.deepEqual(log.filter((e) => e.status !== 200), [], 'every request answered 200: no 429, no 400');
+      assert.deepEqual(
+        log.filter((e) => e.status !== 200),
+        [],
+        'every request answered 200: no 429, no 400',
+      );
       for (const stream of ['calldetails', 'interactiondetails', 'agentstatus']) {
         assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, stream), [{ start: from, end: to }], `${stream}: one completed interval`);
       }
@@ -148,7 +164,12 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
   it('call details through a 503, a timeout and random 5xx/429: exact data, 3 sessions a page', async () => {
     stack.kore.setFaults({ serverErrorRate: 0.15, rateLimitRate: 0.05 });
     stack.kore.failNext({ endpoint: 'calldetails', status: 503 }, { endpoint: 'calldetails', kind: 'timeout', ms: 4000 });
-    const handle = await stack.start('backfill', { connection: CONNECTION, streams: ['calldetails'], from: '2026-09-07T00:00:00Z', to: '2026-09-09T00:00:00Z' });
+    const handle = await stack.start('backfill', {
+      connection: CONNECTION,
+      streams: ['calldetails'],
+      from: '2026-09-07T00:00:00Z',
+      to: '2026-09-09T00:00:00Z',
+    });
     await handle.result();
     stack.kore.clearFaults();
     const truth = stack.kore.conversationsGroundTruth(Date.parse('2026-09-07T00:00:00Z'), Date.parse('2026-09-09T00:00:00Z'));
@@ -160,9 +181,20 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
 
   it('agent status pages by agents (3 of 5 a page) and stores every segment of the days', async () => {
     stack.kore.resetLog();
-    const handle = await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: '2026-09-08T00:00:00Z', to: '2026-09-10T00:00:00Z' });
+    const handle = await stack.start('backfill', {
+      connection: CONNECTION,
+      streams: ['agentstatus'],
+      from: '2026-09-08T00:00:00Z',
+      to: '2026-09-10T00:00:00Z',
+    });
     await handle.result();
-    await assertTableEquals(stack, STATUS, stack.kore.agentStatusGroundTruth(Date.parse('2026-09-08T00:00:00Z'), Date.parse('2026-09-10T00:00:00Z')), statusKey, ledger);
+    await assertTableEquals(
+      stack,
+      STATUS,
+      stack.kore.agentStatusGroundTruth(Date.parse('2026-09-08T00:00:00Z'), Date.parse('2026-09-10T00:00:00Z')),
+      statusKey,
+      ledger,
+    );
     const log = stack.kore.requests();
     assert.equal(log.length, 4, 'two pages a day: 3 agents, then 2');
     assert.deepEqual(
@@ -179,26 +211,35 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
   it('a segment field that changed type fails at once, naming its path; nothing of that window is recorded', async () => {
     stack.kore.resetLog();
     stack.kore.failNext({ endpoint: 'agentstatus', kind: 'schema-drift', field: 'duration', value: 42 });
-    const f = await failureOf((await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: '2026-08-03T00:00:00Z', to: '2026-08-04T00:00:00Z' })).result());
+    const f = await failureOf(
+      (await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: '2026-08-03T00:00:00Z', to: '2026-08-04T00:00:00Z' })).result(),
+    );
     assert.equal(f.type, 'SchemaMismatch');
-    assert.match(f.message, /Kore\.ai agentstatus: the response does not have the documented shape: data\[\d+\]\.status\[0\]\.duration: expected a duration such as "00:01:10" \(HH:MM:SS\), or "-" while open \(got number 42\)/);
+    assert.match(
+      f.message,
+      /Kore\.ai agentstatus: the response does not have the documented shape: data\[\d+\]\.status\[0\]\.duration: expected a duration such as "00:01:10" \(HH:MM:SS\), or "-" while open \(got number 42\)/,
+    );
     assert.equal(stack.kore.requests().length, 1, 'no retry');
     const state = await stack.destination.completedIntervals(CONNECTION, 'agentstatus');
     assert.ok(!state.some((i) => i.start < Date.parse('2026-08-04T00:00:00Z') && i.end > Date.parse('2026-08-03T00:00:00Z')));
 
     stack.kore.failNext({ endpoint: 'calldetails', kind: 'schema-drift', field: 'sessionId', value: 12345 });
-    const g = await failureOf((await stack.start('backfill', { connection: CONNECTION, streams: ['calldetails'], from: '2026-08-03T00:00:00Z', to: '2026-08-04T00:00:00Z' })).result());
+    const g = await failureOf(
+      (await stack.start('backfill', { connection: CONNECTION, streams: ['calldetails'], from: '2026-08-03T00:00:00Z', to: '2026-08-04T00:00:00Z' })).result(),
+    );
     assert.match(g.message, /Kore\.ai calldetails: a record does not match the stream's schema: data\[0\]\.sessionId: expected text \(got number 12345\)/);
   });
 
   it('a new field on a segment is kept', async () => {
     stack.kore.failNext({ endpoint: 'agentstatus', kind: 'schema-drift', field: 'stationId', value: 'desk-7' });
-    await (await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: '2026-08-05T00:00:00Z', to: '2026-08-06T00:00:00Z' })).result();
+    await (
+      await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: '2026-08-05T00:00:00Z', to: '2026-08-06T00:00:00Z' })
+    ).result();
     const rows = await stack.destination.readAll(STATUS, CONNECTION);
     assert.ok(rows.some((r) => (r.record as { stationId?: unknown }).stationId === 'desk-7'));
   });
 
-  it('the connection\'s channel option filters at the vendor', async () => {
+  it("the connection's channel option filters at the vendor", async () => {
     stack.kore.resetLog();
     await (await stack.start('backfill', { connection: 'kore-voice', from: '2026-09-14T00:00:00Z', to: '2026-09-17T00:00:00Z' })).result();
     const truth = stack.kore.conversationsGroundTruth(Date.parse('2026-09-14T00:00:00Z'), Date.parse('2026-09-17T00:00:00Z'), { channels: ['voice'] });
@@ -209,12 +250,34 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
 
   it('windows larger than the API allows are refused before any request', async () => {
     stack.kore.resetLog();
-    const f = await failureOf((await stack.start('backfill', { connection: CONNECTION, streams: ['calldetails'], from: '2026-07-01T00:00:00Z', to: '2026-07-20T00:00:00Z', windowSize: 'P8D' })).result());
+    const f = await failureOf(
+      (
+        await stack.start('backfill', {
+          connection: CONNECTION,
+          streams: ['calldetails'],
+          from: '2026-07-01T00:00:00Z',
+          to: '2026-07-20T00:00:00Z',
+          windowSize: 'P8D',
+        })
+      ).result(),
+    );
     assert.equal(f.type, 'InvalidInput');
     assert.match(f.message, /windowSize: P8D is larger than calldetails allows \(at most P7D\)/);
-    const g = await failureOf((await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: '2026-07-01T00:00:00Z', to: '2026-07-03T00:00:00Z', windowSize: 'P2D' })).result());
+    const g = await failureOf(
+      (
+        await stack.start('backfill', {
+          connection: CONNECTION,
+          streams: ['agentstatus'],
+          from: '2026-07-01T00:00:00Z',
+          to: '2026-07-03T00:00:00Z',
+          windowSize: 'P2D',
+        })
+      ).result(),
+    );
     assert.match(g.message, /windowSize: P2D is larger than agentstatus allows \(at most P1D\)/);
-    const h = await failureOf((await stack.start('syncWindow', { connection: CONNECTION, stream: 'calldetails', start: '2026-07-01T00:00:00Z', end: '2026-07-09T00:00:00Z' })).result());
+    const h = await failureOf(
+      (await stack.start('syncWindow', { connection: CONNECTION, stream: 'calldetails', start: '2026-07-01T00:00:00Z', end: '2026-07-09T00:00:00Z' })).result(),
+    );
     assert.match(h.message, /Kore\.ai calldetails windows may span at most P7D; this one spans P8D/);
     assert.equal(stack.kore.requests().length, 0, 'no vendor request');
     assert.equal(stack.kore.requestsOverSevenDays(), 0);
@@ -261,12 +324,16 @@ describe('open agent-status segments (SQLite)', () => {
 
   type RunResult = { plan: { stream: string; from: string; to: string; windows: number; lookback?: string }[]; inserted: number; updated: number };
   const sync = async () => (await (await stack.start('incrementalSync', { connection: CONNECTION })).result()) as RunResult;
-  const stored = async () => new Map((await stack.destination.readAll(STATUS, CONNECTION)).map((r) => [`${r.key.userId}|${r.key.startTime}`, r.record as Record<string, unknown>]));
+  const stored = async () =>
+    new Map((await stack.destination.readAll(STATUS, CONNECTION)).map((r) => [`${r.key.userId}|${r.key.startTime}`, r.record as Record<string, unknown>]));
 
   it('is stored open, keeps its window incomplete from its start, is read again while open, and is stored closed once it closes', async () => {
     // 1. Yesterday mid-morning by the vendor's clock: some segments are still going on.
     const first = await sync();
-    assert.deepEqual(first.plan.map((p) => [p.stream, p.from, p.to]), [['agentstatus', new Date(yesterday).toISOString(), new Date(today).toISOString()]]);
+    assert.deepEqual(
+      first.plan.map((p) => [p.stream, p.from, p.to]),
+      [['agentstatus', new Date(yesterday).toISOString(), new Date(today).toISOString()]],
+    );
     const openTruth = stack.kore.agentStatusGroundTruth(yesterday, today).filter((r) => r.open);
     assert.ok(openTruth.length > 0);
     let rows = await stored();
@@ -275,7 +342,11 @@ describe('open agent-status segments (SQLite)', () => {
       assert.deepEqual([t.endTime, t.duration, t.open], [null, null, true]);
     }
     const openFrom = Math.min(...openTruth.map((t) => Date.parse(String(t.startTime))));
-    assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, 'agentstatus'), [{ start: yesterday, end: openFrom }], 'complete only up to the open segment');
+    assert.deepEqual(
+      await stack.destination.completedIntervals(CONNECTION, 'agentstatus'),
+      [{ start: yesterday, end: openFrom }],
+      'complete only up to the open segment',
+    );
 
     // 2. Still open: the next run reads the rest of the day again.
     stack.kore.resetLog();

@@ -63,7 +63,13 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
 
     it('a 7-day backfill in 1-day windows leaves exactly the ground truth', async () => {
       const handle = await stack.start('backfill', { connection: CONNECTION, streams: ['callvolume'], from: FROM, to: TO, windowSize: 'P1D' });
-      const result = (await handle.result()) as { windows: { total: number; done: number }; records: number; inserted: number; updated: number; unchanged: number };
+      const result = (await handle.result()) as {
+        windows: { total: number; done: number };
+        records: number;
+        inserted: number;
+        updated: number;
+        unchanged: number;
+      };
       assert.equal(result.windows.total, 7);
       assert.equal(result.windows.done, 7);
       const rows = await assertEqualsGroundTruth(stack, ledger);
@@ -104,7 +110,12 @@ describe('backfill under vendor trouble (SQLite)', () => {
   let ledger: WriteLedger;
   before(async () => {
     // faultSeed 7: a seed whose first requests already draw 5xx and 429 (the PRNG is deterministic).
-    stack = await startStack({ destination: 'sqlite', simulator: { faultSeed: 7 }, settingsExtra: '      pageSize: 100', connectionExtra: '    requestTimeout: PT2S' });
+    stack = await startStack({
+      destination: 'sqlite',
+      simulator: { faultSeed: 7 },
+      settingsExtra: '      pageSize: 100',
+      connectionExtra: '    requestTimeout: PT2S',
+    });
     ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [TABLE]);
   });
   after(async () => {
@@ -121,7 +132,10 @@ describe('backfill under vendor trouble (SQLite)', () => {
     await assertEqualsGroundTruth(stack, ledger, Date.parse('2026-09-01T00:00:00Z'), Date.parse('2026-09-06T00:00:00Z'));
     const faults = stack.kore.requests().filter((r) => r.fault !== undefined);
     assert.ok(faults.length >= 3, `faults were injected (${faults.length})`);
-    assert.ok(faults.some((r) => r.status >= 500), 'among them 5xx');
+    assert.ok(
+      faults.some((r) => r.status >= 500),
+      'among them 5xx',
+    );
 
     // Retries live in the children's histories: an activity started with attempt > 1, carrying the last failure.
     const children = stack.client.workflow.list({ query: `WorkflowType = 'syncWindow' AND TaskQueue = '${stack.taskQueue}'` });
@@ -138,7 +152,10 @@ describe('backfill under vendor trouble (SQLite)', () => {
       }
     }
     assert.ok(retried >= 1, 'at least one page shows a retried attempt in history');
-    assert.ok(lastFailures.some((m) => /failed with 50\d|rate limit|did not answer/.test(m)), `the attempts carry the cause: ${lastFailures.join(' | ')}`);
+    assert.ok(
+      lastFailures.some((m) => /failed with 50\d|rate limit|did not answer/.test(m)),
+      `the attempts carry the cause: ${lastFailures.join(' | ')}`,
+    );
   });
 
   it('a 401 fails fast with the vendor message and no retry storm', async () => {
@@ -152,7 +169,9 @@ describe('backfill under vendor trouble (SQLite)', () => {
     assert.match(f.message, /Kore\.ai rejected the request with 401 \(the credentials were not accepted\)/);
     assert.equal(stack.kore.requests().length, 1, 'exactly one request: no retry');
     assert.deepEqual(
-      (await stack.destination.completedIntervals(CONNECTION, 'callvolume')).filter((i) => i.start < Date.parse('2026-08-02T00:00:00Z') && i.end > Date.parse('2026-08-01T00:00:00Z')),
+      (await stack.destination.completedIntervals(CONNECTION, 'callvolume')).filter(
+        (i) => i.start < Date.parse('2026-08-02T00:00:00Z') && i.end > Date.parse('2026-08-01T00:00:00Z'),
+      ),
       [],
       'the failed window is not marked complete',
     );

@@ -36,7 +36,11 @@ describe('the Kore.ai account limit across streams', () => {
     const busiest = stack.kore.maxRequestsInAnyMinute();
     assert.ok(busiest <= 60, `the vendor saw ${busiest} requests in one minute`);
     assert.ok(busiest >= 50, `the budget was used, not wasted (${busiest} in the busiest minute)`);
-    assert.deepEqual(log.filter((e) => e.status !== 200).map((e) => e.status), [], 'no 429 (nor anything else)');
+    assert.deepEqual(
+      log.filter((e) => e.status !== 200).map((e) => e.status),
+      [],
+      'no 429 (nor anything else)',
+    );
     assert.ok(elapsed >= 60_000, `waiting for the budget took time (${elapsed} ms)`);
 
     const from = Date.parse(FROM);

@@ -79,10 +79,32 @@ async function startLpStack(destination: DestinationKind): Promise<Stack> {
 
 /** What the table must hold for [from, to): the API's records, ids as strings, with the query they answer. */
 function groundTruthRows(sim: LivePersonSimulator, from: number, to: number) {
-  const truth = sim.groundTruth({ fromMs: from, toMs: to, intervalDuration: 15, grouping: ['skill', 'agent'], metrics: DEFAULT_METRICS, handleTimeModel: 'IFT', includeBotSkills: false });
+  const truth = sim.groundTruth({
+    fromMs: from,
+    toMs: to,
+    intervalDuration: 15,
+    grouping: ['skill', 'agent'],
+    metrics: DEFAULT_METRICS,
+    handleTimeModel: 'IFT',
+    includeBotSkills: false,
+  });
   return truth.map((t: IntervalMetricsRecord) => {
-    const record: Record<string, unknown> = { ...t, skillId: String(t.skillId), agentId: String(t.agentId), _query: { grouping: 'skill,agent', intervalDuration: 15, handleTimeModel: 'IFT' } };
-    const key = { grouping: 'skill,agent', fromL: String(t.timeframe.fromL), skillId: String(t.skillId), agentGroupId: '', agentId: String(t.agentId), conversationId: '', intervalDuration: '15', handleTimeModel: 'IFT' };
+    const record: Record<string, unknown> = {
+      ...t,
+      skillId: String(t.skillId),
+      agentId: String(t.agentId),
+      _query: { grouping: 'skill,agent', intervalDuration: 15, handleTimeModel: 'IFT' },
+    };
+    const key = {
+      grouping: 'skill,agent',
+      fromL: String(t.timeframe.fromL),
+      skillId: String(t.skillId),
+      agentGroupId: '',
+      agentId: String(t.agentId),
+      conversationId: '',
+      intervalDuration: '15',
+      handleTimeModel: 'IFT',
+    };
     return { key, record };
   });
 }
@@ -92,14 +114,26 @@ function groundTruthRows(sim: LivePersonSimulator, from: number, to: number) {
  * the database's committed writes show each record inserted once and none rewritten, whatever
  * was retried or read twice.
  */
-async function assertEqualsGroundTruth(stack: Stack, connection: string, sim: LivePersonSimulator, from: number, to: number, atLeast = 100, ledger?: WriteLedger): Promise<number> {
+async function assertEqualsGroundTruth(
+  stack: Stack,
+  connection: string,
+  sim: LivePersonSimulator,
+  from: number,
+  to: number,
+  atLeast = 100,
+  ledger?: WriteLedger,
+): Promise<number> {
   const rows = await stack.destination.readAll(TABLE, connection);
   const expected = groundTruthRows(sim, from, to);
   assert.ok(expected.length >= atLeast, `enough data to mean something (${expected.length})`);
   const keyOf = (k: Record<string, string>) => INTERVAL_METRICS_KEY.map((c) => k[c]).join('|');
   if (ledger) {
     const writes = await ledger.counts(TABLE.name, connection);
-    assert.deepEqual([writes.inserted, writes.updated, writes.reinserted.length], [expected.length, 0, 0], `${connection}: each record inserted once, none rewritten`);
+    assert.deepEqual(
+      [writes.inserted, writes.updated, writes.reinserted.length],
+      [expected.length, 0, 0],
+      `${connection}: each record inserted once, none rewritten`,
+    );
   }
   assert.equal(rows.length, expected.length, `${connection}: every record of the range, no more`);
   const stored = new Map(rows.map((r) => [keyOf(r.key), r.record]));
@@ -166,7 +200,9 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const refsBefore = refsSim.requests().length;
       const started = Date.now();
       const [pk, refs] = await Promise.all(
-        ['lp-pagekey', 'lp-refs'].map(async (connection) => (await stack.start('backfill', { connection, from: iso(FROM), to: iso(BACKFILL_TO) })).result() as Promise<Progress>),
+        ['lp-pagekey', 'lp-refs'].map(
+          async (connection) => (await stack.start('backfill', { connection, from: iso(FROM), to: iso(BACKFILL_TO) })).result() as Promise<Progress>,
+        ),
       );
       const backfillMs = Date.now() - started;
       for (const p of [pk!, refs!]) {
@@ -180,21 +216,37 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.deepEqual([pk!.inserted, pk!.updated, refs!.inserted, refs!.updated], [n, 0, n, 0]);
       assert.equal(pk!.records, n);
 
-      const pkLog = pageKeySim.requests().slice(pkBefore).filter((e) => e.endpoint === 'interval-metrics');
+      const pkLog = pageKeySim
+        .requests()
+        .slice(pkBefore)
+        .filter((e) => e.endpoint === 'interval-metrics');
       const refsLog = refsSim.requests().slice(refsBefore);
-      assert.ok(pkLog.some((e) => e.page === 'pageKey' && e.count === 0), 'empty pages with a nextPageKey were followed');
+      assert.ok(
+        pkLog.some((e) => e.page === 'pageKey' && e.count === 0),
+        'empty pages with a nextPageKey were followed',
+      );
       assert.ok(pkLog.every((e) => e.status === 200 && e.auth === 'oauth'));
-      assert.ok(refsLog.some((e) => e.page === 'refs' && e.count === 0), 'the empty last refs page was fetched');
-      assert.ok(refsLog.filter((e) => e.page === 'refs').every((e) => e.query.grouping === 'skill,agent' && e.query.metrics === DEFAULT_METRICS.join(',')), 'grouping and metrics re-added to every refs.next link');
+      assert.ok(
+        refsLog.some((e) => e.page === 'refs' && e.count === 0),
+        'the empty last refs page was fetched',
+      );
+      assert.ok(
+        refsLog.filter((e) => e.page === 'refs').every((e) => e.query.grouping === 'skill,agent' && e.query.metrics === DEFAULT_METRICS.join(',')),
+        'grouping and metrics re-added to every refs.next link',
+      );
       assert.ok(refsLog.every((e) => e.status === 200 && e.auth === 'bearer'));
       for (const e of [...pkLog, ...refsLog]) assert.ok(Date.parse(e.query.from ?? iso(Number(e.query.fromL))) >= e.at - 14 * DAY, 'within 14 days');
       const state = await stack.destination.completedIntervals('lp-pagekey', STREAM);
       assert.deepEqual(state, [{ start: FROM, end: BACKFILL_TO }]);
-      console.log(`[liveperson ${kind}] 14-day backfill x2: ${n} records each, ${pkLog.length} + ${refsLog.length} requests, ${(backfillMs / 1000).toFixed(1)} s`);
+      console.log(
+        `[liveperson ${kind}] 14-day backfill x2: ${n} records each, ${pkLog.length} + ${refsLog.length} requests, ${(backfillMs / 1000).toFixed(1)} s`,
+      );
 
       // Incremental runs by hand (nominal time = now): the first brings the tables up to now - lag.
       const incStarted = Date.now();
-      const first = await Promise.all(['lp-pagekey', 'lp-refs'].map(async (connection) => (await stack.start('incrementalSync', { connection })).result() as Promise<IncrementalResult>));
+      const first = await Promise.all(
+        ['lp-pagekey', 'lp-refs'].map(async (connection) => (await stack.start('incrementalSync', { connection })).result() as Promise<IncrementalResult>),
+      );
       for (const r of first) {
         const plan = r.plan[0]!;
         assert.equal(Date.parse(plan.to), floor15(Date.parse(r.scheduledAt) - 30 * MIN), 'up to the nominal time minus the 30-minute default lag');
@@ -205,7 +257,12 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       await assertEqualsGroundTruth(stack, 'lp-pagekey', pageKeySim, FROM, incTo);
       await assertEqualsGroundTruth(stack, 'lp-refs', refsSim, FROM, Date.parse(first[1]!.plan[0]!.to));
       // A second run only re-reads the lookback: nothing changes.
-      const second = await Promise.all(['lp-pagekey', 'lp-refs'].map(async (connection) => (await stack.start('incrementalSync', { connection })).result() as Promise<IncrementalResult & { inserted: number; updated: number }>));
+      const second = await Promise.all(
+        ['lp-pagekey', 'lp-refs'].map(
+          async (connection) =>
+            (await stack.start('incrementalSync', { connection })).result() as Promise<IncrementalResult & { inserted: number; updated: number }>,
+        ),
+      );
       for (const r of second) {
         assert.ok(r.plan[0]!.lookback, 'a lookback');
         assert.equal(r.inserted + r.updated, 0, 'the lookback brings nothing new');
@@ -250,7 +307,9 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
       assert.equal(Number(failure.applicationFailureInfo?.category), 1, 'benign (APPLICATION_ERROR_CATEGORY_BENIGN)');
       assert.match(
         failure.message!,
-        new RegExp(`LivePerson is still processing data for this window \\(202\\); waiting for it: 1 of ${intervalsInWindow} intervals not done yet: ${iso(T - MIN15).replace('.000Z', 'Z')} → ${iso(T).replace('.000Z', 'Z')} In Progress`),
+        new RegExp(
+          `LivePerson is still processing data for this window \\(202\\); waiting for it: 1 of ${intervalsInWindow} intervals not done yet: ${iso(T - MIN15).replace('.000Z', 'Z')} → ${iso(T).replace('.000Z', 'Z')} In Progress`,
+        ),
       );
       const progress = await handle.query<Progress>('progress');
       assert.equal(progress.windows.failed, 0, 'the backfill is waiting, not failing');
@@ -260,7 +319,11 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
       assert.equal(result.windows.failed, 0);
       assert.equal(result.windows.done, result.windows.total);
       await assertEqualsGroundTruth(stack, 'lp-processing', pageKeySim, from, T, 0, ledger);
-      const statuses = pageKeySim.requests().slice(logStart).filter((e) => e.endpoint === 'interval-metrics').map((e) => e.status);
+      const statuses = pageKeySim
+        .requests()
+        .slice(logStart)
+        .filter((e) => e.endpoint === 'interval-metrics')
+        .map((e) => e.status);
       assert.ok(statuses.filter((s) => s === 202).length >= 1 && statuses.at(-1) === 200, `202, then 200: ${statuses.join(',')}`);
       // The history keeps the wait: the page activity started again, carrying the benign 202.
       const history = await child.fetchHistory();
@@ -275,7 +338,11 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
   it('a 15-day backfill is refused at once, naming the earliest allowed from, with no request', async () => {
     const logStart = pageKeySim.requests().length;
     const before = Date.now();
-    const handle = await stack.start('backfill', { connection: 'lp-processing', from: iso(floor15(Date.now() - 15 * DAY)), to: iso(floor15(Date.now()) - HOUR) });
+    const handle = await stack.start('backfill', {
+      connection: 'lp-processing',
+      from: iso(floor15(Date.now() - 15 * DAY)),
+      to: iso(floor15(Date.now()) - HOUR),
+    });
     const f = await failureOf(handle.result());
     const afterMs = Date.now();
     assert.ok(afterMs - before < 10_000, 'refused at once');
@@ -284,7 +351,10 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
     assert.ok(m, f.message);
     const earliest = Date.parse(m[1]!);
     // The engine keeps a 30-minute margin inside the limit (AGE_LIMIT_MARGIN).
-    assert.ok(earliest >= ceil15(before - 14 * DAY + 30 * MIN) && earliest <= ceil15(afterMs - 14 * DAY + 30 * MIN), `${m[1]} is now - 14 days + 30 min, on a 15-minute boundary`);
+    assert.ok(
+      earliest >= ceil15(before - 14 * DAY + 30 * MIN) && earliest <= ceil15(afterMs - 14 * DAY + 30 * MIN),
+      `${m[1]} is now - 14 days + 30 min, on a 15-minute boundary`,
+    );
     assert.equal(pageKeySim.requests().length, logStart, 'no request reached LivePerson');
   });
 
@@ -298,17 +368,23 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
     await assertEqualsGroundTruth(stack, 'lp-fresh', pageKeySim, Date.parse(plan.from), Date.parse(plan.to));
     const sent = pageKeySim.requests().slice(logStart);
     assert.ok(sent.length >= 14);
-    assert.ok(sent.every((e) => !e.broken), 'no request broke a rule');
+    assert.ok(
+      sent.every((e) => !e.broken),
+      'no request broke a rule',
+    );
   });
 
-  it('500, 503 and 429 are retried with LivePerson\'s pauses (at least 5 s, 10 s, then 1 s) and the window completes', async () => {
+  it("500, 503 and 429 are retried with LivePerson's pauses (at least 5 s, 10 s, then 1 s) and the window completes", async () => {
     const logStart = refsSim.requests().length;
     refsSim.failNext({ status: 500 }, { status: 503 }, { status: 429 });
     const handle = await stack.start('backfill', { connection: 'lp-refs', from: iso(NOON), to: iso(NOON + HOUR), force: true });
     const result = (await handle.result()) as Progress;
     assert.equal(result.windows.failed, 0);
     const log = refsSim.requests().slice(logStart);
-    assert.deepEqual(log.slice(0, 4).map((e) => e.status), [500, 503, 429, 200]);
+    assert.deepEqual(
+      log.slice(0, 4).map((e) => e.status),
+      [500, 503, 429, 200],
+    );
     const gaps = log.slice(1, 4).map((e, i) => e.at - log[i]!.at);
     assert.ok(gaps[0]! >= 4_900, `500 → at least 5 s (${gaps[0]} ms)`);
     assert.ok(gaps[1]! >= 9_900, `503 → at least 10 s (${gaps[1]} ms)`);
@@ -317,7 +393,7 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
     await assertEqualsGroundTruth(stack, 'lp-refs', refsSim, NOON, NOON + HOUR, 1, ledger);
   });
 
-  it('a 401 fails fast with LivePerson\'s message and no retry', async () => {
+  it("a 401 fails fast with LivePerson's message and no retry", async () => {
     const logStart = pageKeySim.requests().length;
     const started = Date.now();
     const handle = await stack.start('backfill', { connection: 'lp-badauth', from: iso(NOON), to: iso(NOON + HOUR) });
@@ -329,7 +405,7 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
     assert.deepEqual(await stack.destination.completedIntervals('lp-badauth', STREAM), [], 'nothing marked complete');
   });
 
-  it('a 400 fails fast with LivePerson\'s message', async () => {
+  it("a 400 fails fast with LivePerson's message", async () => {
     const logStart = refsSim.requests().length;
     refsSim.failNext({ status: 400, body: { code: 400, message: 'metrics: unsupported value "speed"' } });
     const handle = await stack.start('backfill', { connection: 'lp-refs', from: iso(NOON), to: iso(NOON + HOUR), force: true });

@@ -111,23 +111,32 @@ ${extra}`;
     assert.equal(await scalar(`sum(ccsync_windows_total{connection="${CONN}",outcome="completed"})`, 3), 3);
     assert.equal(await scalar(`sum(ccsync_windows_total{connection="${CONN}",outcome="failed"})`, 0), 0);
     const until = Date.parse(TO) / 1000;
-    assert.equal(await scalar(`ccsync_stream_complete_until_seconds{connection="${CONN}",stream="callvolume"}`, until), until, 'the freshness gauge is the sync state');
+    assert.equal(
+      await scalar(`ccsync_stream_complete_until_seconds{connection="${CONN}",stream="callvolume"}`, until),
+      until,
+      'the freshness gauge is the sync state',
+    );
 
     // Vendor answers by status: exactly the simulator's request log.
     const byStatus = new Map<string, number>();
     for (const r of kore.requests()) byStatus.set(String(r.status), (byStatus.get(String(r.status)) ?? 0) + 1);
     assert.equal(byStatus.get('429'), 1);
     assert.equal(byStatus.get('503'), 1);
-    for (const [status, n] of byStatus) assert.equal(await scalar(`sum(ccsync_vendor_responses_total{connection="${CONN}",status="${status}"})`, n), n, `status ${status}`);
+    for (const [status, n] of byStatus)
+      assert.equal(await scalar(`sum(ccsync_vendor_responses_total{connection="${CONN}",status="${status}"})`, n), n, `status ${status}`);
     assert.equal(await scalar(`sum(ccsync_vendor_request_duration_seconds_count{connection="${CONN}"})`, kore.requests().length), kore.requests().length);
     assert.equal(await scalar(`sum(ccsync_rate_limit_wait_seconds_count{connection="${CONN}"})`, kore.requests().length), kore.requests().length);
 
     // The SDK's own worker metrics come through the same port.
-    const pollers = await prometheus.waitFor(`sum(temporal_num_pollers{job="ccsync-worker",task_queue="${taskQueue}"})`, (r) => (r.length && Number(r[0]!.value[1]) > 0 ? Number(r[0]!.value[1]) : undefined));
+    const pollers = await prometheus.waitFor(`sum(temporal_num_pollers{job="ccsync-worker",task_queue="${taskQueue}"})`, (r) =>
+      r.length && Number(r[0]!.value[1]) > 0 ? Number(r[0]!.value[1]) : undefined,
+    );
     assert.ok(pollers > 0);
 
     // The rules, loaded in the real server: October data is stale today, on purpose.
-    const behind = await prometheus.waitFor(`ccsync:stream_behind_intervals{connection="${CONN}",stream="callvolume"}`, (r) => (r.length === 1 ? Number(r[0]!.value[1]) : undefined));
+    const behind = await prometheus.waitFor(`ccsync:stream_behind_intervals{connection="${CONN}",stream="callvolume"}`, (r) =>
+      r.length === 1 ? Number(r[0]!.value[1]) : undefined,
+    );
     assert.ok(behind > 2 * 24 * 4, `weeks behind: ${behind} intervals`);
     const alerts = await prometheus.waitFor(`ALERTS{alertname="CcsyncStreamStale",connection="${CONN}"}`, (r) => (r.length ? r : undefined));
     assert.ok(['pending', 'firing'].includes(alerts[0]!.metric.alertstate!));
@@ -165,7 +174,10 @@ ${extra}`;
   it('ccsync status: complete until, behind, exit 1 on the stale stream; exit 0 on a fresh one; a failed window with its cause', async () => {
     const stale = await ccsync(['status', '--json', '-c', CONN], env);
     assert.equal(stale.code, 1, stale.stdout + stale.stderr);
-    const out = JSON.parse(stale.stdout) as { streams: { completeUntil: string; behindIntervals: number; verdict: string; gaps: unknown[] }[]; healthy: boolean };
+    const out = JSON.parse(stale.stdout) as {
+      streams: { completeUntil: string; behindIntervals: number; verdict: string; gaps: unknown[] }[];
+      healthy: boolean;
+    };
     assert.equal(out.streams[0]!.completeUntil, new Date(TO).toISOString(), 'complete until the sync state');
     assert.ok(out.streams[0]!.behindIntervals > 2);
     assert.equal(out.streams[0]!.verdict, 'behind');
@@ -175,7 +187,11 @@ ${extra}`;
     assert.equal((await ccsync(['status', '-c', CONN, '--max-behind', 'P365D', '--no-temporal'], env)).code, 0);
 
     // The fresh connection, brought up to now by one incremental run.
-    const sync = await temporal.client.workflow.start('incrementalSync', { taskQueue, workflowId: `obs-inc-${randomBytes(4).toString('hex')}`, args: [{ connection: FRESH }] });
+    const sync = await temporal.client.workflow.start('incrementalSync', {
+      taskQueue,
+      workflowId: `obs-inc-${randomBytes(4).toString('hex')}`,
+      args: [{ connection: FRESH }],
+    });
     await sync.result();
     const fresh = await ccsync(['status', '-c', FRESH], env);
     assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
@@ -199,7 +215,11 @@ ${extra}`;
     assert.equal(failure.workflowId, `${CONN}/callvolume/2026-09-01T00:00:00.000Z`);
     assert.match(failure.cause, /Kore\.ai rejected the request with 401 \(the credentials were not accepted\)/);
     // And Prometheus counts it.
-    await prometheus.waitFor(`sum(ccsync_windows_total{connection="${CONN}",outcome="failed"})`, (r) => (r.length && Number(r[0]!.value[1]) === 1 ? true : undefined), 90_000);
+    await prometheus.waitFor(
+      `sum(ccsync_windows_total{connection="${CONN}",outcome="failed"})`,
+      (r) => (r.length && Number(r[0]!.value[1]) === 1 ? true : undefined),
+      90_000,
+    );
   });
 
   it('ccsync status never creates a missing database, and says so', async () => {
@@ -211,7 +231,10 @@ ${extra}`;
   });
 
   it('logs: one JSON line per event, connection, stream, window and page on every line of a page, no secret', () => {
-    const lines = worker.logs().split('\n').filter((l) => l.trim());
+    const lines = worker
+      .logs()
+      .split('\n')
+      .filter((l) => l.trim());
     const parsed = lines.map((l) => {
       try {
         return JSON.parse(l) as Record<string, unknown>;

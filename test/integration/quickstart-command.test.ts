@@ -14,7 +14,9 @@ import { testTemporal, uniqueTaskQueue, type TestTemporal } from '../helpers/tem
 
 const sh = (command: string, env: NodeJS.ProcessEnv) =>
   new Promise<{ code: number; out: string }>((resolve) =>
-    execFile('/bin/sh', ['-c', command], { env, timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })),
+    execFile('/bin/sh', ['-c', command], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    ),
   );
 
 describe('the command npm start prints', () => {
@@ -40,13 +42,14 @@ describe('the command npm start prints', () => {
       for await (const w of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) found.push(w.type);
     }
     assert.deepEqual(found, ['backfill'], 'a backfill was started on the task queue');
-    for await (const w of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) await temporal.client.workflow.getHandle(w.workflowId).terminate('test done');
+    for await (const w of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` }))
+      await temporal.client.workflow.getHandle(w.workflowId).terminate('test done');
   });
 
   it('the README quickstart spells the CLI by a path that exists in a checkout, not a bare `temporal`', () => {
     const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
     const quick = readme.slice(readme.indexOf('## Quickstart'), readme.indexOf('## Workflows'));
-    assert.doesNotMatch(quick, /^temporal workflow start/m, 'a bare temporal is not on a new user\'s PATH');
+    assert.doesNotMatch(quick, /^temporal workflow start/m, "a bare temporal is not on a new user's PATH");
     assert.match(quick, /^\.tools\/bin\/temporal workflow start/m);
     assert.match(quick, /^npx ccsync backfill start/m);
   });

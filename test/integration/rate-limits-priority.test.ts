@@ -85,7 +85,10 @@ describe('the vendor budget by priority', () => {
     const [window] = await childIds(incremental);
     const pages = await pageBudgets(stack, window!);
     assert.ok(pages.length >= 1, 'the incremental window made a request');
-    assert.ok(pages.every((p) => p.priority === 'schedule'), `the incremental's pages ran at the schedule's priority: ${JSON.stringify(pages)}`);
+    assert.ok(
+      pages.every((p) => p.priority === 'schedule'),
+      `the incremental's pages ran at the schedule's priority: ${JSON.stringify(pages)}`,
+    );
     console.log(`incrementalSync finished in ${took} ms during the backfill; its pages: ${pages.map((p) => p.note).join('; ')}`);
     // The schedule's interval is 15 minutes; the run needs one page, so it waits for one slot at most.
     assert.ok(took < 15 * 60_000, `the incremental run finished within one schedule interval (${took} ms)`);
@@ -93,7 +96,10 @@ describe('the vendor budget by priority', () => {
     // In the backfill's windows: pages ran at backfill priority, and those already waiting when the
     // incremental page asked were granted after it: the first slot that freed went to the schedule's page.
     const backfillPages = (await Promise.all((await childIds(backfill)).map((id) => pageBudgets(stack, id)))).flat();
-    assert.ok(backfillPages.every((p) => p.priority === 'backfill'), 'backfill pages ran at backfill priority');
+    assert.ok(
+      backfillPages.every((p) => p.priority === 'backfill'),
+      'backfill pages ran at backfill priority',
+    );
     const asked = Math.min(...pages.map((p) => Date.parse(p.grantedAt) - p.waitedMs));
     const granted = Math.max(...pages.map((p) => Date.parse(p.grantedAt)));
     const waitingBefore = backfillPages.filter((p) => Date.parse(p.grantedAt) - p.waitedMs < asked && Date.parse(p.grantedAt) > granted);
@@ -105,7 +111,6 @@ describe('the vendor budget by priority', () => {
       `no backfill page was granted while the incremental page waited (${pages[0]!.note})`,
     );
   });
-
 });
 
 describe('a 429 that gets through', () => {
@@ -129,8 +134,15 @@ describe('a 429 that gets through', () => {
     const at = refused[0]!.at;
     // Requests already on their way when the 429 came may arrive within a few ms; none after, for 4 s.
     const during = log.filter((e) => e.at > at + 200 && e.at < at + 3_900);
-    assert.deepEqual(during.map((e) => e.at - at), [], 'no request to the account while it was paused');
-    assert.ok(log.some((e) => e.at >= at + 3_900 && e.status === 200), 'requests resumed after the pause');
+    assert.deepEqual(
+      during.map((e) => e.at - at),
+      [],
+      'no request to the account while it was paused',
+    );
+    assert.ok(
+      log.some((e) => e.at >= at + 3_900 && e.status === 200),
+      'requests resumed after the pause',
+    );
     const rows = await stack.destination.readAll({ name: 'kore_callvolume', keyColumns: ['_id'] }, CONNECTION);
     const mine = rows.filter((r) => {
       const t = Date.parse((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp);

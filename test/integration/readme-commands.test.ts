@@ -37,7 +37,10 @@ describe('README command table', () => {
       assert.equal(r.code, 0, `${row.words.join(' ')} --help: ${r.stderr}`);
       for (const o of row.options) {
         if (o === '--help') continue;
-        assert.ok(r.stdout.includes(o) || (o === '--version' && /-V, --version/.test(r.stdout)), `${row.words.join(' ') || 'ccsync'}: option ${o} is documented but not accepted:\n${r.stdout}`);
+        assert.ok(
+          r.stdout.includes(o) || (o === '--version' && /-V, --version/.test(r.stdout)),
+          `${row.words.join(' ') || 'ccsync'}: option ${o} is documented but not accepted:\n${r.stdout}`,
+        );
       }
     });
   }

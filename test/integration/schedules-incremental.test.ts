@@ -40,7 +40,9 @@ async function rowsOf(stack: Stack, connection: string, from: number, to: number
 
 async function completedRuns(stack: Stack, workflowIdPrefix: string): Promise<RunResult[]> {
   const out: { start: number; result: RunResult }[] = [];
-  for await (const w of stack.client.workflow.list({ query: `WorkflowType = 'incrementalSync' AND ExecutionStatus = 'Completed' AND TaskQueue = '${stack.taskQueue}'` })) {
+  for await (const w of stack.client.workflow.list({
+    query: `WorkflowType = 'incrementalSync' AND ExecutionStatus = 'Completed' AND TaskQueue = '${stack.taskQueue}'`,
+  })) {
     if (!w.workflowId.startsWith(workflowIdPrefix)) continue;
     out.push({ start: w.startTime.getTime(), result: (await stack.client.workflow.getHandle(w.workflowId, w.runId).result()) as RunResult });
   }
@@ -66,7 +68,8 @@ describe('schedules and incremental sync', () => {
       settingsExtra: '      pageSize: 500',
       connectionExtra: `    start: ${new Date(START).toISOString()}\n    schedule: { every: 3s, lag: 10m, lookback: 1h }`,
       extraConnectionsYaml: (url) =>
-        twin('kore-sched', `    start: ${new Date(DAY_D).toISOString()}\n    schedule: { every: 6h, lag: 10m, lookback: 1h }\n`)(url) + twin('kore-plain', '')(url),
+        twin('kore-sched', `    start: ${new Date(DAY_D).toISOString()}\n    schedule: { every: 6h, lag: 10m, lookback: 1h }\n`)(url) +
+        twin('kore-plain', '')(url),
     });
     env = {
       TEMPORAL_ADDRESS: stack.temporal.address,
@@ -109,11 +112,17 @@ describe('schedules and incremental sync', () => {
     assert.equal(end1, floor15(Date.parse(first.scheduledAt) - 10 * 60_000), 'up to the scheduled time minus the lag');
     const plan2 = second.plan[0]!;
     const end2 = Date.parse(plan2.to);
-    assert.equal(plan2.lookback, `${new Date(end1 - 3600_000).toISOString()}/${new Date(end1).toISOString()}`, 'the second run re-reads the lookback before the frontier');
+    assert.equal(
+      plan2.lookback,
+      `${new Date(end1 - 3600_000).toISOString()}/${new Date(end1).toISOString()}`,
+      'the second run re-reads the lookback before the frontier',
+    );
     assert.equal(Date.parse(plan2.from) <= end1 - 3600_000, true);
     const truth = callVolumeGroundTruth(stack.kore.data, START, Math.max(end1, end2));
     assert.deepEqual(
-      (await rowsOf(stack, CONNECTION, START, Math.max(end1, end2))).sort((a, b) => String((a as { _id: string })._id).localeCompare((b as { _id: string })._id)),
+      (await rowsOf(stack, CONNECTION, START, Math.max(end1, end2))).sort((a, b) =>
+        String((a as { _id: string })._id).localeCompare((b as { _id: string })._id),
+      ),
       [...truth].sort((a, b) => a._id.localeCompare(b._id)),
     );
   });
@@ -134,18 +143,47 @@ describe('schedules and incremental sync', () => {
 
   it("a schedule's own backfill over a past day yields the same table as a backfill workflow over that day", async () => {
     await ccsync(['schedules', 'pause', CONNECTION], env);
-    const r = await ccsync(['schedules', 'backfill', 'kore-sched', '--from', new Date(DAY_D + 6 * 3600_000).toISOString(), '--to', new Date(DAY_D + 30 * 3600_000 + 5 * 60_000).toISOString()] /* past the 1-minute jitter */, env);
+    const r = await ccsync(
+      [
+        'schedules',
+        'backfill',
+        'kore-sched',
+        '--from',
+        new Date(DAY_D + 6 * 3600_000).toISOString(),
+        '--to',
+        new Date(DAY_D + 30 * 3600_000 + 5 * 60_000).toISOString(),
+      ] /* past the 1-minute jitter */,
+      env,
+    );
     assert.equal(r.code, 0, r.stderr);
-    const runs = await until('five schedule-backfill runs', async () => {
-      const done = await completedRuns(stack, 'incremental/kore-sched');
-      return done.length >= 5 ? done : undefined;
-    }, 120_000);
+    const runs = await until(
+      'five schedule-backfill runs',
+      async () => {
+        const done = await completedRuns(stack, 'incremental/kore-sched');
+        return done.length >= 5 ? done : undefined;
+      },
+      120_000,
+    );
     assert.deepEqual(
       runs.map((x) => x.scheduledAt),
       [6, 12, 18, 24, 30].map((h) => new Date(DAY_D + h * 3600_000).toISOString()),
       'each run works from its own nominal time',
     );
-    const plain = await ccsync(['backfill', 'start', '-c', 'kore-plain', '--from', new Date(DAY_D).toISOString(), '--to', new Date(DAY_D + 86_400_000).toISOString(), '--wait', '--json'], env);
+    const plain = await ccsync(
+      [
+        'backfill',
+        'start',
+        '-c',
+        'kore-plain',
+        '--from',
+        new Date(DAY_D).toISOString(),
+        '--to',
+        new Date(DAY_D + 86_400_000).toISOString(),
+        '--wait',
+        '--json',
+      ],
+      env,
+    );
     assert.equal(plain.code, 0, plain.stderr);
     const bySchedule = await rowsOf(stack, 'kore-sched', DAY_D, DAY_D + 86_400_000);
     const byBackfill = await rowsOf(stack, 'kore-plain', DAY_D, DAY_D + 86_400_000);

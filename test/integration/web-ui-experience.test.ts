@@ -39,7 +39,20 @@ describe('the Web UI experience', () => {
   it('starts from `temporal workflow start` with one JSON input, and shows summaries, search attributes and progress', async () => {
     const cli = await resolveTemporalCli();
     const input = JSON.stringify({ connection: CONNECTION, streams: ['callvolume'], from: '2026-10-01T00:00:00Z', to: '2026-10-03T00:00:00Z' });
-    await run(cli.path, ['workflow', 'start', '--address', stack.temporal.address, '--type', 'backfill', '--task-queue', stack.taskQueue, '--workflow-id', 'ui-bf-1', '--input', input]);
+    await run(cli.path, [
+      'workflow',
+      'start',
+      '--address',
+      stack.temporal.address,
+      '--type',
+      'backfill',
+      '--task-queue',
+      stack.taskQueue,
+      '--workflow-id',
+      'ui-bf-1',
+      '--input',
+      input,
+    ]);
     const handle = stack.client.workflow.getHandle('ui-bf-1');
     await handle.result();
 
@@ -66,13 +79,25 @@ describe('the Web UI experience', () => {
     const summaries = (history.events ?? [])
       .filter((e) => e.activityTaskScheduledEventAttributes)
       .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary as never) : undefined));
-    assert.deepEqual(summaries, ['page 1 · first page', 'page 2 · skip=100', 'page 3 · skip=200', 'page 4 · skip=300', `commit ${CONNECTION} · callvolume · 2026-10-01 → 2026-10-02`]);
+    assert.deepEqual(summaries, [
+      'page 1 · first page',
+      'page 2 · skip=100',
+      'page 3 · skip=200',
+      'page 4 · skip=300',
+      `commit ${CONNECTION} · callvolume · 2026-10-01 → 2026-10-02`,
+    ]);
   });
 
   it('a backfill continues as new to keep its history bounded, and the data stays exact', async () => {
     const from = Date.parse('2026-09-10T00:00:00Z');
     const to = Date.parse('2026-09-15T00:00:00Z');
-    const handle = await stack.start('backfill', { connection: CONNECTION, from: new Date(from).toISOString(), to: new Date(to).toISOString(), windowsPerRun: 2, maxParallelWindows: 2 });
+    const handle = await stack.start('backfill', {
+      connection: CONNECTION,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      windowsPerRun: 2,
+      maxParallelWindows: 2,
+    });
     const result = (await handle.result()) as { continuedRuns: number; windows: { total: number; done: number } };
     assert.equal(result.continuedRuns, 2, '5 windows at 2 per run: three runs');
     assert.deepEqual([result.windows.total, result.windows.done], [5, 5]);
@@ -92,7 +117,11 @@ describe('the Web UI experience', () => {
   });
 
   it('a window started by hand walks its pages across runs and commits once at the end', async () => {
-    const handle = await stack.start('syncWindow', { connection: CONNECTION, stream: 'callvolume', start: '2026-08-20T00:00:00Z', end: '2026-08-21T00:00:00Z', pagesPerRun: 1 }, 'by-hand-window');
+    const handle = await stack.start(
+      'syncWindow',
+      { connection: CONNECTION, stream: 'callvolume', start: '2026-08-20T00:00:00Z', end: '2026-08-21T00:00:00Z', pagesPerRun: 1 },
+      'by-hand-window',
+    );
     const totals = (await handle.result()) as { pages: number; records: number };
     assert.deepEqual([totals.pages, totals.records], [4, 384]);
     const state = await stack.destination.completedIntervals(CONNECTION, 'callvolume');

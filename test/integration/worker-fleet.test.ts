@@ -54,8 +54,12 @@ describe('workers with different connections files on one task queue', () => {
     await stack?.close();
   });
 
-  it("a connection unknown to the worker that took the task is retried, not failed: the backfill completes", async () => {
-    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-10-01T00:00:00Z', to: '2026-10-07T00:00:00Z', maxParallelWindows: 4 }, 'fleet-bf');
+  it('a connection unknown to the worker that took the task is retried, not failed: the backfill completes', async () => {
+    const handle = await stack.start(
+      'backfill',
+      { connection: CONNECTION, from: '2026-10-01T00:00:00Z', to: '2026-10-07T00:00:00Z', maxParallelWindows: 4 },
+      'fleet-bf',
+    );
     const result = (await handle.result()) as BackfillProgress;
     assert.equal(result.windows.failed, 0, JSON.stringify(result.failures));
     assert.equal(result.windows.done, 6);
@@ -72,7 +76,10 @@ describe('workers with different connections files on one task queue', () => {
     const out = JSON.parse(r.stdout) as { pollers: { identity: string; fingerprint?: string }[]; fingerprints: string[]; consistent: boolean };
     assert.equal(out.consistent, false);
     assert.equal(out.fingerprints.length, 2, r.stdout);
-    assert.ok(out.pollers.some((p) => p.identity.includes(`${odd.pid}@`)), 'the odd worker process is listed');
+    assert.ok(
+      out.pollers.some((p) => p.identity.includes(`${odd.pid}@`)),
+      'the odd worker process is listed',
+    );
     const text = await ccsync(['workers'], env);
     assert.match(text.stdout, /WARNING: the workers run 2 different connections files/);
     assert.match(text.stdout, /differs from the file here/);
@@ -109,13 +116,19 @@ describe('a broken edit to the connections file', () => {
     const good = readFileSync(file, 'utf8');
     await sleep(50);
     // One typo in kore-other's streams, and a second mistake elsewhere: both must be logged.
-    writeFileSync(file, good.replace(/(name: kore-other[\s\S]*?streams: \[)callvolume/, '$1callvolme').replace('pageSize', 'pageSize') + '  - name: broken\n    source: kore\n');
+    writeFileSync(
+      file,
+      good.replace(/(name: kore-other[\s\S]*?streams: \[)callvolume/, '$1callvolme').replace('pageSize', 'pageSize') + '  - name: broken\n    source: kore\n',
+    );
     const handle = await run({ connection: CONNECTION, from: '2026-10-01T00:00:00Z', to: '2026-10-02T00:00:00Z' }, 'stale-bf-1');
     const result = (await handle.result()) as BackfillProgress;
     assert.equal(result.windows.done, 1);
     assert.equal(result.records, 384);
     const logs = worker.logs();
-    assert.match(logs, /the connections file .* changed and is not valid; still running on the last valid version \(fingerprint [0-9a-f]{12}, 2 connection\(s\)\)/);
+    assert.match(
+      logs,
+      /the connections file .* changed and is not valid; still running on the last valid version \(fingerprint [0-9a-f]{12}, 2 connection\(s\)\)/,
+    );
     assert.match(logs, /"callvolme" is not a Kore\.ai stream/);
     assert.match(logs, /connection "broken" \(connections\[2\]\): settings/);
     writeFileSync(file, good);
@@ -133,8 +146,16 @@ describe('a broken edit to the connections file', () => {
   });
 
   it('a worker whose file refers to an unset credential variable refuses to start, naming it', async () => {
-    const missing = writeTemp('connections.yaml', `connections:\n${koreConnection('kore-m', stack.kore.url).replace('TEST_KORE_TOKEN', 'CCSYNC_TEST_NEVER_SET')}`);
-    const w = new WorkerProcess({ TEMPORAL_ADDRESS: stack.temporal.address, CCSYNC_TASK_QUEUE: uniqueTaskQueue('ccsync-m'), CCSYNC_CONNECTIONS: missing, CCSYNC_DESTINATION: destinationUrl('sqlite') });
+    const missing = writeTemp(
+      'connections.yaml',
+      `connections:\n${koreConnection('kore-m', stack.kore.url).replace('TEST_KORE_TOKEN', 'CCSYNC_TEST_NEVER_SET')}`,
+    );
+    const w = new WorkerProcess({
+      TEMPORAL_ADDRESS: stack.temporal.address,
+      CCSYNC_TASK_QUEUE: uniqueTaskQueue('ccsync-m'),
+      CCSYNC_CONNECTIONS: missing,
+      CCSYNC_DESTINATION: destinationUrl('sqlite'),
+    });
     await assert.rejects(w.start(300_000), /exited with 1 before polling[\s\S]*credentials\.token refers to \$\{CCSYNC_TEST_NEVER_SET\}, which is not set/);
   });
 });

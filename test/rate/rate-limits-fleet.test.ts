@@ -95,7 +95,9 @@ describe(`three workers on one Kore.ai account and one CCAI Platform tenant (${M
       await temporal.client.workflow.start('backfill', {
         taskQueue: env.CCSYNC_TASK_QUEUE,
         workflowId: `fleet-ccaip-${Date.now()}`,
-        args: [{ connection: 'ccaip-fleet', from: iso(ccaipFrom + DAY), to: iso(ccaipFrom + DAY + CCAIP_DAYS * DAY), windowSize: 'PT6H', maxParallelWindows: 16 }],
+        args: [
+          { connection: 'ccaip-fleet', from: iso(ccaipFrom + DAY), to: iso(ccaipFrom + DAY + CCAIP_DAYS * DAY), windowSize: 'PT6H', maxParallelWindows: 16 },
+        ],
       }),
     );
   });
@@ -127,17 +129,47 @@ describe(`three workers on one Kore.ai account and one CCAI Platform tenant (${M
     const midTo = midFrom + MIDDLE_MIN * MIN;
     const inMiddle = (log: { at: number; status: number }[]) => log.filter((e) => e.at >= midFrom && e.at < midTo && e.status === 200).length;
     const figures = {
-      kore: { requests: koreLog.length, maxIn60s: maxInAnyWindow(koreLog.map((e) => e.at), 60_000), middle: inMiddle(koreLog), allowed: 60 * MIDDLE_MIN },
-      ccaip: { requests: ccaipLog.length, maxIn1s: maxInAnyWindow(ccaipLog.map((e) => e.at), 1_000), middle: inMiddle(ccaipLog), allowed: 10 * 60 * MIDDLE_MIN },
+      kore: {
+        requests: koreLog.length,
+        maxIn60s: maxInAnyWindow(
+          koreLog.map((e) => e.at),
+          60_000,
+        ),
+        middle: inMiddle(koreLog),
+        allowed: 60 * MIDDLE_MIN,
+      },
+      ccaip: {
+        requests: ccaipLog.length,
+        maxIn1s: maxInAnyWindow(
+          ccaipLog.map((e) => e.at),
+          1_000,
+        ),
+        middle: inMiddle(ccaipLog),
+        allowed: 10 * 60 * MIDDLE_MIN,
+      },
     };
     console.log(`fleet figures: ${JSON.stringify(figures)}`);
 
-    assert.deepEqual(koreLog.filter((e) => e.status !== 200).map((e) => e.status), [], 'Kore.ai: no 429 (nor anything else)');
-    assert.deepEqual(ccaipLog.filter((e) => e.status !== 200).map((e) => e.status), [], 'CCAI Platform: no 429 (nor anything else)');
+    assert.deepEqual(
+      koreLog.filter((e) => e.status !== 200).map((e) => e.status),
+      [],
+      'Kore.ai: no 429 (nor anything else)',
+    );
+    assert.deepEqual(
+      ccaipLog.filter((e) => e.status !== 200).map((e) => e.status),
+      [],
+      'CCAI Platform: no 429 (nor anything else)',
+    );
     assert.ok(figures.kore.maxIn60s <= 60, `Kore.ai saw ${figures.kore.maxIn60s} requests in one minute`);
     assert.ok(figures.ccaip.maxIn1s <= 10, `CCAI Platform saw ${figures.ccaip.maxIn1s} requests in one second`);
-    assert.ok(figures.kore.middle >= 0.9 * figures.kore.allowed, `Kore.ai: ${figures.kore.middle} of ${figures.kore.allowed} allowed requests in the middle ${MIDDLE_MIN} min`);
-    assert.ok(figures.ccaip.middle >= 0.9 * figures.ccaip.allowed, `CCAI Platform: ${figures.ccaip.middle} of ${figures.ccaip.allowed} allowed requests in the middle ${MIDDLE_MIN} min`);
+    assert.ok(
+      figures.kore.middle >= 0.9 * figures.kore.allowed,
+      `Kore.ai: ${figures.kore.middle} of ${figures.kore.allowed} allowed requests in the middle ${MIDDLE_MIN} min`,
+    );
+    assert.ok(
+      figures.ccaip.middle >= 0.9 * figures.ccaip.allowed,
+      `CCAI Platform: ${figures.ccaip.middle} of ${figures.ccaip.allowed} allowed requests in the middle ${MIDDLE_MIN} min`,
+    );
     for (const [i, w] of workers.entries()) {
       const logs = w.logs();
       assert.ok(logs.includes('kore-fleet') && logs.includes('ccaip-fleet'), `worker ${i + 1} synced pages of both connections`);

@@ -14,6 +14,9 @@ describe('attempt tallies per error type', () => {
     assert.deepEqual(readTally({ tally: { A: { count: 'x', firstAt: 1 }, B: { count: 2, firstAt: 5 } } }), { B: { count: 2, firstAt: 5 } });
   });
   it('merges two sources, taking the larger count', () => {
-    assert.deepEqual(mergeTallies({ A: { count: 1, firstAt: 5 } }, { A: { count: 3, firstAt: 2 }, B: { count: 1, firstAt: 9 } }), { A: { count: 3, firstAt: 2 }, B: { count: 1, firstAt: 9 } });
+    assert.deepEqual(mergeTallies({ A: { count: 1, firstAt: 5 } }, { A: { count: 3, firstAt: 2 }, B: { count: 1, firstAt: 9 } }), {
+      A: { count: 3, firstAt: 2 },
+      B: { count: 1, firstAt: 9 },
+    });
   });
 });

@@ -98,7 +98,10 @@ for (const kind of kinds) {
     it('a request holds its slot until answered, and counts from its answer', async () => {
       const rule: RateLimitRule = { key: uniqueKey(), limit: 1, perMs: 300 };
       const [a, b] = limiters(kind.open, 2);
-      const slow = a!.call(rule, () => new Promise<{ status: number; headers: Record<string, string> }>((r) => setTimeout(() => r({ status: 200, headers: {} }), 700)));
+      const slow = a!.call(
+        rule,
+        () => new Promise<{ status: number; headers: Record<string, string> }>((r) => setTimeout(() => r({ status: 200, headers: {} }), 700)),
+      );
       await new Promise((r) => setTimeout(r, 50));
       const t = Date.now();
       await grant(b!, rule);
@@ -134,7 +137,10 @@ describe('choosing the budget store', () => {
     const pgStore = openBudgetStore(undefined, 'postgres://u:secret-pw@db.example:5432/x?schema=s');
     assert.equal(pgStore.describe, 'postgres://u@db.example:5432/x?schema=s');
     assert.ok(openBudgetStore('memory', 'postgres://db/x') instanceof MemoryBudgetStore);
-    assert.throws(() => openBudgetStore('redis://:pw@h:6379', 'sqlite:x.db'), (e: Error) => /not supported/.test(e.message) && !e.message.includes('pw'));
+    assert.throws(
+      () => openBudgetStore('redis://:pw@h:6379', 'sqlite:x.db'),
+      (e: Error) => /not supported/.test(e.message) && !e.message.includes('pw'),
+    );
     await Promise.all([beside.close(), pgStore.close()]);
   });
 });

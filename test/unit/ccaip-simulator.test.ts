@@ -26,8 +26,10 @@ const iso = (t: number) => new Date(t).toISOString();
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const DATA_START = Date.parse('2026-11-17T00:00:00.000Z');
 
-const { start: startSim, send } = simulatorHarness(NOW, (overrides: Partial<CcaipSimulatorOptions>, clock) =>
-  new CcaipSimulator(demoCcaipOptions({ now: clock.now, dataStart: DATA_START, rateLimitPerSecond: 0, ...overrides })),
+const { start: startSim, send } = simulatorHarness(
+  NOW,
+  (overrides: Partial<CcaipSimulatorOptions>, clock) =>
+    new CcaipSimulator(demoCcaipOptions({ now: clock.now, dataStart: DATA_START, rateLimitPerSecond: 0, ...overrides })),
 );
 
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -60,7 +62,10 @@ describe('authentication (HTTP Basic)', () => {
     assert.equal((await get(sim, '/user_statuses')).status, 200);
     assert.equal((await get(sim, '/user_statuses', {}, basic(DEMO_CCAIP.companyKey, DEMO_CCAIP.companySecret))).status, 200);
     const log = sim.requests();
-    assert.deepEqual(log.map((e) => e.auth), ['api-token', 'company-key']);
+    assert.deepEqual(
+      log.map((e) => e.auth),
+      ['api-token', 'company-key'],
+    );
   });
 
   it('answers 401 with WWW-Authenticate and the vendor error body, saying what was wrong but no secret', async () => {
@@ -145,9 +150,18 @@ describe('page/per, Link, Total and Per-Page', () => {
     const a = Date.parse(String(all[3]!.updated_at));
     const b = Date.parse(String(all[8]!.updated_at));
     const r = await get(sim, '/calls', { 'updated_at[from]': iso(a), 'updated_at[to]': iso(b), sort_column: 'updated_at', sort_direction: 'ASC' });
-    assert.deepEqual(r.json.map((c: any) => c.id), all.slice(3, 9).map((c) => c.id));
+    assert.deepEqual(
+      r.json.map((c: any) => c.id),
+      all.slice(3, 9).map((c) => c.id),
+    );
     const desc = await get(sim, '/calls', { 'updated_at[from]': iso(a), 'updated_at[to]': iso(b), sort_column: 'updated_at', sort_direction: 'desc' });
-    assert.deepEqual(desc.json.map((c: any) => c.id), all.slice(3, 9).map((c) => c.id).reverse());
+    assert.deepEqual(
+      desc.json.map((c: any) => c.id),
+      all
+        .slice(3, 9)
+        .map((c) => c.id)
+        .reverse(),
+    );
     const byCreation = await get(sim, '/chats', { 'created_at[from]': iso(NOW - 6 * HOUR), sort_column: 'created_at' });
     const created = byCreation.json.map((c: any) => Date.parse(c.created_at));
     assert.ok(created.length > 3 && created.every((t: number, i: number) => t >= NOW - 6 * HOUR && (i === 0 || t >= created[i - 1])));
@@ -163,7 +177,9 @@ describe('records that live in time', () => {
     const { sim } = await startSim({}, clock);
     // A call that was answered and surveyed: find one in the data as of much later.
     clock.t = NOW + 6 * HOUR;
-    const surveyed = sim.data.calls({ from: NOW - 3 * HOUR, to: NOW + 6 * HOUR, field: 'created_at' }).find((c) => c.has_feedback && c.status === 'finished' && c.connected_at);
+    const surveyed = sim.data
+      .calls({ from: NOW - 3 * HOUR, to: NOW + 6 * HOUR, field: 'created_at' })
+      .find((c) => c.has_feedback && c.status === 'finished' && c.connected_at);
     assert.ok(surveyed, 'a surveyed call');
     const id = surveyed.id as number;
     const created = Date.parse(surveyed.created_at as string);
@@ -187,7 +203,10 @@ describe('records that live in time', () => {
     clock.t = NOW + 6 * HOUR;
     const later = sim.data.call(id)!;
     assert.equal(later.has_feedback, true);
-    assert.ok((later.participants as any[]).some((p) => p.type === 'virtual_agent'), 'the survey added a participant');
+    assert.ok(
+      (later.participants as any[]).some((p) => p.type === 'virtual_agent'),
+      'the survey added a participant',
+    );
     assert.ok(Date.parse(later.updated_at as string) > ended && Date.parse(later.updated_at as string) - created <= MAX_LIFECYCLE_MS);
     assert.equal(sim.data.call(id)!.updated_at, later.updated_at, 'the same clock, the same record');
     clock.t = created - 1;
@@ -199,7 +218,11 @@ describe('records that live in time', () => {
     const [a, b, c] = sim.data.calls({ from: NOW - DAY, to: NOW - 12 * HOUR });
     const before = sim.data.call(a!.id as number)!;
     const removed = (before.participants as any[])[0].id;
-    const after1 = sim.data.updateCall(a!.id as number, { removeParticipant: removed, addParticipant: { type: 'third_party', status: 'connected' }, set: { out_ticket_id: 'T-1' } });
+    const after1 = sim.data.updateCall(a!.id as number, {
+      removeParticipant: removed,
+      addParticipant: { type: 'third_party', status: 'connected' },
+      set: { out_ticket_id: 'T-1' },
+    });
     assert.equal(after1.updated_at, iso(NOW));
     assert.ok(!(after1.participants as any[]).some((p) => p.id === removed));
     const added = (after1.participants as any[]).find((p) => p.type === 'third_party');
@@ -208,10 +231,16 @@ describe('records that live in time', () => {
     const again = sim.data.updateCall(a!.id as number, { set: { out_ticket_id: 'T-2' } });
     assert.equal(again.updated_at, iso(NOW + 1), 'a second update at the same clock is 1 ms later');
     const served = await get(sim, '/calls', { 'updated_at[from]': iso(NOW), 'updated_at[to]': iso(NOW + 1) });
-    assert.deepEqual(served.json.map((x: any) => x.id), [a!.id]);
+    assert.deepEqual(
+      served.json.map((x: any) => x.id),
+      [a!.id],
+    );
     assert.equal(served.json[0].out_ticket_id, 'T-2');
     const bulk = sim.data.updateCalls([b!.id as number, c!.id as number], { set: { tag: 'bulk' } }, NOW + 5);
-    assert.deepEqual(bulk.map((r) => r.updated_at), [iso(NOW + 5), iso(NOW + 5)]);
+    assert.deepEqual(
+      bulk.map((r) => r.updated_at),
+      [iso(NOW + 5), iso(NOW + 5)],
+    );
     assert.throws(() => sim.data.updateCall(b!.id as number, {}, NOW), /later than the records' last update/);
   });
 
@@ -222,7 +251,11 @@ describe('records that live in time', () => {
     sim.afterRequests('calls', 1, () => sim.data.updateCall(page1[1].id, { set: { touched: true } }));
     assert.equal(sim.pendingActions(), 1);
     const again = (await get(sim, '/calls', q)).json;
-    assert.deepEqual(again.map((c: any) => c.id), page1.map((c: any) => c.id), 'the request that triggers it is answered first');
+    assert.deepEqual(
+      again.map((c: any) => c.id),
+      page1.map((c: any) => c.id),
+      'the request that triggers it is answered first',
+    );
     assert.equal(sim.pendingActions(), 0);
     const shifted = (await get(sim, '/calls', q)).json;
     assert.ok(!shifted.some((c: any) => c.id === page1[1].id), 'the updated call left the window');
@@ -248,7 +281,10 @@ describe('records that live in time', () => {
     assert.deepEqual(a.data.calls(), b.data.calls());
     assert.deepEqual(a.data.activityLogs(), b.data.activityLogs());
     const { sim: c } = await startSim({ seed: 'other' });
-    assert.notDeepEqual(c.data.calls().map((x) => x.created_at), a.data.calls().map((x) => x.created_at));
+    assert.notDeepEqual(
+      c.data.calls().map((x) => x.created_at),
+      a.data.calls().map((x) => x.created_at),
+    );
   });
 });
 
@@ -256,18 +292,30 @@ describe('teams, agents and statuses', () => {
   it('serves teams with assignees and the tree with nested children, and both reflect removals', async () => {
     const { sim } = await startSim();
     const teams = (await get(sim, '/team')).json;
-    assert.deepEqual(teams.map((t: any) => t.name), ['Support', 'Tier 1', 'Billing', 'Technical', 'Tier 2', 'Sales', 'Inbound', 'Outbound']);
+    assert.deepEqual(
+      teams.map((t: any) => t.name),
+      ['Support', 'Tier 1', 'Billing', 'Technical', 'Tier 2', 'Sales', 'Inbound', 'Outbound'],
+    );
     assert.ok(teams.filter((t: any) => t.assignees.length).every((t: any) => t.agents_count === t.assignees.length));
     const tree = (await get(sim, '/team/tree')).json;
-    assert.deepEqual(tree.map((n: any) => n.name), ['Support', 'Sales']);
-    assert.deepEqual(tree[0].children[0].children.map((n: any) => n.name), ['Billing', 'Technical']);
+    assert.deepEqual(
+      tree.map((n: any) => n.name),
+      ['Support', 'Sales'],
+    );
+    assert.deepEqual(
+      tree[0].children[0].children.map((n: any) => n.name),
+      ['Billing', 'Technical'],
+    );
     assert.equal((await get(sim, '/team/tree')).headers.total, undefined, 'the tree is not paged');
 
     const tier1 = TEAM_ID_BASE + 2;
     sim.data.removeTeam(tier1);
     const left = (await get(sim, '/team')).json.map((t: any) => t.name);
     assert.deepEqual(left, ['Support', 'Tier 2', 'Sales', 'Inbound', 'Outbound'], 'Tier 1 and its subtree are gone');
-    assert.deepEqual((await get(sim, '/team/tree')).json[0].children.map((n: any) => n.name), ['Tier 2']);
+    assert.deepEqual(
+      (await get(sim, '/team/tree')).json[0].children.map((n: any) => n.name),
+      ['Tier 2'],
+    );
     assert.ok((await get(sim, '/agents')).json.every((a: any) => a.teams.every((t: any) => !['Tier 1', 'Billing', 'Technical'].includes(t.name))));
     sim.data.restoreTeam(tier1);
     assert.equal((await get(sim, '/team')).json.length, 8);
@@ -288,10 +336,19 @@ describe('teams, agents and statuses', () => {
   it('agents sort by id or by status time; user statuses are the configured list', async () => {
     const { sim } = await startSim();
     const byId = (await get(sim, '/agents', { sort_column: 'id', per: 3 })).json;
-    assert.deepEqual(byId.map((a: any) => a.id), [AGENT_ID_BASE + 1, AGENT_ID_BASE + 2, AGENT_ID_BASE + 3]);
+    assert.deepEqual(
+      byId.map((a: any) => a.id),
+      [AGENT_ID_BASE + 1, AGENT_ID_BASE + 2, AGENT_ID_BASE + 3],
+    );
     const byStatus = (await get(sim, '/agents', { sort_column: 'status_updated_at' })).json.map((a: any) => Date.parse(a.status_updated_at));
-    assert.deepEqual(byStatus, [...byStatus].sort((x, y) => x - y));
-    assert.deepEqual((await get(sim, '/user_statuses')).json.map((s: any) => s.name), ['Available', 'Break', 'Lunch', 'Meeting', 'Training', 'Offline']);
+    assert.deepEqual(
+      byStatus,
+      [...byStatus].sort((x, y) => x - y),
+    );
+    assert.deepEqual(
+      (await get(sim, '/user_statuses')).json.map((s: any) => s.name),
+      ['Available', 'Break', 'Lunch', 'Meeting', 'Training', 'Offline'],
+    );
   });
 });
 
@@ -323,7 +380,10 @@ describe('faults and the rate limit', () => {
     assert.ok(Date.now() - started >= 250);
     sim.failNext({ kind: 'reset' });
     await assert.rejects(get(sim, '/calls'));
-    assert.deepEqual(sim.requests().map((e) => e.fault), ['malformed', 'schema-drift', 'timeout', 'reset']);
+    assert.deepEqual(
+      sim.requests().map((e) => e.fault),
+      ['malformed', 'schema-drift', 'timeout', 'reset'],
+    );
     assert.throws(() => sim.failNext({ status: 418 as 500 }), /must be one of/);
   });
 

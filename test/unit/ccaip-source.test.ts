@@ -25,7 +25,18 @@ import { maxInAnyWindow } from '../../simulators/kit/server';
 import { basicAuthorization } from '../../sources/ccaip/auth';
 import { ccaipCredentials, ccaipSettings, DEFAULT_PATHS, pathFor, type CcaipSettings } from '../../sources/ccaip/connection';
 import { callRecord, agentActivityLogRecord, teamRecord } from '../../sources/ccaip/schemas';
-import { agent_activity_logs, agents, call_participants, call_photos, call_transfers, calls, chat_videos, flattenTeamTree, team_tree, teams } from '../../sources/ccaip/streams';
+import {
+  agent_activity_logs,
+  agents,
+  call_participants,
+  call_photos,
+  call_transfers,
+  calls,
+  chat_videos,
+  flattenTeamTree,
+  team_tree,
+  teams,
+} from '../../sources/ccaip/streams';
 import { CcaipSimulator, DEMO_CCAIP, demoCcaipOptions, TEAM_ID_BASE } from '../../simulators/ccaip';
 import { Clock } from '../helpers/simulator';
 
@@ -37,7 +48,8 @@ const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const DATA_START = Date.parse('2026-11-17T00:00:00.000Z');
 const REGISTRY = { ...SOURCES, ccaip };
 
-const settings = (extra: Record<string, unknown> = {}): CcaipSettings => ccaipSettings.parse({ baseUrl: 'https://acme.uc1.ccaiplatform.com/manager/api/v1', ...extra });
+const settings = (extra: Record<string, unknown> = {}): CcaipSettings =>
+  ccaipSettings.parse({ baseUrl: 'https://acme.uc1.ccaiplatform.com/manager/api/v1', ...extra });
 const window = { start: Date.parse('2026-11-19T00:00:00Z'), end: Date.parse('2026-11-20T00:00:00Z') };
 
 describe('settings and credentials', () => {
@@ -70,7 +82,11 @@ describe('settings and credentials', () => {
   it('takes subdomain + API token or company key + secret, and says what is missing', () => {
     assert.ok(ccaipCredentials.safeParse({ username: 'acme', password: 't' }).success);
     assert.ok(ccaipCredentials.safeParse({ companyKey: 'k', companySecret: 's' }).success);
-    const msg = (v: Record<string, unknown>) => ccaipCredentials.safeParse(v).error!.issues.map((i) => i.message).join('; ');
+    const msg = (v: Record<string, unknown>) =>
+      ccaipCredentials
+        .safeParse(v)
+        .error!.issues.map((i) => i.message)
+        .join('; ');
     assert.match(msg({}), /give "username" \(the subdomain\) and "password" \(an API token\), or "companyKey" and "companySecret"/);
     assert.match(msg({ username: 'acme' }), /missing: password/);
     assert.match(msg({ companySecret: 's' }), /missing: companyKey/);
@@ -95,10 +111,16 @@ connections:
     const [c] = parseConnections(yaml('{ baseUrl: https://acme.uc1.ccaiplatform.com/manager/api/v1, paths: { teams: /teams } }'), 'c.yaml', REGISTRY);
     assert.equal(c!.source, 'ccaip');
     assert.equal(c!.settings.paths.teams, '/teams');
-    assert.deepEqual(c!.streams.map((s) => s.name), ['calls', 'agents']);
+    assert.deepEqual(
+      c!.streams.map((s) => s.name),
+      ['calls', 'agents'],
+    );
     assert.throws(
       () => parseConnections(yaml('{ baseUrl: https://x.example/api, pageSize: 500 }', '{ companyKey: k }'), 'c.yaml', REGISTRY),
-      (err: unknown) => err instanceof CcsyncError && /settings\.pageSize: must be at most 100/.test(err.message) && /credentials: "companyKey" and "companySecret" go together/.test(err.message),
+      (err: unknown) =>
+        err instanceof CcsyncError &&
+        /settings\.pageSize: must be at most 100/.test(err.message) &&
+        /credentials: "companyKey" and "companySecret" go together/.test(err.message),
     );
   });
 });
@@ -122,7 +144,7 @@ describe('requests', () => {
     assert.match(url.href, /\/manager\/api\/v1\/calls\?updated_at%5Bfrom%5D=2026-11-19T00%3A00%3A00\.000Z&/);
   });
 
-  it('a tailing page moves [from] to the cursor\'s time; activity logs filter and sort by started_at', () => {
+  it("a tailing page moves [from] to the cursor's time; activity logs filter and sort by started_at", () => {
     const spec = pageRequest(calls, { settings: settings(), window, options: {} }, { since: '2026-11-19T08:00:00.123Z', page: 1, per: 50 });
     assert.equal(spec.query!['updated_at[from]'], '2026-11-19T08:00:00.123Z');
     assert.equal(spec.query!['updated_at[to]'], '2026-11-20T00:00:00.000Z');
@@ -134,7 +156,12 @@ describe('requests', () => {
 
   it('snapshots: agents sorted by id (a stable order), teams at the configured path, the tree in one request', () => {
     const snap = { start: NOW, end: NOW + 1000 };
-    assert.deepEqual(pageRequest(agents, { settings: settings(), window: snap, options: {} }, agents.pagination.first(100)).query, { sort_column: 'id', sort_direction: 'ASC', page: 1, per: 100 });
+    assert.deepEqual(pageRequest(agents, { settings: settings(), window: snap, options: {} }, agents.pagination.first(100)).query, {
+      sort_column: 'id',
+      sort_direction: 'ASC',
+      page: 1,
+      per: 100,
+    });
     assert.equal(teams.request({ settings: settings({ paths: { teams: '/teams' } }), window: snap, options: {} }).path, '/teams');
     const tree = pageRequest(team_tree, { settings: settings(), window: snap, options: {} }, team_tree.pagination.first(100));
     assert.equal(tree.path, '/team/tree');
@@ -142,25 +169,43 @@ describe('requests', () => {
   });
 
   it('declares what the engine needs: kinds, tables, children', () => {
-    assert.deepEqual(Object.entries(ccaip.streams).map(([k, s]) => `${k}:${s.kind}:${s.table}`), [
-      'calls:windowed:ccaip_calls',
-      'chats:windowed:ccaip_chats',
-      'agent_activity_logs:windowed:ccaip_agent_activity_logs',
-      'agents:snapshot:ccaip_agents',
-      'teams:snapshot:ccaip_teams',
-      'team_tree:snapshot:ccaip_team_tree',
-      'user_statuses:snapshot:ccaip_user_statuses',
-    ]);
-    assert.deepEqual(calls.children!.map((c) => c.table), ['ccaip_call_participants', 'ccaip_call_transfers', 'ccaip_photos', 'ccaip_videos']);
-    assert.deepEqual(ccaip.streams.chats!.children!.map((c) => c.table), ['ccaip_chat_participants', 'ccaip_photos', 'ccaip_videos']);
-    for (const s of Object.values(ccaip.streams)) for (const c of s.children ?? []) assert.ok(c.primaryKey.includes(c.parentKey), `${c.name} keys include its parent`);
+    assert.deepEqual(
+      Object.entries(ccaip.streams).map(([k, s]) => `${k}:${s.kind}:${s.table}`),
+      [
+        'calls:windowed:ccaip_calls',
+        'chats:windowed:ccaip_chats',
+        'agent_activity_logs:windowed:ccaip_agent_activity_logs',
+        'agents:snapshot:ccaip_agents',
+        'teams:snapshot:ccaip_teams',
+        'team_tree:snapshot:ccaip_team_tree',
+        'user_statuses:snapshot:ccaip_user_statuses',
+      ],
+    );
+    assert.deepEqual(
+      calls.children!.map((c) => c.table),
+      ['ccaip_call_participants', 'ccaip_call_transfers', 'ccaip_photos', 'ccaip_videos'],
+    );
+    assert.deepEqual(
+      ccaip.streams.chats!.children!.map((c) => c.table),
+      ['ccaip_chat_participants', 'ccaip_photos', 'ccaip_videos'],
+    );
+    for (const s of Object.values(ccaip.streams))
+      for (const c of s.children ?? []) assert.ok(c.primaryKey.includes(c.parentKey), `${c.name} keys include its parent`);
     assert.deepEqual(
       ccaip.rateLimit(settings()),
       { key: 'ccaip:acme.uc1.ccaiplatform.com', limit: 10, perMs: 1_010, also: [{ limit: 2, perMs: 202 }] },
       '10 in any 1.01 s (counted from each answer), at most 2 in any 202 ms: no bursts',
     );
-    assert.deepEqual(ccaip.rateLimit(settings({ rateLimitPerSecond: 1 })), { key: 'ccaip:acme.uc1.ccaiplatform.com', limit: 1, perMs: RATE_WINDOW_MS }, 'the older docs\' 1 per second');
-    assert.notEqual(ccaip.rateLimit(settings({ baseUrl: 'https://other.uc1.ccaiplatform.com/manager/api/v1' })).key, ccaip.rateLimit(settings()).key, 'per tenant');
+    assert.deepEqual(
+      ccaip.rateLimit(settings({ rateLimitPerSecond: 1 })),
+      { key: 'ccaip:acme.uc1.ccaiplatform.com', limit: 1, perMs: RATE_WINDOW_MS },
+      "the older docs' 1 per second",
+    );
+    assert.notEqual(
+      ccaip.rateLimit(settings({ baseUrl: 'https://other.uc1.ccaiplatform.com/manager/api/v1' })).key,
+      ccaip.rateLimit(settings()).key,
+      'per tenant',
+    );
   });
 });
 
@@ -169,7 +214,10 @@ describe('records, child streams and the tree', () => {
     id: '1001',
     updated_at: '2026-11-19T10:00:00.000Z',
     sentiment: { score: 0.4 },
-    participants: [{ id: 11, type: 'end_user' }, { id: 12, type: 'agent', user_id: 901, call_id: 999 }],
+    participants: [
+      { id: 11, type: 'end_user' },
+      { id: 12, type: 'agent', user_id: 901, call_id: 999 },
+    ],
     transfers: [{ id: 21, status: 'connected' }],
     photos: [{ id: 31, url: 'https://x/p.jpg' }],
     videos: null,
@@ -191,10 +239,16 @@ describe('records, child streams and the tree', () => {
     assert.ok(!teamRecord.safeParse({ id: 1, assignees: [{ name: 'no id' }] }).success);
   });
 
-  it('children carry their parent\'s id (the parent wins over a stale one) and are keyed by it', () => {
+  it("children carry their parent's id (the parent wins over a stale one) and are keyed by it", () => {
     const parent = callRecord.parse(call) as Record<string, unknown>;
     const participants = call_participants.extract(parent).map((p) => call_participants.recordSchema.parse(p) as Record<string, unknown>);
-    assert.deepEqual(participants.map((p) => call_participants.key(p)), [{ call_id: '1001', id: '11' }, { call_id: '1001', id: '12' }]);
+    assert.deepEqual(
+      participants.map((p) => call_participants.key(p)),
+      [
+        { call_id: '1001', id: '11' },
+        { call_id: '1001', id: '12' },
+      ],
+    );
     assert.equal(call_participants.parentId(parent), '1001');
     const transfers = call_transfers.extract(parent).map((t) => call_transfers.recordSchema.parse(t) as Record<string, unknown>);
     assert.deepEqual(transfers, [{ id: 21, status: 'connected', call_id: 1001 }]);
@@ -203,13 +257,25 @@ describe('records, child streams and the tree', () => {
     assert.deepEqual(call_photos.key(photos[0]!), { parent: 'call:1001', id: '31' });
     assert.equal(call_photos.parentId(parent), 'call:1001');
     assert.deepEqual(chat_videos.extract({ id: 7, videos: [{ id: 8 }] }), [{ id: 8, parent_type: 'chat', chat_id: 7 }]);
-    assert.equal(chat_videos.key(chat_videos.recordSchema.parse({ id: 8, parent_type: 'chat', chat_id: 7 }) as Record<string, unknown>).parent, 'chat:7', 'chat 7 and call 7 never share a row');
+    assert.equal(
+      chat_videos.key(chat_videos.recordSchema.parse({ id: 8, parent_type: 'chat', chat_id: 7 }) as Record<string, unknown>).parent,
+      'chat:7',
+      'chat 7 and call 7 never share a row',
+    );
     assert.deepEqual(call_photos.extract({ id: 5, photos: null }), []);
   });
 
   it('flattens the team tree in pre-order, with the parent from the tree and the depth', () => {
     const flat = flattenTeamTree([
-      { id: 1, name: 'US', parent_id: null, children: [{ id: 2, name: 'East', children: [{ id: 4, name: 'NYC', children: [] }] }, { id: 3, name: 'West' }] },
+      {
+        id: 1,
+        name: 'US',
+        parent_id: null,
+        children: [
+          { id: 2, name: 'East', children: [{ id: 4, name: 'NYC', children: [] }] },
+          { id: 3, name: 'West' },
+        ],
+      },
       { id: 9, name: 'EMEA', extra: true },
     ]);
     assert.deepEqual(flat, [
@@ -224,17 +290,20 @@ describe('records, child streams and the tree', () => {
   });
 });
 
-describe('statuses and the vendor\'s error body', () => {
+describe("statuses and the vendor's error body", () => {
   const answer = (status: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer => ({ status, headers, text: JSON.stringify(body), ms: 1 });
 
   it('reads {error, message, status}', () => {
-    assert.equal(ccaipErrorMessage(400, { error: 'Bad Request', message: 'per must be between 1 and 100', status: 400 }), 'Bad Request: per must be between 1 and 100');
+    assert.equal(
+      ccaipErrorMessage(400, { error: 'Bad Request', message: 'per must be between 1 and 100', status: 400 }),
+      'Bad Request: per must be between 1 and 100',
+    );
     assert.equal(ccaipErrorMessage(401, { message: 'invalid API token' }), 'invalid API token');
     assert.equal(ccaipErrorMessage(404, { error: 'Not Found' }), 'Not Found');
     assert.equal(ccaipErrorMessage(500, ['not', 'an', 'object']), undefined);
   });
 
-  it('401/400 fail at once with the vendor\'s words; 429 and 5xx are retried', () => {
+  it("401/400 fail at once with the vendor's words; 429 and 5xx are retried", () => {
     const rejected = errorForStatus(ccaip, answer(401, { error: 'Unauthorized', message: 'invalid API token', status: 401 }), 'acme', 1)!;
     assert.equal(rejected.type, 'VendorRejected');
     assert.equal(rejected.message, 'CCAI Platform rejected the request with 401 (the credentials were not accepted): Unauthorized: invalid API token');
@@ -340,7 +409,10 @@ describe('fetchPage walking the simulator', () => {
     assert.equal(w.children.get('ccaip_call_transfers')!.size, transfers.length);
     assert.ok(transfers.length > 0, 'some transfers');
     const photos = truth.flatMap((c) => c.photos as Record<string, unknown>[]);
-    assert.deepEqual([...w.children.get('ccaip_photos')!.keys()].sort(), photos.map((p) => JSON.stringify({ parent: `call:${String(p.call_id)}`, id: String(p.id) })).sort());
+    assert.deepEqual(
+      [...w.children.get('ccaip_photos')!.keys()].sort(),
+      photos.map((p) => JSON.stringify({ parent: `call:${String(p.call_id)}`, id: String(p.id) })).sort(),
+    );
     // Tailing: every page after the first starts again at the previous page's last time.
     assert.ok(w.cursors.slice(1).every((c) => typeof c?.since === 'string' && c.page === 1));
     const log = sim.requests();
@@ -370,10 +442,16 @@ describe('fetchPage walking the simulator', () => {
     // Ours: same window, same kind of update (another call, on page 1) between page 1 and page 2.
     const truth2 = sim.data.calls({ from, to });
     const victim2 = truth2[3]!.id as number;
-    sim.afterRequests('calls', 1, () => sim.data.updateCall(victim2, { removeParticipant: (sim.data.call(victim2)!.participants as { id: number }[])[0]!.id }, NOW + 2));
+    sim.afterRequests('calls', 1, () =>
+      sim.data.updateCall(victim2, { removeParticipant: (sim.data.call(victim2)!.participants as { id: number }[])[0]!.id }, NOW + 2),
+    );
     const w = await walk(rt, 'calls', from, to);
     assert.equal(sim.pendingActions(), 0, 'the update happened mid-walk');
-    assert.deepEqual(sortedIds([...w.rows.values()].map((r) => r.record as Record<string, unknown>)), sortedIds(truth2), 'nothing lost: every call of the window as it was when paging began');
+    assert.deepEqual(
+      sortedIds([...w.rows.values()].map((r) => r.record as Record<string, unknown>)),
+      sortedIds(truth2),
+      'nothing lost: every call of the window as it was when paging began',
+    );
     assert.equal(sim.data.calls({ from, to }).length, truth2.length - 1, 'the updated call has left the window (the next window takes it)');
   });
 
@@ -389,13 +467,19 @@ describe('fetchPage walking the simulator', () => {
 
   it('many calls sharing one updated_at (a bulk update) are all read: the walk pages within the tie', async () => {
     const stamp = NOW - 3 * HOUR + 123;
-    const bulk = sim.data.calls({ from: DATA_START, to: from - HOUR }).slice(0, 25).map((c) => c.id as number);
+    const bulk = sim.data
+      .calls({ from: DATA_START, to: from - HOUR })
+      .slice(0, 25)
+      .map((c) => c.id as number);
     sim.data.updateCalls(bulk, { set: { tag: 'bulk' } }, stamp);
     const w = await walk(rt, 'calls', stamp - HOUR, stamp + HOUR);
     const got = [...w.rows.values()].map((r) => r.record as Record<string, unknown>);
     assert.deepEqual(sortedIds(got), sortedIds(sim.data.calls({ from: stamp - HOUR, to: stamp + HOUR })));
     assert.ok(bulk.every((id) => got.some((r) => r.id === id && r.tag === 'bulk')));
-    assert.ok(w.cursors.some((c) => c?.since === iso(stamp) && Number(c.page) >= 2), 'paged by number under the shared time');
+    assert.ok(
+      w.cursors.some((c) => c?.since === iso(stamp) && Number(c.page) >= 2),
+      'paged by number under the shared time',
+    );
   });
 
   for (const mode of ['no-next', 'none'] as const) {
@@ -427,15 +511,24 @@ describe('fetchPage walking the simulator', () => {
     try {
       const a = await walk(small, 'agents', snap.start, snap.end);
       assert.equal(a.pages.length, 2);
-      assert.deepEqual([...a.rows.values()].map((r) => r.record), sim.data.agents());
+      assert.deepEqual(
+        [...a.rows.values()].map((r) => r.record),
+        sim.data.agents(),
+      );
       assert.ok(a.pages.every((p) => p.snapshot));
       const t = await walk(small, 'teams', snap.start, snap.end);
-      assert.deepEqual([...t.rows.values()].map((r) => r.record), sim.data.teams());
+      assert.deepEqual(
+        [...t.rows.values()].map((r) => r.record),
+        sim.data.teams(),
+      );
       const tree = await walk(small, 'team_tree', snap.start, snap.end);
       assert.equal(tree.pages.length, 1);
       const nodes = [...tree.rows.values()].map((r) => r.record as Record<string, unknown>);
       assert.equal(nodes.length, 8);
-      assert.deepEqual(nodes.filter((n) => n.depth === 2).map((n) => n.name), ['Billing', 'Technical']);
+      assert.deepEqual(
+        nodes.filter((n) => n.depth === 2).map((n) => n.name),
+        ['Billing', 'Technical'],
+      );
       assert.ok(nodes.every((n) => !('children' in n)));
       assert.equal(nodes.find((n) => n.name === 'Billing')!.parent_id, TEAM_ID_BASE + 2);
       const statuses = await walk(small, 'user_statuses', snap.start, snap.end);
@@ -451,7 +544,10 @@ describe('fetchPage walking the simulator', () => {
     const plain = runtimeFor(connectionsYaml(other.apiUrl));
     const moved = runtimeFor(connectionsYaml(other.apiUrl, ', paths: { teams: /teams, team_tree: /teams/tree }'));
     try {
-      await assert.rejects(fetchPage(plain, { connection: 'cc', stream: 'teams', start: iso(NOW), end: iso(NOW + 1000), cursor: null }, 1), /404 \(the account or endpoint was not found/);
+      await assert.rejects(
+        fetchPage(plain, { connection: 'cc', stream: 'teams', start: iso(NOW), end: iso(NOW + 1000), cursor: null }, 1),
+        /404 \(the account or endpoint was not found/,
+      );
       assert.equal((await walk(moved, 'teams', NOW, NOW + 1000)).rows.size, 8);
       assert.equal((await walk(moved, 'team_tree', NOW, NOW + 1000)).rows.size, 8);
     } finally {
@@ -461,7 +557,7 @@ describe('fetchPage walking the simulator', () => {
     }
   });
 
-  it('the company key and secret authenticate too; a wrong token fails with the vendor\'s message and never leaks', async () => {
+  it("the company key and secret authenticate too; a wrong token fails with the vendor's message and never leaks", async () => {
     const company = runtimeFor(connectionsYaml(sim.apiUrl, '', '{ companyKey: "${KEY}", companySecret: "${SECRET}" }'));
     const wrong = runtimeFor(connectionsYaml(sim.apiUrl, '', '{ username: acme-demo, password: "${WRONG}" }'));
     try {
@@ -490,9 +586,15 @@ describe('fetchPage walking the simulator', () => {
     const page = await fetchPage(rt, { connection: 'cc', stream: 'calls', start: iso(from), end: iso(to), cursor: null }, 1);
     assert.equal((page.rows[0]!.record as Record<string, unknown>).sentiment_score, 0.87);
     sim.failNext({ kind: 'malformed' });
-    await assert.rejects(fetchPage(rt, { connection: 'cc', stream: 'chats', start: iso(from), end: iso(to), cursor: null }, 1), (e: unknown) => e instanceof CcsyncError && e.type === 'ResponseCutShort');
+    await assert.rejects(
+      fetchPage(rt, { connection: 'cc', stream: 'chats', start: iso(from), end: iso(to), cursor: null }, 1),
+      (e: unknown) => e instanceof CcsyncError && e.type === 'ResponseCutShort',
+    );
     sim.failNext({ status: 503 });
-    await assert.rejects(fetchPage(rt, { connection: 'cc', stream: 'chats', start: iso(from), end: iso(to), cursor: null }, 1), (e: unknown) => e instanceof CcsyncError && e.type === 'VendorUnavailable');
+    await assert.rejects(
+      fetchPage(rt, { connection: 'cc', stream: 'chats', start: iso(from), end: iso(to), cursor: null }, 1),
+      (e: unknown) => e instanceof CcsyncError && e.type === 'VendorUnavailable',
+    );
   });
 
   it('never sends more than 10 requests in any second to a tenant, so its limit is never hit', async () => {
@@ -501,9 +603,16 @@ describe('fetchPage walking the simulator', () => {
     const fast = runtimeFor(connectionsYaml(limited.apiUrl));
     try {
       const started = Date.now();
-      await Promise.all(Array.from({ length: 25 }, () => fetchPage(fast, { connection: 'cc', stream: 'user_statuses', start: iso(NOW), end: iso(NOW + 1000), cursor: null }, 1)));
+      await Promise.all(
+        Array.from({ length: 25 }, () =>
+          fetchPage(fast, { connection: 'cc', stream: 'user_statuses', start: iso(NOW), end: iso(NOW + 1000), cursor: null }, 1),
+        ),
+      );
       const elapsed = Date.now() - started;
-      assert.ok(limited.requests().every((e) => e.status === 200), 'no 429');
+      assert.ok(
+        limited.requests().every((e) => e.status === 200),
+        'no 429',
+      );
       assert.ok(limited.maxRequestsInAnySecond() <= 10, `${limited.maxRequestsInAnySecond()} in one second`);
       // 25 requests at 10 per 1.01 s: the last five wait two windows.
       assert.ok(elapsed >= 2 * RATE_WINDOW_MS - 50, `25 requests took ${elapsed} ms`);

@@ -64,8 +64,14 @@ describe('ConnectionsStore', () => {
     const stale = store.stale();
     assert.ok(stale, 'reported stale');
     assert.equal(stale.using, fp);
-    assert.ok(stale.problems.some((p) => /"callvolme" is not a Kore\.ai stream/.test(p)), stale.problems.join('\n'));
-    assert.ok(stale.problems.some((p) => /connection "k3"/.test(p)), stale.problems.join('\n'));
+    assert.ok(
+      stale.problems.some((p) => /"callvolme" is not a Kore\.ai stream/.test(p)),
+      stale.problems.join('\n'),
+    );
+    assert.ok(
+      stale.problems.some((p) => /connection "k3"/.test(p)),
+      stale.problems.join('\n'),
+    );
     assert.equal(lines.length, 1, 'logged once, not on every call');
     assert.match(lines[0]!, /changed and is not valid; still running on the last valid version/);
     assert.match(lines[0]!, /callvolme/);
@@ -92,7 +98,10 @@ describe('ConnectionsStore', () => {
   it('reads ${file:...} credentials from files and names a missing one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccsync-secret-'));
     writeFileSync(join(dir, 'token'), 'from-a-file\n');
-    const store = new ConnectionsStore(file(`connections:\n${kore('k1', `{ token: \${file:${join(dir, 'token')}} }`)}${kore('k2', `{ token: "\${file:${join(dir, 'nope')}}" }`)}`), {});
+    const store = new ConnectionsStore(
+      file(`connections:\n${kore('k1', `{ token: \${file:${join(dir, 'token')}} }`)}${kore('k2', `{ token: "\${file:${join(dir, 'nope')}}" }`)}`),
+      {},
+    );
     assert.deepEqual(store.credentials(store.get('k1').config), { token: 'from-a-file' });
     const err = thrown(() => store.credentials(store.get('k2').config));
     assert.match((err as Error).message, /credentials\.token refers to \$\{file:.*nope\}, which cannot be read by the worker \(ENOENT\)/);

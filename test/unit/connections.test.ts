@@ -41,7 +41,10 @@ describe('connections file', () => {
   });
   it('enables every stream when none is listed', () => {
     const [c] = parseConnections(GOOD.replace('    streams: [callvolume]\n', ''), 'connections.yaml', SOURCES);
-    assert.deepEqual(c!.streams.map((s) => s.name), Object.keys(SOURCES.kore!.streams));
+    assert.deepEqual(
+      c!.streams.map((s) => s.name),
+      Object.keys(SOURCES.kore!.streams),
+    );
   });
   it('names the file, the connection and the field', () => {
     const msg = refusal(GOOD.replace('      accountId: 636f5b36bcf8a8c7101e0000\n', ''));
@@ -67,7 +70,9 @@ connections:
   });
   it('checks stream options when the file loads: a typo names the file, the connection and the option', () => {
     const withStreams = (streams: string) => GOOD.replace('    streams: [callvolume]\n', `    streams:\n${streams}`);
-    const msg = refusal(withStreams('      - callvolume\n      - { name: calldetails, options: { channel: [voice] } }\n      - { name: agentstatus, options: { agents: 7 } }\n'));
+    const msg = refusal(
+      withStreams('      - callvolume\n      - { name: calldetails, options: { channel: [voice] } }\n      - { name: agentstatus, options: { agents: 7 } }\n'),
+    );
     assert.match(msg, /^connections\.yaml is not valid:/);
     assert.match(msg, /connection "kore-prod" \(connections\[0\]\): streams\[1\]\.options: unknown option "channel"/);
     assert.match(msg, /connection "kore-prod" \(connections\[0\]\): streams\[2\]\.options\.agents: must be a list of agent emails/);
@@ -75,7 +80,10 @@ connections:
     assert.match(refusal(withStreams('      - { name: callvolume, options: { queues: [q] } }\n')), /streams\[0\]\.options: unknown option "queues"/);
     // Good options reach the connection parsed (a single name becomes a list).
     const [c] = parseConnections(withStreams('      - { name: calldetails, options: { channels: voice } }\n      - callvolume\n'), 'connections.yaml', SOURCES);
-    assert.deepEqual(c!.streams, [{ name: 'calldetails', options: { channels: ['voice'] } }, { name: 'callvolume', options: {} }]);
+    assert.deepEqual(c!.streams, [
+      { name: 'calldetails', options: { channels: ['voice'] } },
+      { name: 'callvolume', options: {} },
+    ]);
   });
   it('explains YAML syntax errors and empty files', () => {
     assert.match(refusal('connections: [ {name: a'), /YAML syntax/);
@@ -87,7 +95,10 @@ connections:
   it('resolves ${ENV} references only when asked, naming the variable but never a value', () => {
     const [c] = parseConnections(GOOD, 'connections.yaml', SOURCES);
     assert.deepEqual(resolveCredentials(c!, { KORE_JWT: 'eyJ.secret.value' }), { token: 'eyJ.secret.value' });
-    assert.throws(() => resolveCredentials(c!, {}), (err: Error) => /\$\{KORE_JWT\}, which is not set/.test(err.message));
+    assert.throws(
+      () => resolveCredentials(c!, {}),
+      (err: Error) => /\$\{KORE_JWT\}, which is not set/.test(err.message),
+    );
   });
 });
 

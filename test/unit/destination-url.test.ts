@@ -3,13 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  DEFAULT_DESTINATION,
-  describeDestinationUrl,
-  destinationFromEnv,
-  destinationUrlFromEnv,
-  openDestination,
-} from '../../destinations/index';
+import { DEFAULT_DESTINATION, describeDestinationUrl, destinationFromEnv, destinationUrlFromEnv, openDestination } from '../../destinations/index';
 import { parsePostgresUrl } from '../../destinations/postgres';
 import { canonicalJson } from '../../destinations/shared';
 import { ofType } from '../helpers/destination-contract';

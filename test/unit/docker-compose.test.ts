@@ -162,7 +162,12 @@ describe('docker-compose.yml', () => {
   test('the registered search attributes are exactly core/search-attributes.ts, before the worker starts', () => {
     const job = service('ccsync-search-attributes');
     const env = envOf(job);
-    const registered = Object.fromEntries((env.CCSYNC_SEARCH_ATTRIBUTES ?? '').split(/\s+/).filter(Boolean).map((p) => p.split('=')));
+    const registered = Object.fromEntries(
+      (env.CCSYNC_SEARCH_ATTRIBUTES ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((p) => p.split('=')),
+    );
     assert.deepEqual(registered, { ...SEARCH_ATTRIBUTES });
     assert.equal(env.TEMPORAL_ADDRESS, workerEnv.TEMPORAL_ADDRESS);
     assert.equal(env.TEMPORAL_NAMESPACE, temporalSettingsFromEnv(workerEnv).namespace);
@@ -174,7 +179,10 @@ describe('docker-compose.yml', () => {
 describe('docker-compose.yml runs the server the native cluster proves', () => {
   const temporalService = service('temporal');
   const env = envOf(temporalService);
-  const tag = (image: string | undefined) => interpolate(image ?? '').split(':').at(-1);
+  const tag = (image: string | undefined) =>
+    interpolate(image ?? '')
+      .split(':')
+      .at(-1);
 
   test('the same version as dev/temporal-server.ts builds, for the server and its schema tool', () => {
     const version = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
@@ -183,14 +191,19 @@ describe('docker-compose.yml runs the server the native cluster proves', () => {
   });
 
   test('the same config files as `npm run cluster`, mounted from deploy/temporal, only their variables set', () => {
-    const mount = (temporalService.volumes ?? []).find((v): v is { source: string; target: string; read_only?: boolean } => (v as { source?: string }).source === './deploy/temporal');
+    const mount = (temporalService.volumes ?? []).find(
+      (v): v is { source: string; target: string; read_only?: boolean } => (v as { source?: string }).source === './deploy/temporal',
+    );
     assert.ok(mount, 'deploy/temporal is mounted');
     assert.equal(mount.read_only, true);
     const command = [...(temporalService.entrypoint ?? []), ...[temporalService.command ?? []].flat()].join(' ');
     const configArg = /--config-file (\S+)/.exec(command)?.[1];
     assert.ok(configArg, command);
     assert.equal(path.posix.relative(mount.target, configArg), path.relative(path.join(ROOT, 'deploy', 'temporal'), CONFIG_FILE));
-    assert.equal(path.posix.relative(mount.target, env.TEMPORAL_DYNAMIC_CONFIG ?? ''), path.relative(path.join(ROOT, 'deploy', 'temporal'), DYNAMIC_CONFIG_FILE));
+    assert.equal(
+      path.posix.relative(mount.target, env.TEMPORAL_DYNAMIC_CONFIG ?? ''),
+      path.relative(path.join(ROOT, 'deploy', 'temporal'), DYNAMIC_CONFIG_FILE),
+    );
     // Every variable compose sets is one the config file reads (no dead settings, no second config).
     const template = fs.readFileSync(CONFIG_FILE, 'utf8');
     for (const name of Object.keys(env)) assert.match(template, new RegExp(`env "${name}"`), `config.yaml reads ${name}`);
@@ -229,8 +242,7 @@ describe('docker-compose.yml search-attribute script on a real server', () => {
       workflowExecutionRetentionPeriod: msToTs('1 day'),
     });
     const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
-    const custom = async () =>
-      (await t.connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+    const custom = async () => (await t.connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
     assert.equal(Object.keys(await custom()).filter((k) => k.startsWith('Ccsync')).length, 0, 'the fresh namespace already has them');
 
     const scriptFile = path.join(work, 'register-search-attributes.sh');
@@ -253,8 +265,7 @@ describe('docker-compose.yml search-attribute script on a real server', () => {
       );
       const attrs = await custom();
       for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
-        const expected =
-          type === 'Keyword' ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD : IndexedValueType.INDEXED_VALUE_TYPE_DATETIME;
+        const expected = type === 'Keyword' ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD : IndexedValueType.INDEXED_VALUE_TYPE_DATETIME;
         assert.equal(Number(attrs[name]), expected, `run ${run}: ${name}`);
       }
     }

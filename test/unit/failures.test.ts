@@ -13,7 +13,15 @@ import {
   TimeoutType,
 } from '@temporalio/common';
 import { CcsyncError, ERROR_TYPES, isErrorType } from '../../core/errors';
-import { failureFromCause, invalidInputFailure, NON_RETRYABLE_TYPES, RETRY_BEHAVIOUR, rootCause, toApplicationFailure, workflowFailure } from '../../core/failures';
+import {
+  failureFromCause,
+  invalidInputFailure,
+  NON_RETRYABLE_TYPES,
+  RETRY_BEHAVIOUR,
+  rootCause,
+  toApplicationFailure,
+  workflowFailure,
+} from '../../core/failures';
 
 const ROOT = join(__dirname, '../..');
 
@@ -70,20 +78,32 @@ describe('error taxonomy → Temporal', () => {
     // Ten of its own within the hour: still a dropped connection, still retried.
     assert.equal(toApplicationFailure(cut(), 10, [], { ResponseCutShort: { count: 10, firstAt: t0 } }, t0 + hour - 1).nonRetryable, false);
     // Ten of its own over more than an hour: the body never parses; give up, saying so.
-    const last = toApplicationFailure(cut(), 30, [], { VendorRateLimited: { count: 20, firstAt: t0 }, ResponseCutShort: { count: 10, firstAt: t0 } }, t0 + hour);
+    const last = toApplicationFailure(
+      cut(),
+      30,
+      [],
+      { VendorRateLimited: { count: 20, firstAt: t0 }, ResponseCutShort: { count: 10, firstAt: t0 } },
+      t0 + hour,
+    );
     assert.equal(last.nonRetryable, true);
     assert.match(last.message, /gave up after 10 attempts/);
     // Without a tally (no history), never final on the attempt number alone.
     assert.equal(toApplicationFailure(cut(), 50).nonRetryable, false);
   });
-  it('counts a malformed answer\'s own attempts, not those lost to 5xx and 429', () => {
+  it("counts a malformed answer's own attempts, not those lost to 5xx and 429", () => {
     const t0 = Date.now();
     const tally = { VendorUnavailable: { count: 6, firstAt: t0 }, MalformedResponse: { count: 2, firstAt: t0 } };
     assert.equal(toApplicationFailure(new CcsyncError('MalformedResponse', 'same next key'), 8, [], tally, t0).nonRetryable, false);
-    assert.equal(toApplicationFailure(new CcsyncError('MalformedResponse', 'same next key'), 9, [], { ...tally, MalformedResponse: { count: 5, firstAt: t0 } }, t0).nonRetryable, true);
+    assert.equal(
+      toApplicationFailure(new CcsyncError('MalformedResponse', 'same next key'), 9, [], { ...tally, MalformedResponse: { count: 5, firstAt: t0 } }, t0)
+        .nonRetryable,
+      true,
+    );
   });
   it('scrubs secrets from messages and details', () => {
-    const f = toApplicationFailure(new CcsyncError('VendorRejected', 'token abc123secret is invalid', { details: { echo: 'abc123secret' } }), 1, ['abc123secret']);
+    const f = toApplicationFailure(new CcsyncError('VendorRejected', 'token abc123secret is invalid', { details: { echo: 'abc123secret' } }), 1, [
+      'abc123secret',
+    ]);
     assert.doesNotMatch(f.message, /abc123secret/);
     assert.doesNotMatch(JSON.stringify(f.details), /abc123secret/);
   });
@@ -123,21 +143,41 @@ describe('workflow failures', () => {
   });
   it("a failed activity becomes the workflow's failure with the innermost message and type", () => {
     const activity = (cause: Error) => new ActivityFailure('Activity task failed', 'describeConnection', '1', RetryState.NON_RETRYABLE_FAILURE, 'w', cause);
-    const config = failureFromCause(activity(ApplicationFailure.create({ type: 'ConfigError', nonRetryable: true, message: 'there is no connection named "x"' })), 'Invalid backfill input');
+    const config = failureFromCause(
+      activity(ApplicationFailure.create({ type: 'ConfigError', nonRetryable: true, message: 'there is no connection named "x"' })),
+      'Invalid backfill input',
+    );
     assert.deepEqual([config.type, config.nonRetryable, config.message], ['ConfigError', true, 'Invalid backfill input: there is no connection named "x"']);
     assert.ok(config.cause instanceof ActivityFailure, 'the chain is kept as the cause');
-    const vendor = failureFromCause(activity(ApplicationFailure.create({ type: 'VendorRejected', nonRetryable: true, message: 'Kore.ai answered 401' })), 'Invalid syncWindow input');
+    const vendor = failureFromCause(
+      activity(ApplicationFailure.create({ type: 'VendorRejected', nonRetryable: true, message: 'Kore.ai answered 401' })),
+      'Invalid syncWindow input',
+    );
     assert.deepEqual([vendor.type, vendor.message], ['VendorRejected', 'Kore.ai answered 401'], 'only input and config problems get the prefix');
     // Patience exhausted with no worker: a timeout that carries no type of ours.
-    const timeout = failureFromCause(activity(new TimeoutFailure('activity ScheduleToClose timeout', undefined, TimeoutType.SCHEDULE_TO_CLOSE)), 'Invalid backfill input');
+    const timeout = failureFromCause(
+      activity(new TimeoutFailure('activity ScheduleToClose timeout', undefined, TimeoutType.SCHEDULE_TO_CLOSE)),
+      'Invalid backfill input',
+    );
     assert.deepEqual([timeout.type, timeout.message], ['Interrupted', 'activity ScheduleToClose timeout']);
   });
   it('reads the innermost failure of a window (child → activity → application failure)', () => {
     const app = ApplicationFailure.create({ type: 'SchemaMismatch', message: 'a record does not match' });
-    const child = new ChildWorkflowFailure('default', { workflowId: 'k/callvolume/x', runId: 'r' }, 'syncWindow', RetryState.NON_RETRYABLE_FAILURE,
-      new ActivityFailure('Activity task failed', 'syncPage', '3', RetryState.NON_RETRYABLE_FAILURE, 'w', app));
+    const child = new ChildWorkflowFailure(
+      'default',
+      { workflowId: 'k/callvolume/x', runId: 'r' },
+      'syncWindow',
+      RetryState.NON_RETRYABLE_FAILURE,
+      new ActivityFailure('Activity task failed', 'syncPage', '3', RetryState.NON_RETRYABLE_FAILURE, 'w', app),
+    );
     assert.deepEqual(rootCause(child), { message: 'a record does not match', type: 'SchemaMismatch' });
-    const terminated = new ChildWorkflowFailure('default', { workflowId: 'k/callvolume/x', runId: 'r' }, 'syncWindow', RetryState.NON_RETRYABLE_FAILURE, new TerminatedFailure('Terminated'));
+    const terminated = new ChildWorkflowFailure(
+      'default',
+      { workflowId: 'k/callvolume/x', runId: 'r' },
+      'syncWindow',
+      RetryState.NON_RETRYABLE_FAILURE,
+      new TerminatedFailure('Terminated'),
+    );
     assert.deepEqual(rootCause(terminated), { message: 'Terminated', type: undefined });
     assert.equal(workflowFailure(rootCause(terminated).type, 'x').type, 'Interrupted');
   });

@@ -61,7 +61,11 @@ before(async () => {
     req.on('end', () => {
       const body = JSON.parse(text) as { skip: number; limit: number; fromTimeStamp: string };
       seen.push({ url: req.url!, auth: req.headers.auth as string | undefined, body });
-      const data = QUEUES.slice(body.skip, body.skip + body.limit).map((queueId, i) => ({ queueId, date: body.fromTimeStamp.slice(0, 10), answered: body.skip + i }));
+      const data = QUEUES.slice(body.skip, body.skip + body.limit).map((queueId, i) => ({
+        queueId,
+        date: body.fromTimeStamp.slice(0, 10),
+        answered: body.skip + i,
+      }));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ data, hasMore: body.skip + body.limit < QUEUES.length }));
     });
@@ -70,8 +74,16 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fourth-stream-'));
   const file = join(dir, 'connections.yaml');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  writeFileSync(file, `connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: ${base}, accountId: acc, orgId: o-1, iId: st-1 }\n    credentials: { token: \${K_TOKEN} }\n    streams: [queuemetrics]\n`);
-  rt = { connections: new ConnectionsStore(file, { K_TOKEN: 'jwt-for-the-test' }, REGISTRY), http: new VendorHttp(), limiter: new RateLimiter(), secrets: new SecretRegistry() };
+  writeFileSync(
+    file,
+    `connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: ${base}, accountId: acc, orgId: o-1, iId: st-1 }\n    credentials: { token: \${K_TOKEN} }\n    streams: [queuemetrics]\n`,
+  );
+  rt = {
+    connections: new ConnectionsStore(file, { K_TOKEN: 'jwt-for-the-test' }, REGISTRY),
+    http: new VendorHttp(),
+    limiter: new RateLimiter(),
+    secrets: new SecretRegistry(),
+  };
 });
 after(async () => {
   await rt.http.close();
@@ -97,18 +109,33 @@ describe('a fourth stream from one declaration', () => {
       cursor = page.next;
     } while (cursor && cursors.length < 10);
     assert.deepEqual(cursors, [null, { skip: 2, limit: 2 }, { skip: 4, limit: 2 }]);
-    assert.deepEqual(rows.map((r) => r.queueId), QUEUES);
+    assert.deepEqual(
+      rows.map((r) => r.queueId),
+      QUEUES,
+    );
     assert.deepEqual(rows[4], { queueId: 'qu-5', date: '2026-11-20', answered: 4 });
     // The pagination put skip/limit in the body, after the stream's own fields; the source added its auth.
     assert.equal(seen[0]!.url, '/agentassist/api/public/analytics/account/acc/queuemetrics');
-    assert.deepEqual(seen.map((s) => Object.keys(s.body)), Array(3).fill(['orgId', 'fromTimeStamp', 'toTimeStamp', 'skip', 'limit']));
-    assert.deepEqual(seen.map((s) => s.body.skip), [0, 2, 4]);
+    assert.deepEqual(
+      seen.map((s) => Object.keys(s.body)),
+      Array(3).fill(['orgId', 'fromTimeStamp', 'toTimeStamp', 'skip', 'limit']),
+    );
+    assert.deepEqual(
+      seen.map((s) => s.body.skip),
+      [0, 2, 4],
+    );
     assert.ok(seen.every((s) => s.auth === 'jwt-for-the-test'));
   });
 
   it('takes no options it does not declare', () => {
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, `connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: http://x.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: t }\n    streams: [{ name: queuemetrics, options: { queue: qu-1 } }]\n`);
-    assert.throws(() => new ConnectionsStore(file, {}, REGISTRY).all(), (e: unknown) => e instanceof CcsyncError && /streams\[0\]\.options: unknown option "queue"/.test(e.message));
+    writeFileSync(
+      file,
+      `connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: http://x.example, accountId: a, orgId: o, iId: i }\n    credentials: { token: t }\n    streams: [{ name: queuemetrics, options: { queue: qu-1 } }]\n`,
+    );
+    assert.throws(
+      () => new ConnectionsStore(file, {}, REGISTRY).all(),
+      (e: unknown) => e instanceof CcsyncError && /streams\[0\]\.options: unknown option "queue"/.test(e.message),
+    );
   });
 });

@@ -87,7 +87,10 @@ describe('vendor HTTP client', () => {
   it('turns a refused connection into VendorUnavailable', async () => {
     const http = new VendorHttp();
     const spec = { method: 'GET' as const, path: '/' };
-    await assert.rejects(http.send('c', VendorHttp.url('http://127.0.0.1:1', spec), spec, {}, { timeoutMs: 1000 }), (err: CcsyncError) => err.type === 'VendorUnavailable' && /could not be reached/.test(err.message));
+    await assert.rejects(
+      http.send('c', VendorHttp.url('http://127.0.0.1:1', spec), spec, {}, { timeoutMs: 1000 }),
+      (err: CcsyncError) => err.type === 'VendorUnavailable' && /could not be reached/.test(err.message),
+    );
     await http.close();
   });
 });

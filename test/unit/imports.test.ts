@@ -131,7 +131,8 @@ describe('import graph', () => {
 
   it('keeps the Docker image self-contained', () => {
     const shipped = imageFolders(ROOT);
-    for (const folder of ['core', 'workflows', 'activities', 'sources', 'destinations', 'workers']) assert.ok(shipped.has(folder), `Dockerfile copies ${folder}/`);
+    for (const folder of ['core', 'workflows', 'activities', 'sources', 'destinations', 'workers'])
+      assert.ok(shipped.has(folder), `Dockerfile copies ${folder}/`);
     const offending: string[] = [];
     for (const [file, targets] of graph) {
       if (!shipped.has(topFolder(file))) continue;

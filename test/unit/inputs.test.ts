@@ -10,7 +10,14 @@ const problems = (raw: unknown) => {
 
 describe('workflow inputs', () => {
   it('accepts the documented backfill input', () => {
-    const r = checkInput(backfillInput, { connection: 'kore-demo', streams: ['callvolume'], from: '2026-10-01T00:00:00Z', to: '2026-10-08T00:00:00Z', windowSize: 'P1D', maxParallelWindows: 4 });
+    const r = checkInput(backfillInput, {
+      connection: 'kore-demo',
+      streams: ['callvolume'],
+      from: '2026-10-01T00:00:00Z',
+      to: '2026-10-08T00:00:00Z',
+      windowSize: 'P1D',
+      maxParallelWindows: 4,
+    });
     assert.equal(r.ok, true);
   });
   it('names every bad field in plain words', () => {

@@ -31,8 +31,9 @@ const PREFIX = `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}
 const AUTH = { auth: DEMO_KORE.staticToken, iId: DEMO_KORE.iId };
 const V2_AUTH = { ...AUTH, accountId: DEMO_KORE.accountId };
 
-const { start: startSim, send } = simulatorHarness(NOW, (overrides: Partial<KoreSimulatorOptions>, clock) =>
-  new KoreSimulator(demoKoreOptions({ now: clock.now, dataStart: DATA_START, ...overrides })),
+const { start: startSim, send } = simulatorHarness(
+  NOW,
+  (overrides: Partial<KoreSimulatorOptions>, clock) => new KoreSimulator(demoKoreOptions({ now: clock.now, dataStart: DATA_START, ...overrides })),
 );
 
 async function post(base: string, path: string, body: unknown, headers: Record<string, string> = V2_AUTH): Promise<Reply> {
@@ -46,7 +47,9 @@ const errorMessages = (r: Reply): string[] => {
 };
 
 const range = (startDate: string, endDate: string, extra: Record<string, unknown> = {}) => ({ startDate, endDate, timeZoneOffset: 0, ...extra });
-const day = (date: string, extra: Record<string, unknown> = {}) => ({ filter: { dateFilter: { startDate: date, endDate: date, timeZoneOffSet: 0, ...extra } } });
+const day = (date: string, extra: Record<string, unknown> = {}) => ({
+  filter: { dateFilter: { startDate: date, endDate: date, timeZoneOffSet: 0, ...extra } },
+});
 
 /** Numbers as the client stores them: the wire sometimes sends counts as text. */
 function canonical(record: any): any {
@@ -80,18 +83,40 @@ describe('call details: paging and the range', () => {
     assert.ok(truth.length > 20, `a week has a few sessions a day (${truth.length})`);
     assert.deepEqual(records.map(canonical), truth);
     assert.equal(new Set(records.map((r) => r.sessionId)).size, records.length, 'a sessionId repeated across pages');
-    assert.deepEqual(pages.map((p) => p.size), [...Array(Math.floor(truth.length / 10)).fill(10), truth.length % 10]);
-    assert.deepEqual(pages.map((p) => Number(p.numResults)), pages.map((p) => p.size), 'numResults counts the page');
-    assert.ok(pages.slice(1).every((p) => typeof p.numResults === 'string'), 'later pages send numResults as text');
+    assert.deepEqual(
+      pages.map((p) => p.size),
+      [...Array(Math.floor(truth.length / 10)).fill(10), truth.length % 10],
+    );
+    assert.deepEqual(
+      pages.map((p) => Number(p.numResults)),
+      pages.map((p) => p.size),
+      'numResults counts the page',
+    );
+    assert.ok(
+      pages.slice(1).every((p) => typeof p.numResults === 'string'),
+      'later pages send numResults as text',
+    );
 
     const bots = records.filter((r) => r.conversationId === undefined);
-    assert.ok(bots.length > 0 && bots.every((r) => 'reason' in r && !('Reason' in r) && r.finalStatus === 'BotResolved'), 'bot sessions: no conversationId, "reason"');
+    assert.ok(
+      bots.length > 0 && bots.every((r) => 'reason' in r && !('Reason' in r) && r.finalStatus === 'BotResolved'),
+      'bot sessions: no conversationId, "reason"',
+    );
     const queued = records.filter((r) => r.conversationId !== undefined);
-    assert.ok(queued.length > 0 && queued.every((r) => 'Reason' in r && !('reason' in r) && Array.isArray(r.destinations)), 'queued sessions: "Reason" and destinations');
-    assert.ok(records.some((r) => typeof r.csatScore === 'string' || r.destinations?.some((d: any) => typeof d.respondingAgent?.interactionDuration === 'string')), 'some counts arrive as numeric strings');
+    assert.ok(
+      queued.length > 0 && queued.every((r) => 'Reason' in r && !('reason' in r) && Array.isArray(r.destinations)),
+      'queued sessions: "Reason" and destinations',
+    );
+    assert.ok(
+      records.some((r) => typeof r.csatScore === 'string' || r.destinations?.some((d: any) => typeof d.respondingAgent?.interactionDuration === 'string')),
+      'some counts arrive as numeric strings',
+    );
     const starts = records.map((r) => r.sessionStartTime);
     assert.deepEqual(starts, [...starts].sort(), 'ordered by start');
-    assert.ok(starts.every((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(s)), 'times as zoneless wall time, like the sample');
+    assert.ok(
+      starts.every((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(s)),
+      'times as zoneless wall time, like the sample',
+    );
   });
 
   test('interactionDetails serves the same conversations; limit defaults to 100', async () => {
@@ -123,11 +148,14 @@ describe('call details: paging and the range', () => {
     assert.ok((await ids(range(at, '2025-03-04 23:59:59'))).includes(session.sessionId), 'startDate is inclusive');
   });
 
-  test('timeZoneOffset reads the dates as that zone\'s wall time and answers in it (New York = 300)', async () => {
+  test("timeZoneOffset reads the dates as that zone's wall time and answers in it (New York = 300)", async () => {
     const { sim, url } = await startSim();
     const utc = sim.conversationsGroundTruth(ms('2025-03-04T05:00:00Z'), ms('2025-03-05T05:00:00Z'));
     const r = await post(url, '/v2/calldetails', { ...range('2025-03-04 00:00:00', '2025-03-04 23:59:59'), timeZoneOffset: 300 });
-    assert.deepEqual(r.json.data.map((x: any) => x.sessionId), utc.map((x) => x.sessionId));
+    assert.deepEqual(
+      r.json.data.map((x: any) => x.sessionId),
+      utc.map((x) => x.sessionId),
+    );
     const first = sim.data.sessions(ms('2025-03-04T05:00:00Z'), ms('2025-03-05T05:00:00Z'))[0]!;
     assert.equal(r.json.data[0].sessionStartTime, koreLocalTime(first.start - 300 * MIN));
   });
@@ -146,7 +174,7 @@ describe('call details: paging and the range', () => {
     assert.equal((await post(url, '/v2/calldetails', body({ channels: [], queues: [] }))).json.data.length, all.length);
   });
 
-  test('more than seven days is the vendor\'s 400, counted; exactly seven days is not', async () => {
+  test("more than seven days is the vendor's 400, counted; exactly seven days is not", async () => {
     const { sim, url } = await startSim();
     const over = await post(url, '/v2/calldetails', range('2025-03-01 00:00:00', '2025-03-08 00:00:01'));
     assert.equal(over.status, 400);
@@ -180,7 +208,10 @@ describe('call details: paging and the range', () => {
     for (const [path, body, expected] of cases) {
       const r = await post(url, path, body);
       assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}: ${r.text}`);
-      assert.ok(errorMessages(r).some((m) => expected.test(m)), `${JSON.stringify(errorMessages(r))} should match ${expected}`);
+      assert.ok(
+        errorMessages(r).some((m) => expected.test(m)),
+        `${JSON.stringify(errorMessages(r))} should match ${expected}`,
+      );
     }
   });
 
@@ -216,7 +247,7 @@ describe('agent status', () => {
   /** Every record of a day, flattened like a client stores it. */
   async function walkDay(url: string, limit: number, body: unknown = day(date)) {
     const pages: any[] = [];
-    for (let offset = 0; ; ) {
+    for (let offset = 0; ;) {
       const r = await post(url, `/agentstatusdetails?limit=${limit}&offset=${offset}`, body, AUTH);
       assert.equal(r.status, 200, r.text);
       pages.push(r.json);
@@ -234,7 +265,15 @@ describe('agent status', () => {
           const open = s.endTime === '-';
           const t = (v: string) => new Date(/Z$/.test(v) ? v : `${v}Z`).toISOString();
           const [h, m, sec] = open ? [0, 0, 0] : s.duration.split(':').map(Number);
-          return { ...who, primaryStatus: s.primaryStatus, secondaryStatus: s.secondaryStatus, startTime: t(s.startTime), endTime: open ? null : t(s.endTime), duration: open ? null : h * 3600 + m * 60 + sec, open };
+          return {
+            ...who,
+            primaryStatus: s.primaryStatus,
+            secondaryStatus: s.secondaryStatus,
+            startTime: t(s.startTime),
+            endTime: open ? null : t(s.endTime),
+            duration: open ? null : h * 3600 + m * 60 + sec,
+            open,
+          };
         }),
       ),
     );
@@ -243,14 +282,35 @@ describe('agent status', () => {
   test('pages count agents: limit 2 over 5 agents is 2 + 2 + 1 with hasMore, and the segments are the ground truth', async () => {
     const { sim, url } = await startSim();
     const pages = await walkDay(url, 2);
-    assert.deepEqual(pages.map((p) => p.data.length), [2, 2, 1]);
-    assert.deepEqual(pages.map((p) => p.hasMore), [true, true, false]);
-    assert.deepEqual(pages.map((p) => [p.limit, p.offset]), [['2', '0'], ['2', '2'], ['2', '4']], 'limit and offset echoed as the query strings');
-    assert.deepEqual(pages.flatMap((p) => p.data.map((a: any) => a.userId)), sim.data.agents.map((a) => a.userId));
+    assert.deepEqual(
+      pages.map((p) => p.data.length),
+      [2, 2, 1],
+    );
+    assert.deepEqual(
+      pages.map((p) => p.hasMore),
+      [true, true, false],
+    );
+    assert.deepEqual(
+      pages.map((p) => [p.limit, p.offset]),
+      [
+        ['2', '0'],
+        ['2', '2'],
+        ['2', '4'],
+      ],
+      'limit and offset echoed as the query strings',
+    );
+    assert.deepEqual(
+      pages.flatMap((p) => p.data.map((a: any) => a.userId)),
+      sim.data.agents.map((a) => a.userId),
+    );
     const records = flatten(pages);
     assert.ok(records.length > 20, `a day has segments (${records.length})`);
     assert.deepEqual(records, sim.agentStatusGroundTruth(from, from + DAY));
-    assert.deepEqual(agentStatusGroundTruth({ ...DEMO_KORE, dataStart: DATA_START, now: () => NOW }, from, from + DAY), records, 'plain options give the same ground truth');
+    assert.deepEqual(
+      agentStatusGroundTruth({ ...DEMO_KORE, dataStart: DATA_START, now: () => NOW }, from, from + DAY),
+      records,
+      'plain options give the same ground truth',
+    );
   });
 
   test('limit defaults to 50 and may not exceed it (it counts agents)', async () => {
@@ -270,7 +330,10 @@ describe('agent status', () => {
   test('segments: HH:MM:SS durations, zoneless wall time, agents without segments have no status', async () => {
     const { sim, url } = await startSim();
     const sunday = await post(url, '/agentstatusdetails', day('2025-03-09'), AUTH);
-    assert.ok(sunday.json.data.some((a: any) => !('status' in a)), 'an agent off that day has no status field');
+    assert.ok(
+      sunday.json.data.some((a: any) => !('status' in a)),
+      'an agent off that day has no status field',
+    );
     const [page] = await walkDay(url, 50);
     const seg = page.data.find((a: any) => a.status?.length).status[0];
     assert.match(seg.startTime, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
@@ -303,7 +366,10 @@ describe('agent status', () => {
     for (const a of working) {
       const cur = a.status[a.status.length - 1];
       assert.equal(cur.duration, '-');
-      assert.ok(a.status.slice(0, -1).every((s: any) => s.endTime !== '-'), 'only the current segment is open');
+      assert.ok(
+        a.status.slice(0, -1).every((s: any) => s.endTime !== '-'),
+        'only the current segment is open',
+      );
       assert.ok(ms(`${cur.startTime}Z`) <= NOW);
     }
     const truthNow = sim.agentStatusGroundTruth(ms(`${today}T00:00:00Z`), ms(`${today}T00:00:00Z`) + DAY);
@@ -328,14 +394,18 @@ describe('agent status', () => {
     const two = await walkDay(url, 50, { filter: { dateFilter: { startDate: '2025-03-10', endDate: '2025-03-11', timeZoneOffSet: 0 } } });
     assert.deepEqual(flatten(two), sim.agentStatusGroundTruth(ms('2025-03-10T00:00:00Z'), ms('2025-03-12T00:00:00Z')));
     const who = sim.data.agents[1]!;
-    const one = (await post(url, '/agentstatusdetails', { filter: { agents: [who.email.toUpperCase()], dateFilter: { date, timeZoneOffSet: 0 } } }, AUTH)).json.data;
-    assert.deepEqual(one.map((a: any) => a.userId), [who.userId]);
+    const one = (await post(url, '/agentstatusdetails', { filter: { agents: [who.email.toUpperCase()], dateFilter: { date, timeZoneOffSet: 0 } } }, AUTH)).json
+      .data;
+    assert.deepEqual(
+      one.map((a: any) => a.userId),
+      [who.userId],
+    );
     const india = (await post(url, '/agentstatusdetails', { filter: { dateFilter: { date, timeZoneOffSet: -330 } } }, AUTH)).json.data;
     const utcIds = sim.data.agentStatus(ms(`${date}T00:00:00Z`) - 330 * MIN, ms(`${date}T00:00:00Z`) - 330 * MIN + DAY);
     assert.deepEqual(
       india.flatMap((a: any) => (a.status ?? []).length),
       utcIds.map((x) => x.segments.length),
-      'the day is India\'s day',
+      "the day is India's day",
     );
   });
 
@@ -352,7 +422,10 @@ describe('agent status', () => {
     for (const [body, expected] of cases) {
       const r = await post(url, '/agentstatusdetails', body, AUTH);
       assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
-      assert.ok(errorMessages(r).some((m) => expected.test(m)), `${JSON.stringify(errorMessages(r))} should match ${expected}`);
+      assert.ok(
+        errorMessages(r).some((m) => expected.test(m)),
+        `${JSON.stringify(errorMessages(r))} should match ${expected}`,
+      );
     }
     const misspelt = await post(url, '/agentstatusdetails', { filter: { dateFilter: { date: '2025-03-11', timeZoneOffset: 0 } } }, AUTH);
     assert.ok(errorMessages(misspelt).some((m) => /spelled timeZoneOffSet/.test(m)));
@@ -401,7 +474,10 @@ describe('ground truth without a server', () => {
     const a = conversationsGroundTruth(opts, ms('2025-03-03T00:00:00Z'), ms('2025-03-05T00:00:00Z'));
     assert.deepEqual(conversationsGroundTruth(opts, ms('2025-03-03T00:00:00Z'), ms('2025-03-05T00:00:00Z')), a);
     const b = conversationsGroundTruth({ ...opts, seed: 'other' }, ms('2025-03-03T00:00:00Z'), ms('2025-03-05T00:00:00Z'));
-    assert.notDeepEqual(b.map((r) => r.sessionId), a.map((r) => r.sessionId));
+    assert.notDeepEqual(
+      b.map((r) => r.sessionId),
+      a.map((r) => r.sessionId),
+    );
     assert.deepEqual(conversationsGroundTruth(opts, ms('2025-02-01T00:00:00Z'), ms('2025-03-01T00:00:00Z')), [], 'nothing before dataStart');
     assert.deepEqual(agentStatusGroundTruth(opts, ms('2025-02-01T00:00:00Z'), ms('2025-03-01T00:00:00Z')), []);
     assert.deepEqual(agentStatusGroundTruth(opts, NOW + HOUR, NOW + DAY), [], 'nothing after the clock');

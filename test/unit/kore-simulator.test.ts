@@ -24,8 +24,9 @@ const iso = (t: number) => new Date(t).toISOString();
 const NOW = ms('2025-03-05T10:07:00Z');
 const DATA_START = '2025-03-01T00:00:00Z';
 
-const { start: startSim, send } = simulatorHarness(NOW, (overrides: Partial<KoreSimulatorOptions>, clock) =>
-  new KoreSimulator(demoKoreOptions({ now: clock.now, dataStart: DATA_START, ...overrides })),
+const { start: startSim, send } = simulatorHarness(
+  NOW,
+  (overrides: Partial<KoreSimulatorOptions>, clock) => new KoreSimulator(demoKoreOptions({ now: clock.now, dataStart: DATA_START, ...overrides })),
 );
 
 const AUTH = { auth: DEMO_KORE.staticToken, iId: DEMO_KORE.iId };
@@ -54,7 +55,7 @@ const window = (from: string | undefined, to: string, extra: Record<string, unkn
 async function walk(base: string, from: string, to: string, limit: number) {
   const records: CallVolumeUpdate[] = [];
   const pages: Array<{ hasMore: boolean; totalCount: number; size: number }> = [];
-  for (let skip = 0; ; ) {
+  for (let skip = 0; ;) {
     const r = await post(base, window(from, to, { skip, limit }));
     assert.equal(r.status, 200, r.text);
     pages.push({ hasMore: r.json.hasMore, totalCount: r.json.totalCount, size: r.json.CallVolumeUpdate.length });
@@ -97,7 +98,12 @@ describe('call volume paging', () => {
     const even = await walk(url, from, to, 96);
     assert.deepEqual(
       even.pages.map((p) => [p.size, p.hasMore]),
-      [[96, true], [96, true], [96, true], [96, false]],
+      [
+        [96, true],
+        [96, true],
+        [96, true],
+        [96, false],
+      ],
     );
     assert.deepEqual(even.records, truth);
   });
@@ -105,9 +111,7 @@ describe('call volume paging', () => {
   test('records are ordered by interval start, then queueId', async () => {
     const { sim } = await startSim();
     const truth = sim.callVolumeGroundTruth(ms('2025-03-02T00:00:00Z'), ms('2025-03-02T06:00:00Z'));
-    const resorted = [...truth].sort(
-      (a, b) => a.intervalStartTimeStamp.localeCompare(b.intervalStartTimeStamp) || a.queueId.localeCompare(b.queueId),
-    );
+    const resorted = [...truth].sort((a, b) => a.intervalStartTimeStamp.localeCompare(b.intervalStartTimeStamp) || a.queueId.localeCompare(b.queueId));
     assert.deepEqual(
       truth.map((r) => r._id),
       resorted.map((r) => r._id),
@@ -137,9 +141,22 @@ describe('call volume paging', () => {
     const { sim } = await startSim();
     const truth = sim.callVolumeGroundTruth(ms('2025-03-03T00:00:00Z'), ms('2025-03-04T00:00:00Z'));
     const integerFields = [
-      'offeredContacts', 'answeredContacts', 'maxQueueHoldTimeAnswered', 'queueHoldTimeAnswered', 'acwDuration',
-      'completedContacts', 'conversationHandleTime', 'conversationTalkTime', 'holdDuration', 'messageCount',
-      'savedMessageCount', 'csatResponses', 'csatScore', 'abandonedContacts', 'maxqueueHoldTimeAbandoned', 'queueHoldTimeAbandoned',
+      'offeredContacts',
+      'answeredContacts',
+      'maxQueueHoldTimeAnswered',
+      'queueHoldTimeAnswered',
+      'acwDuration',
+      'completedContacts',
+      'conversationHandleTime',
+      'conversationTalkTime',
+      'holdDuration',
+      'messageCount',
+      'savedMessageCount',
+      'csatResponses',
+      'csatScore',
+      'abandonedContacts',
+      'maxqueueHoldTimeAbandoned',
+      'queueHoldTimeAbandoned',
     ] as const;
     for (const r of truth) {
       assert.match(r._id, /^[0-9a-f]{24}$/);
@@ -190,7 +207,13 @@ describe('determinism and the clock', () => {
     const body = window('2025-03-05T09:00:00Z', '2025-03-06T00:00:00Z', { limit: 100 });
     const before = await post(url, body);
     const starts = (r: Reply) => [...new Set(r.json.CallVolumeUpdate.map((x: CallVolumeUpdate) => x.intervalStartTimeStamp))];
-    assert.deepEqual(starts(before), ['2025-03-05T09:00:00.000Z', '2025-03-05T09:15:00.000Z', '2025-03-05T09:30:00.000Z', '2025-03-05T09:45:00.000Z', '2025-03-05T10:00:00.000Z']);
+    assert.deepEqual(starts(before), [
+      '2025-03-05T09:00:00.000Z',
+      '2025-03-05T09:15:00.000Z',
+      '2025-03-05T09:30:00.000Z',
+      '2025-03-05T09:45:00.000Z',
+      '2025-03-05T10:00:00.000Z',
+    ]);
     assert.equal(before.json.totalCount, 20);
 
     clock.t = ms('2025-03-05T10:15:00Z'); // exactly on the boundary: 10:15 has not started before now
@@ -215,7 +238,9 @@ describe('determinism and the clock', () => {
 
 describe('auth', () => {
   const mint = (claims: { appId?: string; exp?: number }, secret: string = DEMO_KORE.clientSecret) => {
-    const jwt = new SignJWT({ appId: claims.appId ?? DEMO_KORE.clientId }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(Math.floor(NOW / 1000) - 60);
+    const jwt = new SignJWT({ appId: claims.appId ?? DEMO_KORE.clientId })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuedAt(Math.floor(NOW / 1000) - 60);
     if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
     return jwt.sign(new TextEncoder().encode(secret));
   };
@@ -347,7 +372,13 @@ describe('faults', () => {
     assert.equal((await post(url, body)).status, 200);
     assert.deepEqual(
       sim.requests().map((e) => [e.status, e.fault]),
-      [[503, 'status'], [429, 'status'], [202, 'status'], [502, 'status'], [200, undefined]],
+      [
+        [503, 'status'],
+        [429, 'status'],
+        [202, 'status'],
+        [502, 'status'],
+        [200, undefined],
+      ],
     );
   });
 
@@ -593,8 +624,24 @@ describe('request log', () => {
     await post(url, body, { headers: { iId: DEMO_KORE.iId } });
     const log = sim.requests();
     assert.deepEqual(log, [
-      { at: NOW, method: 'POST', path: `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}/callvolume`, accountId: DEMO_KORE.accountId, endpoint: 'callvolume', status: 200, body },
-      { at: NOW + 1000, method: 'POST', path: `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}/callvolume`, accountId: DEMO_KORE.accountId, endpoint: 'callvolume', status: 401, body },
+      {
+        at: NOW,
+        method: 'POST',
+        path: `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}/callvolume`,
+        accountId: DEMO_KORE.accountId,
+        endpoint: 'callvolume',
+        status: 200,
+        body,
+      },
+      {
+        at: NOW + 1000,
+        method: 'POST',
+        path: `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}/callvolume`,
+        accountId: DEMO_KORE.accountId,
+        endpoint: 'callvolume',
+        status: 401,
+        body,
+      },
     ]);
     assert.ok(!JSON.stringify(log).includes(DEMO_KORE.staticToken), 'the log holds no credentials');
     sim.resetLog();

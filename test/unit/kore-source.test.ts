@@ -30,7 +30,12 @@ import { DEMO_KORE, KoreSimulator, demoKoreOptions } from '../../simulators/kore
 import { AGENT_STATUS_SAMPLE_FIXED_TEXT, AGENT_STATUS_SAMPLE_TEXT, CALL_DETAILS_SAMPLE_TEXT } from '../helpers/kore-doc-samples';
 
 const ms = (iso: string) => Date.parse(iso);
-const settings: KoreSettings = koreSettings.parse({ baseUrl: 'https://platform.kore.ai', accountId: DEMO_KORE.accountId, orgId: DEMO_KORE.orgId, iId: DEMO_KORE.iId });
+const settings: KoreSettings = koreSettings.parse({
+  baseUrl: 'https://platform.kore.ai',
+  accountId: DEMO_KORE.accountId,
+  orgId: DEMO_KORE.orgId,
+  iId: DEMO_KORE.iId,
+});
 const PREFIX = `/agentassist/api/public/analytics/account/${DEMO_KORE.accountId}`;
 
 function req(stream: StreamDeclaration, window: { start: number; end: number }, options: Record<string, unknown> = {}, cursor?: Cursor) {
@@ -100,7 +105,10 @@ describe('requests', () => {
       }
       assert.fail(`accepted ${options}`);
     };
-    assert.match(bad('calldetails', '{ channel: [voice] }'), /c\.yaml is not valid:\n  - connection "k" \(connections\[0\]\): streams\[1\]\.options: unknown option "channel"/);
+    assert.match(
+      bad('calldetails', '{ channel: [voice] }'),
+      /c\.yaml is not valid:\n  - connection "k" \(connections\[0\]\): streams\[1\]\.options: unknown option "channel"/,
+    );
     assert.match(bad('calldetails', '{ channels: [] }'), /streams\[1\]\.options\.channels: must name at least one channel/);
     assert.match(bad('calldetails', '{ queues: [7] }'), /streams\[1\]\.options\.queues/);
     assert.match(bad('agentstatus', '{ channels: [voice] }'), /streams\[1\]\.options: unknown option "channels"/);
@@ -125,10 +133,19 @@ describe('requests', () => {
     assert.deepEqual([calldetails.window.maxSize, calldetails.window.defaultSize], [7 * DAY, DAY]);
     assert.deepEqual([agentstatus.window.maxSize, agentstatus.window.defaultSize, agentstatus.window.alignment], [DAY, DAY, DAY]);
     assert.deepEqual([calldetails.window.defaultLookback, agentstatus.window.defaultLookback], [2 * 3_600_000, DAY], 'late sessions; the last complete day');
-    assert.deepEqual([calldetails.pageSize, agentstatus.pageSize], [{ default: 100, max: 100 }, { default: 50, max: 50 }]);
+    assert.deepEqual(
+      [calldetails.pageSize, agentstatus.pageSize],
+      [
+        { default: 100, max: 100 },
+        { default: 50, max: 50 },
+      ],
+    );
     const now = ms('2026-11-20T00:00:00Z');
     assert.doesNotThrow(() => checkWindow(kore, calldetails, { start: ms('2026-11-01T00:00:00Z'), end: ms('2026-11-08T00:00:00Z') }, now));
-    assert.throws(() => checkWindow(kore, calldetails, { start: ms('2026-11-01T00:00:00Z'), end: ms('2026-11-08T00:00:01Z') }, now), /Kore\.ai calldetails windows may span at most P7D/);
+    assert.throws(
+      () => checkWindow(kore, calldetails, { start: ms('2026-11-01T00:00:00Z'), end: ms('2026-11-08T00:00:01Z') }, now),
+      /Kore\.ai calldetails windows may span at most P7D/,
+    );
     assert.throws(() => checkWindow(kore, agentstatus, { start: ms('2026-11-01T00:00:00Z'), end: ms('2026-11-02T01:00:00Z') }, now), /at most P1D/);
   });
 
@@ -149,7 +166,10 @@ describe('call details schema', () => {
     const records = parse(calldetails, sample);
     assert.equal(records.length, 3);
     assert.deepEqual(records, sample.data, 'nothing dropped or changed');
-    assert.deepEqual(records.map((r) => calldetails.key(r)), sample.data.map((r) => ({ sessionId: r.sessionId })));
+    assert.deepEqual(
+      records.map((r) => calldetails.key(r)),
+      sample.data.map((r) => ({ sessionId: r.sessionId })),
+    );
     assert.equal(records[0]!.conversationId, undefined, 'a bot session has no conversationId');
     assert.equal(records[0]!.reason, '');
     assert.equal(records[1]!.Reason, 'Default Queue:John Steve');
@@ -201,13 +221,16 @@ describe('call details schema', () => {
 });
 
 describe('agent status schema', () => {
-  it('the published sample is missing a comma; with it, every segment parses into a record with the agent\'s name and email', () => {
+  it("the published sample is missing a comma; with it, every segment parses into a record with the agent's name and email", () => {
     assert.throws(() => JSON.parse(AGENT_STATUS_SAMPLE_TEXT), SyntaxError);
     const body = JSON.parse(AGENT_STATUS_SAMPLE_FIXED_TEXT);
     const records = parse(agentstatus, body);
     assert.equal(records.length, 8, 'two agents without status give no records; the third has 8 segments');
     for (const r of records) {
-      assert.deepEqual([r.userId, r.firstName, r.lastName, r.email, r.customId], ['u-fdc72ca0-a35d-57ff-bcb3-a33904a4xxxx', 'gaumur', 'gaumur', 'gaumur@abc.com', '123456']);
+      assert.deepEqual(
+        [r.userId, r.firstName, r.lastName, r.email, r.customId],
+        ['u-fdc72ca0-a35d-57ff-bcb3-a33904a4xxxx', 'gaumur', 'gaumur', 'gaumur@abc.com', '123456'],
+      );
       assert.ok(!('status' in r));
     }
     assert.deepEqual(records[0], {
@@ -223,7 +246,11 @@ describe('agent status schema', () => {
       duration: 32 * 3600 + 17 * 60 + 4,
       open: false,
     });
-    assert.deepEqual(records.map((r) => r.duration), [116224, 70, 55, 11, 76, 21, 260, null], 'the vendor\'s durations, in seconds');
+    assert.deepEqual(
+      records.map((r) => r.duration),
+      [116224, 70, 55, 11, 76, 21, 260, null],
+      "the vendor's durations, in seconds",
+    );
     assert.deepEqual(records[7], {
       ...records[7],
       primaryStatus: 'BUSY',
@@ -235,8 +262,15 @@ describe('agent status schema', () => {
     });
     assert.deepEqual(agentstatus.key(records[7]), { userId: 'u-fdc72ca0-a35d-57ff-bcb3-a33904a4xxxx', startTime: '2023-03-10T21:51:02.000Z' });
     assert.equal(agentstatus.openSince!(records[7]), ms('2023-03-10T21:51:02Z'), 'the open segment holds its window open from its start');
-    assert.deepEqual(records.slice(0, 7).map((r) => agentstatus.openSince!(r)), Array(7).fill(undefined));
-    assert.equal(agentstatus.pagination.next({ offset: 2, limit: 3 }, { body: agentstatus.responseSchema.parse(body), headers: {}, recordCount: 8 }), null, 'hasMore false ends it');
+    assert.deepEqual(
+      records.slice(0, 7).map((r) => agentstatus.openSince!(r)),
+      Array(7).fill(undefined),
+    );
+    assert.equal(
+      agentstatus.pagination.next({ offset: 2, limit: 3 }, { body: agentstatus.responseSchema.parse(body), headers: {}, recordCount: 8 }),
+      null,
+      'hasMore false ends it',
+    );
   });
 
   it('one segment is one key and one record however its times are spelled', () => {
@@ -244,7 +278,15 @@ describe('agent status schema', () => {
       hasMore: 'false',
       limit: '50',
       offset: '0',
-      data: [{ userId: 'u-1', firstName: 'A', lastName: 'B', email: 'a@b.c', status: [{ primaryStatus: 'BUSY', secondaryStatus: 'BUSY', startTime, endTime, duration: '00:10:00' }] }],
+      data: [
+        {
+          userId: 'u-1',
+          firstName: 'A',
+          lastName: 'B',
+          email: 'a@b.c',
+          status: [{ primaryStatus: 'BUSY', secondaryStatus: 'BUSY', startTime, endTime, duration: '00:10:00' }],
+        },
+      ],
     });
     const [a] = parse(agentstatus, page('2026-11-18T23:55:00', '2026-11-19T00:05:00'));
     const [b] = parse(agentstatus, page('2026-11-18T23:55:00.000Z', '2026-11-19T00:05:00.000Z'));
@@ -263,7 +305,8 @@ describe('agent status schema', () => {
     assert.equal(koreInstant('2023-03-10 21:37:42'), ms('2023-03-10T21:37:42Z'));
     assert.equal(koreInstant('2023-03-10T21:37:42.250Z'), ms('2023-03-10T21:37:42.250Z'));
     assert.equal(koreInstant('2023-03-11T03:07:42+05:30'), ms('2023-03-10T21:37:42Z'));
-    for (const bad of ['2023-02-30T00:00:00', '2023-03-10T24:00:00', '2023-03-10', '21:37:42', '10/03/2023 21:37:42', '-']) assert.equal(koreInstant(bad), undefined, bad);
+    for (const bad of ['2023-02-30T00:00:00', '2023-03-10T24:00:00', '2023-03-10', '21:37:42', '10/03/2023 21:37:42', '-'])
+      assert.equal(koreInstant(bad), undefined, bad);
   });
 
   it('a closed segment sent without a duration gets it from its times; counts and the flag may be text', () => {
@@ -296,11 +339,20 @@ describe('agent status schema', () => {
     const p = agentstatus.pagination;
     const first = p.first(2);
     assert.deepEqual(first, { offset: 0, limit: 2 });
-    const page = (hasMore: boolean, agents: number) => agentstatus.responseSchema.parse({ hasMore, data: Array.from({ length: agents }, (_, i) => ({ userId: `u-${i}` })) });
+    const page = (hasMore: boolean, agents: number) =>
+      agentstatus.responseSchema.parse({ hasMore, data: Array.from({ length: agents }, (_, i) => ({ userId: `u-${i}` })) });
     assert.deepEqual(p.next(first, { body: page(true, 2), headers: {}, recordCount: 17 }), { offset: 2, limit: 2 }, '17 segments, 2 agents');
-    assert.deepEqual(p.next({ offset: 2, limit: 2 }, { body: page(true, 2), headers: {}, recordCount: 0 }), { offset: 4, limit: 2 }, 'agents without segments still count');
+    assert.deepEqual(
+      p.next({ offset: 2, limit: 2 }, { body: page(true, 2), headers: {}, recordCount: 0 }),
+      { offset: 4, limit: 2 },
+      'agents without segments still count',
+    );
     assert.equal(p.next({ offset: 4, limit: 2 }, { body: page(false, 1), headers: {}, recordCount: 9 }), null);
-    assert.equal(p.next({ offset: 4, limit: 2 }, { body: page(true, 0), headers: {}, recordCount: 0 }), null, 'an empty page ends the walk even if hasMore lies');
+    assert.equal(
+      p.next({ offset: 4, limit: 2 }, { body: page(true, 0), headers: {}, recordCount: 0 }),
+      null,
+      'an empty page ends the walk even if hasMore lies',
+    );
   });
 });
 
@@ -326,7 +378,12 @@ describe('fetching pages from the simulator', () => {
       - { name: interactiondetails, options: { channels: [voice] } }
 `,
     );
-    rt = { connections: new ConnectionsStore(file, { K_TOKEN: DEMO_KORE.staticToken }), http: new VendorHttp(), limiter: new RateLimiter(), secrets: new SecretRegistry() };
+    rt = {
+      connections: new ConnectionsStore(file, { K_TOKEN: DEMO_KORE.staticToken }),
+      http: new VendorHttp(),
+      limiter: new RateLimiter(),
+      secrets: new SecretRegistry(),
+    };
   });
   after(async () => {
     await rt.http.close();
@@ -361,7 +418,7 @@ describe('fetching pages from the simulator', () => {
     assert.equal(sim.requestsOverSevenDays(), 0);
   });
 
-  it('interaction details with the connection\'s channel filter', async () => {
+  it("interaction details with the connection's channel filter", async () => {
     const { rows } = await walk('interactiondetails', '2026-10-05T00:00:00Z', '2026-10-07T00:00:00Z');
     assert.ok(rows.length > 0);
     assert.deepEqual(rows, sim.conversationsGroundTruth(ms('2026-10-05T00:00:00Z'), ms('2026-10-07T00:00:00Z'), { channels: ['voice'] }));
@@ -372,36 +429,60 @@ describe('fetching pages from the simulator', () => {
     const { rows, pages, openFrom } = await walk('agentstatus', '2026-10-07T00:00:00Z', '2026-10-08T00:00:00Z');
     assert.equal(pages, 2, '5 agents, 3 a page');
     assert.deepEqual(rows, sim.agentStatusGroundTruth(ms('2026-10-07T00:00:00Z'), ms('2026-10-08T00:00:00Z')));
-    assert.ok(rows.some((r) => String(r.startTime) < '2026-10-07'), 'a segment carried over from the 6th');
+    assert.ok(
+      rows.some((r) => String(r.startTime) < '2026-10-07'),
+      'a segment carried over from the 6th',
+    );
     assert.equal(openFrom, undefined, 'nothing open in the past');
-    assert.deepEqual(sim.requests().map((e) => e.path.split('?')[0]), [`${PREFIX}/agentstatusdetails`, `${PREFIX}/agentstatusdetails`]);
+    assert.deepEqual(
+      sim.requests().map((e) => e.path.split('?')[0]),
+      [`${PREFIX}/agentstatusdetails`, `${PREFIX}/agentstatusdetails`],
+    );
   });
 
   it('refuses an 8-day call-details window before any request', async () => {
     sim.resetLog();
-    await assert.rejects(fetchPage(rt, { connection: 'kore-unit', stream: 'calldetails', start: '2026-10-01T00:00:00Z', end: '2026-10-09T00:00:00Z', cursor: null }, 1), /at most P7D/);
+    await assert.rejects(
+      fetchPage(rt, { connection: 'kore-unit', stream: 'calldetails', start: '2026-10-01T00:00:00Z', end: '2026-10-09T00:00:00Z', cursor: null }, 1),
+      /at most P7D/,
+    );
     assert.equal(sim.requests().length, 0);
   });
 
-  it('a vendor 400 carries the vendor\'s words; a drifted field is a SchemaMismatch naming its path', async () => {
+  it("a vendor 400 carries the vendor's words; a drifted field is a SchemaMismatch naming its path", async () => {
     sim.failNext({ endpoint: 'calldetails', status: 400, body: { errors: [{ msg: 'The days range cannot be more than seven days', code: 400 }] } });
-    await assert.rejects(fetchPage(rt, { connection: 'kore-unit', stream: 'calldetails', start: '2026-10-05T00:00:00Z', end: '2026-10-06T00:00:00Z', cursor: null }, 1), (err: CcsyncError) => {
-      assert.equal(err.type, 'VendorRejected');
-      assert.match(err.message, /400 \(the request is invalid\): The days range cannot be more than seven days/);
-      return true;
-    });
+    await assert.rejects(
+      fetchPage(rt, { connection: 'kore-unit', stream: 'calldetails', start: '2026-10-05T00:00:00Z', end: '2026-10-06T00:00:00Z', cursor: null }, 1),
+      (err: CcsyncError) => {
+        assert.equal(err.type, 'VendorRejected');
+        assert.match(err.message, /400 \(the request is invalid\): The days range cannot be more than seven days/);
+        return true;
+      },
+    );
     sim.failNext({ endpoint: 'calldetails', kind: 'schema-drift', field: 'destinations', value: 'queue' });
-    await assert.rejects(fetchPage(rt, { connection: 'kore-unit', stream: 'calldetails', start: '2026-10-05T00:00:00Z', end: '2026-10-06T00:00:00Z', cursor: null }, 1), (err: CcsyncError) => {
-      assert.equal(err.type, 'SchemaMismatch');
-      assert.match(err.message, /Kore\.ai calldetails: a record does not match the stream's schema: data\[0\]\.destinations: expected a list \(got string "queue"\)/);
-      return true;
-    });
+    await assert.rejects(
+      fetchPage(rt, { connection: 'kore-unit', stream: 'calldetails', start: '2026-10-05T00:00:00Z', end: '2026-10-06T00:00:00Z', cursor: null }, 1),
+      (err: CcsyncError) => {
+        assert.equal(err.type, 'SchemaMismatch');
+        assert.match(
+          err.message,
+          /Kore\.ai calldetails: a record does not match the stream's schema: data\[0\]\.destinations: expected a list \(got string "queue"\)/,
+        );
+        return true;
+      },
+    );
     sim.failNext({ endpoint: 'agentstatus', kind: 'schema-drift', field: 'duration', value: 42 });
-    await assert.rejects(fetchPage(rt, { connection: 'kore-unit', stream: 'agentstatus', start: '2026-10-07T00:00:00Z', end: '2026-10-08T00:00:00Z', cursor: null }, 1), (err: CcsyncError) => {
-      assert.equal(err.type, 'SchemaMismatch');
-      assert.match(err.message, /Kore\.ai agentstatus: the response does not have the documented shape: data\[0\]\.status\[0\]\.duration: expected a duration such as "00:01:10" \(HH:MM:SS\), or "-" while open \(got number 42\)/);
-      return true;
-    });
+    await assert.rejects(
+      fetchPage(rt, { connection: 'kore-unit', stream: 'agentstatus', start: '2026-10-07T00:00:00Z', end: '2026-10-08T00:00:00Z', cursor: null }, 1),
+      (err: CcsyncError) => {
+        assert.equal(err.type, 'SchemaMismatch');
+        assert.match(
+          err.message,
+          /Kore\.ai agentstatus: the response does not have the documented shape: data\[0\]\.status\[0\]\.duration: expected a duration such as "00:01:10" \(HH:MM:SS\), or "-" while open \(got number 42\)/,
+        );
+        return true;
+      },
+    );
   });
 
   it('open segments: the page reports the earliest open start', async () => {
@@ -410,9 +491,16 @@ describe('fetching pages from the simulator', () => {
     try {
       const dir = mkdtempSync(join(tmpdir(), 'kore-source-'));
       const file = join(dir, 'connections.yaml');
-      writeFileSync(file, `connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: ${clockUrl}, accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId} }\n    credentials: { token: ${DEMO_KORE.staticToken} }\n`);
+      writeFileSync(
+        file,
+        `connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: ${clockUrl}, accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId} }\n    credentials: { token: ${DEMO_KORE.staticToken} }\n`,
+      );
       const local: FetchRuntime = { ...rt, connections: new ConnectionsStore(file, {}) };
-      const page = await fetchPage(local, { connection: 'k', stream: 'agentstatus', start: '2026-10-07T00:00:00Z', end: '2026-10-08T00:00:00Z', cursor: null }, 1);
+      const page = await fetchPage(
+        local,
+        { connection: 'k', stream: 'agentstatus', start: '2026-10-07T00:00:00Z', end: '2026-10-08T00:00:00Z', cursor: null },
+        1,
+      );
       const open = page.rows.map((r) => r.record as Record<string, unknown>).filter((r) => r.open === true);
       assert.ok(open.length > 0, 'someone is mid-status at 10:30');
       assert.equal(page.openFrom, Math.min(...open.map((r) => Date.parse(String(r.startTime)))));

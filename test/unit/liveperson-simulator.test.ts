@@ -29,8 +29,10 @@ const NOW = ms('2026-03-20T10:07:00Z');
 const D1 = '2026-03-18T00:00:00Z';
 const D2 = '2026-03-19T00:00:00Z';
 
-const { start: startSim, send } = simulatorHarness(NOW, (overrides: Partial<LivePersonSimulatorOptions>, clock) =>
-  new LivePersonSimulator(demoLivePersonOptions({ now: clock.now, processingAgeMs: 0, ...overrides })),
+const { start: startSim, send } = simulatorHarness(
+  NOW,
+  (overrides: Partial<LivePersonSimulatorOptions>, clock) =>
+    new LivePersonSimulator(demoLivePersonOptions({ now: clock.now, processingAgeMs: 0, ...overrides })),
 );
 
 const BEARER = { authorization: `Bearer ${DEMO_LIVEPERSON.bearerToken}` };
@@ -179,14 +181,24 @@ describe('deterministic metrics for every grouping', () => {
     const { sim } = await startSim();
     const all = ['handleTime', 'handledConversations', 'repliedConversations', 'workTime'] as const;
     const by = (grouping: IntervalQuery['grouping']) => sim.groundTruth(query(D1, D2, { grouping }));
-    const groupings: IntervalQuery['grouping'][] = [['skill'], ['agentGroup'], ['agent'], ['conversation'], ['skill', 'agent'], ['skill', 'agentGroup', 'agent', 'conversation']];
+    const groupings: IntervalQuery['grouping'][] = [
+      ['skill'],
+      ['agentGroup'],
+      ['agent'],
+      ['conversation'],
+      ['skill', 'agent'],
+      ['skill', 'agentGroup', 'agent', 'conversation'],
+    ];
     const results = groupings.map(by);
     for (const m of all) {
       const totals = results.map((rs) => sum(rs, m));
       assert.ok(totals[0]! > 0, m);
       assert.deepEqual(totals, new Array(totals.length).fill(totals[0]), `${m} totals agree across groupings`);
     }
-    const fields = (r: IntervalMetricsRecord) => Object.keys(r).filter((k) => k !== 'timeframe' && k !== 'metrics').sort();
+    const fields = (r: IntervalMetricsRecord) =>
+      Object.keys(r)
+        .filter((k) => k !== 'timeframe' && k !== 'metrics')
+        .sort();
     assert.deepEqual([...new Set(results[0]!.map(fields).map(String))], ['skillId,skillName']);
     assert.deepEqual([...new Set(results[1]!.map(fields).map(String))], ['agentGroupId,agentGroupName']);
     assert.deepEqual([...new Set(results[2]!.map(fields).map(String))], ['agentId,agentLogin,agentName']);
@@ -203,7 +215,9 @@ describe('deterministic metrics for every grouping', () => {
     const rs = sim.groundTruth(query(D1, D2, { grouping: ['skill', 'agent'] }));
     const keys = rs.map((r) => `${r.timeframe.fromL}|${Number(r.skillId)}|${Number(r.agentId)}`);
     assert.equal(new Set(keys).size, keys.length);
-    const sorted = [...rs].sort((a, b) => a.timeframe.fromL - b.timeframe.fromL || Number(a.skillId) - Number(b.skillId) || Number(a.agentId) - Number(b.agentId));
+    const sorted = [...rs].sort(
+      (a, b) => a.timeframe.fromL - b.timeframe.fromL || Number(a.skillId) - Number(b.skillId) || Number(a.agentId) - Number(b.agentId),
+    );
     assert.deepEqual(rs, sorted);
     for (const r of rs) {
       assert.equal(r.timeframe.toL - r.timeframe.fromL, 15 * MIN);
@@ -296,7 +310,10 @@ describe('the 14-day and 1-day rules', () => {
     // Both rules at once, and rule-breaking requests are counted even when auth fails.
     await get(url, PATH + qs(baseParams('2026-03-01T00:00:00Z', '2026-03-03T00:00:00Z')), { authorization: 'Bearer nope' });
     assert.deepEqual(sim.ruleBreakingRequests(), { total: 2, fourteenDay: 1, oneDay: 2 });
-    assert.deepEqual(sim.requests().map((e) => e.broken ?? []), [['1-day'], [], ['14-day', '1-day']]);
+    assert.deepEqual(
+      sim.requests().map((e) => e.broken ?? []),
+      [['1-day'], [], ['14-day', '1-day']],
+    );
     sim.resetLog();
     assert.equal(sim.ruleBreakingRequests().total, 0);
   });
@@ -343,7 +360,7 @@ describe('the 14-day and 1-day rules', () => {
 });
 
 describe('202: intervals still processing', () => {
-  test('intervals younger than the processing age make the whole request 202, with each interval\'s status', async () => {
+  test("intervals younger than the processing age make the whole request 202, with each interval's status", async () => {
     const { url, clock } = await startSim({ processingAgeMs: 10 * MIN });
     // 09:00-10:00: the 09:45 interval ended 7 minutes before NOW (10:07): still In Progress.
     const r = await get(url, PATH + qs(baseParams('2026-03-20T09:00:00Z', '2026-03-20T10:00:00Z')));
@@ -369,7 +386,10 @@ describe('202: intervals still processing', () => {
     const { sim, url } = await startSim();
     const current = await get(url, PATH + qs(baseParams('2026-03-20T09:45:00Z', '2026-03-20T10:15:00Z')));
     assert.equal(current.status, 202);
-    assert.deepEqual(current.json.intervals.map((i: { status: string }) => i.status), ['Done', 'In Progress']);
+    assert.deepEqual(
+      current.json.intervals.map((i: { status: string }) => i.status),
+      ['Done', 'In Progress'],
+    );
     sim.setProcessingAge(DAY);
     assert.equal((await get(url, PATH + qs(baseParams(D1, D2)))).status, 200, 'older than a day: done');
     assert.equal((await get(url, PATH + qs(baseParams(D2, '2026-03-20T00:00:00Z')))).status, 202);
@@ -379,7 +399,12 @@ describe('202: intervals still processing', () => {
 
 describe('auth', () => {
   const u = (url: string) => new URL(url + PATH + qs(baseParams(D1, D2, { metrics: 'handleTime,workTime' })));
-  const oauthKeys = { consumerKey: DEMO_LIVEPERSON.consumerKey, consumerSecret: DEMO_LIVEPERSON.consumerSecret, token: DEMO_LIVEPERSON.token, tokenSecret: DEMO_LIVEPERSON.tokenSecret };
+  const oauthKeys = {
+    consumerKey: DEMO_LIVEPERSON.consumerKey,
+    consumerSecret: DEMO_LIVEPERSON.consumerSecret,
+    token: DEMO_LIVEPERSON.token,
+    tokenSecret: DEMO_LIVEPERSON.tokenSecret,
+  };
 
   test('a bearer token, and an OAuth 1.0a signature made by the client library, are accepted', async () => {
     const { sim, url } = await startSim();
@@ -388,7 +413,10 @@ describe('auth', () => {
     const header = oauth1Header('GET', target, oauthKeys, { timestamp: Math.floor(NOW / 1000) });
     const r = await get(url, target.pathname + target.search, { authorization: header });
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(sim.requests().map((e) => e.auth), ['bearer', 'oauth']);
+    assert.deepEqual(
+      sim.requests().map((e) => e.auth),
+      ['bearer', 'oauth'],
+    );
   });
 
   test('a wrong secret, a changed query, an old timestamp, a replayed nonce, another key: 401, naming the check', async () => {
@@ -402,7 +430,11 @@ describe('auth', () => {
       [{ authorization: 'Basic abc' }, path, /unsupported authorization scheme/],
       [{ authorization: oauth1Header('GET', target, { ...oauthKeys, tokenSecret: 'not-the-secret' }, { timestamp: ts }) }, path, /invalid OAuth signature/],
       [{ authorization: oauth1Header('GET', target, { ...oauthKeys, consumerSecret: 'not-the-secret' }, { timestamp: ts }) }, path, /invalid OAuth signature/],
-      [{ authorization: oauth1Header('GET', target, oauthKeys, { timestamp: ts }) }, path.replace('grouping=skill%2Cagent', 'grouping=skill'), /invalid OAuth signature/],
+      [
+        { authorization: oauth1Header('GET', target, oauthKeys, { timestamp: ts }) },
+        path.replace('grouping=skill%2Cagent', 'grouping=skill'),
+        /invalid OAuth signature/,
+      ],
       [{ authorization: oauth1Header('GET', target, oauthKeys, { timestamp: ts - 3600 }) }, path, /oauth_timestamp is too far/],
       [{ authorization: oauth1Header('GET', target, { ...oauthKeys, consumerKey: 'someone-else' }, { timestamp: ts }) }, path, /unknown app key/],
       [{ authorization: oauth1Header('GET', target, { ...oauthKeys, token: 'someone-else' }, { timestamp: ts }) }, path, /unknown access token/],
@@ -425,13 +457,27 @@ describe('auth', () => {
   test('the checker reproduces the RFC 5849 section 3.4.1.1 base string and the section 1.2 signature', () => {
     // The RFC's example request, with its form body moved into the query (the API is GET-only).
     const example = new URL('http://example.com/request?b5=%3D%253D&a3=a&c%40=&a2=r%20b&c2=&a3=2+q');
-    const oauth = { realm: 'Example', oauth_consumer_key: '9djdj82h48djs9d2', oauth_token: 'kkk9d7dh3k39sjv7', oauth_signature_method: 'HMAC-SHA1', oauth_timestamp: '137131201', oauth_nonce: '7d8f3e4a', oauth_signature: 'ignored' };
+    const oauth = {
+      realm: 'Example',
+      oauth_consumer_key: '9djdj82h48djs9d2',
+      oauth_token: 'kkk9d7dh3k39sjv7',
+      oauth_signature_method: 'HMAC-SHA1',
+      oauth_timestamp: '137131201',
+      oauth_nonce: '7d8f3e4a',
+      oauth_signature: 'ignored',
+    };
     assert.equal(
       signatureBaseString('POST', example, oauth),
       'POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7',
     );
     const photos = new URL('http://photos.example.net/photos?file=vacation.jpg&size=original');
-    const base = signatureBaseString('GET', photos, { oauth_consumer_key: 'dpf43f3p2l4k3l03', oauth_token: 'nnch734d00sl2jdk', oauth_signature_method: 'HMAC-SHA1', oauth_timestamp: '137131202', oauth_nonce: 'chapoH' });
+    const base = signatureBaseString('GET', photos, {
+      oauth_consumer_key: 'dpf43f3p2l4k3l03',
+      oauth_token: 'nnch734d00sl2jdk',
+      oauth_signature_method: 'HMAC-SHA1',
+      oauth_timestamp: '137131202',
+      oauth_nonce: 'chapoH',
+    });
     assert.equal(hmacSha1Signature(base, 'kd94hf93k423kf44', 'pfkkdhi9sl3r4s00'), 'MdpQcU8iPSUjWoN/UDMsK2sui9I=');
     assert.deepEqual(parseOAuthHeader('OAuth realm="Photos", oauth_consumer_key="dpf43f3p2l4k3l03", oauth_signature="MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D"'), {
       realm: 'Photos',
@@ -450,7 +496,10 @@ describe('domain lookup', () => {
     assert.equal(sim.domainLookupUrl, `${url}/api/account/{accountId}/service/agentActivityDomain/baseURI.json?version=1.0`);
     assert.equal((await get(url, `/api/account/${DEMO_LIVEPERSON.accountId}/service/msgHist/baseURI.json?version=1.0`, {})).status, 404);
     assert.equal((await get(url, `/api/account/999/service/agentActivityDomain/baseURI.json?version=1.0`, {})).status, 404);
-    assert.deepEqual(sim.requests().map((e) => e.endpoint), ['domain-lookup', 'domain-lookup', 'domain-lookup']);
+    assert.deepEqual(
+      sim.requests().map((e) => e.endpoint),
+      ['domain-lookup', 'domain-lookup', 'domain-lookup'],
+    );
   });
 
   test('advertisedBaseURI overrides the host', async () => {
@@ -474,7 +523,13 @@ describe('routing, faults and the request log', () => {
 
   test('scripted faults are consumed in order, by interval metrics unless aimed elsewhere', async () => {
     const { sim, url } = await startSim();
-    sim.failNext({ status: 503 }, { status: 429, retryAfter: 3 }, { status: 202 }, { status: 500, body: { message: 'boom' } }, { status: 503, endpoint: 'domain-lookup' });
+    sim.failNext(
+      { status: 503 },
+      { status: 429, retryAfter: 3 },
+      { status: 202 },
+      { status: 500, body: { message: 'boom' } },
+      { status: 503, endpoint: 'domain-lookup' },
+    );
     assert.equal(sim.pendingFaults(), 5);
     const r1 = await get(url, PATH + qs(params));
     assert.equal(r1.status, 503);
@@ -492,7 +547,14 @@ describe('routing, faults and the request log', () => {
     assert.equal((await get(url, `/api/account/${DEMO_LIVEPERSON.accountId}/service/agentActivityDomain/baseURI.json`, {})).status, 503);
     assert.deepEqual(
       sim.requests().map((e) => [e.status, e.fault ?? null]),
-      [[503, 'status'], [429, 'status'], [202, 'status'], [500, 'status'], [200, null], [503, 'status']],
+      [
+        [503, 'status'],
+        [429, 'status'],
+        [202, 'status'],
+        [500, 'status'],
+        [200, null],
+        [503, 'status'],
+      ],
     );
   });
 
@@ -530,10 +592,13 @@ describe('routing, faults and the request log', () => {
     const first = await get(url, PATH + qs({ ...params, pageSize: 30 }));
     await get(url, PATH + qs({ ...params, pageSize: 30, pageKey: first.json.metadata.paging.nextPageKey }));
     const log = sim.requests();
-    assert.deepEqual(log.map((e) => [e.endpoint, e.status, e.auth, e.page]), [
-      ['interval-metrics', 200, 'bearer', 'first'],
-      ['interval-metrics', 200, 'bearer', 'pageKey'],
-    ]);
+    assert.deepEqual(
+      log.map((e) => [e.endpoint, e.status, e.auth, e.page]),
+      [
+        ['interval-metrics', 200, 'bearer', 'first'],
+        ['interval-metrics', 200, 'bearer', 'pageKey'],
+      ],
+    );
     assert.equal(log[0]!.query.grouping, 'skill,agent');
     assert.equal(log[0]!.at, NOW);
     assert.ok(!JSON.stringify(log).includes(DEMO_LIVEPERSON.bearerToken));

@@ -25,13 +25,7 @@ import { clearDomainCache, describeProcessing, liveperson, livepersonErrorMessag
 import { livepersonAuthorization, oauth1BaseString, oauth1Header, oauth1Signature } from '../../sources/liveperson/auth';
 import { DEFAULT_DOMAIN_LOOKUP_URL, livepersonCredentials, livepersonSettings, type LivePersonSettings } from '../../sources/liveperson/connection';
 import { canonicalGrouping, INTERVAL_METRICS_KEY, interval_metrics as stream, REQUEST_SOURCE } from '../../sources/liveperson/streams';
-import {
-  DEMO_LIVEPERSON,
-  type IntervalMetricsRecord,
-  LivePersonSimulator,
-  demoLivePersonOptions,
-  parseOAuthHeader,
-} from '../../simulators/liveperson';
+import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions, parseOAuthHeader } from '../../simulators/liveperson';
 import { ApplicationFailureCategory } from '@temporalio/common';
 
 const MIN = 60_000;
@@ -56,8 +50,16 @@ describe('settings and credentials', () => {
     assert.equal(s.includeBotSkills, false);
   });
 
-  it('takes the API\'s comma lists, numeric filters as text, and refuses what the API would', () => {
-    const s = livepersonSettings.parse({ accountId: '1', metrics: 'handleTime, arrivals', grouping: 'skill', skillId: 456, agentId: '123', intervalDuration: 60, pageSize: 500 });
+  it("takes the API's comma lists, numeric filters as text, and refuses what the API would", () => {
+    const s = livepersonSettings.parse({
+      accountId: '1',
+      metrics: 'handleTime, arrivals',
+      grouping: 'skill',
+      skillId: 456,
+      agentId: '123',
+      intervalDuration: 60,
+      pageSize: 500,
+    });
     assert.deepEqual(s.metrics, ['handleTime', 'arrivals']);
     assert.equal(s.skillId, '456');
     assert.equal(s.agentId, '123');
@@ -83,7 +85,10 @@ describe('settings and credentials', () => {
     const partial = livepersonCredentials.safeParse({ consumerKey: 'k', token: 't' });
     assert.match(partial.error!.issues[0]!.message, /missing: consumerSecret, tokenSecret/);
     assert.match(livepersonCredentials.safeParse({}).error!.issues[0]!.message, /give either "bearerToken", or "consumerKey"/);
-    assert.match(livepersonCredentials.safeParse({ bearerToken: 't', consumerKey: 'k', consumerSecret: 's', token: 't', tokenSecret: 'ts' }).error!.issues[0]!.message, /not both/);
+    assert.match(
+      livepersonCredentials.safeParse({ bearerToken: 't', consumerKey: 'k', consumerSecret: 's', token: 't', tokenSecret: 'ts' }).error!.issues[0]!.message,
+      /not both/,
+    );
   });
 
   it('is registered: the connections file accepts source liveperson and names its problems', () => {
@@ -95,7 +100,11 @@ connections:
     credentials: ${creds}
     streams: [interval_metrics]
 `;
-    const [c] = parseConnections(yaml('{ accountId: "17434331", metrics: [handleTime, handledConversations], grouping: [skill, agent], intervalDuration: 15, handleTimeModel: IFT }'), 'c.yaml', SOURCES);
+    const [c] = parseConnections(
+      yaml('{ accountId: "17434331", metrics: [handleTime, handledConversations], grouping: [skill, agent], intervalDuration: 15, handleTimeModel: IFT }'),
+      'c.yaml',
+      SOURCES,
+    );
     assert.equal(c!.source, 'liveperson');
     assert.deepEqual(c!.settings.grouping, ['skill', 'agent']);
     assert.throws(
@@ -110,7 +119,14 @@ connections:
 
 describe('requests', () => {
   it('a first page carries every documented parameter, source within 20 characters, RFC 3339 times', () => {
-    const s = settings({ metrics: ['handleTime', 'workTime'], grouping: ['agent', 'skill'], skillId: '456', includeBotSkills: true, intervalDuration: 30, handleTimeModel: 'EHT' });
+    const s = settings({
+      metrics: ['handleTime', 'workTime'],
+      grouping: ['agent', 'skill'],
+      skillId: '456',
+      includeBotSkills: true,
+      intervalDuration: 30,
+      handleTimeModel: 'EHT',
+    });
     const spec = pageRequest(stream, { settings: s, window, options: {} }, stream.pagination.first(50));
     assert.equal(spec.method, 'GET');
     assert.equal(spec.path, '/api/account/17434331/interval-metrics');
@@ -156,7 +172,10 @@ describe('requests', () => {
     // A complete absolute link gets nothing added; a relative one without a slash is resolved under the API path.
     const full = `https://va.agentactivity.liveperson.net${link}&metrics=handleTime&grouping=skill&intervalDuration=15&includeBotSkills=false`;
     assert.deepEqual(pageRequest(stream, { settings: s, window, options: {} }, { pageSize: 50, url: full }).query, {});
-    assert.equal(pageRequest(stream, { settings: s, window, options: {} }, { pageSize: 50, url: 'interval-metrics?offset=5' }).path, '/api/account/17434331/interval-metrics?offset=5');
+    assert.equal(
+      pageRequest(stream, { settings: s, window, options: {} }, { pageSize: 50, url: 'interval-metrics?offset=5' }).path,
+      '/api/account/17434331/interval-metrics?offset=5',
+    );
   });
 
   it('groupings are canonical, whatever order they were given in', () => {
@@ -207,7 +226,11 @@ const rec = (extra: Record<string, unknown>) => ({
   ...extra,
 });
 
-const page = (intervals: unknown[], paging: Record<string, unknown> = {}, query: Record<string, unknown> | null = { intervalDuration: 15, grouping: 'agent,skill', handleTimeModel: 'IFT' }) => ({
+const page = (
+  intervals: unknown[],
+  paging: Record<string, unknown> = {},
+  query: Record<string, unknown> | null = { intervalDuration: 15, grouping: 'agent,skill', handleTimeModel: 'IFT' },
+) => ({
   metadata: { paging, ...(query ? { query } : {}), count: intervals.length },
   intervals,
 });
@@ -294,17 +317,23 @@ describe('status meanings', () => {
   it('202 is a benign, retried wait that says which intervals are not done', () => {
     const err = errorForStatus(liveperson, answer(202, processing), 'lp.example', 1)!;
     assert.equal(err.type, 'VendorStillProcessing');
-    assert.match(err.message, /LivePerson is still processing data for this window \(202\); waiting for it: 1 of 2 intervals not done yet: 2023-02-07T13:30:00Z → 2023-02-07T13:45:00Z In Progress/);
+    assert.match(
+      err.message,
+      /LivePerson is still processing data for this window \(202\); waiting for it: 1 of 2 intervals not done yet: 2023-02-07T13:30:00Z → 2023-02-07T13:45:00Z In Progress/,
+    );
     assert.deepEqual(err.details, { vendor: processing });
     const failure = toApplicationFailure(err, 1);
     assert.equal(failure.nonRetryable, false);
     assert.equal(failure.category, ApplicationFailureCategory.BENIGN);
     assert.ok(Number(failure.nextRetryDelay) >= 5000);
     assert.equal(errorForStatus(liveperson, answer(202, processing), 'lp.example', 3)!.retryAfterMs, 15_000, 'the pause grows');
-    assert.match(describeProcessing({ intervals: new Array(9).fill({ fromL: 0, toL: 1, status: 'In Progress' }) })!, /9 of 9 intervals not done yet: .*, \.\.\.$/);
+    assert.match(
+      describeProcessing({ intervals: new Array(9).fill({ fromL: 0, toL: 1, status: 'In Progress' }) })!,
+      /9 of 9 intervals not done yet: .*, \.\.\.$/,
+    );
   });
 
-  it('500 and 503 pause at least 5, 10, 15 s, then keep backing off; 502 gets the engine\'s backoff', () => {
+  it("500 and 503 pause at least 5, 10, 15 s, then keep backing off; 502 gets the engine's backoff", () => {
     for (const status of [500, 503]) {
       const pauses = [1, 2, 3, 4, 5, 9].map((attempt) => errorForStatus(liveperson, answer(status, {}), 'lp.example', attempt)!.retryAfterMs);
       assert.deepEqual(pauses, [5_000, 10_000, 15_000, 30_000, 60_000, 300_000]);
@@ -320,7 +349,7 @@ describe('status meanings', () => {
     assert.equal(plain.retryAfterMs, 1000);
   });
 
-  it('400 and 401 fail at once with LivePerson\'s message', () => {
+  it("400 and 401 fail at once with LivePerson's message", () => {
     const e400 = errorForStatus(liveperson, answer(400, { code: 400, message: "'from' must be within the past two weeks" }), 'lp.example', 1)!;
     assert.equal(e400.type, 'VendorRejected');
     assert.match(e400.message, /LivePerson rejected the request with 400 \(the request is invalid\): 'from' must be within the past two weeks/);
@@ -335,9 +364,14 @@ describe('status meanings', () => {
 
 describe('domain discovery', () => {
   beforeEach(() => clearDomainCache());
-  const s = (extra: Record<string, unknown> = {}) => livepersonSettings.parse({ accountId: '17434331', domainLookupUrl: 'https://api.liveperson.net/api/account/{accountId}/service/agentActivityDomain/baseURI.json?version=1.0', ...extra });
+  const s = (extra: Record<string, unknown> = {}) =>
+    livepersonSettings.parse({
+      accountId: '17434331',
+      domainLookupUrl: 'https://api.liveperson.net/api/account/{accountId}/service/agentActivityDomain/baseURI.json?version=1.0',
+      ...extra,
+    });
 
-  it('looks the domain up once per account, with the lookup\'s scheme, and caches it', async () => {
+  it("looks the domain up once per account, with the lookup's scheme, and caches it", async () => {
     const asked: string[] = [];
     const lookup = async (url: string) => {
       asked.push(url);
@@ -350,7 +384,10 @@ describe('domain discovery', () => {
     assert.deepEqual(asked, ['https://api.liveperson.net/api/account/17434331/service/agentActivityDomain/baseURI.json?version=1.0']);
     await liveperson.baseUrl(s({ accountId: '999' }), lookup);
     assert.equal(asked.length, 2, 'another account is another lookup');
-    const local = await liveperson.baseUrl(s({ accountId: '5', domainLookupUrl: 'http://127.0.0.1:4020/api/account/{accountId}/service/agentActivityDomain/baseURI.json' }), () => Promise.resolve({ baseURI: '127.0.0.1:4020' }));
+    const local = await liveperson.baseUrl(
+      s({ accountId: '5', domainLookupUrl: 'http://127.0.0.1:4020/api/account/{accountId}/service/agentActivityDomain/baseURI.json' }),
+      () => Promise.resolve({ baseURI: '127.0.0.1:4020' }),
+    );
     assert.equal(local, 'http://127.0.0.1:4020');
   });
 
@@ -360,7 +397,10 @@ describe('domain discovery', () => {
       Promise.resolve(liveperson.baseUrl(s(), () => Promise.resolve({ service: 'agentActivityDomain' }))),
       (err: unknown) => err instanceof CcsyncError && err.type === 'VendorRejected' && /without a baseURI/.test(err.message),
     );
-    await assert.rejects(Promise.resolve(liveperson.baseUrl(s(), () => Promise.resolve({ service: 'msgHist', baseURI: 'x' }))), /answered for service "msgHist"/);
+    await assert.rejects(
+      Promise.resolve(liveperson.baseUrl(s(), () => Promise.resolve({ service: 'msgHist', baseURI: 'x' }))),
+      /answered for service "msgHist"/,
+    );
     assert.equal(await liveperson.baseUrl(s(), () => Promise.resolve({ baseURI: 'ok.example' })), 'https://ok.example');
   });
 });
@@ -469,7 +509,14 @@ describe('the page activity against the simulator (no Temporal)', () => {
     sim.resetLog();
     const old = { start: new Date(dayStart - 15 * DAY).toISOString(), end: new Date(dayStart - 14 * DAY).toISOString() };
     await assert.rejects(syncPage(rt, { connection: 'lp-oauth', stream: 'interval_metrics', ...old, cursor: null }, 1), /serves only the last P14D/);
-    await assert.rejects(syncPage(rt, { connection: 'lp-oauth', stream: 'interval_metrics', start: win.start, end: new Date(dayStart + DAY + 15 * MIN).toISOString(), cursor: null }, 1), /at most P1D/);
+    await assert.rejects(
+      syncPage(
+        rt,
+        { connection: 'lp-oauth', stream: 'interval_metrics', start: win.start, end: new Date(dayStart + DAY + 15 * MIN).toISOString(), cursor: null },
+        1,
+      ),
+      /at most P1D/,
+    );
     assert.equal(sim.requests().length, 0);
   });
 });

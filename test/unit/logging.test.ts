@@ -15,7 +15,13 @@ describe('worker logs', () => {
   it('JSON: one parseable line per event, with the SDK metadata and level words', () => {
     const { log, lines } = capture('json');
     const temporal = new TemporalPinoLogger(log);
-    temporal.info('page synced', { connection: 'kore-demo', stream: 'callvolume', window: '2026-10-01T00:00:00.000Z/2026-10-02T00:00:00.000Z', page: 3, sdkComponent: 'activity' });
+    temporal.info('page synced', {
+      connection: 'kore-demo',
+      stream: 'callvolume',
+      window: '2026-10-01T00:00:00.000Z/2026-10-02T00:00:00.000Z',
+      page: 3,
+      sdkComponent: 'activity',
+    });
     temporal.warn('Activity failed', { error: new Error('boom'), connection: 'kore-demo' });
     assert.equal(lines.length, 2);
     const [a, b] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -25,7 +31,10 @@ describe('worker logs', () => {
     assert.equal(a!.window, '2026-10-01T00:00:00.000Z/2026-10-02T00:00:00.000Z');
     assert.equal(b!.level, 'warn');
     assert.equal((b!.error as { message: string }).message, 'boom', 'errors are serialized, not {}');
-    assert.ok(lines.every((l) => l.endsWith('\n') && l.split('\n').length === 2), 'one line each');
+    assert.ok(
+      lines.every((l) => l.endsWith('\n') && l.split('\n').length === 2),
+      'one line each',
+    );
   });
 
   it('text: readable, connection, stream, window and page first', () => {
@@ -57,12 +66,22 @@ describe('worker logs', () => {
   });
 
   it('activity log attributes come only from well-formed names and instants', () => {
-    assert.deepEqual(syncLogAttributes({ connection: 'kore-demo', stream: 'callvolume', start: '2026-10-01T00:00:00.000Z', end: '2026-10-02T00:00:00.000Z', page: 4, cursor: { skip: 1 } }), {
-      connection: 'kore-demo',
-      stream: 'callvolume',
-      window: '2026-10-01T00:00:00.000Z/2026-10-02T00:00:00.000Z',
-      page: 4,
-    });
+    assert.deepEqual(
+      syncLogAttributes({
+        connection: 'kore-demo',
+        stream: 'callvolume',
+        start: '2026-10-01T00:00:00.000Z',
+        end: '2026-10-02T00:00:00.000Z',
+        page: 4,
+        cursor: { skip: 1 },
+      }),
+      {
+        connection: 'kore-demo',
+        stream: 'callvolume',
+        window: '2026-10-01T00:00:00.000Z/2026-10-02T00:00:00.000Z',
+        page: 4,
+      },
+    );
     assert.deepEqual(syncLogAttributes({ connection: 'has spaces and ${SECRET}', stream: 1 }), {});
     assert.deepEqual(syncLogAttributes(null), {});
   });

@@ -41,9 +41,15 @@ describe('the discovery lookup', () => {
     assert.deepEqual(await lookup(203), { baseURI: 'va.example' });
   });
   it('maps statuses as every other call does: 429 with its Retry-After, 202 still processing, 5xx unavailable, 4xx rejected', async () => {
-    await assert.rejects(lookup(429), failsWith('VendorRateLimited', (e) => e.retryAfterMs === 7_000 && /LivePerson's lookup at 127\.0\.0\.1/.test(e.message)));
+    await assert.rejects(
+      lookup(429),
+      failsWith('VendorRateLimited', (e) => e.retryAfterMs === 7_000 && /LivePerson's lookup at 127\.0\.0\.1/.test(e.message)),
+    );
     await assert.rejects(lookup(202), failsWith('VendorStillProcessing'));
     await assert.rejects(lookup(503), failsWith('VendorUnavailable'));
-    await assert.rejects(lookup(404), failsWith('VendorRejected', (e) => /404 \(the account or endpoint was not found/.test(e.message)));
+    await assert.rejects(
+      lookup(404),
+      failsWith('VendorRejected', (e) => /404 \(the account or endpoint was not found/.test(e.message)),
+    );
   });
 });

@@ -52,7 +52,10 @@ class LiveList {
     const headers: Record<string, string> = {};
     if (linkMode !== 'none' && rels.length) headers.link = rels.join(', ');
     // Copies, as a serialized answer would be: later updates do not reach a page already sent.
-    return seen(all.slice((page - 1) * per, page * per).map((r) => ({ ...r })), headers);
+    return seen(
+      all.slice((page - 1) * per, page * per).map((r) => ({ ...r })),
+      headers,
+    );
   }
   /** An update: the row gets a new updated_at (later than every window we read). */
   touch(id: number, when: string): void {
@@ -80,17 +83,34 @@ function walkTail(list: LiveList, from: string, to: string, per: number, hook?: 
 }
 
 describe('timeTail', () => {
-  it('asks for page 1 again from the last record\'s time, and stops on a short page', () => {
+  it("asks for page 1 again from the last record's time, and stops on a short page", () => {
     const p = tail();
     const c1 = p.first(3);
     assert.deepEqual(c1, { page: 1, per: 3 });
-    const next = p.next(c1, seen([{ id: 1, updated_at: at(0) }, { id: 2, updated_at: at(1) }, { id: 3, updated_at: at(2.5) }]));
+    const next = p.next(
+      c1,
+      seen([
+        { id: 1, updated_at: at(0) },
+        { id: 2, updated_at: at(1) },
+        { id: 3, updated_at: at(2.5) },
+      ]),
+    );
     assert.deepEqual(next, { since: '2026-11-20T10:00:02.500Z', page: 1, per: 3 });
-    assert.equal(p.next(next!, seen([{ id: 3, updated_at: at(2.5) }, { id: 4, updated_at: at(3) }])), null, 'short page');
+    assert.equal(
+      p.next(
+        next!,
+        seen([
+          { id: 3, updated_at: at(2.5) },
+          { id: 4, updated_at: at(3) },
+        ]),
+      ),
+      null,
+      'short page',
+    );
     assert.equal(p.next(c1, seen([])), null, 'empty page');
   });
 
-  it('moves to the next page number only when a full page shares the cursor\'s time, so it cannot loop', () => {
+  it("moves to the next page number only when a full page shares the cursor's time, so it cannot loop", () => {
     const p = tail();
     const same = [1, 2, 3].map((id) => ({ id, updated_at: at(5) }));
     // From the window start, a page all at one time first moves the time there...
@@ -102,12 +122,25 @@ describe('timeTail', () => {
     const c4 = p.next(c3!, seen([4, 5, 6].map((id) => ({ id, updated_at: at(5) }))));
     assert.deepEqual(c4, { since: at(5), page: 3, per: 3 });
     // A later time on that page moves the time again, back to page 1.
-    assert.deepEqual(p.next(c4!, seen([{ id: 7, updated_at: at(5) }, { id: 8, updated_at: at(5) }, { id: 9, updated_at: at(6) }])), { since: at(6), page: 1, per: 3 });
+    assert.deepEqual(
+      p.next(
+        c4!,
+        seen([
+          { id: 7, updated_at: at(5) },
+          { id: 8, updated_at: at(5) },
+          { id: 9, updated_at: at(6) },
+        ]),
+      ),
+      { since: at(6), page: 1, per: 3 },
+    );
   });
 
   it('stops as Total or the Link say, even on a full page', () => {
     const p = tail();
-    const full = [{ id: 1, updated_at: at(0) }, { id: 2, updated_at: at(1) }];
+    const full = [
+      { id: 1, updated_at: at(0) },
+      { id: 2, updated_at: at(1) },
+    ];
     assert.equal(p.next({ page: 1, per: 2 }, seen(full, { total: '2' })), null, 'Total says this was all');
     assert.notEqual(p.next({ page: 1, per: 2 }, seen(full, { total: '3' })), null);
     assert.equal(p.next({ page: 1, per: 2 }, seen(full, { link: '<https://x/calls?page=1>; rel="first"' })), null, 'a Link without next or last');
@@ -116,9 +149,25 @@ describe('timeTail', () => {
 
   it('refuses a page that is not sorted ascending or starts before its [from]', () => {
     const p = tail();
-    const unsorted = [{ id: 1, updated_at: at(3) }, { id: 2, updated_at: at(1) }];
-    assert.throws(() => p.next({ page: 1, per: 2 }, seen(unsorted)), (e: unknown) => e instanceof CcsyncError && e.type === 'MalformedResponse' && /not sorted by updated_at ascending/.test(e.message));
-    assert.throws(() => p.next({ since: at(5), page: 1, per: 2 }, seen([{ id: 1, updated_at: at(4) }, { id: 2, updated_at: at(6) }])), /ignored the filter/);
+    const unsorted = [
+      { id: 1, updated_at: at(3) },
+      { id: 2, updated_at: at(1) },
+    ];
+    assert.throws(
+      () => p.next({ page: 1, per: 2 }, seen(unsorted)),
+      (e: unknown) => e instanceof CcsyncError && e.type === 'MalformedResponse' && /not sorted by updated_at ascending/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        p.next(
+          { since: at(5), page: 1, per: 2 },
+          seen([
+            { id: 1, updated_at: at(4) },
+            { id: 2, updated_at: at(6) },
+          ]),
+        ),
+      /ignored the filter/,
+    );
     assert.throws(() => p.next({ page: 1, per: 1 }, seen([{ id: 1, updated_at: 'soon' }])), /no readable updated_at/);
   });
 
@@ -145,7 +194,11 @@ describe('a list that changes while we page it', () => {
     const { got: tailed } = walkTail(live, from, to, 10, (page) => {
       if (page === 1) live.touch(3, at(7200));
     });
-    assert.deepEqual([...tailed.keys()].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1), 'every row, row 3 in its old form');
+    assert.deepEqual(
+      [...tailed.keys()].sort((a, b) => a - b),
+      Array.from({ length: 30 }, (_, i) => i + 1),
+      'every row, row 3 in its old form',
+    );
   });
 
   it('an update that stays inside the window is read again at the end, in its latest form', () => {
@@ -164,7 +217,10 @@ describe('a list that changes while we page it', () => {
     for (let id = 36; id <= 40; id++) live.rows.push({ id, updated_at: at(30 + id) });
     const { got, cursors } = walkTail(live, from, to, 10);
     assert.equal(got.size, 40);
-    assert.ok(cursors.some((c) => c.since === at(20) && Number(c.page) === 3), 'paged within the tie');
+    assert.ok(
+      cursors.some((c) => c.since === at(20) && Number(c.page) === 3),
+      'paged within the tie',
+    );
   });
 
   for (const mode of ['full', 'no-next', 'none'] as const) {
@@ -185,7 +241,11 @@ describe('morePages and pagePer', () => {
     assert.equal(morePages(3, 10, full({ total: '30', link: '<https://x/a?page=4>; rel="next"' })), false, 'Total wins over a stray next link');
     assert.equal(morePages(2, 10, full({ total: '30' })), true);
     assert.equal(morePages(2, 10, full({ link: '<https://x/a?page=3>; rel="next"' })), true);
-    assert.equal(morePages(2, 10, full({ link: '<https://x/a?page=1>; rel="first", <https://x/a?page=4>; rel="last"' })), true, 'no next link, but page 4 is the last');
+    assert.equal(
+      morePages(2, 10, full({ link: '<https://x/a?page=1>; rel="first", <https://x/a?page=4>; rel="last"' })),
+      true,
+      'no next link, but page 4 is the last',
+    );
     assert.equal(morePages(4, 10, full({ link: '<https://x/a?page=1>; rel="first", <https://x/a?page=3>; rel="prev"' })), false, "the last page's Link");
     assert.equal(morePages(4, 10, full({})), true);
     assert.equal(morePages(4, 10, { body: [], headers: {}, recordCount: 9 }), false, 'short page');

@@ -19,7 +19,10 @@ describe('pagination styles', () => {
   });
   it('page/per follows Link, and stops by Total or a short page when the link is missing', () => {
     const p = pagePer();
-    assert.deepEqual(p.next({ page: 1, per: 100 }, page(100, {}, { link: '<https://x/calls?page=2>; rel="next", <https://x/calls?page=9>; rel="last"', total: '900' })), { page: 2, per: 100 });
+    assert.deepEqual(
+      p.next({ page: 1, per: 100 }, page(100, {}, { link: '<https://x/calls?page=2>; rel="next", <https://x/calls?page=9>; rel="last"', total: '900' })),
+      { page: 2, per: 100 },
+    );
     assert.equal(p.next({ page: 9, per: 100 }, page(100, {}, { link: '<https://x/calls?page=1>; rel="first"', total: '900' })), null);
     assert.equal(p.next({ page: 3, per: 100 }, page(100, {}, { total: '300' })), null, 'page*per >= Total');
     assert.deepEqual(p.next({ page: 2, per: 100 }, page(100, {}, { total: '300' })), { page: 3, per: 100 });
@@ -31,7 +34,10 @@ describe('pagination styles', () => {
       nextUrl: (b) => (b as { metadata?: { paging?: { refs?: { next?: string } } } }).metadata?.paging?.refs?.next,
     });
     assert.deepEqual(p.next({ pageSize: 500 }, page(0, { metadata: { paging: { nextPageKey: 'k2' } } })), { pageSize: 500, pageKey: 'k2' });
-    assert.deepEqual(p.next({ pageSize: 500 }, page(3, { metadata: { paging: { refs: { next: 'https://d/x?offset=3' } } } })), { pageSize: 500, url: 'https://d/x?offset=3' });
+    assert.deepEqual(p.next({ pageSize: 500 }, page(3, { metadata: { paging: { refs: { next: 'https://d/x?offset=3' } } } })), {
+      pageSize: 500,
+      url: 'https://d/x?offset=3',
+    });
     assert.equal(p.next({ pageSize: 500, pageKey: 'k2' }, page(0, { metadata: { paging: {} } })), null);
   });
   it('reads rel="next" among several relations', () => {
@@ -72,7 +78,7 @@ describe('offset/limit options', () => {
 
 describe('each style places its own parameters', () => {
   const get = { method: 'GET' as const, path: '/api/list', query: { from: 'a', sort: 'id' } };
-  it('skip/limit in the body, after the vendor\'s fields; offset/limit in the query', () => {
+  it("skip/limit in the body, after the vendor's fields; offset/limit in the query", () => {
     const body = skipLimit({ hasMore: () => true, place: 'body' }).apply({ method: 'POST', path: '/x', body: { orgId: 'o' } }, { skip: 200, limit: 100 });
     assert.deepEqual(body, { method: 'POST', path: '/x', body: { orgId: 'o', skip: 200, limit: 100 } });
     assert.deepEqual(Object.keys(body.body as object), ['orgId', 'skip', 'limit']);
@@ -82,17 +88,26 @@ describe('each style places its own parameters', () => {
     assert.deepEqual(pagePer().apply(get, { page: 3, per: 50, seen: '1..9' }).query, { from: 'a', sort: 'id', page: 3, per: 50 });
     assert.deepEqual(singlePage().apply(get, {}), get);
   });
-  it('a time tail moves its [from] to the cursor\'s time, in place', () => {
+  it("a time tail moves its [from] to the cursor's time, in place", () => {
     const tail = timeTail({ records: () => [], time: () => undefined, field: 'updated_at' });
     const req = { method: 'GET' as const, path: '/calls', query: { 'updated_at[from]': 'W', 'updated_at[to]': 'E' } };
     assert.deepEqual(tail.apply(req, { page: 1, per: 5 }).query, { 'updated_at[from]': 'W', 'updated_at[to]': 'E', page: 1, per: 5 });
     const moved = tail.apply(req, { since: '2026-11-20T10:15:00.123Z', page: 2, per: 5 }).query!;
-    assert.deepEqual(Object.entries(moved), [['updated_at[from]', '2026-11-20T10:15:00.123Z'], ['updated_at[to]', 'E'], ['page', 2], ['per', 5]]);
+    assert.deepEqual(Object.entries(moved), [
+      ['updated_at[from]', '2026-11-20T10:15:00.123Z'],
+      ['updated_at[to]', 'E'],
+      ['page', 2],
+      ['per', 5],
+    ]);
   });
   it('a key goes in the query with the page size; a next link replaces the path and gets only what it lacks', () => {
     const p = cursorPaging({ nextKey: () => undefined, pageKeyParam: 'key', linkEquivalents: { from: ['from', 'fromL'] } });
     assert.deepEqual(p.apply(get, { pageSize: 5, pageKey: 'k' }).query, { from: 'a', sort: 'id', pageSize: 5, key: 'k' });
-    assert.deepEqual(p.apply(get, { pageSize: 5, url: '/api/list?fromL=1&pageSize=5' }), { method: 'GET', path: '/api/list?fromL=1&pageSize=5', query: { sort: 'id' } });
+    assert.deepEqual(p.apply(get, { pageSize: 5, url: '/api/list?fromL=1&pageSize=5' }), {
+      method: 'GET',
+      path: '/api/list?fromL=1&pageSize=5',
+      query: { sort: 'id' },
+    });
     assert.equal(p.apply(get, { pageSize: 5, url: 'list?offset=5' }).path, '/api/list?offset=5', 'relative to the request path');
     assert.equal(followLink('https://h/y', get).path, 'https://h/y');
   });

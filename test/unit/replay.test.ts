@@ -15,7 +15,9 @@ const DIR = join(__dirname, '../fixtures/histories');
 
 describe('replay of recorded histories', () => {
   it('every recorded history replays without a nondeterminism error', { timeout: 300_000 }, async () => {
-    const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     assert.ok(files.length >= 10, `expected recorded histories, found ${files.length}`);
     const types = new Set<string>();
     function* histories() {

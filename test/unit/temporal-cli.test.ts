@@ -9,15 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  cachedCliPath,
-  findGo,
-  parseGoVersion,
-  resolveTemporalCli,
-  sdkDownloadPath,
-  TEMPORAL_CLI_VERSION,
-  temporalCliVersion,
-} from '../../dev/temporal-cli';
+import { cachedCliPath, findGo, parseGoVersion, resolveTemporalCli, sdkDownloadPath, TEMPORAL_CLI_VERSION, temporalCliVersion } from '../../dev/temporal-cli';
 
 let realCli: string;
 let work: string;
@@ -234,7 +226,10 @@ describe('go-build step', () => {
     });
     await new Promise((r) => setTimeout(r, 1_500));
     assert.equal(settled, false, 'it did not wait for the lock holder');
-    assert.ok(logs.some((l) => l.includes(`Waiting for another process (pid ${holder.pid})`)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes(`Waiting for another process (pid ${holder.pid})`)),
+      logs.join('\n'),
+    );
     // The "other process" finishes its build (an atomic rename into place) and dies.
     const staged = placeCli(path.join(toolsDir, 'staging'));
     fs.renameSync(staged, cachedCliPath(toolsDir));
@@ -247,31 +242,30 @@ describe('go-build step', () => {
 
   // A real `go install`: seconds with the Go caches the harness's own build left warm, minutes cold.
   // Opt out with CCSYNC_TEST_GO_BUILD=0 on a machine where that is too slow.
-  test(
-    'builds the real CLI with go install into a fresh .tools',
-    { timeout: 30 * 60_000 },
-    async (t) => {
-      if (process.env.CCSYNC_TEST_GO_BUILD === '0') return t.skip('CCSYNC_TEST_GO_BUILD=0');
-      if (!(await findGo([goBin], process.env))) return t.skip('no Go >= 1.25 here');
-      const toolsDir = path.join(work, 'go-build');
-      const logs: string[] = [];
-      const started = Date.now();
-      const found = await resolveTemporalCli({
-        env: { ...process.env, PATH: process.env.PATH ?? '' },
-        toolsDir,
-        goCandidates: [goBin],
-        sources: ['go-build'],
-        log: (m) => logs.push(m),
-      });
-      t.diagnostic(`go install took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      assert.deepEqual(found, { path: cachedCliPath(toolsDir), source: 'go-build' });
-      assert.match((await temporalCliVersion(found.path)) ?? '', /^temporal version/);
-      assert.ok(logs.some((l) => /one-time build that takes a few minutes/.test(l)), logs.join('\n'));
-      assert.equal(fs.readFileSync(path.join(toolsDir, 'bin', 'temporal.version'), 'utf8').trim(), TEMPORAL_CLI_VERSION);
-      assert.deepEqual(fs.readdirSync(path.join(toolsDir, 'tmp')), [], 'the temp GOBIN was left behind');
-      // Second call: straight from the cache, no build.
-      const again = await resolveTemporalCli({ env: { PATH: '' }, toolsDir, sources: ['cache', 'go-build'], goCandidates: [goBin] });
-      assert.deepEqual(again, { path: cachedCliPath(toolsDir), source: 'cache' });
-    },
-  );
+  test('builds the real CLI with go install into a fresh .tools', { timeout: 30 * 60_000 }, async (t) => {
+    if (process.env.CCSYNC_TEST_GO_BUILD === '0') return t.skip('CCSYNC_TEST_GO_BUILD=0');
+    if (!(await findGo([goBin], process.env))) return t.skip('no Go >= 1.25 here');
+    const toolsDir = path.join(work, 'go-build');
+    const logs: string[] = [];
+    const started = Date.now();
+    const found = await resolveTemporalCli({
+      env: { ...process.env, PATH: process.env.PATH ?? '' },
+      toolsDir,
+      goCandidates: [goBin],
+      sources: ['go-build'],
+      log: (m) => logs.push(m),
+    });
+    t.diagnostic(`go install took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.deepEqual(found, { path: cachedCliPath(toolsDir), source: 'go-build' });
+    assert.match((await temporalCliVersion(found.path)) ?? '', /^temporal version/);
+    assert.ok(
+      logs.some((l) => /one-time build that takes a few minutes/.test(l)),
+      logs.join('\n'),
+    );
+    assert.equal(fs.readFileSync(path.join(toolsDir, 'bin', 'temporal.version'), 'utf8').trim(), TEMPORAL_CLI_VERSION);
+    assert.deepEqual(fs.readdirSync(path.join(toolsDir, 'tmp')), [], 'the temp GOBIN was left behind');
+    // Second call: straight from the cache, no build.
+    const again = await resolveTemporalCli({ env: { PATH: '' }, toolsDir, sources: ['cache', 'go-build'], goCandidates: [goBin] });
+    assert.deepEqual(again, { path: cachedCliPath(toolsDir), source: 'cache' });
+  });
 });

@@ -32,7 +32,18 @@ describe('instants', () => {
     assert.equal(parseInstant('2026-13-01T00:00:00Z'), undefined);
   });
   it('refuses impossible dates and times instead of rolling them over', () => {
-    for (const bad of ['2026-02-31T00:00:00Z', '2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-00-10T00:00:00Z', '2026-10-00T00:00:00Z', '2026-10-01T24:00:00Z', '2026-10-01T23:60:00Z', '2026-10-01T23:59:60Z', '2026-10-01T00:00:00+24:00', '2026-10-01T00:00:00+02:60']) {
+    for (const bad of [
+      '2026-02-31T00:00:00Z',
+      '2026-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-00-10T00:00:00Z',
+      '2026-10-00T00:00:00Z',
+      '2026-10-01T24:00:00Z',
+      '2026-10-01T23:60:00Z',
+      '2026-10-01T23:59:60Z',
+      '2026-10-01T00:00:00+24:00',
+      '2026-10-01T00:00:00+02:60',
+    ]) {
       assert.equal(parseInstant(bad), undefined, bad);
     }
     assert.equal(parseInstant('2028-02-29T00:00:00Z'), t('2028-02-29T00:00:00Z'));
@@ -58,10 +69,16 @@ describe('intervals', () => {
     );
   });
   it('finds the gaps of a range', () => {
-    assert.deepEqual(subtractIntervals({ start: 0, end: 10 }, [{ start: 2, end: 4 }, { start: 6, end: 12 }]), [
-      { start: 0, end: 2 },
-      { start: 4, end: 6 },
-    ]);
+    assert.deepEqual(
+      subtractIntervals({ start: 0, end: 10 }, [
+        { start: 2, end: 4 },
+        { start: 6, end: 12 },
+      ]),
+      [
+        { start: 0, end: 2 },
+        { start: 4, end: 6 },
+      ],
+    );
     assert.deepEqual(subtractIntervals({ start: 0, end: 10 }, [{ start: -5, end: 15 }]), []);
     assert.deepEqual(subtractIntervals({ start: 0, end: 10 }, []), [{ start: 0, end: 10 }]);
   });

@@ -37,7 +37,10 @@ const windows = (o: { windows: { start: number; end: number }[] }) => o.windows.
 describe('the declarations these tests rely on', () => {
   it('are what the comments above say', () => {
     const w = callvolume.window;
-    assert.deepEqual([w.maxSize, w.defaultSize, w.alignment, w.defaultLag, w.defaultLookback, w.maxAge], [31 * DAY, DAY, 15 * MINUTE, 10 * MINUTE, HOUR, undefined]);
+    assert.deepEqual(
+      [w.maxSize, w.defaultSize, w.alignment, w.defaultLag, w.defaultLookback, w.maxAge],
+      [31 * DAY, DAY, 15 * MINUTE, 10 * MINUTE, HOUR, undefined],
+    );
     assert.deepEqual([intervalMetrics.window.maxSize, intervalMetrics.window.alignment, intervalMetrics.window.maxAge], [DAY, 15 * MINUTE, 14 * DAY]);
     assert.equal(agents.kind, 'snapshot');
   });
@@ -45,7 +48,13 @@ describe('the declarations these tests rely on', () => {
 
 describe('incremental planning', () => {
   it('a first run reaches back to the connection start, up to the scheduled time minus the lag', () => {
-    const [p] = planIncremental({ streams: [callvolume], completed: {}, scheduledAt: t('2026-11-03T12:07:00Z'), now: t('2026-11-03T12:07:00Z'), start: t('2026-11-02T00:00:00Z') });
+    const [p] = planIncremental({
+      streams: [callvolume],
+      completed: {},
+      scheduledAt: t('2026-11-03T12:07:00Z'),
+      now: t('2026-11-03T12:07:00Z'),
+      start: t('2026-11-02T00:00:00Z'),
+    });
     assert.equal(iso(p!.to), '2026-11-03T11:45:00.000Z', '12:07 - 10 min, aligned down to 15 min');
     assert.deepEqual(windows(p!), ['2026-11-02T00:00:00.000Z..2026-11-03T00:00:00.000Z', '2026-11-03T00:00:00.000Z..2026-11-03T11:45:00.000Z']);
   });
@@ -66,7 +75,12 @@ describe('incremental planning', () => {
   it('fills gaps left by failed windows', () => {
     const [p] = planIncremental({
       streams: [callvolume],
-      completed: { callvolume: [{ start: t('2026-11-02T00:00:00Z'), end: t('2026-11-02T06:00:00Z') }, { start: t('2026-11-02T08:00:00Z'), end: t('2026-11-03T11:45:00Z') }] },
+      completed: {
+        callvolume: [
+          { start: t('2026-11-02T00:00:00Z'), end: t('2026-11-02T06:00:00Z') },
+          { start: t('2026-11-02T08:00:00Z'), end: t('2026-11-03T11:45:00Z') },
+        ],
+      },
       scheduledAt: t('2026-11-03T11:55:00Z'),
       now: t('2026-11-03T11:55:00Z'),
       start: t('2026-11-02T00:00:00Z'),
@@ -94,7 +108,13 @@ describe('incremental planning', () => {
     for (const w of p!.windows) assert.ok(w.end - w.start <= DAY);
   });
   it('does nothing for snapshot streams here, and nothing before the lag has passed', () => {
-    const out = planIncremental({ streams: [agents, callvolume], completed: {}, scheduledAt: t('2026-11-03T00:05:00Z'), now: t('2026-11-03T00:05:00Z'), start: t('2026-11-03T00:00:00Z') });
+    const out = planIncremental({
+      streams: [agents, callvolume],
+      completed: {},
+      scheduledAt: t('2026-11-03T00:05:00Z'),
+      now: t('2026-11-03T00:05:00Z'),
+      start: t('2026-11-03T00:00:00Z'),
+    });
     assert.equal(out.length, 1);
     assert.deepEqual(out[0]!.windows, []);
   });
@@ -118,10 +138,15 @@ describe('backfill planning', () => {
     const { todo, skipped, problems } = planBackfill(backfill({ completed: { callvolume: [{ start: '2026-11-18T00:00:00Z', end: '2026-11-19T00:00:00Z' }] } }));
     assert.deepEqual(problems, []);
     assert.equal(skipped, 1);
-    assert.deepEqual(todo.map((w) => iso(w.start)), ['2026-11-19T00:00:00.000Z']);
+    assert.deepEqual(
+      todo.map((w) => iso(w.start)),
+      ['2026-11-19T00:00:00.000Z'],
+    );
   });
   it('re-syncs complete windows when forced', () => {
-    const { todo, skipped } = planBackfill(backfill({ force: true, completed: { callvolume: [{ start: '2026-11-18T00:00:00Z', end: '2026-11-19T00:00:00Z' }] } }));
+    const { todo, skipped } = planBackfill(
+      backfill({ force: true, completed: { callvolume: [{ start: '2026-11-18T00:00:00Z', end: '2026-11-19T00:00:00Z' }] } }),
+    );
     assert.equal(skipped, 0);
     assert.equal(todo.length, 2);
   });
@@ -132,11 +157,19 @@ describe('backfill planning', () => {
   });
   it('starts where an earlier run (before continuing as new) stopped', () => {
     const { todo } = planBackfill(backfill({ resumeFrom: { callvolume: '2026-11-19T00:00:00.000Z' } }));
-    assert.deepEqual(todo.map((w) => `${iso(w.start)}..${iso(w.end)}`), ['2026-11-19T00:00:00.000Z..2026-11-20T00:00:00.000Z']);
+    assert.deepEqual(
+      todo.map((w) => `${iso(w.start)}..${iso(w.end)}`),
+      ['2026-11-19T00:00:00.000Z..2026-11-20T00:00:00.000Z'],
+    );
   });
   it('returns every rule a request breaks, instead of throwing, and plans nothing', () => {
     const plan = planBackfill(
-      backfill({ streams: [callvolume, intervalMetrics, agents], requested: ['agents'], windowSize: { text: 'PT50M', ms: 50 * MINUTE }, range: { from: t('2026-11-01T00:00:00Z'), to: t('2026-11-02T00:00:00Z') } }),
+      backfill({
+        streams: [callvolume, intervalMetrics, agents],
+        requested: ['agents'],
+        windowSize: { text: 'PT50M', ms: 50 * MINUTE },
+        range: { from: t('2026-11-01T00:00:00Z'), to: t('2026-11-02T00:00:00Z') },
+      }),
     );
     assert.deepEqual(plan.todo, []);
     assert.deepEqual(plan.problems, [
@@ -145,7 +178,9 @@ describe('backfill planning', () => {
       'from: interval_metrics serves only the last P14D; the earliest possible "from" is 2026-11-11T00:30:00.000Z',
       'streams: "agents" is a snapshot stream (read whole by incrementalSync), it has no history to backfill',
     ]);
-    assert.deepEqual(planBackfill(backfill({ windowSize: { text: 'P40D', ms: 40 * DAY } })).problems, ['windowSize: P40D is larger than callvolume allows (at most P31D)']);
+    assert.deepEqual(planBackfill(backfill({ windowSize: { text: 'P40D', ms: 40 * DAY } })).problems, [
+      'windowSize: P40D is larger than callvolume allows (at most P31D)',
+    ]);
   });
   it('leaves snapshot streams out quietly when the user named none', () => {
     const plan = planBackfill(backfill({ streams: [callvolume, agents] }));
@@ -155,29 +190,45 @@ describe('backfill planning', () => {
   it('orders windows by start, then stream', () => {
     const details = stream(kore.streams.calldetails);
     const { todo } = planBackfill(backfill({ streams: [details, callvolume] }));
-    assert.deepEqual(todo.map((w) => `${w.stream}@${iso(w.start).slice(0, 10)}`), ['calldetails@2026-11-18', 'callvolume@2026-11-18', 'calldetails@2026-11-19', 'callvolume@2026-11-19']);
+    assert.deepEqual(
+      todo.map((w) => `${w.stream}@${iso(w.start).slice(0, 10)}`),
+      ['calldetails@2026-11-18', 'callvolume@2026-11-18', 'calldetails@2026-11-19', 'callvolume@2026-11-19'],
+    );
   });
 });
 
 describe('the page check (what a fetch accepts)', () => {
   it('refuses empty windows, windows over the maximum size, and windows past the age limit, naming each', () => {
     const now = t('2026-11-20T10:00:00Z');
-    assert.deepEqual(windowProblems('LivePerson interval_metrics', intervalMetrics.window, { start: now - HOUR, end: now - HOUR }, now), ['the window must end after it starts']);
+    assert.deepEqual(windowProblems('LivePerson interval_metrics', intervalMetrics.window, { start: now - HOUR, end: now - HOUR }, now), [
+      'the window must end after it starts',
+    ]);
     assert.deepEqual(windowProblems('LivePerson interval_metrics', intervalMetrics.window, { start: now - 3 * DAY, end: now - DAY }, now), [
       'LivePerson interval_metrics windows may span at most P1D; this one spans P2D',
     ]);
     assert.deepEqual(windowProblems('LivePerson interval_metrics', intervalMetrics.window, { start: now - 15 * DAY, end: now - 14 * DAY }, now), [
       'LivePerson interval_metrics serves only the last P14D: the window starts at 2026-11-05T10:00:00.000Z, before the earliest allowed 2026-11-06T10:00:00.000Z',
     ]);
-    assert.throws(() => checkWindow(liveperson, intervalMetrics, { start: now - 15 * DAY, end: now - 13 * DAY }, now), (err: Error & { type?: string }) => {
-      assert.equal(err.type, 'InvalidInput');
-      assert.match(err.message, /may span at most P1D; this one spans P2D; LivePerson interval_metrics serves only the last P14D/);
-      return true;
-    });
+    assert.throws(
+      () => checkWindow(liveperson, intervalMetrics, { start: now - 15 * DAY, end: now - 13 * DAY }, now),
+      (err: Error & { type?: string }) => {
+        assert.equal(err.type, 'InvalidInput');
+        assert.match(err.message, /may span at most P1D; this one spans P2D; LivePerson interval_metrics serves only the last P14D/);
+        return true;
+      },
+    );
   });
   it('accepts windows that are not aligned (cut short by an open record, or started by hand)', () => {
     const agentstatus = stream(kore.streams.agentstatus);
-    assert.deepEqual(windowProblems('Kore.ai agentstatus', agentstatus.window, { start: t('2026-11-18T13:41:07Z'), end: t('2026-11-19T00:00:00Z') }, t('2026-11-20T00:00:00Z')), []);
+    assert.deepEqual(
+      windowProblems(
+        'Kore.ai agentstatus',
+        agentstatus.window,
+        { start: t('2026-11-18T13:41:07Z'), end: t('2026-11-19T00:00:00Z') },
+        t('2026-11-20T00:00:00Z'),
+      ),
+      [],
+    );
   });
   it('is no stricter than planning: every window planned now is still fetchable when retried within the margin', () => {
     const sources = [kore, liveperson, ccaip];
@@ -192,11 +243,16 @@ describe('the page check (what a fetch accepts)', () => {
           const [first] = plan.todo;
           assert.ok(first, `${source.name} ${s.name} plans windows`);
           for (const w of plan.todo) {
-            assert.deepEqual(windowProblems(s.name, s.window, w, now + AGE_LIMIT_MARGIN), [], `${source.name} ${s.name} ${iso(w.start)} fetched ${formatDuration(AGE_LIMIT_MARGIN)} later`);
+            assert.deepEqual(
+              windowProblems(s.name, s.window, w, now + AGE_LIMIT_MARGIN),
+              [],
+              `${source.name} ${s.name} ${iso(w.start)} fetched ${formatDuration(AGE_LIMIT_MARGIN)} later`,
+            );
             checked++;
           }
           const incremental = planIncremental({ streams: [s], completed: {}, scheduledAt: now, now, start: now - 30 * DAY });
-          for (const w of incremental[0]!.windows) assert.deepEqual(windowProblems(s.name, s.window, w, now + AGE_LIMIT_MARGIN), [], `${source.name} ${s.name} incremental`);
+          for (const w of incremental[0]!.windows)
+            assert.deepEqual(windowProblems(s.name, s.window, w, now + AGE_LIMIT_MARGIN), [], `${source.name} ${s.name} incremental`);
         }
       }
     }
