@@ -158,7 +158,11 @@ async function main(): Promise<void> {
 
     if (destination.startsWith('postgres')) await ensurePostgresDatabase(destination);
     const workerEnv = { ...process.env, TEMPORAL_ADDRESS: cluster.address, TEMPORAL_NAMESPACE: cluster.namespace, CCSYNC_DESTINATION: destination };
-    for (let i = 1; i <= args.workers; i++) workers.push(new PrefixedWorker(`worker-${i}`, workerEnv));
+    // Metrics on, as under `npm start`: one port per worker (9464, 9465, ...), scraped as job ccsync-worker.
+    const metricsBase = Number(process.env.CCSYNC_METRICS_BASE_PORT ?? 9464);
+    for (let i = 1; i <= args.workers; i++) {
+      workers.push(new PrefixedWorker(`worker-${i}`, { ...workerEnv, CCSYNC_METRICS_ADDRESS: `127.0.0.1:${metricsBase + i - 1}` }));
+    }
     await Promise.all(workers.map((w) => w.start()));
     console.log(
       `ccsync cluster: ${workers.length} worker process(es) polling (pids ${workers.map((w) => w.pid).join(', ')}); destination ${destination.replace(/:[^:@/]*@/, ':***@')}`,
