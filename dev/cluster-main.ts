@@ -72,8 +72,8 @@ export class PrefixedWorker {
           resolve();
         }
       };
-      child.stdout!.on('data', print);
-      child.stderr!.on('data', print);
+      child.stdout.on('data', print);
+      child.stderr.on('data', print);
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`${this.label} exited (${code ?? signal}) before polling`));

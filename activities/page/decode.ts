@@ -64,7 +64,7 @@ function validRecords(what: string, stream: StreamDeclaration, raw: unknown[]): 
     const parsed = stream.recordSchema.safeParse(r);
     if (!parsed.success) {
       const first = parsed.error.issues[0]!;
-      const detail = describeIssue({ ...first, path: [stream.recordsPath, i, ...first.path] } as typeof first, { [stream.recordsPath]: raw });
+      const detail = describeIssue({ ...first, path: [stream.recordsPath, i, ...first.path] }, { [stream.recordsPath]: raw });
       throw new CcsyncError('SchemaMismatch', `${what}: a record does not match the stream's schema: ${detail}. Nothing from this page was written.`, {
         details: { path: [stream.recordsPath, i, ...first.path].join('.') },
       });
@@ -99,7 +99,7 @@ function childWrite(what: string, recordsPath: string, child: ChildStreamDeclara
       if (!parsed.success) {
         const first = parsed.error.issues[0]!;
         const path = [recordsPath, i, child.name, j, ...first.path];
-        const detail = describeIssue({ ...first, path } as typeof first, { [recordsPath]: parents.map((p) => p.record) });
+        const detail = describeIssue({ ...first, path }, { [recordsPath]: parents.map((p) => p.record) });
         throw new CcsyncError('SchemaMismatch', `${what}: a ${child.name} record does not match its schema: ${detail}. Nothing from this page was written.`, {
           details: { path: path.join('.') },
         });

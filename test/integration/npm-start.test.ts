@@ -66,8 +66,8 @@ describe('npm start', () => {
           done();
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       void exited.then(() => fail(new Error(`npm start exited early:\n${out}`)));
     });
     try {

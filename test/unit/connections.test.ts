@@ -43,7 +43,7 @@ describe('connections file', () => {
     const [c] = parseConnections(GOOD.replace('    streams: [callvolume]\n', ''), 'connections.yaml', SOURCES);
     assert.deepEqual(
       c!.streams.map((s) => s.name),
-      Object.keys(SOURCES.kore!.streams),
+      Object.keys(SOURCES.kore.streams),
     );
   });
   it('names the file, the connection and the field', () => {

@@ -107,7 +107,7 @@ describe('requests', () => {
     };
     assert.match(
       bad('calldetails', '{ channel: [voice] }'),
-      /c\.yaml is not valid:\n  - connection "k" \(connections\[0\]\): streams\[1\]\.options: unknown option "channel"/,
+      /c\.yaml is not valid:\n {2}- connection "k" \(connections\[0\]\): streams\[1\]\.options: unknown option "channel"/,
     );
     assert.match(bad('calldetails', '{ channels: [] }'), /streams\[1\]\.options\.channels: must name at least one channel/);
     assert.match(bad('calldetails', '{ queues: [7] }'), /streams\[1\]\.options\.queues/);

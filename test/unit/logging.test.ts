@@ -40,7 +40,7 @@ describe('worker logs', () => {
   it('text: readable, connection, stream, window and page first', () => {
     const { log, lines } = capture('text');
     log.info({ records: 100, page: 2, stream: 'callvolume', connection: 'kore-demo', window: 'a/b' }, 'page synced');
-    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\S+Z INFO  page synced {2}connection=kore-demo stream=callvolume window=a\/b page=2 records=100\n$/);
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\S+Z INFO {2}page synced {2}connection=kore-demo stream=callvolume window=a\/b page=2 records=100\n$/);
     assert.equal(formatText('not json'), 'not json');
   });
 

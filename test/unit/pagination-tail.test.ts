@@ -98,7 +98,7 @@ describe('timeTail', () => {
     assert.deepEqual(next, { since: '2026-11-20T10:00:02.500Z', page: 1, per: 3 });
     assert.equal(
       p.next(
-        next!,
+        next,
         seen([
           { id: 3, updated_at: at(2.5) },
           { id: 4, updated_at: at(3) },
@@ -117,14 +117,14 @@ describe('timeTail', () => {
     const c2 = p.next({ page: 1, per: 3 }, seen(same));
     assert.deepEqual(c2, { since: at(5), page: 1, per: 3 });
     // ...and then, the time being unable to move, the page number does.
-    const c3 = p.next(c2!, seen(same));
+    const c3 = p.next(c2, seen(same));
     assert.deepEqual(c3, { since: at(5), page: 2, per: 3 });
-    const c4 = p.next(c3!, seen([4, 5, 6].map((id) => ({ id, updated_at: at(5) }))));
+    const c4 = p.next(c3, seen([4, 5, 6].map((id) => ({ id, updated_at: at(5) }))));
     assert.deepEqual(c4, { since: at(5), page: 3, per: 3 });
     // A later time on that page moves the time again, back to page 1.
     assert.deepEqual(
       p.next(
-        c4!,
+        c4,
         seen([
           { id: 7, updated_at: at(5) },
           { id: 8, updated_at: at(5) },
@@ -257,8 +257,8 @@ describe('morePages and pagePer', () => {
     const rows = Array.from({ length: 5 }, (_, i) => ({ id: i + 1 }));
     const c2 = p.next(p.first(5), { body: rows, headers: {}, recordCount: 5 });
     assert.deepEqual(c2, { page: 2, per: 5, seen: '1' });
-    assert.throws(() => p.next(c2!, { body: rows, headers: {}, recordCount: 5 }), /repeated the previous page's records/);
-    assert.deepEqual(p.next(c2!, { body: rows.map((r) => ({ id: r.id + 5 })), headers: {}, recordCount: 5 }), { page: 3, per: 5, seen: '6' });
+    assert.throws(() => p.next(c2, { body: rows, headers: {}, recordCount: 5 }), /repeated the previous page's records/);
+    assert.deepEqual(p.next(c2, { body: rows.map((r) => ({ id: r.id + 5 })), headers: {}, recordCount: 5 }), { page: 3, per: 5, seen: '6' });
     assert.equal(describeCursor({ page: 3, per: 5, seen: '6' }), 'page=3');
   });
 
