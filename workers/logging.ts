@@ -60,7 +60,7 @@ export function formatText(json: string): string {
 
 function textValue(v: unknown): string {
   if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
-  if (v && typeof v === 'object' && 'message' in v) return JSON.stringify((v).message);
+  if (v && typeof v === 'object' && 'message' in v) return JSON.stringify(v.message);
   return JSON.stringify(v) ?? String(v);
 }
 

@@ -68,7 +68,7 @@ function windowedRequest(pathName: CcaipPathName, field: string) {
 }
 
 function tail(field: string) {
-  return timeTail({ records: list, time: (r) => (isObject(r) && typeof r[field] === 'string' ? (r[field]) : undefined), field });
+  return timeTail({ records: list, time: (r) => (isObject(r) && typeof r[field] === 'string' ? r[field] : undefined), field });
 }
 
 /** First and last record ids of a page: two pages alike mean the endpoint ignores `page`. */
