@@ -4,7 +4,6 @@
  * by `backfill` and `incrementalSync`, or by hand from the Web UI.
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   CancelledFailure,
   continueAsNew,
@@ -18,6 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { invalidInputFailure } from '../core/failures';
 import { offGridProblems, syncWindowInput } from '../core/inputs';
 import { describeCursor, type Cursor } from '../core/pagination';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
@@ -80,12 +80,7 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
       .catch((err: unknown) => failWorkflowWith(err, 'Invalid syncWindow input'));
     const problems = offGridProblems(plan.streams[0]!, start, end);
     if (problems.length) {
-      throw ApplicationFailure.create({
-        type: 'InvalidInput',
-        nonRetryable: true,
-        message: `Invalid syncWindow input: ${problems.join('; ')}`,
-        details: [{ problems }],
-      });
+      throw invalidInputFailure('syncWindow', problems);
     }
   }
 

@@ -147,7 +147,11 @@ describe('workflow failures', () => {
       activity(ApplicationFailure.create({ type: 'ConfigError', nonRetryable: true, message: 'there is no connection named "x"' })),
       'Invalid backfill input',
     );
-    assert.deepEqual([config.type, config.nonRetryable, config.message], ['ConfigError', true, 'Invalid backfill input: there is no connection named "x"']);
+    assert.deepEqual(
+      [config.type, config.nonRetryable, config.message],
+      ['ConfigError', true, 'Connections file problem: there is no connection named "x"'],
+      "a broken or different connections file is the operator's file, not the workflow's input",
+    );
     assert.ok(config.cause instanceof ActivityFailure, 'the chain is kept as the cause');
     const vendor = failureFromCause(
       activity(ApplicationFailure.create({ type: 'VendorRejected', nonRetryable: true, message: 'Kore.ai answered 401' })),

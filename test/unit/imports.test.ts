@@ -33,6 +33,8 @@ export function listTsFiles(root: string, dir = ''): string[] {
 /** The repo-relative file a relative specifier points at (`./x` → x.ts or x/index.ts); undefined for packages. */
 function resolveRelative(root: string, from: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
+  // JSON (package.json for `ccsync --version`) is data, not code: no edge in the graph.
+  if (specifier.endsWith('.json')) return undefined;
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
   for (const candidate of [`${base}.ts`, `${base}/index.ts`, base]) {
     if (candidate.endsWith('.ts') && fs.existsSync(path.join(root, candidate))) return candidate;
