@@ -74,9 +74,9 @@ export function createActivities(rt: Runtime) {
     commitWindow: mapped(rt, async (_a, input: Parameters<typeof commitWindow>[1]) => {
       await commitWindow(rt, input);
       // The freshness gauge moves the moment a window is recorded; a failure here must not fail the commit.
-      await refreshFreshness(rt, { connection: input.connection, stream: input.stream }).catch((err: unknown) =>
-        Context.current().log.warn(`could not refresh the freshness gauge: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      await refreshFreshness(rt, { connection: input.connection, stream: input.stream }).catch((err: unknown) => {
+        Context.current().log.warn(`could not refresh the freshness gauge: ${err instanceof Error ? err.message : String(err)}`);
+      });
     }),
     finishSnapshot: mapped(rt, (_a, input: Parameters<typeof finishSnapshot>[1]) => finishSnapshot(rt, input)),
     // `page` (the page's number in its window) only labels log lines; fetching goes by the cursor.

@@ -93,8 +93,9 @@ async function measureTemporal(seconds: number): Promise<TemporalRow[]> {
           taskQueue: queue,
           workflowsPath: require.resolve('./lib/limiter-options-workflow'),
           activities: {
-            async request(key: string) {
+            request(key: string) {
               starts[name]!.push({ at: Date.now(), key });
+              return Promise.resolve();
             },
           },
           maxConcurrentActivityTaskExecutions: 50,

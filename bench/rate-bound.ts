@@ -79,7 +79,7 @@ async function measure(address: string, client: Client, workers: number, minutes
   while (kore.requests().length === 0) await new Promise((r) => setTimeout(r, 200));
   const first = kore.requests()[0]!.at;
   await new Promise((r) => setTimeout(r, first + minutes * 60_000 - Date.now()));
-  const progress = (await handle.query('progress')) as { windows: { done: number }; pages: number };
+  const progress = await handle.query<{ windows: { done: number }; pages: number }>('progress');
   const log = kore.requests().filter((e) => e.at < first + minutes * 60_000);
   await handle.terminate('benchmark measured');
   await Promise.all(procs.map((p) => p.kill('SIGTERM')));

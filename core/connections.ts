@@ -51,6 +51,7 @@ export interface ConnectionConfig {
   /** A name in the source registry (sources/index.ts). */
   source: string;
   /** Parsed by the source's settings schema. Never secret. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each source's own settings type; callers (tests, CLI) read fields without narrowing
   settings: any;
   /** As written: `${ENV}` references or demo literals. Resolve with `resolveCredentials`. */
   credentials: Record<string, string>;

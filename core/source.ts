@@ -10,7 +10,7 @@ import type { Interval } from './time';
 
 export type { HttpRequestSpec } from './http-request';
 
-export interface RequestContext<Settings, Options = any> {
+export interface RequestContext<Settings, Options = unknown> {
   settings: Settings;
   /** The window being synced, half-open. Snapshot streams get the run's time as a zero-length window. */
   window: Interval;
@@ -56,7 +56,7 @@ export interface ChildStreamDeclaration {
   extract(parent: Record<string, unknown>): unknown[];
 }
 
-export interface StreamDeclaration<Settings = any, Options = any> {
+export interface StreamDeclaration<Settings = unknown, Options = unknown> {
   name: string;
   /** Destination table: `<source>_<stream>`. */
   table: string;
@@ -70,11 +70,12 @@ export interface StreamDeclaration<Settings = any, Options = any> {
   /** The response envelope, checked before records are read. */
   responseSchema: z.ZodTypeAny;
   /** Where the records are in a valid response. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each stream reads its own envelope shape (already checked by responseSchema); `unknown` would force casts in every declaration
   records(body: any): unknown[];
   /** Path of the records array for messages (`CallVolumeUpdate`). */
   recordsPath: string;
   /** How the stream pages: the style makes the cursors and places them in the request. */
-  pagination: Pagination<any>;
+  pagination: Pagination;
   pageSize: { default: number; max: number };
   window: WindowRules;
   /** The vendor's request for the window, without paging: `pagination.apply` adds the cursor. */
@@ -144,7 +145,7 @@ export interface RateLimitRule {
   also?: readonly { limit: number; perMs: number }[];
 }
 
-export interface SourceDeclaration<Settings = any, Credentials = any> {
+export interface SourceDeclaration<Settings = unknown, Credentials = unknown> {
   /** The name the connections file uses (`source: kore`); the registry in sources/index.ts holds every source under it. */
   name: string;
   title: string;

@@ -152,7 +152,9 @@ export interface PreparedWrite {
  * row without a key (DestinationRejected) fails the page without touching the database.
  */
 export function prepareWrites(writes: readonly TableWrite[]): PreparedWrite[] {
-  if (!Array.isArray(writes)) throw new CcsyncError('InvalidInput', 'writePage needs a list of table writes.');
+  // Checked through an `unknown` copy: narrowing the readonly array itself would type it `any[]`.
+  const given: unknown = writes;
+  if (!Array.isArray(given)) throw new CcsyncError('InvalidInput', 'writePage needs a list of table writes.');
   return writes.map((write) => {
     const { spec } = write;
     checkTableSpec(spec);
@@ -222,7 +224,8 @@ export function checkRunId(runId: string): string {
 
 /** The distinct canonical key texts of a snapshot page, in first-seen order. */
 export function snapshotKeyTexts(spec: TableSpec, keys: readonly Record<string, string>[]): string[] {
-  if (!Array.isArray(keys)) throw new CcsyncError('InvalidInput', `The snapshot keys of table ${spec.name} must be a list.`);
+  const given: unknown = keys;
+  if (!Array.isArray(given)) throw new CcsyncError('InvalidInput', `The snapshot keys of table ${spec.name} must be a list.`);
   return [...new Set(keys.map((key) => keyText(keyValues(spec, key, 'A snapshot key'))))];
 }
 

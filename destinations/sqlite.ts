@@ -63,6 +63,14 @@ export interface SqliteOptions {
   readOnly?: boolean;
 }
 
+/** A row of `selectAllSql`: its key columns plus the bookkeeping columns, all stored as TEXT. */
+interface SelectedRow extends Record<string, unknown> {
+  _connection: string;
+  _synced_at: string;
+  record: string;
+  _deleted_at: string | null;
+}
+
 /** The run's identity in the snapshot tables, as positional parameters. */
 type RunParams = [connection: string, table: string, runId: string];
 
@@ -99,9 +107,11 @@ export class SqliteDestination implements Destination {
     }
   }
 
-  async ensureTable(spec: TableSpec): Promise<void> {
-    checkTableSpec(spec);
-    this.guard('Creating table ' + spec.name, () => this.ensureSync(spec));
+  ensureTable(spec: TableSpec): Promise<void> {
+    return settle(() => {
+      checkTableSpec(spec);
+      this.guard('Creating table ' + spec.name, () => this.ensureSync(spec));
+    });
   }
 
   /** One table's page: the same code path as `writePage`. */
@@ -110,150 +120,164 @@ export class SqliteDestination implements Destination {
     return { inserted: result!.inserted, updated: result!.updated, unchanged: result!.unchanged };
   }
 
-  async writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
-    const page = prepareWrites(writes);
-    if (page.length === 0) return [];
-    let action = describeWrites(page);
-    return this.guard(
-      () => action,
-      () => {
-        for (const write of page) this.ensureSync(write.spec);
-        const syncedAt = new Date().toISOString();
-        const run = this.db.transaction(() =>
-          page.map((write): TableWriteResult => {
-            action = `Writing ${write.rows.length} rows to ${write.spec.name}`;
-            const { write: fresh, skipped } = withoutStaleParents(write, this.storedChildVersions(write, connection));
-            const deleted = this.replaceChildren(fresh, connection);
-            const counts = this.upsertRows(fresh, connection, syncedAt);
-            return { table: write.spec.name, ...counts, unchanged: counts.unchanged + skipped, deleted };
+  writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
+    return settle(() => {
+      const page = prepareWrites(writes);
+      if (page.length === 0) return [];
+      let action = describeWrites(page);
+      return this.guard(
+        () => action,
+        () => {
+          for (const write of page) this.ensureSync(write.spec);
+          const syncedAt = new Date().toISOString();
+          const run = this.db.transaction(() =>
+            page.map((write): TableWriteResult => {
+              action = `Writing ${write.rows.length} rows to ${write.spec.name}`;
+              const { write: fresh, skipped } = withoutStaleParents(write, this.storedChildVersions(write, connection));
+              const deleted = this.replaceChildren(fresh, connection);
+              const counts = this.upsertRows(fresh, connection, syncedAt);
+              return { table: write.spec.name, ...counts, unchanged: counts.unchanged + skipped, deleted };
+            }),
+          );
+          // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes
+          // can hit SQLITE_BUSY in WAL mode without the busy timeout ever being honoured.
+          return run.immediate();
+        },
+      );
+    });
+  }
+
+  noteSnapshotKeys(spec: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
+    return settle(() => {
+      checkTableSpec(spec);
+      checkRunId(runId);
+      const texts = snapshotKeyTexts(spec, keys);
+      if (texts.length === 0) return;
+      this.guard(`Noting ${texts.length} keys of snapshot run ${runId} of ${spec.name}`, () => {
+        this.ensureSnapshotSync(spec);
+        const run: RunParams = [connection, spec.name, runId];
+        const finished = this.finishedOutcome();
+        const insert = this.statement(
+          `INSERT INTO ${SNAPSHOT_KEYS_TABLE} ("connection", "table_name", "run_id", "key", "created_at") VALUES (?, ?, ?, ?, ?) ` + `ON CONFLICT DO NOTHING`,
+        );
+        const createdAt = new Date().toISOString();
+        this.db
+          .transaction(() => {
+            if (finished.get(...run) !== undefined) throw finishedRunError(spec, connection, runId);
+            for (const key of texts) insert.run(...run, key, createdAt);
+          })
+          .immediate();
+      });
+    });
+  }
+
+  finishSnapshot(spec: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
+    return settle(() => {
+      checkTableSpec(spec);
+      checkRunId(runId);
+      return this.guard(`Finishing snapshot run ${runId} of ${spec.name}`, () => {
+        this.ensureSnapshotSync(spec);
+        const run: RunParams = [connection, spec.name, runId];
+        const table = quoteIdent(spec.name);
+        const keys = SNAPSHOT_KEYS_TABLE;
+        const thisRun = `"connection" = ? AND "table_name" = ? AND "run_id" = ?`;
+        // The stored row's key text, looked up in the run's staged keys through their primary key.
+        const staged =
+          `SELECT 1 FROM ${keys} WHERE ${keys}."connection" = @connection AND ${keys}."table_name" = @table ` +
+          `AND ${keys}."run_id" = @runId AND ${keys}."key" = ${KEY_TEXT_FUNCTION}(${spec.keyColumns.map((c) => `${table}.${quoteIdent(c)}`).join(', ')})`;
+        const deletedAt = quoteIdent(DELETED_AT);
+        const now = new Date();
+        const cutoff = new Date(now.getTime() - SNAPSHOT_RETENTION_MS).toISOString();
+        const params = { connection, table: spec.name, runId, now: now.toISOString() };
+        const finish = this.db.transaction(() =>
+          finishSnapshotRun({
+            pruneOthers: () => {
+              this.statement(`DELETE FROM ${keys} WHERE "created_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
+              this.statement(`DELETE FROM ${SNAPSHOT_RUNS_TABLE} WHERE "finished_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
+            },
+            previous: () => {
+              const previous = this.finishedOutcome().get(...run) as { outcome: string } | undefined;
+              return previous && decodeOutcome(previous.outcome);
+            },
+            count: () => ({
+              seen: Number(
+                this.statement(`SELECT count(*) FROM ${keys} WHERE ${thisRun}`)
+                  .pluck()
+                  .get(...run),
+              ),
+              live: this.statement(`SELECT 1 FROM ${table} WHERE "_connection" = ? AND ${deletedAt} IS NULL LIMIT 1`).get(connection) !== undefined,
+            }),
+            revive: () =>
+              this.statement(
+                `UPDATE ${table} SET ${deletedAt} = NULL WHERE "_connection" = @connection AND ${deletedAt} IS NOT NULL AND EXISTS (${staged})`,
+              ).run(params).changes,
+            markDeleted: () =>
+              this.statement(
+                `UPDATE ${table} SET ${deletedAt} = @now WHERE "_connection" = @connection AND ${deletedAt} IS NULL AND NOT EXISTS (${staged})`,
+              ).run(params).changes,
+            dropStaged: () => void this.statement(`DELETE FROM ${keys} WHERE ${thisRun}`).run(...run),
+            record: (outcome) =>
+              void this.statement(
+                `INSERT INTO ${SNAPSHOT_RUNS_TABLE} ("connection", "table_name", "run_id", "outcome", "finished_at") VALUES (?, ?, ?, ?, ?)`,
+              ).run(...run, JSON.stringify(outcome), now.toISOString()),
           }),
         );
-        // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes
-        // can hit SQLITE_BUSY in WAL mode without the busy timeout ever being honoured.
-        return run.immediate();
-      },
-    );
-  }
-
-  async noteSnapshotKeys(spec: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
-    checkTableSpec(spec);
-    checkRunId(runId);
-    const texts = snapshotKeyTexts(spec, keys);
-    if (texts.length === 0) return;
-    this.guard(`Noting ${texts.length} keys of snapshot run ${runId} of ${spec.name}`, () => {
-      this.ensureSnapshotSync(spec);
-      const run: RunParams = [connection, spec.name, runId];
-      const finished = this.finishedOutcome();
-      const insert = this.statement(
-        `INSERT INTO ${SNAPSHOT_KEYS_TABLE} ("connection", "table_name", "run_id", "key", "created_at") VALUES (?, ?, ?, ?, ?) ` + `ON CONFLICT DO NOTHING`,
-      );
-      const createdAt = new Date().toISOString();
-      this.db
-        .transaction(() => {
-          if (finished.get(...run) !== undefined) throw finishedRunError(spec, connection, runId);
-          for (const key of texts) insert.run(...run, key, createdAt);
-        })
-        .immediate();
-    });
-  }
-
-  async finishSnapshot(spec: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
-    checkTableSpec(spec);
-    checkRunId(runId);
-    return this.guard(`Finishing snapshot run ${runId} of ${spec.name}`, () => {
-      this.ensureSnapshotSync(spec);
-      const run: RunParams = [connection, spec.name, runId];
-      const table = quoteIdent(spec.name);
-      const keys = SNAPSHOT_KEYS_TABLE;
-      const thisRun = `"connection" = ? AND "table_name" = ? AND "run_id" = ?`;
-      // The stored row's key text, looked up in the run's staged keys through their primary key.
-      const staged =
-        `SELECT 1 FROM ${keys} WHERE ${keys}."connection" = @connection AND ${keys}."table_name" = @table ` +
-        `AND ${keys}."run_id" = @runId AND ${keys}."key" = ${KEY_TEXT_FUNCTION}(${spec.keyColumns.map((c) => `${table}.${quoteIdent(c)}`).join(', ')})`;
-      const deletedAt = quoteIdent(DELETED_AT);
-      const now = new Date();
-      const cutoff = new Date(now.getTime() - SNAPSHOT_RETENTION_MS).toISOString();
-      const params = { connection, table: spec.name, runId, now: now.toISOString() };
-      const finish = this.db.transaction(() =>
-        finishSnapshotRun({
-          pruneOthers: () => {
-            this.statement(`DELETE FROM ${keys} WHERE "created_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
-            this.statement(`DELETE FROM ${SNAPSHOT_RUNS_TABLE} WHERE "finished_at" < ? AND NOT (${thisRun})`).run(cutoff, ...run);
-          },
-          previous: () => {
-            const previous = this.finishedOutcome().get(...run) as { outcome: string } | undefined;
-            return previous && decodeOutcome(previous.outcome);
-          },
-          count: () => ({
-            seen: Number(
-              this.statement(`SELECT count(*) FROM ${keys} WHERE ${thisRun}`)
-                .pluck()
-                .get(...run),
-            ),
-            live: this.statement(`SELECT 1 FROM ${table} WHERE "_connection" = ? AND ${deletedAt} IS NULL LIMIT 1`).get(connection) !== undefined,
-          }),
-          revive: () =>
-            this.statement(`UPDATE ${table} SET ${deletedAt} = NULL WHERE "_connection" = @connection AND ${deletedAt} IS NOT NULL AND EXISTS (${staged})`).run(
-              params,
-            ).changes,
-          markDeleted: () =>
-            this.statement(`UPDATE ${table} SET ${deletedAt} = @now WHERE "_connection" = @connection AND ${deletedAt} IS NULL AND NOT EXISTS (${staged})`).run(
-              params,
-            ).changes,
-          dropStaged: () => void this.statement(`DELETE FROM ${keys} WHERE ${thisRun}`).run(...run),
-          record: (outcome) =>
-            void this.statement(
-              `INSERT INTO ${SNAPSHOT_RUNS_TABLE} ("connection", "table_name", "run_id", "outcome", "finished_at") VALUES (?, ?, ?, ?, ?)`,
-            ).run(...run, JSON.stringify(outcome), now.toISOString()),
-        }),
-      );
-      return finish.immediate();
-    });
-  }
-
-  async completedIntervals(connection: string, stream: string): Promise<Interval[]> {
-    return this.guard(`Reading the sync state of ${connection}/${stream}`, () => {
-      if (!this.tableExists(STATE_TABLE)) return [];
-      return decodeIntervals(this.readState(connection, stream), `${connection}/${stream}`);
-    });
-  }
-
-  async markCompleted(connection: string, stream: string, interval: Interval): Promise<void> {
-    checkInterval(interval);
-    this.guard(`Recording a completed window of ${connection}/${stream}`, () => {
-      this.ensureState();
-      const merge = this.db.transaction(() => {
-        const after = mergeCompleted(this.readState(connection, stream), interval, `${connection}/${stream}`);
-        if (after === undefined) return;
-        this.db
-          .prepare(
-            `INSERT INTO ${STATE_TABLE} ("connection", "stream", "completed", "updated_at") VALUES (?, ?, ?, ?) ` +
-              `ON CONFLICT ("connection", "stream") DO UPDATE SET "completed" = excluded."completed", "updated_at" = excluded."updated_at"`,
-          )
-          .run(connection, stream, after, new Date().toISOString());
+        return finish.immediate();
       });
-      merge.immediate();
     });
   }
 
-  async readAll(spec: TableSpec, connection: string): Promise<StoredRow[]> {
-    checkTableSpec(spec);
-    return this.guard(`Reading ${spec.name}`, () => {
-      if (!this.tableExists(spec.name)) return [];
-      const sql = selectAllSql(quoteIdent(spec.name), spec, '?', '', this.hasColumn(spec.name, DELETED_AT));
-      const rows = this.db.prepare(sql).all(connection) as Record<string, unknown>[];
-      return rows.map((r) => ({
-        connection: String(r._connection),
-        key: keyObject(spec, r),
-        record: JSON.parse(String(r.record)) as unknown,
-        syncedAt: String(r._synced_at),
-        deletedAt: r._deleted_at === null || r._deleted_at === undefined ? null : String(r._deleted_at),
-      }));
+  completedIntervals(connection: string, stream: string): Promise<Interval[]> {
+    return settle(() => {
+      return this.guard(`Reading the sync state of ${connection}/${stream}`, () => {
+        if (!this.tableExists(STATE_TABLE)) return [];
+        return decodeIntervals(this.readState(connection, stream), `${connection}/${stream}`);
+      });
     });
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  markCompleted(connection: string, stream: string, interval: Interval): Promise<void> {
+    return settle(() => {
+      checkInterval(interval);
+      this.guard(`Recording a completed window of ${connection}/${stream}`, () => {
+        this.ensureState();
+        const merge = this.db.transaction(() => {
+          const after = mergeCompleted(this.readState(connection, stream), interval, `${connection}/${stream}`);
+          if (after === undefined) return;
+          this.db
+            .prepare(
+              `INSERT INTO ${STATE_TABLE} ("connection", "stream", "completed", "updated_at") VALUES (?, ?, ?, ?) ` +
+                `ON CONFLICT ("connection", "stream") DO UPDATE SET "completed" = excluded."completed", "updated_at" = excluded."updated_at"`,
+            )
+            .run(connection, stream, after, new Date().toISOString());
+        });
+        merge.immediate();
+      });
+    });
+  }
+
+  readAll(spec: TableSpec, connection: string): Promise<StoredRow[]> {
+    return settle(() => {
+      checkTableSpec(spec);
+      return this.guard(`Reading ${spec.name}`, () => {
+        if (!this.tableExists(spec.name)) return [];
+        const sql = selectAllSql(quoteIdent(spec.name), spec, '?', '', this.hasColumn(spec.name, DELETED_AT));
+        const rows = this.db.prepare(sql).all(connection) as SelectedRow[];
+        return rows.map((r) => ({
+          connection: String(r._connection),
+          key: keyObject(spec, r),
+          record: JSON.parse(String(r.record)) as unknown,
+          syncedAt: String(r._synced_at),
+          deletedAt: r._deleted_at === null || r._deleted_at === undefined ? null : String(r._deleted_at),
+        }));
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return settle(() => {
+      if (this.db.open) this.db.close();
+    });
   }
 
   /**
@@ -411,6 +435,14 @@ export class SqliteDestination implements Destination {
       details: { code: (err as { code?: unknown })?.code },
     });
   }
+}
+
+/**
+ * Runs a synchronous body as a promise, as an `async` method would: a throw becomes a rejection,
+ * never a synchronous throw out of the interface method.
+ */
+function settle<T>(body: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(body()));
 }
 
 function keyParams(keys: readonly string[]): Record<string, string> {

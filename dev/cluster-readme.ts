@@ -20,10 +20,51 @@ function replaceSection(text: string, name: string, body: string): string {
   return `${text.slice(0, i + begin.length)}\n${body.trim()}\n${text.slice(j)}`;
 }
 
-const readJson = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>) : undefined);
+interface Percentiles {
+  p50: number;
+  p95: number;
+  count: number;
+}
 
-export function scaleSection(s: Record<string, any>): string {
-  const perDay = s.temporalPostgres.mbPerSyncedConnectionDay as number;
+/** bench/cluster-scale.json, as `npm run cluster:scale` writes it. */
+export interface ScaleFigures {
+  recordedAt: string;
+  command: string;
+  connections: number;
+  scheduleEvery: string;
+  simulatedHours: number;
+  workers: number;
+  historyShards: number;
+  incrementalRuns: number;
+  failedWorkflows: number;
+  windowsCompleted: number;
+  wallSeconds: number;
+  windowsPerMinute: number;
+  scheduleToStartMs: { activity: Percentiles; workflowTask: Percentiles };
+  temporalPostgres: { bytesBefore: number; bytesAfter: number; connectionDaysSynced: number; mbPerSyncedConnectionDay: number };
+  workerCpu: { secondsPerWorker: number[]; coresAverage: number; cpuMsPerWindow: number };
+  rssMb: Record<string, number>;
+}
+
+/** test/cluster/last-deploy.json, as test/cluster/rolling-deploy.test.ts writes it. */
+export interface DeployFigures {
+  recordedAt: string;
+  secondsToSwitch: number;
+  backfillsFinishedOnB: number;
+  windowsStartedOnA: number;
+  windowsStartedOnAMovedToB: number;
+  windowsTakingThePatchedPath: number;
+  recordsChecked: number;
+  inserts: number;
+  lost: number;
+  duplicated: number;
+  seconds: number;
+}
+
+const readJson = <T>(file: string): T | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined);
+
+export function scaleSection(s: ScaleFigures): string {
+  const perDay = s.temporalPostgres.mbPerSyncedConnectionDay;
   return [
     `Recorded ${s.recordedAt.slice(0, 16).replace('T', ' ')} UTC by \`${s.command}\` (${s.connections} connections, schedule every ${s.scheduleEvery}, ${s.simulatedHours} h of schedule time compressed with schedule backfill, ${s.workers} workers, ${s.historyShards} history shards, one 2-core machine shared with other work):`,
     '',
@@ -36,12 +77,12 @@ export function scaleSection(s: Record<string, any>): string {
     `| Temporal's PostgreSQL growth | ${((s.temporalPostgres.bytesAfter - s.temporalPostgres.bytesBefore) / 1e6).toFixed(1)} MB for ${s.temporalPostgres.connectionDaysSynced.toFixed(1)} connection-days: **${perDay} MB per synced connection-day** (before retention deletes it) |`,
     `| worker CPU | ${s.workerCpu.secondsPerWorker.join(' / ')} s per worker; ${s.workerCpu.coresAverage} cores on average; ${s.workerCpu.cpuMsPerWindow} ms of CPU per window |`,
     `| Temporal RSS (MB) | ${Object.entries(s.rssMb)
-      .map(([k, v]) => `${k} ${v}`)
+      .map(([k, v]) => `${k} ${String(v)}`)
       .join(', ')} |`,
   ].join('\n');
 }
 
-export function deploySection(d: Record<string, any>): string {
+export function deploySection(d: DeployFigures): string {
   return (
     `Recorded ${String(d.recordedAt).slice(0, 16).replace('T', ' ')} UTC by test/cluster/rolling-deploy.test.ts: build B took over ${d.secondsToSwitch} s into the backfills; ` +
     `${d.backfillsFinishedOnB} backfill runs finished on build B; ${d.windowsStartedOnA} windows started on build A, ${d.windowsStartedOnAMovedToB} of them moved to B mid-window; ` +
@@ -53,9 +94,9 @@ function main(): void {
   let text = readFileSync(README, 'utf8');
   const faults = join(ROOT, 'test', 'cluster', 'last-run.md');
   if (existsSync(faults)) text = replaceSection(text, 'faults', readFileSync(faults, 'utf8'));
-  const deploy = readJson(join(ROOT, 'test', 'cluster', 'last-deploy.json'));
+  const deploy = readJson<DeployFigures>(join(ROOT, 'test', 'cluster', 'last-deploy.json'));
   if (deploy) text = replaceSection(text, 'deploy', deploySection(deploy));
-  const scale = readJson(join(ROOT, 'bench', 'cluster-scale.json'));
+  const scale = readJson<ScaleFigures>(join(ROOT, 'bench', 'cluster-scale.json'));
   if (scale) text = replaceSection(text, 'scale', scaleSection(scale));
   writeFileSync(README, text);
 }

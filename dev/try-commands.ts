@@ -31,6 +31,6 @@ export function tryCommands(opts: { cliPath: string; address: string; taskQueue:
   ]
     .map(shellWord)
     .join(' ');
-  const ccsync = `npx ccsync backfill start -c ${shellWord(String(input.connection))} --from ${input.from} --to ${input.to}`;
+  const ccsync = `npx ccsync backfill start -c ${shellWord(String(input.connection))} --from ${String(input.from)} --to ${String(input.to)}`;
   return { temporal, ccsync };
 }

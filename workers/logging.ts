@@ -51,11 +51,11 @@ export function formatText(json: string): string {
     return json;
   }
   const level = typeof o.level === 'string' ? o.level.toUpperCase() : String(o.level);
-  const time = typeof o.time === 'number' ? new Date(o.time).toISOString() : String(o.time ?? '');
+  const time = typeof o.time === 'number' ? new Date(o.time).toISOString() : String((o.time as string | undefined) ?? '');
   const keys = [...LEADING.filter((k) => k in o), ...Object.keys(o).filter((k) => !LEADING.includes(k) && !TEXT_SKIP.has(k))];
   const fields = keys.map((k) => `${k}=${textValue(o[k])}`);
   const component = typeof o.sdkComponent === 'string' ? ` [${o.sdkComponent}]` : '';
-  return `${time} ${level.padEnd(5)}${component} ${String(o.msg ?? '')}${fields.length ? '  ' + fields.join(' ') : ''}\n`;
+  return `${time} ${level.padEnd(5)}${component} ${String((o.msg as string | undefined) ?? '')}${fields.length ? '  ' + fields.join(' ') : ''}\n`;
 }
 
 function textValue(v: unknown): string {

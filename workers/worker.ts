@@ -88,10 +88,10 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
     settings,
     async run() {
       const refresh = () =>
-        refreshFreshness(runtime).catch((err: unknown) =>
-          TemporalRuntime.instance().logger.warn(`could not refresh the freshness gauges: ${err instanceof Error ? err.message : String(err)}`),
-        );
-      const timer = metrics.enabled ? setInterval(refresh, opts.freshnessRefreshMs ?? FRESHNESS_REFRESH_MS) : undefined;
+        refreshFreshness(runtime).catch((err: unknown) => {
+          TemporalRuntime.instance().logger.warn(`could not refresh the freshness gauges: ${err instanceof Error ? err.message : String(err)}`);
+        });
+      const timer = metrics.enabled ? setInterval(() => void refresh(), opts.freshnessRefreshMs ?? FRESHNESS_REFRESH_MS) : undefined;
       if (metrics.enabled) void refresh();
       try {
         await worker.run();

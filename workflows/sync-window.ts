@@ -95,7 +95,7 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
 
   const totals = carry?.totals ?? emptyTotals();
   let cursor: Cursor | null = carry?.cursor ?? null;
-  let snapshot = carry?.snapshot ?? false;
+  let snapshot: boolean;
   let phase: WindowProgress['phase'] = 'paging';
   const label = windowLabel(input.connection, input.stream, start, end);
   setHandler(windowProgressQuery, () => ({ ...totals, window: label, phase, cursor: describeCursor(cursor) }));

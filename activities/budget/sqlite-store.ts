@@ -80,23 +80,34 @@ export class SqliteBudgetStore implements BudgetStore {
     this.pauseTx = (key, pauseMs, slowMs) => pauseTx.immediate(key, pauseMs, slowMs);
   }
 
-  async take(req: TakeRequest): Promise<TakeResult> {
+  take(req: TakeRequest): Promise<TakeResult> {
     try {
-      return this.takeTx(req);
+      return Promise.resolve(this.takeTx(req));
     } catch (err) {
-      throw new CcsyncError('DestinationUnavailable', `the rate-limit file ${this.describe} is busy or unreadable: ${(err as Error).message}`, { cause: err });
+      return Promise.reject(
+        new CcsyncError('DestinationUnavailable', `the rate-limit file ${this.describe} is busy or unreadable: ${(err as Error).message}`, { cause: err }),
+      );
     }
   }
 
-  async settle(_key: string, id: number): Promise<void> {
-    this.settleStmt.run(this.now(), id);
+  settle(_key: string, id: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.settleStmt.run(this.now(), id);
+      resolve();
+    });
   }
 
-  async pause(key: string, pauseMs: number, slowMs: number): Promise<void> {
-    this.pauseTx(key, Math.round(pauseMs), Math.round(slowMs));
+  pause(key: string, pauseMs: number, slowMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.pauseTx(key, Math.round(pauseMs), Math.round(slowMs));
+      resolve();
+    });
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.db.open) this.db.close();
+      resolve();
+    });
   }
 }

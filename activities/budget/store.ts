@@ -100,45 +100,56 @@ export class MemoryBudgetStore implements BudgetStore {
     return s;
   }
 
-  async take(req: TakeRequest): Promise<TakeResult> {
-    const now = this.now();
-    const s = this.state(req.key);
-    const horizon = Math.max(...req.windows.map((w) => w.perMs));
-    s.grants = s.grants.filter((g) => g.at > now - horizon);
-    let wait = s.pausedUntil > now ? s.pausedUntil - now : 0;
-    if (!wait) {
-      for (const [holder, w] of s.waiters) {
-        if (holder !== req.holder && w.priorityKey < req.priorityKey && w.seen > now - WAITER_TTL_MS) wait = PRIORITY_RECHECK_MS;
+  take(req: TakeRequest): Promise<TakeResult> {
+    return promised(() => {
+      const now = this.now();
+      const s = this.state(req.key);
+      const horizon = Math.max(...req.windows.map((w) => w.perMs));
+      s.grants = s.grants.filter((g) => g.at > now - horizon);
+      let wait = s.pausedUntil > now ? s.pausedUntil - now : 0;
+      if (!wait) {
+        for (const [holder, w] of s.waiters) {
+          if (holder !== req.holder && w.priorityKey < req.priorityKey && w.seen > now - WAITER_TTL_MS) wait = PRIORITY_RECHECK_MS;
+        }
       }
-    }
-    if (!wait)
-      wait = slidingWait(
-        s.grants.map((g) => g.at).sort((a, b) => a - b),
-        req.windows,
-        now,
-        s.slowUntil > now,
-      );
-    if (wait > 0) {
-      s.waiters.set(req.holder, { priorityKey: req.priorityKey, seen: now });
-      return { waitMs: wait, at: now };
-    }
-    const id = this.nextId++;
-    s.grants.push({ id, at: now + req.holdMs });
-    s.waiters.delete(req.holder);
-    return { waitMs: 0, at: now, id };
+      if (!wait)
+        wait = slidingWait(
+          s.grants.map((g) => g.at).sort((a, b) => a - b),
+          req.windows,
+          now,
+          s.slowUntil > now,
+        );
+      if (wait > 0) {
+        s.waiters.set(req.holder, { priorityKey: req.priorityKey, seen: now });
+        return { waitMs: wait, at: now };
+      }
+      const id = this.nextId++;
+      s.grants.push({ id, at: now + req.holdMs });
+      s.waiters.delete(req.holder);
+      return { waitMs: 0, at: now, id };
+    });
   }
 
-  async settle(key: string, id: number): Promise<void> {
-    const g = this.state(key).grants.find((x) => x.id === id);
-    if (g) g.at = this.now();
+  settle(key: string, id: number): Promise<void> {
+    return promised(() => {
+      const g = this.state(key).grants.find((x) => x.id === id);
+      if (g) g.at = this.now();
+    });
   }
 
-  async pause(key: string, pauseMs: number, slowMs: number): Promise<void> {
-    const now = this.now();
-    const s = this.state(key);
-    s.pausedUntil = Math.max(s.pausedUntil, now + pauseMs);
-    s.slowUntil = Math.max(s.slowUntil, now + pauseMs + slowMs);
+  pause(key: string, pauseMs: number, slowMs: number): Promise<void> {
+    return promised(() => {
+      const now = this.now();
+      const s = this.state(key);
+      s.pausedUntil = Math.max(s.pausedUntil, now + pauseMs);
+      s.slowUntil = Math.max(s.slowUntil, now + pauseMs + slowMs);
+    });
   }
 
   async close(): Promise<void> {}
+}
+
+/** What `f` returns as a promise, and what it throws as a rejection, as an `async` method would. */
+function promised<T>(f: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(f()));
 }

@@ -71,7 +71,7 @@ export class VendorHttp {
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
-        size += chunk.length;
+        size += (chunk as Buffer).length;
         if (size > BODY_LIMIT) {
           res.body.destroy();
           throw new CcsyncError('MalformedResponse', `${url.host} sent a response larger than ${BODY_LIMIT / 1024 / 1024} MiB`);

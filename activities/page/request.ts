@@ -32,8 +32,8 @@ export interface BuiltRequest {
 }
 
 /** The records per page: the connection's `pageSize`, or the stream's default, capped by the stream's maximum. */
-export function pageSizeFor(stream: StreamDeclaration, settings: { pageSize?: unknown }): number {
-  return Math.min(Number(settings.pageSize ?? stream.pageSize.default), stream.pageSize.max);
+export function pageSizeFor(stream: StreamDeclaration, settings: unknown): number {
+  return Math.min(Number((settings as { pageSize?: unknown }).pageSize ?? stream.pageSize.default), stream.pageSize.max);
 }
 
 /** The first page's cursor, when the workflow has none yet. */
@@ -46,7 +46,7 @@ export async function buildRequest(rt: FetchRuntime, target: PageTarget, cursor:
   const credentials = rt.connections.credentials(config);
   rt.secrets.addAll(Object.values(credentials));
   const options = config.streams.find((s) => s.name === stream.name)?.options ?? {};
-  const spec = pageRequest(stream, { settings: config.settings, window, options }, cursor);
+  const spec = pageRequest<unknown, unknown>(stream, { settings: config.settings, window, options }, cursor);
   const timeoutMs = (config.requestTimeout && parseDuration(config.requestTimeout)) || DEFAULT_TIMEOUT_MS;
   const baseUrl = await source.baseUrl(config.settings, (u) => lookupJson(rt, source, config.name, u, timeoutMs));
   const url = VendorHttp.url(baseUrl, spec);

@@ -13,5 +13,8 @@ export const BENCH_REQUESTS_PER_MINUTE = 1_000_000_000;
 /** The product's sources, with Kore.ai's client-side rate limit lifted. */
 export function benchSources(): SourceRegistry {
   const kore = SOURCES.kore;
-  return { ...SOURCES, kore: { ...kore, rateLimit: (settings) => ({ ...kore.rateLimit(settings), limit: BENCH_REQUESTS_PER_MINUTE }) } };
+  return {
+    ...SOURCES,
+    kore: { ...kore, rateLimit: (settings: Parameters<typeof kore.rateLimit>[0]) => ({ ...kore.rateLimit(settings), limit: BENCH_REQUESTS_PER_MINUTE }) },
+  };
 }

@@ -31,7 +31,7 @@ export const callvolume: StreamDeclaration<KoreSettings> = defineStream('kore', 
   // Kore.ai's own revision counter, where it sends one.
   version: (r) => (typeof r.__v === 'number' && Number.isFinite(r.__v) ? r.__v : undefined),
   responseSchema: callVolumeResponse,
-  records: (body) => body.CallVolumeUpdate,
+  records: (body: { CallVolumeUpdate: unknown[] }) => body.CallVolumeUpdate,
   recordsPath: 'CallVolumeUpdate',
   // skip and limit go in the JSON body, after the range.
   pagination: skipLimit({ hasMore: (body) => (body as { hasMore?: boolean }).hasMore === true, place: 'body' }),
@@ -116,7 +116,7 @@ function conversationStream(
     primaryKey: ['sessionId'],
     recordSchema: conversationRecord,
     responseSchema: conversationsResponse,
-    records: (body) => body.data,
+    records: (body: { data: unknown[] }) => body.data,
     recordsPath: 'data',
     // limit and offset go in the query string, the range in the body.
     pagination: offsetLimit({ place: 'query' }),

@@ -123,14 +123,15 @@ export const INTERVAL_METRICS_KEY = [
 export function intervalKey(r: Record<string, unknown>): Record<string, string> {
   const q = (r._query ?? {}) as { grouping?: string; intervalDuration?: number | null; handleTimeModel?: string };
   const tf = (r.timeframe ?? {}) as { fromL?: number };
-  const id = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const ids = r as Record<string, string | number | boolean | null | undefined>;
+  const id = (v: string | number | boolean | null | undefined) => (v === undefined || v === null ? '' : String(v));
   return {
     grouping: q.grouping ?? '',
     fromL: id(tf.fromL),
-    skillId: id(r.skillId),
-    agentGroupId: id(r.agentGroupId),
-    agentId: id(r.agentId),
-    conversationId: id(r.conversationId),
+    skillId: id(ids.skillId),
+    agentGroupId: id(ids.agentGroupId),
+    agentId: id(ids.agentId),
+    conversationId: id(ids.conversationId),
     intervalDuration: id(q.intervalDuration),
     handleTimeModel: q.handleTimeModel ?? '',
   };

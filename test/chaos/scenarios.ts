@@ -289,7 +289,7 @@ export async function serverRestart(size: Size): Promise<ScenarioReport> {
       // Stop the server only once the run is mid-flight: pages written since the last restart, windows still to go.
       const landed = (await stack.ledger.counts(TABLE.name, CONNECTION)).inserted;
       await waitFor('the backfill to be mid-flight', async () => {
-        const p = (await handle.query('progress')) as { windows: { total: number; done: number; skipped: number } };
+        const p = await handle.query<{ windows: { total: number; done: number; skipped: number } }>('progress');
         const inserted = (await stack.ledger.counts(TABLE.name, CONNECTION)).inserted;
         return inserted > landed && p.windows.done + p.windows.skipped < p.windows.total;
       }).catch((err: Error) => {

@@ -158,10 +158,10 @@ function ccaipExpected(sim: CcaipSimulator, r: Range): Record<string, Expected['
   const chats = sim.data.chats({ from: r.from, to: r.to });
   const media = (field: 'photos' | 'videos') => [
     ...calls.flatMap((c) =>
-      (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } })),
+      (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } })),
     ),
     ...chats.flatMap((c) =>
-      (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${c.id}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } })),
+      (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } })),
     ),
   ];
   const byId = (list: Rec[]) => list.map((x) => ({ key: { id: String(x.id) }, record: x }));

@@ -73,11 +73,17 @@ function sqliteLedger(file: string, specs: readonly TableSpec[]): WriteLedger {
     }
   }
   return {
-    async counts(table, connection) {
-      return tally(db.prepare(`SELECT op, conn, k FROM ${LEDGER} WHERE tbl = ?`).all(table) as { op: string; conn: string; k: string }[], connection);
+    counts(table, connection) {
+      // A promise executor turns a synchronous throw into a rejection, as the async method did.
+      return new Promise((resolve) =>
+        resolve(tally(db.prepare(`SELECT op, conn, k FROM ${LEDGER} WHERE tbl = ?`).all(table) as { op: string; conn: string; k: string }[], connection)),
+      );
     },
-    async close() {
-      db.close();
+    close() {
+      return new Promise((resolve) => {
+        db.close();
+        resolve();
+      });
     },
   };
 }
