@@ -245,7 +245,12 @@ export async function workerKills(size: Size): Promise<ScenarioReport> {
     const result = handle.result().finally(() => (done = true));
     let killed = 0;
     while (killed < kills && !done) {
-      await sleep(800 + rng() * 2500);
+      // Kill while pages are in flight: after the (re)started worker has synced a page, at a random
+      // moment of the next ones. A kill before it polls at all would prove nothing.
+      const mark = worker.logs().length;
+      const deadline = Date.now() + 120_000;
+      while (!done && Date.now() < deadline && !worker.logs().slice(mark).includes('page synced')) await sleep(100);
+      await sleep(100 + rng() * 400);
       if (done) break;
       await worker.kill('SIGKILL');
       killed++;
@@ -592,7 +597,7 @@ export const BAD_INPUTS: { workflow: string; input: unknown; says: RegExp }[] = 
   {
     workflow: 'syncWindow',
     input: { connection: CONNECTION, stream: 'agents', start: '2026-09-01T00:00:00Z', end: '2026-09-02T00:00:00Z' },
-    says: /has no stream "agents"/,
+    says: /has no stream "agents"|"agents" is not a Kore\.ai stream/,
   },
   { workflow: 'incrementalSync', input: { connection: 'nope' }, says: /there is no connection named "nope"/ },
   { workflow: 'incrementalSync', input: { connection: CONNECTION, streams: ['x'] }, says: /"x" is not a Kore\.ai stream/ },
