@@ -398,7 +398,9 @@ describe('LivePerson under vendor trouble and limits (SQLite)', () => {
     const started = Date.now();
     const handle = await stack.start('backfill', { connection: 'lp-badauth', from: iso(NOON), to: iso(NOON + HOUR) });
     const f = await failureOf(handle.result());
-    assert.ok(Date.now() - started < 15_000, 'fails within seconds');
+    // No retry is the point ("exactly one request" below); the bound only catches a retry pause
+    // schedule. It is loose: the account's shared budget may still be recovering from the 429 above.
+    assert.ok(Date.now() - started < 60_000, `fails without retrying (${Date.now() - started} ms)`);
     assert.equal(f.type, 'VendorRejected');
     assert.match(f.message, /LivePerson rejected the request with 401 \(the credentials were not accepted\): invalid OAuth signature/);
     assert.equal(pageKeySim.requests().length - logStart, 1, 'exactly one request');
