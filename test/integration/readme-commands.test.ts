@@ -12,7 +12,9 @@ const README = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
 
 /** `backfill start -c CONN --from ISO [--wait]` → command words and the long/short options. */
 function documented(): { words: string[]; options: string[]; usage: string }[] {
-  const section = README.slice(README.indexOf('## The `ccsync` command'), README.indexOf('## Configuration'));
+  // The command section only, up to the next heading of its level (Monitoring's tables follow it).
+  const start = README.indexOf('## The `ccsync` command');
+  const section = README.slice(start, README.indexOf('\n## ', start + 1));
   const rows = section.split('\n').filter((l) => l.startsWith('| `'));
   const out = [];
   for (const row of rows) {
