@@ -4,7 +4,7 @@
  * caller reads the file; secrets stay `${ENV}` references here and are resolved only in
  * activities (see activities/connections.ts).
  */
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { CcsyncError } from './errors';
 import { connectionName, duration, instant, streamName } from './inputs';
@@ -101,14 +101,37 @@ export function quoteEnvReferences(text: string): string {
   return text.replace(/(:[ \t]+)(\$\{(?:file:[^}\s"']+|[A-Za-z_][A-Za-z0-9_]*)\})(?=[ \t]*(?:[,}\]#\r\n]|$))/gm, '$1"$2"');
 }
 
+/**
+ * A YAML syntax error as an editor would point at it: the line number, the line as the user wrote
+ * it and a caret under the column. The parser saw `quoted` (bare `${VAR}` values quoted), whose
+ * lines are the same but may hold extra quotes, so the column is mapped back onto the original line.
+ */
+export function yamlSyntaxProblem(e: YAMLError, original: string, quoted: string): string {
+  const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const pos = e.linePos?.[0];
+  if (!pos) return `YAML syntax: ${what}`;
+  const line = original.split(/\r?\n/)[pos.line - 1] ?? '';
+  const seen = quoted.split(/\r?\n/)[pos.line - 1] ?? '';
+  // Walk the parsed line up to the error column; characters it has and the original lacks were inserted.
+  let j = 0;
+  for (let i = 0; i < pos.col - 1 && i < seen.length; i++) if (seen[i] === line[j]) j++;
+  const gutter = String(pos.line);
+  return (
+    `YAML syntax error at line ${pos.line}, column ${j + 1}: ${what}\n` +
+    `      ${gutter} | ${line}\n` +
+    `      ${' '.repeat(gutter.length)} | ${' '.repeat(j)}^`
+  );
+}
+
 /** Parses and validates the whole file; throws one ConfigError listing every problem. */
 export function parseConnections(text: string, file: string, sources: SourceRegistry): ConnectionConfig[] {
-  const doc = parseDocument(quoteEnvReferences(text), { prettyErrors: true });
+  const quoted = quoteEnvReferences(text);
+  const doc = parseDocument(quoted, { prettyErrors: true });
   // The first syntax errors say what is wrong; the rest are usually echoes of them.
   if (doc.errors.length)
     fail(
       file,
-      doc.errors.slice(0, 3).map((e) => `YAML syntax: ${e.message.split('\n')[0]}`),
+      doc.errors.slice(0, 3).map((e) => yamlSyntaxProblem(e, text, quoted)),
     );
   const raw: unknown = doc.toJS();
   const top = fileShape.safeParse(raw);
