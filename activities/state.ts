@@ -25,6 +25,11 @@ export interface ConnectionPlan {
   /** How far back a first incremental run reaches (ISO), if configured. */
   start?: string;
   schedule?: { everyMs: number; lagMs?: number; lookbackMs?: number };
+  /**
+   * The account's request budget (the worker's limiter enforces it), for the backfill's estimate.
+   * Absent in histories recorded before it existed.
+   */
+  rateLimit?: { limit: number; perMs: number };
 }
 
 function enabledStreams(config: ConnectionConfig, requested: string[] | undefined, sourceTitle: string, known: string[]): string[] {
@@ -52,6 +57,7 @@ export function describeConnection(rt: Runtime, input: { connection: string; str
       return { name: s.name, table: s.table, kind: s.kind, window: s.window };
     }),
     start: config.start && new Date(parseInstant(config.start)!).toISOString(),
+    rateLimit: (({ limit, perMs }) => ({ limit, perMs }))(source.rateLimit(config.settings)),
     schedule: config.schedule && {
       everyMs: ms(config.schedule.every)!,
       lagMs: ms(config.schedule.lag),

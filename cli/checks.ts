@@ -14,6 +14,8 @@ import { isCcsyncError } from '../core/errors';
 import { type BackfillInput, checkInput } from '../core/inputs';
 import { formatDuration, parseDuration, parseInstant, toIso } from '../core/time';
 import { planBackfill } from '../core/windows';
+import { type BackfillEstimate, estimateBackfill } from '../core/estimate';
+export { type BackfillEstimate, describeEstimate, humanDuration } from '../core/estimate';
 import { CliError, EXIT } from './output';
 import type { z } from 'zod';
 
@@ -55,17 +57,6 @@ export function checkedConnection(
   }
 }
 
-export interface BackfillEstimate {
-  windows: number;
-  /** At least one request per window (more when a window has more than a page of records). */
-  minRequests: number;
-  /** The vendor account's budget, as the worker enforces it. */
-  rateLimit: { limit: number; perMs: number };
-  /** How long `minRequests` takes at that budget. */
-  minDurationMs: number;
-  perStream: { stream: string; windows: number; windowSize: string; from: string; to: string }[];
-}
-
 /**
  * Runs the workflow's planner on the range (as if nothing were synced yet) and turns its refusals
  * into exit 2. A range with no window at all (entirely in the future, or younger than the
@@ -96,44 +87,6 @@ export function checkedBackfillPlan(input: BackfillInput, checked: { plan: Conne
     );
   }
   const { config, source } = checked.store.get(checked.plan.connection);
-  const rule = source.rateLimit(config.settings);
-  const perStream = windowed
-    .map((s) => {
-      const mine = todo.filter((w) => w.stream === s.name);
-      return mine.length
-        ? {
-            stream: s.name,
-            windows: mine.length,
-            windowSize: input.windowSize ?? formatDuration(s.window.defaultSize),
-            from: toIso(mine[0]!.start),
-            to: toIso(mine.at(-1)!.end),
-          }
-        : undefined;
-    })
-    .filter((x) => x !== undefined);
-  return {
-    windows: todo.length,
-    minRequests: todo.length,
-    rateLimit: { limit: rule.limit, perMs: rule.perMs },
-    minDurationMs: Math.ceil(todo.length / rule.limit) * rule.perMs,
-    perStream,
-  };
-}
-
-/** `3 h 05 min`, `4 min`, `12 s`: a person's reading of a duration. */
-export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 60) return `${m} min`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
-}
-
-export function describeEstimate(e: BackfillEstimate, sourceTitle: string): string {
-  const rate =
-    e.rateLimit.perMs >= 60_000
-      ? `${Math.round((e.rateLimit.limit * 60_000) / e.rateLimit.perMs)}/min`
-      : `${Math.round((e.rateLimit.limit * 1000) / e.rateLimit.perMs)}/s`;
-  const streams = e.perStream.map((p) => `${p.stream}: ${p.windows} × ${p.windowSize} from ${p.from} to ${p.to}`).join('; ');
-  return `plan: ${e.windows} window(s) (${streams}); at least ${e.minRequests} request(s), at least ${humanDuration(e.minDurationMs)} at ${sourceTitle}'s limit of ${rate}`;
+  // The same estimate the workflow's first progress report carries (core/estimate.ts).
+  return estimateBackfill(todo, checked.plan.streams, input.windowSize, source.rateLimit(config.settings));
 }

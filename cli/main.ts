@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { backfillCommands } from './backfill';
 import { connectionsCommands } from './connections';
 import { CliError } from './output';
+import { resetCommands } from './reset';
 import { schedulesCommands } from './schedules';
 import { stateCommands } from './state';
 import { statusCommands } from './status';
@@ -29,6 +30,7 @@ stateCommands(program);
 statusCommands(program);
 connectionsCommands(program);
 workersCommands(program);
+resetCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);

@@ -65,6 +65,20 @@ export interface SnapshotOutcome {
   skippedEmpty: boolean;
 }
 
+export interface ResetTable {
+  name: string;
+  only?: { column: string; values: readonly string[] };
+}
+
+export interface ResetOutcome {
+  /** The completed intervals the state held, now forgotten. */
+  completed: Interval[];
+  /** Rows deleted per table given, in the order given (0 for a missing table). */
+  rows: { table: string; deleted: number }[];
+  /** Finished snapshot runs and staged keys of those tables, dropped with the rows. */
+  snapshotBookkeeping: number;
+}
+
 export interface StoredRow {
   connection: string;
   key: Record<string, string>;
@@ -99,6 +113,13 @@ export interface Destination {
   completedIntervals(connection: string, stream: string): Promise<Interval[]>;
   /** Adds an interval to (connection, stream)'s completed set, merging, in one transaction. */
   markCompleted(connection: string, stream: string, interval: Interval): Promise<void>;
+  /**
+   * `ccsync reset`: forgets (connection, stream)'s sync state and, for each table given, this
+   * connection's rows (with `only`, just the rows whose column holds one of the values: a child
+   * table another stream shares), with the snapshot bookkeeping of those tables, in ONE
+   * transaction. Says what it removed. Missing tables count as empty; nothing is created.
+   */
+  resetStream(connection: string, stream: string, tables: readonly ResetTable[]): Promise<ResetOutcome>;
   /** Every row of a table for a connection, ordered by key (tests, `ccsync state`, benchmarks). */
   readAll(spec: TableSpec, connection: string): Promise<StoredRow[]>;
   close(): Promise<void>;

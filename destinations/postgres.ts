@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { CcsyncError, isCcsyncError, redact, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import type { Destination, ResetOutcome, ResetTable, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import {
   DELETED_AT,
   EnsureCache,
@@ -289,6 +289,52 @@ export class PostgresDestination implements Destination {
         const after = mergeCompleted(rows[0]?.completed, interval, `${connection}/${stream}`);
         if (after === undefined) return;
         await client.query(`UPDATE ${state} SET "completed" = $3::jsonb, "updated_at" = now() WHERE ${where}`, [connection, stream, after]);
+      });
+    });
+  }
+
+  async resetStream(connection: string, stream: string, tables: readonly ResetTable[]): Promise<ResetOutcome> {
+    return this.guard(`Resetting ${connection}/${stream}`, async () => {
+      // Which tables exist, looked up first: a statement on a missing table would abort the transaction.
+      const names = [STATE_TABLE, SNAPSHOT_KEYS_TABLE, SNAPSHOT_RUNS_TABLE, ...tables.map((t) => t.name)];
+      const { rows: found } = await this.pool.query<{ exists: boolean[] }>(
+        `SELECT ARRAY(SELECT to_regclass(t) IS NOT NULL FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n) AS exists`,
+        [names.map((n) => this.table(n))],
+      );
+      const exists = new Map(names.map((n, i) => [n, found[0]?.exists[i] === true]));
+      return this.transaction(async (client): Promise<ResetOutcome> => {
+        let completed: Interval[] = [];
+        if (exists.get(STATE_TABLE)) {
+          const state = this.table(STATE_TABLE);
+          const { rows } = await client.query<{ completed: unknown }>(`DELETE FROM ${state} WHERE "connection" = $1 AND "stream" = $2 RETURNING "completed"`, [
+            connection,
+            stream,
+          ]);
+          completed = decodeIntervals(rows[0]?.completed, `${connection}/${stream}`);
+        }
+        const rows: ResetOutcome['rows'] = [];
+        for (const t of tables) {
+          if (!exists.get(t.name)) {
+            rows.push({ table: t.name, deleted: 0 });
+            continue;
+          }
+          const table = this.table(t.name);
+          const r = t.only
+            ? await client.query(`DELETE FROM ${table} WHERE "_connection" = $1 AND ${quoteIdent(t.only.column)} = ANY($2::text[])`, [
+                connection,
+                [...t.only.values],
+              ])
+            : await client.query(`DELETE FROM ${table} WHERE "_connection" = $1`, [connection]);
+          rows.push({ table: t.name, deleted: r.rowCount ?? 0 });
+        }
+        let snapshotBookkeeping = 0;
+        for (const bookkeeping of [SNAPSHOT_KEYS_TABLE, SNAPSHOT_RUNS_TABLE]) {
+          if (!exists.get(bookkeeping)) continue;
+          const whole = tables.filter((x) => !x.only).map((x) => x.name);
+          const r = await client.query(`DELETE FROM ${this.table(bookkeeping)} WHERE "connection" = $1 AND "table_name" = ANY($2::text[])`, [connection, whole]);
+          snapshotBookkeeping += r.rowCount ?? 0;
+        }
+        return { completed, rows, snapshotBookkeeping };
       });
     });
   }

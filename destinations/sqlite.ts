@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import type { Destination, ResetOutcome, ResetTable, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import {
   DELETED_AT,
   SNAPSHOT_KEYS_TABLE,
@@ -254,6 +254,37 @@ export class SqliteDestination implements Destination {
         merge.immediate();
       });
     });
+  }
+
+  resetStream(connection: string, stream: string, tables: readonly ResetTable[]): Promise<ResetOutcome> {
+    return settle(() =>
+      this.guard(`Resetting ${connection}/${stream}`, () => {
+        const reset = this.db.transaction((): ResetOutcome => {
+          const hasState = this.tableExists(STATE_TABLE);
+          const completed = hasState ? decodeIntervals(this.readState(connection, stream), `${connection}/${stream}`) : [];
+          if (hasState) this.db.prepare(`DELETE FROM ${STATE_TABLE} WHERE "connection" = ? AND "stream" = ?`).run(connection, stream);
+          const rows = tables.map((t) => {
+            if (!this.tableExists(t.name)) return { table: t.name, deleted: 0 };
+            const table = quoteIdent(t.name);
+            const deleted = t.only
+              ? this.db
+                  .prepare(`DELETE FROM ${table} WHERE "_connection" = ? AND ${quoteIdent(t.only.column)} IN (SELECT "value" FROM json_each(?))`)
+                  .run(connection, JSON.stringify(t.only.values)).changes
+              : this.db.prepare(`DELETE FROM ${table} WHERE "_connection" = ?`).run(connection).changes;
+            return { table: t.name, deleted };
+          });
+          let snapshotBookkeeping = 0;
+          for (const bookkeeping of [SNAPSHOT_KEYS_TABLE, SNAPSHOT_RUNS_TABLE]) {
+            if (!this.tableExists(bookkeeping)) continue;
+            for (const t of tables.filter((x) => !x.only)) {
+              snapshotBookkeeping += this.db.prepare(`DELETE FROM ${bookkeeping} WHERE "connection" = ? AND "table_name" = ?`).run(connection, t.name).changes;
+            }
+          }
+          return { completed, rows, snapshotBookkeeping };
+        });
+        return reset.immediate();
+      }),
+    );
   }
 
   readAll(spec: TableSpec, connection: string): Promise<StoredRow[]> {

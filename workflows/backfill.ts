@@ -6,6 +6,7 @@
  * its progress over.
  */
 import { defineQuery } from '@temporalio/workflow';
+import { type BackfillEstimate, describeEstimate, estimateBackfill } from '../core/estimate';
 import { invalidInputFailure } from '../core/failures';
 import { backfillInput } from '../core/inputs';
 import { parseDuration, parseInstant } from '../core/time';
@@ -13,7 +14,14 @@ import { planBackfill } from '../core/windows';
 import { validInput } from './common';
 import { closeRun, MAX_PARALLEL_WINDOWS, newProgress, openRun, type RunCarry, type SyncProgress, WINDOWS_PER_RUN } from './window-runner';
 
-export type BackfillProgress = SyncProgress;
+export type BackfillProgress = SyncProgress & {
+  /**
+   * What the first run planned, as `ccsync backfill start` prints it: windows, requests at least,
+   * and how long they take at the account's limit (core/estimate.ts, shared with the CLI).
+   * Counts only the windows left to do (complete ones are skipped). Carried over continue-as-new.
+   */
+  plan?: BackfillEstimate & { summary: string };
+};
 export type BackfillCarry = RunCarry<BackfillProgress>;
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
@@ -56,6 +64,11 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   if (!carry) {
     progress.windows.total = todo.length + skipped;
     progress.windows.skipped = skipped;
+    // A query answers from memory: recording the plan here adds no command to the history.
+    if (connection.rateLimit) {
+      const estimate = estimateBackfill(todo, connection.streams, input.windowSize, connection.rateLimit);
+      progress.plan = { ...estimate, summary: describeEstimate(estimate, connection.sourceTitle) };
+    }
   }
 
   return closeRun({
