@@ -5,7 +5,18 @@
 import pg from 'pg';
 import { CcsyncError, isCcsyncError, redact, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, ResetOutcome, ResetTable, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import type {
+  Destination,
+  ResetOutcome,
+  ResetTable,
+  Row,
+  SnapshotOutcome,
+  StoredRow,
+  TableSpec,
+  TableWrite,
+  TableWriteResult,
+  WriteResult,
+} from './destination';
 import {
   DELETED_AT,
   EnsureCache,
@@ -331,7 +342,10 @@ export class PostgresDestination implements Destination {
         for (const bookkeeping of [SNAPSHOT_KEYS_TABLE, SNAPSHOT_RUNS_TABLE]) {
           if (!exists.get(bookkeeping)) continue;
           const whole = tables.filter((x) => !x.only).map((x) => x.name);
-          const r = await client.query(`DELETE FROM ${this.table(bookkeeping)} WHERE "connection" = $1 AND "table_name" = ANY($2::text[])`, [connection, whole]);
+          const r = await client.query(`DELETE FROM ${this.table(bookkeeping)} WHERE "connection" = $1 AND "table_name" = ANY($2::text[])`, [
+            connection,
+            whole,
+          ]);
           snapshotBookkeeping += r.rowCount ?? 0;
         }
         return { completed, rows, snapshotBookkeeping };

@@ -8,7 +8,18 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, ResetOutcome, ResetTable, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import type {
+  Destination,
+  ResetOutcome,
+  ResetTable,
+  Row,
+  SnapshotOutcome,
+  StoredRow,
+  TableSpec,
+  TableWrite,
+  TableWriteResult,
+  WriteResult,
+} from './destination';
 import {
   DELETED_AT,
   SNAPSHOT_KEYS_TABLE,

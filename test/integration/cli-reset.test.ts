@@ -173,12 +173,22 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
 
     it('refuses while a backfill of the connection is running (exit 1), naming it', async () => {
       // Last: the windows it completes before the cancel stay. A long backfill, one window at a time at Kore.ai's 60 requests a minute: running for minutes.
-      const running = await stack.start('backfill', { connection: CONNECTION, from: '2025-01-01T00:00:00Z', to: '2025-12-01T00:00:00Z', maxParallelWindows: 1 });
+      const running = await stack.start('backfill', {
+        connection: CONNECTION,
+        from: '2025-01-01T00:00:00Z',
+        to: '2025-12-01T00:00:00Z',
+        maxParallelWindows: 1,
+      });
       try {
         const r = await ccsync(['reset', CONNECTION, '--yes'], env());
         assert.equal(r.code, 1, r.stdout + r.stderr);
         // The backfill first, then its running window(s).
-        assert.match(r.stderr, new RegExp(`not resetting "${CONNECTION}": \\d+ workflow\\(s\\) of it are running \\(backfill ${running.workflowId}(, syncWindow ${CONNECTION}/callvolume/2025-[^,]+)*\\); wait for them or cancel them`));
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `not resetting "${CONNECTION}": \\d+ workflow\\(s\\) of it are running \\(backfill ${running.workflowId}(, syncWindow ${CONNECTION}/callvolume/2025-[^,]+)*\\); wait for them or cancel them`,
+          ),
+        );
         // Still there (the running backfill adds 2025's windows beside it).
         const kept = (await stack.destination.completedIntervals(CONNECTION, 'callvolume')).map((i) => `${iso(i.start)} → ${iso(i.end)}`);
         assert.ok(kept.includes('2026-10-01T00:00:00.000Z → 2026-10-03T00:00:00.000Z'), `the state is untouched: ${kept.join(', ')}`);
