@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import type { Destination, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import {
   DELETED_AT,
   SNAPSHOT_KEYS_TABLE,
@@ -107,17 +107,12 @@ export class SqliteDestination implements Destination {
     }
   }
 
+  /** Not on `Destination` (tables are made by their first write): tests reach it via test/helpers/destination-access.ts. */
   ensureTable(spec: TableSpec): Promise<void> {
     return settle(() => {
       checkTableSpec(spec);
       this.guard('Creating table ' + spec.name, () => this.ensureSync(spec));
     });
-  }
-
-  /** One table's page: the same code path as `writePage`. */
-  async upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult> {
-    const [result] = await this.writePage(connection, [{ spec, rows }]);
-    return { inserted: result!.inserted, updated: result!.updated, unchanged: result!.unchanged };
   }
 
   writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
@@ -256,6 +251,7 @@ export class SqliteDestination implements Destination {
     });
   }
 
+  /** Every row of a table for a connection, ordered by key. Not on `Destination`: tests reach it via test/helpers/destination-access.ts. */
   readAll(spec: TableSpec, connection: string): Promise<StoredRow[]> {
     return settle(() => {
       checkTableSpec(spec);
