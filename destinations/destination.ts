@@ -88,10 +88,6 @@ export interface Destination {
   readonly kind: 'sqlite' | 'postgres';
   /** Human-readable location without credentials, for logs. */
   readonly describe: string;
-  /** Creates the table (and the state table) if missing. Safe to call often; cached per process. */
-  ensureTable(spec: TableSpec): Promise<void>;
-  /** Upserts rows by (`_connection`, key columns) in one transaction. */
-  upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult>;
   /** Several tables' rows (a page and its child streams) in ONE transaction, in the order given. */
   writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]>;
   /**
@@ -109,7 +105,5 @@ export interface Destination {
   completedIntervals(connection: string, stream: string): Promise<Interval[]>;
   /** Adds an interval to (connection, stream)'s completed set, merging, in one transaction. */
   markCompleted(connection: string, stream: string, interval: Interval): Promise<void>;
-  /** Every row of a table for a connection, ordered by key (tests, `ccsync state`, benchmarks). */
-  readAll(spec: TableSpec, connection: string): Promise<StoredRow[]>;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { CcsyncError, isCcsyncError, redact, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import type { Destination, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import {
   DELETED_AT,
   EnsureCache,
@@ -128,15 +128,10 @@ export class PostgresDestination implements Destination {
     this.pool.on('error', () => {});
   }
 
+  /** Not on `Destination` (tables are made by their first write): tests reach it via test/helpers/destination-access.ts. */
   async ensureTable(spec: TableSpec): Promise<void> {
     checkTableSpec(spec);
     await this.guard(`Creating table ${spec.name}`, () => this.ensure(spec));
-  }
-
-  /** One table's page: the same code path as `writePage`. */
-  async upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult> {
-    const [result] = await this.writePage(connection, [{ spec, rows }]);
-    return { inserted: result!.inserted, updated: result!.updated, unchanged: result!.unchanged };
   }
 
   async writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
@@ -293,6 +288,7 @@ export class PostgresDestination implements Destination {
     });
   }
 
+  /** Every row of a table for a connection, ordered by key. Not on `Destination`: tests reach it via test/helpers/destination-access.ts. */
   async readAll(spec: TableSpec, connection: string): Promise<StoredRow[]> {
     checkTableSpec(spec);
     return this.guard(`Reading ${spec.name}`, async () => {

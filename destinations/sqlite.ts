@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type { Destination, Row, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import type { Destination, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import { newColumns, rowValues, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import {
@@ -122,18 +122,13 @@ export class SqliteDestination implements Destination {
     }
   }
 
+  /** Not on `Destination` (tables are made by their first write): tests reach it via test/helpers/destination-access.ts. */
   ensureTable(given: TableSpec): Promise<void> {
     return settle(() => {
       const spec = storedSpec(given);
       checkTableSpec(spec);
       this.guard('Creating table ' + spec.name, () => this.ensureSync(spec));
     });
-  }
-
-  /** One table's page: the same code path as `writePage`. */
-  async upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult> {
-    const [result] = await this.writePage(connection, [{ spec, rows }]);
-    return { inserted: result!.inserted, updated: result!.updated, unchanged: result!.unchanged };
   }
 
   writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
@@ -283,6 +278,7 @@ export class SqliteDestination implements Destination {
     });
   }
 
+  /** Every row of a table for a connection, ordered by key. Not on `Destination`: tests reach it via test/helpers/destination-access.ts. */
   readAll(given: TableSpec, connection: string): Promise<StoredRow[]> {
     return settle(() => {
       const spec = storedSpec(given);

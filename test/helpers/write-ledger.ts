@@ -11,6 +11,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Destination, TableSpec } from '../../destinations/destination';
+import { ensureTable } from './destination-access';
 
 const LEDGER = 'test_write_ledger';
 
@@ -34,7 +35,7 @@ const ident = (name: string) => {
 
 /** Creates the tables (through the product, so they are exactly its own) and puts a ledger on them. */
 export async function installWriteLedger(url: string, destination: Destination, specs: readonly TableSpec[]): Promise<WriteLedger> {
-  for (const spec of specs) await destination.ensureTable(spec);
+  for (const spec of specs) await ensureTable(destination, spec);
   return url.startsWith('sqlite:') ? sqliteLedger(url.slice('sqlite:'.length), specs) : postgresLedger(url, specs);
 }
 

@@ -10,6 +10,7 @@ import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { callVolumeGroundTruth } from '../../simulators/kore';
 import { CONNECTION, historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
+import { readAll } from '../helpers/destination-access';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -26,7 +27,7 @@ const range = [Date.parse(FROM), Date.parse(TO)] as const;
  */
 async function assertEqualsGroundTruth(stack: Stack, ledger: WriteLedger, from = range[0], to = range[1], before = { inserted: 0, updated: 0 }) {
   const truth = callVolumeGroundTruth(stack.kore.data, from, to);
-  const rows = await stack.destination.readAll(TABLE, CONNECTION);
+  const rows = await readAll(stack.destination, TABLE, CONNECTION);
   const writes = await ledger.counts(TABLE.name, CONNECTION);
   assert.equal(writes.inserted - before.inserted, truth.length, 'each record of the range inserted once, whatever was retried');
   assert.equal(writes.updated - before.updated, 0, 'no record rewritten: the vendor changed none');
@@ -84,21 +85,21 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
     });
 
     it('running it again changes nothing, and a complete range is not fetched again', async () => {
-      const before = await stack.destination.readAll(TABLE, CONNECTION);
+      const before = await readAll(stack.destination, TABLE, CONNECTION);
       stack.kore.resetLog();
       const handle = await stack.start('backfill', { connection: CONNECTION, from: FROM, to: TO });
       const result = (await handle.result()) as { windows: { total: number; skipped: number; done: number }; inserted: number };
       assert.equal(result.windows.skipped, 7);
       assert.equal(result.windows.done, 0);
       assert.equal(stack.kore.requests().length, 0, 'no request for a complete range');
-      assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'tables identical, _synced_at included');
+      assert.deepEqual(await readAll(stack.destination, TABLE, CONNECTION), before, 'tables identical, _synced_at included');
 
       const forced = await stack.start('backfill', { connection: CONNECTION, from: FROM, to: '2026-10-03T00:00:00Z', force: true });
       const again = (await forced.result()) as { windows: { done: number }; inserted: number; updated: number; unchanged: number };
       assert.equal(again.windows.done, 2);
       assert.equal(again.inserted + again.updated, 0, 'a forced re-sync writes nothing new');
       assert.equal(again.unchanged, 2 * 384);
-      assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before);
+      assert.deepEqual(await readAll(stack.destination, TABLE, CONNECTION), before);
       const writes = await ledger.counts(TABLE.name, CONNECTION);
       assert.deepEqual([writes.inserted, writes.updated], [7 * 384, 0], 'the re-reads wrote nothing: the ledger still shows one insert per record');
     });
@@ -200,13 +201,13 @@ describe('backfill under vendor trouble (SQLite)', () => {
     stack.kore.failNext({ kind: 'schema-drift', field: 'brandNewMetric', value: 7 });
     const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-12T00:00:00Z', to: '2026-08-12T01:00:00Z' });
     await handle.result();
-    const rows = await stack.destination.readAll(TABLE, CONNECTION);
+    const rows = await readAll(stack.destination, TABLE, CONNECTION);
     assert.ok(rows.some((r) => (r.record as Record<string, unknown>).brandNewMetric === 7));
   });
 
   it('invalid inputs fail at once in plain words and write nothing', async () => {
     stack.kore.resetLog();
-    const before = await stack.destination.readAll(TABLE, CONNECTION);
+    const before = await readAll(stack.destination, TABLE, CONNECTION);
     const cases: [unknown, RegExp][] = [
       [{ from: FROM, to: TO }, /connection: is required/],
       [{ connection: CONNECTION, from: TO, to: FROM }, /"to" must be later than "from"/],
@@ -222,7 +223,7 @@ describe('backfill under vendor trouble (SQLite)', () => {
       assert.ok(Date.now() - started < 10_000, `failed at once: ${f.message}`);
     }
     assert.equal(stack.kore.requests().length, 0, 'no vendor request');
-    assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'nothing written');
+    assert.deepEqual(await readAll(stack.destination, TABLE, CONNECTION), before, 'nothing written');
   });
 
   it('cancelling a backfill cancels its children and marks no cancelled window complete', async () => {

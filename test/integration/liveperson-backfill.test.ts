@@ -15,6 +15,7 @@ import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
 import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions } from '../../simulators/liveperson';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
+import { readAll } from '../helpers/destination-access';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -123,7 +124,7 @@ async function assertEqualsGroundTruth(
   atLeast = 100,
   ledger?: WriteLedger,
 ): Promise<number> {
-  const rows = await stack.destination.readAll(TABLE, connection);
+  const rows = await readAll(stack.destination, TABLE, connection);
   const expected = groundTruthRows(sim, from, to);
   assert.ok(expected.length >= atLeast, `enough data to mean something (${expected.length})`);
   const keyOf = (k: Record<string, string>) => INTERVAL_METRICS_KEY.map((c) => k[c]).join('|');
