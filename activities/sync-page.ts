@@ -8,12 +8,12 @@
 import type { Cursor } from '../core/pagination';
 import { parseInstant } from '../core/time';
 import { checkWindow } from '../core/windows';
-import type { Row, TableWrite } from '../destinations/destination';
+import type { Row, TableSpec, TableWrite } from '../destinations/destination';
 import { decodePage } from './page/decode';
 import { buildRequest, firstCursor, type PageTarget, sendRequest } from './page/request';
 import { writePage } from './page/write';
 import type { FetchRuntime, Runtime } from './runtime';
-import { snapshotRunId, streamOf } from './streams';
+import { snapshotRunId, streamOf, tableSpecOf } from './streams';
 
 export type { FetchRuntime } from './runtime';
 
@@ -47,7 +47,7 @@ export interface SyncPageResult {
 }
 
 export interface FetchedPage {
-  table: { name: string; keyColumns: readonly string[] };
+  table: TableSpec;
   rows: Row[];
   /** The page's rows for each child stream, ready for `writePage`. */
   children: TableWrite[];
@@ -72,7 +72,7 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
   const answer = await sendRequest(rt, target, request);
   const page = decodePage(source, stream, answer, cursor, request.url.host, attempt);
   return {
-    table: { name: stream.table, keyColumns: stream.primaryKey },
+    table: tableSpecOf(stream),
     rows: page.rows,
     children: page.children,
     openFrom: page.openFrom,

@@ -247,7 +247,9 @@ export function indexColumns(columns: readonly ColumnSpec[]): ColumnIndex {
  * name is no column, no key and not ours, typed from this page's values. Fields with only nulls
  * wait for a real value.
  */
-export function newColumns(index: ColumnIndex, keyColumns: readonly string[], records: readonly unknown[]): ColumnSpec[] {
+export function newColumns(index: ColumnIndex, keyColumns: readonly string[], records: readonly unknown[], typed = true): ColumnSpec[] {
+  // A spec without declared columns (`TableSpec.columns` absent) keeps the raw layout: keys and record only.
+  if (!typed) return [];
   const keys = new Set(keyColumns);
   const seen = new Map<string, { field: string; values: unknown[] }>();
   for (const record of records) {

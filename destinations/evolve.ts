@@ -33,6 +33,8 @@ export function typeFromCatalog(catalogType: string, types: ColumnTypes): Column
  * name (a text column with an integer `<name>_seconds` beside it is a duration).
  */
 export function resolveColumns(spec: StoredSpec, catalog: readonly CatalogColumn[], types: ColumnTypes): ColumnIndex {
+  // Raw layout (no declared columns): nothing typed is written, whatever the table holds.
+  if (spec.columns === undefined) return indexColumns([]);
   const declared = new Map((spec.columns ?? []).map((c) => [c.name, c]));
   const keys = new Set(spec.keyColumns);
   const present = new Map(catalog.map((c) => [c.name, typeFromCatalog(c.type, types)]));

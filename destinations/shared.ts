@@ -62,7 +62,9 @@ export interface StoredSpec extends TableSpec {
 export function storedSpec(spec: TableSpec): StoredSpec {
   if ((spec as Partial<StoredSpec>).keyFields) return spec as StoredSpec;
   const keyColumns = Array.isArray(spec.keyColumns) ? spec.keyColumns : [];
-  return { ...spec, keyColumns: keyColumns.map((c) => (typeof c === 'string' ? snakeCase(c) : c)), keyFields: keyColumns };
+  // A name that is no identifier stays as given, for checkTableSpec to refuse (never silently cleaned).
+  const column = (c: string) => (typeof c === 'string' && IDENTIFIER.test(c) ? snakeCase(c) : c);
+  return { ...spec, keyColumns: keyColumns.map(column), keyFields: keyColumns };
 }
 
 /** The vendor field behind key column `i` of a spec. */

@@ -370,7 +370,7 @@ export class SqliteDestination implements Destination {
   private evolve(write: PreparedWrite): string[] {
     const { spec } = write;
     const index = this.columnIndex.get(spec.name)!;
-    const wanted = newColumns(index, spec.keyColumns, write.rows.map((r) => r.record));
+    const wanted = newColumns(index, spec.keyColumns, write.rows.map((r) => r.record), spec.columns !== undefined);
     if (wanted.length === 0) return [];
     const added: string[] = [];
     this.db

@@ -49,15 +49,21 @@ const rawStore: RawStore = {
 destinationContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
 
 describe('PostgresDestination specifics', () => {
-  it('creates its schema, stores keys as text, records as jsonb and _synced_at as timestamptz', async () => {
+  it('creates its schema, stores keys as snake_case text, records as jsonb, _synced_at and typed columns with their types', async () => {
     await using(
       () => openDestination(URL_IN_SCHEMA),
       1,
       async (d) => {
         assert.equal(d.kind, 'postgres');
         assert.ok(d.describe.endsWith(`?schema=${SCHEMA}`));
-        await upsert(d, { name: 'kore_callvolume', keyColumns: ['queueId', 'ts'] }, 'conn', [
-          { key: { queueId: 'q1', ts: '2026-10-01T00:00:00Z' }, record: { b: 1, a: [1, 2] } },
+        const columns = [
+          { name: 'b', type: 'integer', fields: ['b'] },
+          { name: 'a', type: 'json', fields: ['a'] },
+          { name: 'at', type: 'timestamp', fields: ['at'] },
+          { name: 'ok', type: 'boolean', fields: ['ok'] },
+        ] as const;
+        await upsert(d, { name: 'kore_callvolume', keyColumns: ['queueId', 'ts'], columns }, 'conn', [
+          { key: { queueId: 'q1', ts: '2026-10-01T00:00:00Z' }, record: { b: 1, a: [1, 2], at: '2024-09-27T13:50:51', ok: true } },
         ]);
         await d.markCompleted('conn', 'callvolume', { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 9, 2) });
       },
@@ -69,15 +75,22 @@ describe('PostgresDestination specifics', () => {
     assert.deepEqual(
       columns.map((c) => [c.column_name, c.data_type]),
       [
-        ['queueId', 'text'],
+        ['queue_id', 'text'],
         ['ts', 'text'],
         ['_connection', 'text'],
         ['_synced_at', 'timestamp with time zone'],
         ['record', 'jsonb'],
         ['_deleted_at', 'timestamp with time zone'],
         ['_version', 'double precision'],
+        ['b', 'bigint'],
+        ['a', 'jsonb'],
+        ['at', 'timestamp with time zone'],
+        ['ok', 'boolean'],
       ],
     );
+    // The zoneless time is the UTC instant it names.
+    const { rows: typed } = await admin.query(`SELECT b, a, at, ok FROM "${SCHEMA}".kore_callvolume`);
+    assert.deepEqual(typed, [{ b: '1', a: [1, 2], at: new Date('2024-09-27T13:50:51Z'), ok: true }]);
     const { rows: pk } = await admin.query(
       `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
        WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
@@ -85,7 +98,7 @@ describe('PostgresDestination specifics', () => {
     );
     assert.deepEqual(
       pk.map((r) => r.attname),
-      ['_connection', 'queueId', 'ts'],
+      ['_connection', 'queue_id', 'ts'],
     );
     const { rows: state } = await admin.query(
       `SELECT completed, pg_typeof(completed)::text AS type FROM "${SCHEMA}".ccsync_state WHERE connection = 'conn' AND stream = 'callvolume'`,

@@ -49,7 +49,15 @@ describe('SqliteDestination specifics', () => {
       async (d) => {
         assert.equal(d.kind, 'sqlite');
         assert.equal(d.describe, `sqlite:${file}`);
-        await ensureTable(d, { name: 'kore_callvolume', keyColumns: ['queueId', 'ts'] });
+        await ensureTable(d, {
+          name: 'kore_callvolume',
+          keyColumns: ['queueId', 'ts'],
+          columns: [
+            { name: 'at', type: 'timestamp', fields: ['at'] },
+            { name: 'ok', type: 'boolean', fields: ['ok'] },
+            { name: 'meta', type: 'json', fields: ['meta'] },
+          ],
+        });
       },
     );
     assert.ok(existsSync(file));
@@ -61,13 +69,16 @@ describe('SqliteDestination specifics', () => {
       assert.deepEqual(tables, ['ccsync_state', 'kore_callvolume']);
       const columns = db.prepare(`SELECT name, type, pk FROM pragma_table_info('kore_callvolume') ORDER BY cid`).all();
       assert.deepEqual(columns, [
-        { name: 'queueId', type: 'TEXT', pk: 2 },
+        { name: 'queue_id', type: 'TEXT', pk: 2 },
         { name: 'ts', type: 'TEXT', pk: 3 },
         { name: '_connection', type: 'TEXT', pk: 1 },
         { name: '_synced_at', type: 'TEXT', pk: 0 },
         { name: 'record', type: 'TEXT', pk: 0 },
         { name: '_deleted_at', type: 'TEXT', pk: 0 },
         { name: '_version', type: 'REAL', pk: 0 },
+        { name: 'at', type: 'TIMESTAMP', pk: 0 },
+        { name: 'ok', type: 'BOOLEAN', pk: 0 },
+        { name: 'meta', type: 'JSON_TEXT', pk: 0 },
       ]);
     } finally {
       db.close();
