@@ -44,6 +44,10 @@ export interface SyncPageResult {
   /** Time spent in HTTP and in the destination, for benchmarks and the UI. */
   httpMs: number;
   writeMs: number;
+  /** Columns this page added for fields the vendor started sending (`table.column type`). */
+  addedColumns?: string[];
+  /** Rows whose value did not fit its column's type, by `table.field` (NULL there, kept in `record`). */
+  misfits?: Record<string, number>;
 }
 
 export interface FetchedPage {
@@ -98,5 +102,7 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
     snapshot: page.snapshot,
     httpMs: page.httpMs,
     writeMs: written.writeMs,
+    ...(written.addedColumns ? { addedColumns: written.addedColumns } : {}),
+    ...(written.misfits ? { misfits: written.misfits } : {}),
   };
 }

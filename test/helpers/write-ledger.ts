@@ -11,6 +11,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Destination, TableSpec } from '../../destinations/destination';
+import { storedSpec } from '../../destinations/shared';
 import { ensureTable } from './destination-access';
 
 const LEDGER = 'test_write_ledger';
@@ -40,7 +41,7 @@ export async function installWriteLedger(url: string, destination: Destination, 
 }
 
 function keyExpr(prefix: string, spec: TableSpec, concat: (parts: string[]) => string): string {
-  return concat([`${prefix}."_connection"`, ...spec.keyColumns.map((c) => `${prefix}.${ident(c)}`)]);
+  return concat([`${prefix}."_connection"`, ...storedSpec(spec).keyColumns.map((c) => `${prefix}.${ident(c)}`)]);
 }
 
 function tally(rows: { op: string; conn: string; k: string }[], connection?: string): LedgerCounts {
