@@ -220,7 +220,8 @@ export function inferType(values: readonly unknown[]): ColumnType | undefined {
   if (present.length === 0) return undefined;
   if (present.some((v) => typeof v === 'object')) return 'json';
   if (present.every((v) => typeof v === 'boolean')) return 'boolean';
-  if (present.every((v) => typeof v === 'number')) return present.every((v) => Number.isSafeInteger(v)) ? 'integer' : 'numeric';
+  // Never `integer` from values: a field seen as 0 and 1 may carry 0.5 tomorrow.
+  if (present.every((v) => typeof v === 'number')) return 'numeric';
   if (present.every((v) => typeof v === 'string')) {
     const texts = present as string[];
     if (texts.every((t) => parseTimestamp(t) !== undefined)) return 'timestamp';

@@ -22,6 +22,7 @@ import type { StoredRow, TableSpec } from '../../destinations/destination';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type LedgerCounts, type WriteLedger } from '../helpers/write-ledger';
 import { readAll } from '../helpers/destination-access';
+import { queryRows } from '../helpers/sql';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -195,6 +196,34 @@ async function assertSnapshotTruth(stack: Stack, conn: string) {
   for (const [name, rows] of Object.entries(expected)) await assertTable(stack, conn, name as keyof typeof TABLES, rows, 4);
 }
 
+/**
+ * Calls per agent per hour, with the participants joined, as a user writes it on typed columns:
+ * the call's `created_at` (timestamptz in PostgreSQL) and the participant's `type` and `user_id`.
+ */
+async function assertCallsPerAgentPerHour(stack: Stack, conn: string, sim: CcaipSimulator, from: number, to: number) {
+  const expected = new Map<string, number>();
+  for (const call of sim.data.calls({ from, to })) {
+    const agents = new Set((call.participants as Rec[]).filter((p) => p.type === 'agent').map((p) => String(p.user_id)));
+    const hour = String(call.created_at).slice(0, 13);
+    for (const agent of agents) expected.set(`${agent}|${hour}`, (expected.get(`${agent}|${hour}`) ?? 0) + 1);
+  }
+  const join = `FROM ccaip_calls c JOIN ccaip_call_participants p ON p._connection = c._connection AND p.call_id = c.id`;
+  const rows = await queryRows(
+    stack.destinationUrl,
+    {
+      sqlite:
+        `SELECT p.user_id AS agent, substr(c.created_at, 1, 13) AS hour, COUNT(DISTINCT c.id) AS calls ${join} ` +
+        `WHERE c._connection = ? AND p.type = 'agent' GROUP BY agent, hour`,
+      postgres:
+        `SELECT p.user_id AS agent, to_char(date_trunc('hour', c.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24') AS hour, COUNT(DISTINCT c.id) AS calls ` +
+        `${join} WHERE c._connection = $1 AND p.type = 'agent' GROUP BY 1, 2`,
+    },
+    [conn],
+  );
+  assert.ok(expected.size > 10, 'enough calls to mean something');
+  assert.deepEqual(new Map(rows.map((r) => [`${String(r.agent)}|${String(r.hour)}`, Number(r.calls)])), expected);
+}
+
 async function failureOf(promise: Promise<unknown>): Promise<{ message: string; type?: string }> {
   try {
     await promise;
@@ -268,6 +297,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       }
       const full = await assertWindowedTruth(stack, 'cc-full', FROM, TO, ledger);
       const bare = await assertWindowedTruth(stack, 'cc-nonext', FROM, TO, ledger);
+      await assertCallsPerAgentPerHour(stack, 'cc-full', fullSim, FROM, TO);
       // The runs' own figures, summed over their pages, agree: every parent new, none changed.
       assert.deepEqual(
         results.map((r) => [r.inserted, r.updated]),

@@ -11,6 +11,7 @@ import { callVolumeGroundTruth } from '../../simulators/kore';
 import { CONNECTION, historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
 import { readAll } from '../helpers/destination-access';
+import { queryRows, sumBy } from '../helpers/sql';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -36,6 +37,33 @@ async function assertEqualsGroundTruth(stack: Stack, ledger: WriteLedger, from =
   const byId = new Map(rows.map((r) => [r.key._id, r.record]));
   for (const t of truth) assert.deepEqual(byId.get(t._id), t, `record ${t._id} equals the vendor's`);
   return rows;
+}
+
+/**
+ * A workforce-management engineer's first query, on typed columns (no JSON functions): offered
+ * contacts per queue per day, equal to the simulator's ground truth summed the same way.
+ */
+async function assertOfferedPerQueuePerDay(stack: Stack, from = range[0], to = range[1]) {
+  const truth = callVolumeGroundTruth(stack.kore.data, from, to);
+  const expected = sumBy(
+    truth,
+    (t) => `${t.queueId}|${t.intervalStartTimeStamp.slice(0, 10)}`,
+    (t) => Number(t.offeredContacts ?? 0),
+  );
+  const rows = await queryRows(
+    stack.destinationUrl,
+    {
+      sqlite:
+        `SELECT queue_id, substr(interval_start_time_stamp, 1, 10) AS day, SUM(offered_contacts) AS offered FROM kore_callvolume ` +
+        `WHERE _connection = ? GROUP BY queue_id, day ORDER BY queue_id, day`,
+      postgres:
+        `SELECT queue_id, to_char(interval_start_time_stamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, SUM(offered_contacts) AS offered ` +
+        `FROM kore_callvolume WHERE _connection = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+    },
+    [CONNECTION],
+  );
+  assert.ok(expected.size >= 7 * 4 && [...expected.values()].some((n) => n > 0), 'enough data to mean something');
+  assert.deepEqual(new Map(rows.map((r) => [`${String(r.queue_id)}|${String(r.day)}`, Number(r.offered)])), expected);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<{ message: string; type?: string }> {
@@ -74,6 +102,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.equal(result.windows.total, 7);
       assert.equal(result.windows.done, 7);
       const rows = await assertEqualsGroundTruth(stack, ledger);
+      await assertOfferedPerQueuePerDay(stack);
       assert.equal(result.records, rows.length);
       // The run's own figures, summed over its pages, agree with the ground truth: all new, none changed.
       assert.deepEqual([result.inserted, result.updated, result.unchanged], [rows.length, 0, 0]);
