@@ -10,6 +10,7 @@ import pg from 'pg';
 import { describeDestinationUrl, openDestination } from '../../destinations/index';
 import { PostgresDestination, pgErrorType } from '../../destinations/postgres';
 import { destinationContract, ofType, using, type RawStore } from '../helpers/destination-contract';
+import { typedColumnsContract } from '../helpers/typed-contract';
 import { ensureTable, readAll, upsert } from '../helpers/destination-access';
 
 const BASE_URL = process.env.CCSYNC_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -47,6 +48,7 @@ const rawStore: RawStore = {
 };
 
 destinationContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
+typedColumnsContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
 
 describe('PostgresDestination specifics', () => {
   it('creates its schema, stores keys as snake_case text, records as jsonb, _synced_at and typed columns with their types', async () => {
