@@ -132,6 +132,58 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const writes = await ledger.counts(TABLE.name, CONNECTION);
       assert.deepEqual([writes.inserted, writes.updated], [7 * 384, 0], 'the re-reads wrote nothing: the ledger still shows one insert per record');
     });
+
+    it('schema drift mid-backfill: a new field gets its column, a later wrong-typed value is NULL there, kept in record, and the run reports both', async () => {
+      const from = Date.parse('2026-09-01T00:00:00Z');
+      const to = Date.parse('2026-09-04T00:00:00Z');
+      const count = async () =>
+        (await readAll(stack.destination, TABLE, CONNECTION)).filter(
+          (r) =>
+            Date.parse(String((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp)) < to &&
+            Date.parse(String((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp)) >= from,
+        ).length;
+      const waitFor = async (rows: number) => {
+        const deadline = Date.now() + 120_000;
+        while ((await count()) < rows) {
+          assert.ok(Date.now() < deadline, `timed out waiting for ${rows} rows`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      // One window at a time: 3 days x 4 pages; the vendor starts sending the field after two pages.
+      const handle = await stack.start('backfill', {
+        connection: CONNECTION,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        maxParallelWindows: 1,
+      });
+      await waitFor(200);
+      stack.kore.failNext({ kind: 'schema-drift', field: 'sentimentScore', value: 0.8 });
+      await waitFor(700);
+      stack.kore.failNext({ kind: 'schema-drift', field: 'sentimentScore', value: 'high' });
+      const result = (await handle.result()) as { windows: { done: number; failed: number }; addedColumns?: string[]; misfits?: Record<string, number> };
+      assert.deepEqual([result.windows.done, result.windows.failed], [3, 0], 'the sync completed');
+      assert.deepEqual(result.addedColumns, ['kore_callvolume.sentiment_score numeric'], 'the run reports the new column');
+      assert.deepEqual(result.misfits, { 'kore_callvolume.sentimentScore': 1 }, 'the run reports the field and the rows that did not fit');
+      const rows = await readAll(stack.destination, TABLE, CONNECTION);
+      const sent = rows.map((r) => (r.record as { sentimentScore?: unknown }).sentimentScore).filter((v) => v !== undefined);
+      assert.deepEqual(sent.sort(), [0.8, 'high'], 'every value the vendor sent is in record');
+      const typed = await queryRows(
+        stack.destinationUrl,
+        {
+          sqlite: `SELECT sentiment_score FROM kore_callvolume WHERE _connection = ? AND record LIKE '%sentimentScore%' ORDER BY sentiment_score`,
+          postgres: `SELECT sentiment_score FROM kore_callvolume WHERE _connection = $1 AND record ? 'sentimentScore' ORDER BY sentiment_score`,
+        },
+        [CONNECTION],
+      );
+      assert.deepEqual(
+        typed.map((r) => (r.sentiment_score === null ? null : Number(r.sentiment_score))),
+        [0.8, null],
+        'the column holds the number; the text is NULL there',
+      );
+      // Announced in the worker log too.
+      assert.ok(logs.some((e) => /new columns for fields the vendor started sending: kore_callvolume\.sentiment_score numeric/.test(e.message)));
+      assert.ok(logs.some((e) => /kore_callvolume\.sentimentScore in 1 rows/.test(e.message)));
+    });
   });
 }
 
