@@ -439,19 +439,30 @@ export class PostgresDestination implements Destination {
   private async evolve(write: PreparedWrite): Promise<string[]> {
     const { spec } = write;
     const index = this.columnIndex.get(spec.name)!;
-    const wanted = newColumns(index, spec.keyColumns, write.rows.map((r) => r.record), spec.columns !== undefined);
+    const wanted = newColumns(
+      index,
+      spec.keyColumns,
+      write.rows.map((r) => r.record),
+      spec.columns !== undefined,
+    );
     if (wanted.length === 0) return [];
     const added: string[] = [];
-    await this.transaction(async (client) => {
-      await client.query(DDL_LOCK_SQL);
-      // Another worker may have added some since we looked: theirs stay as they are.
-      const have = new Set((await this.catalog(client, spec)).map((c) => c.name));
-      for (const column of wanted) {
-        if (have.has(column.name)) continue;
-        await client.query(addColumnSql(this.table(spec.name), column, TYPES, true));
-        added.push(describeColumn(column));
-      }
-    });
+    try {
+      await this.transaction(async (client) => {
+        await client.query(DDL_LOCK_SQL);
+        // Another worker may have added some since we looked: theirs stay as they are.
+        const have = new Set((await this.catalog(client, spec)).map((c) => c.name));
+        for (const column of wanted) {
+          if (have.has(column.name)) continue;
+          await client.query(addColumnSql(this.table(spec.name), column, TYPES, true));
+          added.push(describeColumn(column));
+        }
+      });
+    } catch (err) {
+      // A role that may not alter the table: the new fields stay in `record` only; the sync goes on.
+      if ((err as { code?: unknown })?.code !== INSUFFICIENT_PRIVILEGE) throw err;
+      return [];
+    }
     this.columnIndex.set(spec.name, resolveColumns(spec, await this.catalog(this.pool, spec), TYPES));
     return added;
   }

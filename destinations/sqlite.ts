@@ -356,7 +356,10 @@ export class SqliteDestination implements Destination {
     if (index.columns.length === 0) return;
     const table = quoteIdent(spec.name);
     const keys = spec.keyColumns.map(quoteIdent);
-    const rows = this.db.prepare(`SELECT "_connection", ${[...keys, '"record"'].join(', ')} FROM ${table}`).raw().all() as unknown[][];
+    const rows = this.db
+      .prepare(`SELECT "_connection", ${[...keys, '"record"'].join(', ')} FROM ${table}`)
+      .raw()
+      .all() as unknown[][];
     const update = this.db.prepare(
       `UPDATE ${table} SET ${index.columns.map((c) => `${quoteIdent(c.name)} = ?`).join(', ')} WHERE "_connection" = ?${keys.map((k) => ` AND ${k} = ?`).join('')}`,
     );
@@ -370,7 +373,12 @@ export class SqliteDestination implements Destination {
   private evolve(write: PreparedWrite): string[] {
     const { spec } = write;
     const index = this.columnIndex.get(spec.name)!;
-    const wanted = newColumns(index, spec.keyColumns, write.rows.map((r) => r.record), spec.columns !== undefined);
+    const wanted = newColumns(
+      index,
+      spec.keyColumns,
+      write.rows.map((r) => r.record),
+      spec.columns !== undefined,
+    );
     if (wanted.length === 0) return [];
     const added: string[] = [];
     this.db

@@ -206,7 +206,8 @@ export async function runWindows(
       progress.updated += totals.updated;
       progress.unchanged += totals.unchanged;
       if (totals.addedColumns?.length) progress.addedColumns = [...new Set([...(progress.addedColumns ?? []), ...totals.addedColumns])];
-      for (const [field, rows] of Object.entries(totals.misfits ?? {})) progress.misfits = { ...progress.misfits, [field]: (progress.misfits?.[field] ?? 0) + rows };
+      for (const [field, rows] of Object.entries(totals.misfits ?? {}))
+        progress.misfits = { ...progress.misfits, [field]: (progress.misfits?.[field] ?? 0) + rows };
     } catch (err) {
       if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
       const cause = rootCause(err);

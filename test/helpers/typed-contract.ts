@@ -108,7 +108,9 @@ export function typedColumnsContract(name: string, open: OpenDestination, raw: R
     it('a new top-level field gets a nullable column typed from its values; a value that does not fit is NULL there, counted, and kept in record', async () => {
       const t = spec('t_drift');
       await using(open, 2, async (a, b) => {
-        assert.deepEqual(await a.writePage('conn', [{ spec: t, rows: rowsOf(SECOND) }]), [{ table: 't_drift', inserted: 1, updated: 0, unchanged: 0, deleted: 0 }]);
+        assert.deepEqual(await a.writePage('conn', [{ spec: t, rows: rowsOf(SECOND) }]), [
+          { table: 't_drift', inserted: 1, updated: 0, unchanged: 0, deleted: 0 },
+        ]);
         // The vendor starts sending `sentimentScore` (and an all-null field, which waits for a value).
         const withField = { ...FIRST, sentimentScore: 0.75, notYet: null };
         assert.deepEqual(await a.writePage('conn', [{ spec: t, rows: rowsOf(withField) }]), [
@@ -116,7 +118,9 @@ export function typedColumnsContract(name: string, open: OpenDestination, raw: R
         ]);
         // Another worker whose view of the table is older writes the field too: no second ALTER, no error.
         const third = { sessionId: 's3', sentimentScore: 0.5 };
-        assert.deepEqual(await b.writePage('conn', [{ spec: t, rows: rowsOf(third) }]), [{ table: 't_drift', inserted: 1, updated: 0, unchanged: 0, deleted: 0 }]);
+        assert.deepEqual(await b.writePage('conn', [{ spec: t, rows: rowsOf(third) }]), [
+          { table: 't_drift', inserted: 1, updated: 0, unchanged: 0, deleted: 0 },
+        ]);
         // Later a value of the wrong type: NULL in the column, the run says which field and how many rows.
         const wrong = { sessionId: 's4', sentimentScore: 'high', offered: 'many' };
         assert.deepEqual(await a.writePage('conn', [{ spec: t, rows: rowsOf(wrong) }]), [

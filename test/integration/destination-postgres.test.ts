@@ -339,6 +339,48 @@ describe('PostgresDestination specifics', () => {
         },
       );
     });
+    it('a table from before typed columns that the role may not alter is refused with the exact statements; once run, the next write fills the columns', async (t) => {
+      if (!canCreateRoles) return t.skip('cannot create roles on this server');
+      const columns = [
+        { name: 'started_at', type: 'timestamp', fields: ['startedAt'] },
+        { name: 'offered', type: 'integer', fields: ['offered'] },
+      ] as const;
+      const spec = { name: 'pg_dml_typed', keyColumns: ['sessionId'], columns };
+      const table = `"${SCHEMA}"."pg_dml_typed"`;
+      // What the previous version created and wrote.
+      await admin.query(
+        `CREATE TABLE ${table} ("sessionId" TEXT NOT NULL, _connection TEXT NOT NULL, _synced_at TIMESTAMPTZ NOT NULL, record JSONB NOT NULL, ` +
+          `_deleted_at TIMESTAMPTZ, _version DOUBLE PRECISION, PRIMARY KEY (_connection, "sessionId"))`,
+      );
+      await admin.query(`INSERT INTO ${table} VALUES ('s1', 'conn', now(), '{"sessionId": "s1", "startedAt": "2024-09-27T13:50:51", "offered": 4}')`);
+      await grantRows();
+      const statements = [
+        `ALTER TABLE ${table} RENAME COLUMN "sessionId" TO "session_id"`,
+        `ALTER TABLE ${table} ADD COLUMN "started_at" TIMESTAMPTZ`,
+        `ALTER TABLE ${table} ADD COLUMN "offered" BIGINT`,
+      ];
+      await using(
+        () => new PostgresDestination(roleUrl()),
+        1,
+        async (d) => {
+          const page = [{ key: { sessionId: 's2' }, record: { sessionId: 's2', offered: 1, extra: 'x' } }];
+          await assert.rejects(d.writePage('conn', [{ spec, rows: page }]), (err: unknown) => {
+            ofType('DestinationRejected')(err);
+            assert.ok((err as Error).message.includes(`have its owner run: ${statements.join('; ')};`), (err as Error).message);
+            assert.doesNotMatch(`${(err as Error).message} ${(err as Error).stack}`, /n0t-the-real-pw/);
+            return true;
+          });
+          for (const sql of statements) await admin.query(sql); // what the DBA is told to run
+          // The new field `extra` cannot get a column under this role: it stays in record, the write goes on.
+          assert.deepEqual(await d.writePage('conn', [{ spec, rows: page }]), [{ table: 'pg_dml_typed', inserted: 1, updated: 0, unchanged: 0, deleted: 0 }]);
+        },
+      );
+      const { rows } = await admin.query(`SELECT session_id, started_at, offered FROM ${table} ORDER BY session_id`);
+      assert.deepEqual(rows, [
+        { session_id: 's1', started_at: new Date('2024-09-27T13:50:51Z'), offered: '4' },
+        { session_id: 's2', started_at: null, offered: '1' },
+      ]);
+    });
   });
 
   it('an unreachable server is DestinationUnavailable, and no message shows the password', async () => {

@@ -166,7 +166,10 @@ async function assertHandleTimePerSkill(stack: Stack, connection: string, sim: L
     },
     [connection],
   );
-  assert.ok([...expected.values()].some((n) => n > 0), 'some handle time to sum');
+  assert.ok(
+    [...expected.values()].some((n) => n > 0),
+    'some handle time to sum',
+  );
   const got = new Map(rows.map((r) => [`${String(r.skill_id)}|${String(r.from_l)}`, Number(r.handle_time)]));
   assert.equal(got.size, expected.size, 'one row per skill and interval');
   for (const [k, v] of expected) assert.ok(Math.abs((got.get(k) ?? NaN) - v) < 1e-6, `handle time of ${k}: ${got.get(k)} = ${v}`);
