@@ -170,8 +170,8 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       const typed = await queryRows(
         stack.destinationUrl,
         {
-          sqlite: `SELECT sentiment_score FROM kore_callvolume WHERE _connection = ? AND record LIKE '%sentimentScore%' ORDER BY sentiment_score`,
-          postgres: `SELECT sentiment_score FROM kore_callvolume WHERE _connection = $1 AND record ? 'sentimentScore' ORDER BY sentiment_score`,
+          sqlite: `SELECT sentiment_score FROM kore_callvolume WHERE _connection = ? AND record LIKE '%sentimentScore%' ORDER BY sentiment_score IS NULL, sentiment_score`,
+          postgres: `SELECT sentiment_score FROM kore_callvolume WHERE _connection = $1 AND record ? 'sentimentScore' ORDER BY sentiment_score IS NULL, sentiment_score`,
         },
         [CONNECTION],
       );
