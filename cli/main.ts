@@ -12,6 +12,7 @@ import { schedulesCommands } from './schedules';
 import { stateCommands } from './state';
 import { statusCommands } from './status';
 import { syncCommands } from './sync';
+import { tablesCommands } from './tables';
 import { workersCommands } from './workers';
 
 const program = new Command()
@@ -28,6 +29,7 @@ schedulesCommands(program);
 stateCommands(program);
 statusCommands(program);
 connectionsCommands(program);
+tablesCommands(program);
 workersCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

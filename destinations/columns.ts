@@ -12,6 +12,16 @@ export type ColumnType = 'timestamp' | 'integer' | 'numeric' | 'boolean' | 'text
 
 export const COLUMN_TYPES: readonly ColumnType[] = ['timestamp', 'integer', 'numeric', 'boolean', 'text', 'json', 'duration'];
 
+/**
+ * Each typed column's SQL type. SQLite: timestamps are ISO-8601 UTC text (`TIMESTAMP` has NUMERIC
+ * affinity, which leaves such text alone), booleans 0/1, and `JSON_TEXT` has TEXT affinity, so the
+ * JSON `12` stays the text `12`.
+ */
+export const SQL_TYPES: Readonly<Record<'sqlite' | 'postgres', Readonly<Record<ColumnType, string>>>> = {
+  sqlite: { timestamp: 'TIMESTAMP', integer: 'INTEGER', numeric: 'REAL', boolean: 'BOOLEAN', text: 'TEXT', json: 'JSON_TEXT', duration: 'TEXT' },
+  postgres: { timestamp: 'TIMESTAMPTZ', integer: 'BIGINT', numeric: 'NUMERIC', boolean: 'BOOLEAN', text: 'TEXT', json: 'JSONB', duration: 'TEXT' },
+};
+
 export interface ColumnSpec {
   /** snake_case column name. */
   name: string;

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { CcsyncError, isCcsyncError, redact, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
 import type { Destination, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
-import { newColumns, rowValues, type ColumnIndex } from './columns';
+import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import {
   DELETED_AT,
@@ -50,12 +50,7 @@ import {
   type PreparedWrite,
 } from './shared';
 
-const TYPES: ColumnTypes = {
-  timestamp: 'TIMESTAMPTZ',
-  json: 'JSONB',
-  number: 'DOUBLE PRECISION',
-  typed: { timestamp: 'TIMESTAMPTZ', integer: 'BIGINT', numeric: 'NUMERIC', boolean: 'BOOLEAN', text: 'TEXT', json: 'JSONB', duration: 'TEXT' },
-};
+const TYPES: ColumnTypes = { timestamp: 'TIMESTAMPTZ', json: 'JSONB', number: 'DOUBLE PRECISION', typed: SQL_TYPES.postgres };
 /** Rows per statement when filling typed columns of a migrated table from `record`. */
 const FILL_BATCH = 1000;
 const DEFAULT_POOL_SIZE = 10;

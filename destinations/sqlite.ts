@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
 import type { Destination, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
-import { newColumns, rowValues, type ColumnIndex } from './columns';
+import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import {
   DELETED_AT,
@@ -51,16 +51,7 @@ import {
   type StoredSpec,
 } from './shared';
 
-/**
- * Typed columns: timestamps are ISO-8601 UTC text (`TIMESTAMP` has NUMERIC affinity, which leaves
- * such text alone), booleans 0/1; `JSON_TEXT` has TEXT affinity, so JSON `12` stays the text `12`.
- */
-const TYPES: ColumnTypes = {
-  timestamp: 'TEXT',
-  json: 'TEXT',
-  number: 'REAL',
-  typed: { timestamp: 'TIMESTAMP', integer: 'INTEGER', numeric: 'REAL', boolean: 'BOOLEAN', text: 'TEXT', json: 'JSON_TEXT', duration: 'TEXT' },
-};
+const TYPES: ColumnTypes = { timestamp: 'TEXT', json: 'TEXT', number: 'REAL', typed: SQL_TYPES.sqlite };
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /**
  * SQL function rebuilding a stored row's canonical key text (shared.ts `keyText`) from its key
