@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { describeTables, tablesMarkdown } from '../../activities/tables';
@@ -101,7 +102,7 @@ describe('typed columns', () => {
 
   it('docs/tables.md is what `ccsync tables --markdown` generates from the declarations', () => {
     const tables = describeTables();
-    assert.equal(readFileSync(new URL('../../docs/tables.md', import.meta.url), 'utf8'), tablesMarkdown(tables));
+    assert.equal(readFileSync(resolve(__dirname, '../../docs/tables.md'), 'utf8'), tablesMarkdown(tables));
     const names = tables.map((t) => t.table);
     for (const t of ['kore_callvolume', 'kore_calldetails_destinations', 'liveperson_interval_metrics', 'ccaip_calls', 'ccaip_call_participants']) {
       assert.ok(names.includes(t), t);
