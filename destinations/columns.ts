@@ -233,7 +233,7 @@ export function inferType(values: readonly unknown[]): ColumnType | undefined {
   // Never `integer` from values: a field seen as 0 and 1 may carry 0.5 tomorrow.
   if (present.every((v) => typeof v === 'number')) return 'numeric';
   if (present.every((v) => typeof v === 'string')) {
-    const texts = present as string[];
+    const texts = present;
     if (texts.every((t) => parseTimestamp(t) !== undefined)) return 'timestamp';
     if (texts.every((t) => DURATION.test(t))) return 'duration';
     return 'text';

@@ -685,7 +685,9 @@ export class PostgresDestination implements Destination {
 
 /** A typed value as text for an `unnest(text[])` fill (cast back to the column's type in SQL). */
 function textValue(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
+  // rowValues gives only text, numbers and booleans (JSON columns are already JSON text).
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Names one snapshot run for an advisory lock (a hash collision only makes two runs take turns). */
