@@ -86,6 +86,22 @@ export function createActivities(rt: Runtime) {
       // What the vendor budget cost this page, in its result: the order of grants shows in history.
       const budget = budgetSummaryForActivity();
       const result = budget ? { ...page, budget } : page;
+      // Schema drift is announced, never fatal: new columns, and values left NULL in their column.
+      if (page.addedColumns) {
+        Context.current().log.info(`new columns for fields the vendor started sending: ${page.addedColumns.join(', ')}`, {
+          connection: input.connection,
+          stream: input.stream,
+          addedColumns: page.addedColumns,
+        });
+      }
+      if (page.misfits) {
+        Context.current().log.warn(
+          `values that do not fit their column were left NULL there (kept in record): ${Object.entries(page.misfits)
+            .map(([field, rows]) => `${field} in ${rows} rows`)
+            .join(', ')}`,
+          { connection: input.connection, stream: input.stream, misfits: page.misfits },
+        );
+      }
       // One line per page: what an operator greps for when a number looks wrong.
       Context.current().log.info('page synced', {
         connection: input.connection,

@@ -8,7 +8,7 @@ import { CcsyncError } from '../core/errors';
 import type { WindowRules } from '../core/source';
 import { intervalToIso, parseDuration, parseInstant } from '../core/time';
 import type { Runtime } from './runtime';
-import { snapshotRunId, streamOf } from './streams';
+import { snapshotRunId, streamOf, tableSpecOf } from './streams';
 
 export interface StreamPlan {
   name: string;
@@ -82,5 +82,5 @@ export async function commitWindow(rt: Runtime, input: { connection: string; str
 export async function finishSnapshot(rt: Runtime, input: { connection: string; stream: string; start: string; snapshotRun?: string }) {
   const { source } = rt.connections.get(input.connection);
   const stream = streamOf(source, input.stream);
-  return rt.destination.finishSnapshot({ name: stream.table, keyColumns: stream.primaryKey }, input.connection, snapshotRunId(input));
+  return rt.destination.finishSnapshot(tableSpecOf(stream), input.connection, snapshotRunId(input));
 }

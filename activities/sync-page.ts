@@ -8,12 +8,12 @@
 import type { Cursor } from '../core/pagination';
 import { parseInstant } from '../core/time';
 import { checkWindow } from '../core/windows';
-import type { Row, TableWrite } from '../destinations/destination';
+import type { Row, TableSpec, TableWrite } from '../destinations/destination';
 import { decodePage } from './page/decode';
 import { buildRequest, firstCursor, type PageTarget, sendRequest } from './page/request';
 import { writePage } from './page/write';
 import type { FetchRuntime, Runtime } from './runtime';
-import { snapshotRunId, streamOf } from './streams';
+import { snapshotRunId, streamOf, tableSpecOf } from './streams';
 
 export type { FetchRuntime } from './runtime';
 
@@ -44,10 +44,14 @@ export interface SyncPageResult {
   /** Time spent in HTTP and in the destination, for benchmarks and the UI. */
   httpMs: number;
   writeMs: number;
+  /** Columns this page added for fields the vendor started sending (`table.column type`). */
+  addedColumns?: string[];
+  /** Rows whose value did not fit its column's type, by `table.field` (NULL there, kept in `record`). */
+  misfits?: Record<string, number>;
 }
 
 export interface FetchedPage {
-  table: { name: string; keyColumns: readonly string[] };
+  table: TableSpec;
   rows: Row[];
   /** The page's rows for each child stream, ready for `writePage`. */
   children: TableWrite[];
@@ -72,7 +76,7 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
   const answer = await sendRequest(rt, target, request);
   const page = decodePage(source, stream, answer, cursor, request.url.host, attempt);
   return {
-    table: { name: stream.table, keyColumns: stream.primaryKey },
+    table: tableSpecOf(stream),
     rows: page.rows,
     children: page.children,
     openFrom: page.openFrom,
@@ -98,5 +102,7 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
     snapshot: page.snapshot,
     httpMs: page.httpMs,
     writeMs: written.writeMs,
+    ...(written.addedColumns ? { addedColumns: written.addedColumns } : {}),
+    ...(written.misfits ? { misfits: written.misfits } : {}),
   };
 }

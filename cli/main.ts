@@ -13,6 +13,7 @@ import { schedulesCommands } from './schedules';
 import { stateCommands } from './state';
 import { statusCommands } from './status';
 import { syncCommands } from './sync';
+import { tablesCommands } from './tables';
 import { workersCommands } from './workers';
 
 const program = new Command()
@@ -29,6 +30,7 @@ schedulesCommands(program);
 stateCommands(program);
 statusCommands(program);
 connectionsCommands(program);
+tablesCommands(program);
 workersCommands(program);
 resetCommands(program);
 

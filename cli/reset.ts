@@ -16,6 +16,7 @@ import type { SourceDeclaration, StreamDeclaration } from '../core/source';
 import { intervalToIso } from '../core/time';
 import { destinationFromEnv } from '../destinations';
 import type { Destination, ResetOutcome, ResetTable } from '../destinations/destination';
+import { snakeCase } from '../destinations/columns';
 import { CliError, EXIT, printJson, temporalClient } from './output';
 
 interface ResetOptions {
@@ -68,7 +69,7 @@ async function tablesOf(destination: Destination, connection: string, source: So
       continue;
     }
     parents ??= (await destination.readAll({ name: stream.table, keyColumns: stream.primaryKey }, connection)).map((r) => r.record as Record<string, unknown>);
-    tables.push({ name: child.table, only: { column: child.parentKey, values: parents.map((p) => child.parentId(p)) } });
+    tables.push({ name: child.table, only: { column: snakeCase(child.parentKey), values: parents.map((p) => child.parentId(p)) } });
   }
   return tables;
 }

@@ -4,12 +4,18 @@
  * recorded as complete before its records are committed.
  */
 import type { Interval } from '../core/time';
+import type { ColumnSpec } from './columns';
 
 export interface TableSpec {
   /** `<source>_<stream>`, e.g. `kore_callvolume`. */
   name: string;
-  /** The stream's primary-key columns (stored as text, so ids that arrive as 42 or "42" are one row). */
+  /**
+   * The stream's primary-key fields (stored as text, so ids that arrive as 42 or "42" are one row),
+   * in columns named in snake_case (`sessionId` → `session_id`); `Row.key` uses the field names.
+   */
   keyColumns: readonly string[];
+  /** Typed columns declared from the record schema (destinations/columns.ts); more are added as the vendor sends new fields. */
+  columns?: readonly ColumnSpec[];
 }
 
 export interface Row {
@@ -50,6 +56,10 @@ export interface TableWrite {
 
 export interface TableWriteResult extends WriteResult {
   table: string;
+  /** Columns this write added for fields the vendor started sending (`name type`). */
+  addedColumns?: string[];
+  /** Vendor fields whose value did not fit their column's type in some rows: NULL there, kept in `record`. */
+  misfits?: Record<string, number>;
   /** Child rows removed by `replaceChildrenOf`. */
   deleted: number;
 }
@@ -92,10 +102,6 @@ export interface Destination {
   readonly kind: 'sqlite' | 'postgres';
   /** Human-readable location without credentials, for logs. */
   readonly describe: string;
-  /** Creates the table (and the state table) if missing. Safe to call often; cached per process. */
-  ensureTable(spec: TableSpec): Promise<void>;
-  /** Upserts rows by (`_connection`, key columns) in one transaction. */
-  upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult>;
   /** Several tables' rows (a page and its child streams) in ONE transaction, in the order given. */
   writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]>;
   /**
@@ -120,7 +126,7 @@ export interface Destination {
    * transaction. Says what it removed. Missing tables count as empty; nothing is created.
    */
   resetStream(connection: string, stream: string, tables: readonly ResetTable[]): Promise<ResetOutcome>;
-  /** Every row of a table for a connection, ordered by key (tests, `ccsync state`, benchmarks). */
+  /** Every row of a table for a connection, ordered by key: `ccsync reset` reads a stream's parents with it (to empty a shared child table of only their children). */
   readAll(spec: TableSpec, connection: string): Promise<StoredRow[]>;
   close(): Promise<void>;
 }

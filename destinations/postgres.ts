@@ -17,6 +17,8 @@ import type {
   TableWriteResult,
   WriteResult,
 } from './destination';
+import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
+import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import {
   DELETED_AT,
   EnsureCache,
@@ -52,12 +54,16 @@ import {
   snapshotKeyTexts,
   specId,
   writtenColumns,
+  storedSpec,
+  type StoredSpec,
   type ColumnTypes,
   type PreparedRow,
   type PreparedWrite,
 } from './shared';
 
-const TYPES: ColumnTypes = { timestamp: 'TIMESTAMPTZ', json: 'JSONB', number: 'DOUBLE PRECISION' };
+const TYPES: ColumnTypes = { timestamp: 'TIMESTAMPTZ', json: 'JSONB', number: 'DOUBLE PRECISION', typed: SQL_TYPES.postgres };
+/** Rows per statement when filling typed columns of a migrated table from `record`. */
+const FILL_BATCH = 1000;
 const DEFAULT_POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Rows per INSERT statement: big enough to amortise round trips, far below the 65535-parameter cap. */
@@ -123,6 +129,8 @@ export class PostgresDestination implements Destination {
   private readonly schema?: string;
   private readonly secrets: string[];
   private readonly ensured = new EnsureCache();
+  /** Each table's typed columns as the catalog has them (refreshed when a page adds one). */
+  private readonly columnIndex = new Map<string, ColumnIndex>();
 
   constructor(url: string) {
     const config = parsePostgresUrl(url);
@@ -139,15 +147,11 @@ export class PostgresDestination implements Destination {
     this.pool.on('error', () => {});
   }
 
-  async ensureTable(spec: TableSpec): Promise<void> {
+  /** Not on `Destination` (tables are made by their first write): tests reach it via test/helpers/destination-access.ts. */
+  async ensureTable(given: TableSpec): Promise<void> {
+    const spec = storedSpec(given);
     checkTableSpec(spec);
     await this.guard(`Creating table ${spec.name}`, () => this.ensure(spec));
-  }
-
-  /** One table's page: the same code path as `writePage`. */
-  async upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult> {
-    const [result] = await this.writePage(connection, [{ spec, rows }]);
-    return { inserted: result!.inserted, updated: result!.updated, unchanged: result!.unchanged };
   }
 
   async writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
@@ -162,6 +166,12 @@ export class PostgresDestination implements Destination {
           action = `Creating table ${write.spec.name}`;
           await this.ensure(write.spec);
         }
+        // New fields get their columns before the data transaction (DDL under our DDL lock).
+        const added: string[][] = [];
+        for (const write of page) {
+          action = `Adding columns to ${write.spec.name}`;
+          added.push(await this.evolve(write));
+        }
         action = describeWrites(page);
         const syncedAt = new Date().toISOString();
         return this.transaction(async (client) => {
@@ -173,8 +183,16 @@ export class PostgresDestination implements Destination {
             action = `Writing ${write.rows.length} rows to ${write.spec.name}`;
             const { write: fresh, skipped } = withoutStaleParents(write, await this.storedChildVersions(client, write, connection));
             const deleted = await this.replaceChildren(client, fresh, connection);
-            const counts = await this.upsertRows(client, fresh, connection, syncedAt);
-            results.push({ table: write.spec.name, ...counts, unchanged: counts.unchanged + skipped, deleted });
+            const { misfits, ...counts } = await this.upsertRows(client, fresh, connection, syncedAt);
+            const columns = added[results.length]!;
+            results.push({
+              table: write.spec.name,
+              ...counts,
+              unchanged: counts.unchanged + skipped,
+              deleted,
+              ...(columns.length ? { addedColumns: columns } : {}),
+              ...(Object.keys(misfits).length ? { misfits } : {}),
+            });
           }
           return results;
         });
@@ -182,7 +200,8 @@ export class PostgresDestination implements Destination {
     );
   }
 
-  async noteSnapshotKeys(spec: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
+  async noteSnapshotKeys(given: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
+    const spec = storedSpec(given);
     checkTableSpec(spec);
     checkRunId(runId);
     const texts = snapshotKeyTexts(spec, keys);
@@ -204,7 +223,8 @@ export class PostgresDestination implements Destination {
     });
   }
 
-  async finishSnapshot(spec: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
+  async finishSnapshot(given: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
+    const spec = storedSpec(given);
     checkTableSpec(spec);
     checkRunId(runId);
     return this.guard(`Finishing snapshot run ${runId} of ${spec.name}`, async () => {
@@ -353,7 +373,9 @@ export class PostgresDestination implements Destination {
     });
   }
 
-  async readAll(spec: TableSpec, connection: string): Promise<StoredRow[]> {
+  /** Every row of a table for a connection, ordered by key. Not on `Destination`: tests reach it via test/helpers/destination-access.ts. */
+  async readAll(given: TableSpec, connection: string): Promise<StoredRow[]> {
+    const spec = storedSpec(given);
     checkTableSpec(spec);
     return this.guard(`Reading ${spec.name}`, async () => {
       const read = (hasDeletedAt: boolean) =>
@@ -385,8 +407,119 @@ export class PostgresDestination implements Destination {
     return this.schema ? `${quoteIdent(this.schema)}.${quoteIdent(name)}` : quoteIdent(name);
   }
 
-  private ensure(spec: TableSpec): Promise<void> {
-    return this.ensured.run(specId(spec), () => this.createIfMissing(spec));
+  private ensure(spec: StoredSpec): Promise<void> {
+    return this.ensured.run(specId(spec), async () => {
+      await this.createIfMissing(spec);
+      await this.migrateColumns(spec);
+    });
+  }
+
+  private async catalog(client: pg.Pool | pg.PoolClient, spec: TableSpec): Promise<CatalogColumn[]> {
+    const { rows } = await client.query<CatalogColumn>(
+      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute ` +
+        `WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      [this.table(spec.name)],
+    );
+    return rows;
+  }
+
+  /**
+   * Brings a table written before typed columns up to its spec: key columns renamed to snake_case and
+   * the declared columns added (one short DDL transaction), then rows whose typed columns are all
+   * empty filled from `record` in batches, each its own transaction, so readers are never held up
+   * by more than the ALTERs. The fill also completes a migration a DBA ran by hand.
+   */
+  private async migrateColumns(spec: StoredSpec): Promise<void> {
+    const table = this.table(spec.name);
+    const plan = migrationPlan(table, spec, await this.catalog(this.pool, spec), TYPES, true);
+    if (plan.renames.length || plan.adds.length) {
+      await this.transaction(async (client) => {
+        await client.query(DDL_LOCK_SQL);
+        const now = migrationPlan(table, spec, await this.catalog(client, spec), TYPES, true);
+        for (const sql of [...now.renames, ...now.adds]) {
+          try {
+            await client.query(sql);
+          } catch (err) {
+            if ((err as { code?: unknown })?.code !== INSUFFICIENT_PRIVILEGE) throw err;
+            throw new CcsyncError(
+              'DestinationRejected',
+              redact(
+                `Migrating table ${spec.name} to typed columns failed: the destination ${this.describe} refused it (${errorDetail(err)}): ` +
+                  `have its owner run: ${[...now.renames, ...now.adds].join('; ')}; ccsync then fills the new columns from record on its next write.`,
+                this.secrets,
+              ),
+              { cause: err, details: { code: INSUFFICIENT_PRIVILEGE } },
+            );
+          }
+        }
+      });
+    }
+    const index = resolveColumns(spec, await this.catalog(this.pool, spec), TYPES);
+    this.columnIndex.set(spec.name, index);
+    await this.fillEmpty(spec, index);
+  }
+
+  /** Typed columns of rows that have none yet, recomputed from `record` by the code a fresh write runs. */
+  private async fillEmpty(spec: StoredSpec, index: ColumnIndex): Promise<void> {
+    const declared = new Set((spec.columns ?? []).map((c) => c.name));
+    const checked = index.columns.filter((c) => declared.has(c.name));
+    if (checked.length === 0) return;
+    const table = this.table(spec.name);
+    const pk = ['_connection', ...spec.keyColumns].map(quoteIdent);
+    const empty = checked.map((c) => `${quoteIdent(c.name)} IS NULL`).join(' AND ');
+    const alias = index.columns.map((_c, i) => `c${i}`);
+    const keyAlias = pk.map((_k, i) => `k${i}`);
+    const update =
+      `UPDATE ${table} AS target SET ${index.columns.map((c, i) => `${quoteIdent(c.name)} = u.${alias[i]}::${TYPES.typed[c.type]}`).join(', ')} ` +
+      `FROM unnest(${[...keyAlias, ...alias].map((_a, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${[...keyAlias, ...alias].join(', ')}) ` +
+      `WHERE ${pk.map((k, i) => `target.${k} = u.${keyAlias[i]}`).join(' AND ')}`;
+    let after: unknown[] | undefined;
+    for (;;) {
+      const from = after ? ` AND (${pk.map((k) => `${k} COLLATE "C"`).join(', ')}) > (${after.map((_v, i) => `$${i + 1}`).join(', ')})` : '';
+      const { rows } = await this.pool.query<Record<string, unknown>>(
+        `SELECT ${pk.join(', ')}, "record" FROM ${table} WHERE ${empty}${from} ORDER BY ${pk.map((k) => `${k} COLLATE "C"`).join(', ')} LIMIT ${FILL_BATCH}`,
+        after ?? [],
+      );
+      if (rows.length === 0) return;
+      const keys = ['_connection', ...spec.keyColumns].map((k) => rows.map((r) => String(r[k])));
+      const values = index.columns.map(() => [] as (string | null)[]);
+      for (const row of rows) rowValues(index, row.record).values.forEach((v, i) => values[i]!.push(textValue(v)));
+      await this.pool.query(update, [...keys, ...values]);
+      if (rows.length < FILL_BATCH) return;
+      after = keys.map((k) => k[k.length - 1]);
+    }
+  }
+
+  /** Adds columns for top-level fields this page brings that the table lacks; returns them (`name type`). */
+  private async evolve(write: PreparedWrite): Promise<string[]> {
+    const { spec } = write;
+    const index = this.columnIndex.get(spec.name)!;
+    const wanted = newColumns(
+      index,
+      spec.keyColumns,
+      write.rows.map((r) => r.record),
+      spec.columns !== undefined,
+    );
+    if (wanted.length === 0) return [];
+    const added: string[] = [];
+    try {
+      await this.transaction(async (client) => {
+        await client.query(DDL_LOCK_SQL);
+        // Another worker may have added some since we looked: theirs stay as they are.
+        const have = new Set((await this.catalog(client, spec)).map((c) => c.name));
+        for (const column of wanted) {
+          if (have.has(column.name)) continue;
+          await client.query(addColumnSql(this.table(spec.name), column, TYPES, true));
+          added.push(describeColumn(column));
+        }
+      });
+    } catch (err) {
+      // A role that may not alter the table: the new fields stay in `record` only; the sync goes on.
+      if ((err as { code?: unknown })?.code !== INSUFFICIENT_PRIVILEGE) throw err;
+      return [];
+    }
+    this.columnIndex.set(spec.name, resolveColumns(spec, await this.catalog(this.pool, spec), TYPES));
+    return added;
   }
 
   private ensureState(): Promise<void> {
@@ -394,7 +527,7 @@ export class PostgresDestination implements Destination {
   }
 
   /** The snapshot tables are made only once snapshots are used (least-privilege setups need not pre-create them otherwise). */
-  private async ensureSnapshot(spec: TableSpec): Promise<void> {
+  private async ensureSnapshot(spec: StoredSpec): Promise<void> {
     await this.ensure(spec);
     await this.ensured.run(SNAPSHOT_KEYS_TABLE, () => this.createIfMissing(undefined, true));
   }
@@ -500,13 +633,19 @@ export class PostgresDestination implements Destination {
     return new Map(rows.map((r) => [r.p, Number(r.v)]));
   }
 
-  private async upsertRows(client: pg.PoolClient, write: PreparedWrite, connection: string, syncedAt: string): Promise<WriteResult> {
+  private async upsertRows(
+    client: pg.PoolClient,
+    write: PreparedWrite,
+    connection: string,
+    syncedAt: string,
+  ): Promise<WriteResult & { misfits: Record<string, number> }> {
     const { spec, rows } = write;
-    const chunkSize = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor((MAX_PARAMETERS - 2) / (spec.keyColumns.length + 2)));
-    const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
+    const index = this.columnIndex.get(spec.name)!;
+    const chunkSize = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor((MAX_PARAMETERS - 2) / (spec.keyColumns.length + 2 + index.columns.length)));
+    const result = { inserted: 0, updated: 0, unchanged: 0, misfits: {} as Record<string, number> };
     for (let i = 0; i < rows.length; i += chunkSize) {
       const chunk = rows.slice(i, i + chunkSize);
-      const { text, values } = this.upsertStatement(spec, connection, syncedAt, chunk);
+      const { text, values } = this.upsertStatement(spec, connection, syncedAt, chunk, index, result.misfits);
       // Only inserted and really-changed rows come back; xmax = 0 marks a fresh insert.
       const { rows: written } = await client.query<{ inserted: boolean }>(text, values);
       const inserted = written.filter((r) => r.inserted).length;
@@ -517,20 +656,33 @@ export class PostgresDestination implements Destination {
     return result;
   }
 
-  private upsertStatement(spec: TableSpec, connection: string, syncedAt: string, chunk: readonly PreparedRow[]) {
-    // $1 and $2 are shared by every row; each row adds its key values and its record.
+  private upsertStatement(
+    spec: TableSpec,
+    connection: string,
+    syncedAt: string,
+    chunk: readonly PreparedRow[],
+    index: ColumnIndex,
+    misfits: Record<string, number>,
+  ) {
+    // $1 and $2 are shared by every row; each row adds its key values, its record and its typed columns.
     const values: unknown[] = [connection, syncedAt];
+    const casts = index.columns.map((c) => `::${TYPES.typed[c.type].toLowerCase()}`);
     const tuples = chunk.map((row) => {
       const placeholders = row.keys.map((key) => `$${values.push(key)}`);
       const record = `$${values.push(row.json)}::jsonb`;
       const version = `$${values.push(row.version)}::float8`;
-      return `(${[...placeholders, '$1', '$2::timestamptz', record, version].join(', ')})`;
+      const typed = rowValues(index, row.record);
+      for (const field of typed.misfits) misfits[field] = (misfits[field] ?? 0) + 1;
+      const columns = typed.values.map((v, i) => `$${values.push(v)}${casts[i]}`);
+      return `(${[...placeholders, '$1', '$2::timestamptz', record, version, ...columns].join(', ')})`;
     });
+    const typedNames = index.columns.map((c) => quoteIdent(c.name));
     // An older version never replaces a newer one: such a row is not returned, so it counts as unchanged.
     const text =
-      `INSERT INTO ${this.table(spec.name)} AS target (${[...writtenColumns(spec), VERSION].map(quoteIdent).join(', ')}) ` +
+      `INSERT INTO ${this.table(spec.name)} AS target (${[...[...writtenColumns(spec), VERSION].map(quoteIdent), ...typedNames].join(', ')}) ` +
       `VALUES ${tuples.join(', ')} ` +
-      `ON CONFLICT ${primaryKey(spec)} DO UPDATE SET "_synced_at" = EXCLUDED."_synced_at", "record" = EXCLUDED."record", "_version" = EXCLUDED."_version" ` +
+      `ON CONFLICT ${primaryKey(spec)} DO UPDATE SET "_synced_at" = EXCLUDED."_synced_at", "record" = EXCLUDED."record", "_version" = EXCLUDED."_version"` +
+      `${typedNames.map((c) => `, ${c} = EXCLUDED.${c}`).join('')} ` +
       `WHERE target."record" IS DISTINCT FROM EXCLUDED."record" AND NOT ${storedIsNewerSql('target', 'EXCLUDED."_version"')} ` +
       `RETURNING (xmax = 0) AS inserted`;
     return { text, values };
@@ -589,6 +741,13 @@ export class PostgresDestination implements Destination {
     const code = (err as { code?: unknown })?.code;
     return new CcsyncError(type, redact(message, this.secrets), { cause: err, details: { code } });
   }
+}
+
+/** A typed value as text for an `unnest(text[])` fill (cast back to the column's type in SQL). */
+function textValue(value: unknown): string | null {
+  // rowValues gives only text, numbers and booleans (JSON columns are already JSON text).
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Names one snapshot run for an advisory lock (a hash collision only makes two runs take turns). */

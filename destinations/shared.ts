@@ -7,6 +7,7 @@
 import { CcsyncError } from '../core/errors';
 import { intervalFromIso, intervalToIso, mergeIntervals, type Interval } from '../core/time';
 import type { Row, SnapshotOutcome, TableSpec, TableWrite } from './destination';
+import { snakeCase, type ColumnSpec, type ColumnType } from './columns';
 
 export const STATE_TABLE = 'ccsync_state';
 /** Keys each snapshot run has seen so far, until the run is finished. */
@@ -49,6 +50,28 @@ export function quoteIdent(name: string): string {
   return `"${checkIdentifier(name, 'column')}"`;
 }
 
+/**
+ * A spec as the database sees it: key columns in snake_case (`sessionId` → `session_id`), with the
+ * vendor field each is read from (`keyFields`, the names callers' `Row.key` objects use).
+ * Idempotent: a stored spec passes through unchanged.
+ */
+export interface StoredSpec extends TableSpec {
+  keyFields: readonly string[];
+}
+
+export function storedSpec(spec: TableSpec): StoredSpec {
+  if ((spec as Partial<StoredSpec>).keyFields) return spec as StoredSpec;
+  const keyColumns = Array.isArray(spec.keyColumns) ? spec.keyColumns : [];
+  // A name that is no identifier stays as given, for checkTableSpec to refuse (never silently cleaned).
+  const column = (c: string) => (typeof c === 'string' && IDENTIFIER.test(c) ? snakeCase(c) : c);
+  return { ...spec, keyColumns: keyColumns.map(column), keyFields: keyColumns };
+}
+
+/** The vendor field behind key column `i` of a spec. */
+function keyField(spec: TableSpec, i: number): string {
+  return (spec as Partial<StoredSpec>).keyFields?.[i] ?? spec.keyColumns[i]!;
+}
+
 /** Validates a table spec once, before any SQL is built from it. */
 export function checkTableSpec(spec: TableSpec): void {
   checkIdentifier(spec.name, 'table');
@@ -70,25 +93,16 @@ export function checkTableSpec(spec: TableSpec): void {
   }
 }
 
-/**
- * JSON with object keys sorted at every depth, so two equal records serialize identically whatever
- * order the vendor sent their fields in (SQLite compares the text; PostgreSQL's jsonb does this itself).
- */
-export function canonicalJson(value: unknown): string {
-  const text = JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  });
-  // JSON.stringify(undefined) is undefined; store JSON null rather than an SQL NULL record.
-  return text ?? 'null';
-}
+import { canonicalJson } from './json';
+
+export { canonicalJson };
 
 export interface PreparedRow {
   /** Key values in `spec.keyColumns` order. */
   keys: string[];
   json: string;
+  /** The record itself, for its typed columns. */
+  record: unknown;
   /** `Row.version`, or null when the stream declares none. */
   version: number | null;
 }
@@ -103,7 +117,7 @@ export function preparePage(spec: TableSpec, rows: readonly Row[]): PreparedRow[
   for (const row of rows) {
     const keys = keyValues(spec, row.key, 'A row');
     const version = typeof row.version === 'number' && Number.isFinite(row.version) ? row.version : null;
-    byKey.set(keyText(keys), { keys, json: canonicalJson(row.record), version });
+    byKey.set(keyText(keys), { keys, json: canonicalJson(row.record), record: row.record, version });
   }
   return [...byKey.values()];
 }
@@ -120,8 +134,8 @@ export function keyValue(value: unknown): string {
 
 /** A key's values in `spec.keyColumns` order; DestinationRejected when one is missing. */
 export function keyValues(spec: TableSpec, key: Record<string, unknown> | undefined, what: string): string[] {
-  return spec.keyColumns.map((column) => {
-    const value: unknown = key?.[column];
+  return spec.keyColumns.map((column, i) => {
+    const value: unknown = key?.[keyField(spec, i)];
     if (value === undefined || value === null) {
       throw new CcsyncError('DestinationRejected', `${what} for table ${spec.name} has no value for key column ${column}.`);
     }
@@ -141,7 +155,7 @@ export function keyText(values: readonly string[]): string {
 
 /** One `TableWrite`, validated and normalised before any SQL runs. */
 export interface PreparedWrite {
-  spec: TableSpec;
+  spec: StoredSpec;
   rows: PreparedRow[];
   /** `replaceChildrenOf`, checked: `column` is a key column, `parents` are distinct texts, `versions` aligned (null: none). */
   children?: { column: string; parents: string[]; versions: (number | null)[] };
@@ -156,11 +170,14 @@ export function prepareWrites(writes: readonly TableWrite[]): PreparedWrite[] {
   const given: unknown = writes;
   if (!Array.isArray(given)) throw new CcsyncError('InvalidInput', 'writePage needs a list of table writes.');
   return writes.map((write) => {
-    const { spec } = write;
+    const spec = storedSpec(write.spec);
     checkTableSpec(spec);
     const rows = preparePage(spec, write.rows ?? []);
-    const replace = write.replaceChildrenOf;
-    if (!replace) return { spec, rows };
+    const given = write.replaceChildrenOf;
+    if (!given) return { spec, rows };
+    // Named by its vendor field or by its column.
+    const at = spec.keyFields.indexOf(given.column);
+    const replace = { ...given, column: at >= 0 ? spec.keyColumns[at]! : given.column };
     if (!spec.keyColumns.includes(replace.column)) {
       throw new CcsyncError(
         'ConfigError',
@@ -361,7 +378,7 @@ export function checkInterval(interval: Interval): void {
 /** Stored key columns back into the `{column: value}` shape callers use. */
 export function keyObject(spec: TableSpec, row: Record<string, unknown>): Record<string, string> {
   const key: Record<string, string> = {};
-  for (const column of spec.keyColumns) key[column] = String(row[column]);
+  spec.keyColumns.forEach((column, i) => (key[keyField(spec, i)] = String(row[column])));
   return key;
 }
 
@@ -391,6 +408,8 @@ export interface ColumnTypes {
   json: string;
   /** Exact for epoch milliseconds and version counters. */
   number: string;
+  /** Each typed column's type. */
+  typed: Readonly<Record<ColumnType, string>>;
 }
 
 /** `"a", "b"` for the spec's key columns. */
@@ -420,6 +439,7 @@ export function createTableSql(table: string, spec: TableSpec, types: ColumnType
       `"record" ${types.json} NOT NULL`,
       `${quoteIdent(DELETED_AT)} ${types.timestamp}`,
       `${quoteIdent(VERSION)} ${types.number}`,
+      ...(spec.columns ?? []).map((c: ColumnSpec) => `${quoteIdent(c.name)} ${types.typed[c.type]}`),
     ].join(', ') +
     `, PRIMARY KEY ${primaryKey(spec)})`
   );

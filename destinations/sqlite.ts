@@ -20,6 +20,8 @@ import type {
   TableWriteResult,
   WriteResult,
 } from './destination';
+import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
+import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import {
   DELETED_AT,
   SNAPSHOT_KEYS_TABLE,
@@ -54,11 +56,13 @@ import {
   VERSION,
   withoutStaleParents,
   writtenColumns,
+  storedSpec,
   type ColumnTypes,
   type PreparedWrite,
+  type StoredSpec,
 } from './shared';
 
-const TYPES: ColumnTypes = { timestamp: 'TEXT', json: 'TEXT', number: 'REAL' };
+const TYPES: ColumnTypes = { timestamp: 'TEXT', json: 'TEXT', number: 'REAL', typed: SQL_TYPES.sqlite };
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /**
  * SQL function rebuilding a stored row's canonical key text (shared.ts `keyText`) from its key
@@ -90,6 +94,8 @@ export class SqliteDestination implements Destination {
   readonly describe: string;
   private readonly db: Database.Database;
   private readonly ensured = new Set<string>();
+  /** Each table's typed columns as the catalog has them (refreshed when a page adds one). */
+  private readonly columnIndex = new Map<string, ColumnIndex>();
   /** Prepared statements by SQL text (each names its table, so the text is the identity). */
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -118,17 +124,13 @@ export class SqliteDestination implements Destination {
     }
   }
 
-  ensureTable(spec: TableSpec): Promise<void> {
+  /** Not on `Destination` (tables are made by their first write): tests reach it via test/helpers/destination-access.ts. */
+  ensureTable(given: TableSpec): Promise<void> {
     return settle(() => {
+      const spec = storedSpec(given);
       checkTableSpec(spec);
       this.guard('Creating table ' + spec.name, () => this.ensureSync(spec));
     });
-  }
-
-  /** One table's page: the same code path as `writePage`. */
-  async upsert(spec: TableSpec, connection: string, rows: readonly Row[]): Promise<WriteResult> {
-    const [result] = await this.writePage(connection, [{ spec, rows }]);
-    return { inserted: result!.inserted, updated: result!.updated, unchanged: result!.unchanged };
   }
 
   writePage(connection: string, writes: readonly TableWrite[]): Promise<TableWriteResult[]> {
@@ -140,14 +142,23 @@ export class SqliteDestination implements Destination {
         () => action,
         () => {
           for (const write of page) this.ensureSync(write.spec);
+          // New fields get their columns before the data transaction (DDL of its own).
+          const added = page.map((write) => this.evolve(write));
           const syncedAt = new Date().toISOString();
           const run = this.db.transaction(() =>
-            page.map((write): TableWriteResult => {
+            page.map((write, i): TableWriteResult => {
               action = `Writing ${write.rows.length} rows to ${write.spec.name}`;
               const { write: fresh, skipped } = withoutStaleParents(write, this.storedChildVersions(write, connection));
               const deleted = this.replaceChildren(fresh, connection);
-              const counts = this.upsertRows(fresh, connection, syncedAt);
-              return { table: write.spec.name, ...counts, unchanged: counts.unchanged + skipped, deleted };
+              const { misfits, ...counts } = this.upsertRows(fresh, connection, syncedAt);
+              return {
+                table: write.spec.name,
+                ...counts,
+                unchanged: counts.unchanged + skipped,
+                deleted,
+                ...(added[i]!.length ? { addedColumns: added[i] } : {}),
+                ...(Object.keys(misfits).length ? { misfits } : {}),
+              };
             }),
           );
           // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes
@@ -158,8 +169,9 @@ export class SqliteDestination implements Destination {
     });
   }
 
-  noteSnapshotKeys(spec: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
+  noteSnapshotKeys(given: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
     return settle(() => {
+      const spec = storedSpec(given);
       checkTableSpec(spec);
       checkRunId(runId);
       const texts = snapshotKeyTexts(spec, keys);
@@ -182,8 +194,9 @@ export class SqliteDestination implements Destination {
     });
   }
 
-  finishSnapshot(spec: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
+  finishSnapshot(given: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
     return settle(() => {
+      const spec = storedSpec(given);
       checkTableSpec(spec);
       checkRunId(runId);
       return this.guard(`Finishing snapshot run ${runId} of ${spec.name}`, () => {
@@ -298,8 +311,10 @@ export class SqliteDestination implements Destination {
     );
   }
 
-  readAll(spec: TableSpec, connection: string): Promise<StoredRow[]> {
+  /** Every row of a table for a connection, ordered by key. Not on `Destination`: tests reach it via test/helpers/destination-access.ts. */
+  readAll(given: TableSpec, connection: string): Promise<StoredRow[]> {
     return settle(() => {
+      const spec = storedSpec(given);
       checkTableSpec(spec);
       return this.guard(`Reading ${spec.name}`, () => {
         if (!this.tableExists(spec.name)) return [];
@@ -326,7 +341,7 @@ export class SqliteDestination implements Destination {
    * Creates the table, or migrates one made before `_deleted_at` existed. Looks first, so a file
    * that already has everything is never written to by a mere ensure.
    */
-  private ensureSync(spec: TableSpec): void {
+  private ensureSync(spec: StoredSpec): void {
     const id = specId(spec);
     if (this.ensured.has(id)) return;
     this.ensureState();
@@ -341,7 +356,77 @@ export class SqliteDestination implements Destination {
         })
         .immediate();
     }
+    this.migrateColumns(spec);
     this.ensured.add(id);
+  }
+
+  private catalog(table: string): CatalogColumn[] {
+    return (this.db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as CatalogColumn[]).map((c) => ({ name: c.name, type: c.type }));
+  }
+
+  /**
+   * Brings a table written before typed columns up to its spec, in one IMMEDIATE transaction (readers
+   * in WAL mode keep reading the old form until it commits): key columns renamed to snake_case, the
+   * declared columns added and filled from `record`. No re-sync.
+   */
+  private migrateColumns(spec: StoredSpec): void {
+    const table = quoteIdent(spec.name);
+    const plan = migrationPlan(table, spec, this.catalog(spec.name), TYPES, false);
+    if (plan.renames.length || plan.adds.length) {
+      this.db
+        .transaction(() => {
+          const now = migrationPlan(table, spec, this.catalog(spec.name), TYPES, false);
+          for (const sql of [...now.renames, ...now.adds]) this.db.exec(sql);
+          this.fill(spec, resolveColumns(spec, this.catalog(spec.name), TYPES));
+        })
+        .immediate();
+    }
+    this.columnIndex.set(spec.name, resolveColumns(spec, this.catalog(spec.name), TYPES));
+  }
+
+  /** Every stored row's typed columns, recomputed from its `record` (the same code a fresh write runs). */
+  private fill(spec: StoredSpec, index: ColumnIndex): void {
+    if (index.columns.length === 0) return;
+    const table = quoteIdent(spec.name);
+    const keys = spec.keyColumns.map(quoteIdent);
+    const rows = this.db
+      .prepare(`SELECT "_connection", ${[...keys, '"record"'].join(', ')} FROM ${table}`)
+      .raw()
+      .all() as unknown[][];
+    const update = this.db.prepare(
+      `UPDATE ${table} SET ${index.columns.map((c) => `${quoteIdent(c.name)} = ?`).join(', ')} WHERE "_connection" = ?${keys.map((k) => ` AND ${k} = ?`).join('')}`,
+    );
+    for (const row of rows) {
+      const record = JSON.parse(String(row[row.length - 1])) as unknown;
+      update.run(...rowValues(index, record).values.map(bindValue), ...row.slice(0, -1));
+    }
+  }
+
+  /** Adds columns for top-level fields this page brings that the table lacks; returns them (`name type`). */
+  private evolve(write: PreparedWrite): string[] {
+    const { spec } = write;
+    const index = this.columnIndex.get(spec.name)!;
+    const wanted = newColumns(
+      index,
+      spec.keyColumns,
+      write.rows.map((r) => r.record),
+      spec.columns !== undefined,
+    );
+    if (wanted.length === 0) return [];
+    const added: string[] = [];
+    this.db
+      .transaction(() => {
+        // Another process may have added some since we looked.
+        const have = new Set(this.catalog(spec.name).map((c) => c.name.toLowerCase()));
+        for (const column of wanted) {
+          if (have.has(column.name.toLowerCase())) continue;
+          this.db.exec(addColumnSql(quoteIdent(spec.name), column, TYPES));
+          added.push(describeColumn(column));
+        }
+      })
+      .immediate();
+    this.columnIndex.set(spec.name, resolveColumns(spec, this.catalog(spec.name), TYPES));
+    return added;
   }
 
   private ensureState(): void {
@@ -351,7 +436,7 @@ export class SqliteDestination implements Destination {
   }
 
   /** The snapshot tables are made only once snapshots are used. */
-  private ensureSnapshotSync(spec: TableSpec): void {
+  private ensureSnapshotSync(spec: StoredSpec): void {
     this.ensureSync(spec);
     if (this.ensured.has(SNAPSHOT_KEYS_TABLE)) return;
     this.db.exec(createSnapshotKeysTableSql(SNAPSHOT_KEYS_TABLE, TYPES));
@@ -432,27 +517,33 @@ export class SqliteDestination implements Destination {
     return new Map(found.map((r) => [keyValue(r.p), Number(r.v)]));
   }
 
-  private upsertRows(write: PreparedWrite, connection: string, syncedAt: string): WriteResult {
+  private upsertRows(write: PreparedWrite, connection: string, syncedAt: string): WriteResult & { misfits: Record<string, number> } {
     const { spec } = write;
     const table = quoteIdent(spec.name);
+    const index = this.columnIndex.get(spec.name)!;
+    const typed = index.columns.map((c) => quoteIdent(c.name));
     const keyMatch = spec.keyColumns.map((c, i) => ` AND ${quoteIdent(c)} = @k${i}`).join('');
-    const values = [...spec.keyColumns.map((_c, i) => `@k${i}`), '@connection', '@syncedAt', '@json', '@version'];
+    // Typed values bind positionally (`?`, in column order), the rest by name: an object of 30 named values per row costs more than the insert.
+    const values = [...spec.keyColumns.map((_c, i) => `@k${i}`), '@connection', '@syncedAt', '@json', '@version', ...typed.map(() => '?')];
     const insert = this.statement(
-      `INSERT INTO ${table} (${[...writtenColumns(spec), VERSION].map(quoteIdent).join(', ')}) VALUES (${values.join(', ')}) ` +
+      `INSERT INTO ${table} (${[...[...writtenColumns(spec), VERSION].map(quoteIdent), ...typed].join(', ')}) VALUES (${values.join(', ')}) ` +
         `ON CONFLICT ${primaryKey(spec)} DO NOTHING`,
     );
     // An older version never replaces a newer one: such a row counts as unchanged.
     const update = this.statement(
-      `UPDATE ${table} SET "record" = @json, "_synced_at" = @syncedAt, "_version" = @version WHERE "_connection" = @connection${keyMatch} ` +
-        `AND "record" <> @json AND NOT ${storedIsNewerSql(table, '@version')}`,
+      `UPDATE ${table} SET "record" = @json, "_synced_at" = @syncedAt, "_version" = @version${typed.map((c) => `, ${c} = ?`).join('')} ` +
+        `WHERE "_connection" = @connection${keyMatch} AND "record" <> @json AND NOT ${storedIsNewerSql(table, '@version')}`,
     );
-    const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
+    const result = { inserted: 0, updated: 0, unchanged: 0, misfits: {} as Record<string, number> };
     // SQLite has no `xmax`, and changes() cannot tell an upsert's insert from its update, so
     // the upsert is spelled as insert-if-new then update-if-different: exact counts, same effect.
     for (const row of write.rows) {
+      const { values: typedValues, misfits } = rowValues(index, row.record);
+      for (const field of misfits) result.misfits[field] = (result.misfits[field] ?? 0) + 1;
       const params = { connection, syncedAt, json: row.json, version: row.version, ...keyParams(row.keys) };
-      if (insert.run(params).changes > 0) result.inserted++;
-      else if (update.run(params).changes > 0) result.updated++;
+      const bound = typedValues.map(bindValue);
+      if (insert.run(...bound, params).changes > 0) result.inserted++;
+      else if (update.run(...bound, params).changes > 0) result.updated++;
       else result.unchanged++;
     }
     return result;
@@ -489,6 +580,11 @@ function settle<T>(body: () => T): Promise<T> {
 
 function keyParams(keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(keys.map((value, i) => [`k${i}`, value]));
+}
+
+/** better-sqlite3 binds no booleans: 1 and 0, as SQLite itself stores them. */
+function bindValue(value: unknown): unknown {
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
 }
 
 /**

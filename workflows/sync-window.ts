@@ -38,6 +38,10 @@ export interface WindowTotals {
   unchanged: number;
   httpMs: number;
   writeMs: number;
+  /** Columns added for fields the vendor started sending (`table.column type`). */
+  addedColumns?: string[];
+  /** Rows whose value did not fit its column (NULL there, kept in `record`), by `table.field`. */
+  misfits?: Record<string, number>;
 }
 
 export interface SyncWindowCarry {
@@ -125,6 +129,9 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
     totals.unchanged += result.unchanged;
     totals.httpMs += result.httpMs;
     totals.writeMs += result.writeMs;
+    // Plain bookkeeping (no commands): histories without these fields replay unchanged.
+    if (result.addedColumns?.length) totals.addedColumns = [...(totals.addedColumns ?? []), ...result.addedColumns];
+    for (const [field, rows] of Object.entries(result.misfits ?? {})) totals.misfits = { ...totals.misfits, [field]: (totals.misfits?.[field] ?? 0) + rows };
     show();
     if (!result.next) break;
     cursor = result.next;

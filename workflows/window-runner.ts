@@ -46,6 +46,10 @@ export interface SyncProgress {
   unchanged: number;
   /** The most recent window failures, newest last. */
   failures: { window: string; type?: string; message: string }[];
+  /** Columns the windows added for fields the vendor started sending (`table.column type`). */
+  addedColumns?: string[];
+  /** Rows whose value did not fit its column (NULL there, kept in `record`), by `table.field`. */
+  misfits?: Record<string, number>;
   /** How many times this workflow continued as new. */
   continuedRuns: number;
 }
@@ -201,6 +205,9 @@ export async function runWindows(
       progress.inserted += totals.inserted;
       progress.updated += totals.updated;
       progress.unchanged += totals.unchanged;
+      if (totals.addedColumns?.length) progress.addedColumns = [...new Set([...(progress.addedColumns ?? []), ...totals.addedColumns])];
+      for (const [field, rows] of Object.entries(totals.misfits ?? {}))
+        progress.misfits = { ...progress.misfits, [field]: (progress.misfits?.[field] ?? 0) + rows };
     } catch (err) {
       if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
       const cause = rootCause(err);

@@ -12,6 +12,7 @@ import type { Row, TableWrite } from '../../destinations/destination';
 import type { HttpAnswer } from '../http/client';
 import { parseJson } from '../http/json';
 import { errorForStatus } from '../http/status';
+import { tableSpecOf } from '../streams';
 
 export interface DecodedPage {
   rows: Row[];
@@ -109,5 +110,5 @@ function childWrite(what: string, recordsPath: string, child: ChildStreamDeclara
       rows.push({ key: child.key(record), record, version: parentRow.version });
     });
   });
-  return { spec: { name: child.table, keyColumns: child.primaryKey }, rows, replaceChildrenOf: { column: child.parentKey, parents: parentIds, versions } };
+  return { spec: tableSpecOf(child), rows, replaceChildrenOf: { column: child.parentKey, parents: parentIds, versions } };
 }

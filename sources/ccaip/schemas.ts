@@ -15,7 +15,11 @@ export const ccaipId = z.preprocess(
 );
 
 /** An ISO-8601 date-time (the API sends UTC with milliseconds). */
-export const timestamp = z.string({ error: 'expected an ISO-8601 date-time' }).refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO-8601 date-time');
+export const timestamp = z
+  .string({ error: 'expected an ISO-8601 date-time' })
+  .refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO-8601 date-time')
+  // The column type zod cannot see (destinations/columns.ts).
+  .meta({ column: 'timestamp' });
 
 const optionalTime = timestamp.nullable().optional();
 const optionalId = ccaipId.nullable().optional();

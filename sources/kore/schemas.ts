@@ -8,7 +8,11 @@ import { z } from 'zod';
 /** A count or duration that may arrive as 12 or "12". */
 export const koreNumber = z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v), z.number({ error: 'expected a number' }));
 
-const timestamp = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO-8601 timestamp');
+/** `meta({ column })` tells the destination the column type zod cannot see (destinations/columns.ts). */
+const timestamp = z
+  .string()
+  .refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO-8601 timestamp')
+  .meta({ column: 'timestamp' });
 
 /** One `CallVolumeUpdate`: contact volume for one queue and one 15-minute interval. */
 export const callVolumeRecord = z.looseObject({
@@ -51,6 +55,8 @@ export const koreBoolean = z.preprocess((v) => (v === 'true' ? true : v === 'fal
 const text = z.string({ error: 'expected text' });
 /** Documented but not always sent; null taken as absent. */
 const optionalText = text.nullable().optional();
+/** A date-time as the vendor writes it (zoneless `2024-09-27T13:50:51` is UTC: we ask with offset 0); any text is accepted, as before. */
+const optionalTime = text.meta({ column: 'timestamp' }).nullable().optional();
 const optionalCount = koreNumber.nullable().optional();
 const texts = z.array(text, { error: 'expected a list of text' }).nullable().optional();
 const list = z.array(z.unknown(), { error: 'expected a list' }).nullable().optional();
@@ -83,7 +89,7 @@ export const conversationDestination = z.looseObject({
   destinationType: optionalText,
   queueId: optionalText,
   queueName: optionalText,
-  EnterTime: optionalText,
+  EnterTime: optionalTime,
   respondingAgent: respondingAgent.nullable().optional(),
 });
 
@@ -104,8 +110,8 @@ export const conversationRecord = z.looseObject({
   botId: optionalText,
   orgId: optionalText,
   userId: optionalText,
-  sessionStartTime: optionalText,
-  sessionEndTime: optionalText,
+  sessionStartTime: optionalTime,
+  sessionEndTime: optionalTime,
   dispositions: texts,
   dispositionRemarks: texts,
   metaInfo: z.record(z.string(), z.unknown(), { error: 'expected an object' }).nullable().optional(),
@@ -219,7 +225,7 @@ export function agentStatusRecords(page: AgentStatusPage): Record<string, unknow
 export const agentStatusRecord = z.looseObject({
   userId: text.min(1),
   startTime: text,
-  endTime: text.nullable(),
+  endTime: text.meta({ column: 'timestamp' }).nullable(),
   duration: z.number().nullable(),
   open: z.boolean(),
 });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { offsetLimit, skipLimit } from '../../core/pagination';
-import { defineStream, type StreamDeclaration } from '../../core/source';
+import { defineChild, defineStream, type ChildStreamDeclaration, type StreamDeclaration } from '../../core/source';
 import { ceilTo, DAY, HOUR, MINUTE, SECOND, toIso } from '../../core/time';
 import type { KoreSettings } from './connection';
 import {
@@ -13,6 +13,7 @@ import {
   agentStatusResponse,
   callVolumeRecord,
   callVolumeResponse,
+  conversationDestination,
   conversationRecord,
   conversationsResponse,
   type AgentStatusPage,
@@ -100,6 +101,26 @@ const agentStatusOptions = z.strictObject({
 });
 
 /**
+ * A conversation's `destinations` (the queues and agents it went through) as a child table
+ * `kore_<stream>_destinations`, keyed by (`sessionId`, `position`): the vendor's list order, the
+ * only identity an entry has (the same queue may appear twice). Replaced with its conversation.
+ */
+function destinationsChild(parent: 'calldetails' | 'interactiondetails'): ChildStreamDeclaration {
+  return defineChild('kore', {
+    name: `${parent}_destinations`,
+    description: 'The queues and agents each conversation went through, in order',
+    primaryKey: ['sessionId', 'position'],
+    parentKey: 'sessionId',
+    recordSchema: conversationDestination,
+    parentId: (p) => String(p.sessionId),
+    extract: (p) =>
+      (Array.isArray(p.destinations) ? (p.destinations as unknown[]) : []).map((d, position) =>
+        d !== null && typeof d === 'object' && !Array.isArray(d) ? { ...d, sessionId: p.sessionId, position } : d,
+      ),
+  });
+}
+
+/**
  * All conversations in a very detailed view (`v2/calldetails` or `v2/interactionDetails`): offset /
  * limit in the query, the range in the body, at most seven days per request. `numResults` is
  * ambiguous (page or total), so paging stops on a short or empty page.
@@ -116,6 +137,7 @@ function conversationStream(
     primaryKey: ['sessionId'],
     recordSchema: conversationRecord,
     responseSchema: conversationsResponse,
+    children: [destinationsChild(name)],
     records: (body: { data: unknown[] }) => body.data,
     recordsPath: 'data',
     // limit and offset go in the query string, the range in the body.

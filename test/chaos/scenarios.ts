@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { openDestination, type Destination } from '../../destinations';
+import { openDestination, type Destination, type StoredRow } from '../../destinations';
 import { callVolumeGroundTruth, DEMO_KORE, demoKoreOptions, FaultInjector, KoreSimulator, mulberry32, type KoreFault } from '../../simulators/kore';
 import { findFreePort, startDevServer, type DevServer } from '../../dev/dev-server';
 import { resolveTemporalCli } from '../../dev/temporal-cli';
@@ -22,6 +22,7 @@ import { TcpProxy } from '../helpers/tcp-proxy';
 import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
 import { testTemporal, uniqueTaskQueue } from '../helpers/temporal';
 import { WorkerProcess } from '../helpers/worker-process';
+import { readAll } from '../helpers/destination-access';
 
 export type Size = 'short' | 'full';
 
@@ -165,7 +166,7 @@ export async function chaosStack(
  */
 export async function verify(stack: ChaosStack, from: number, to: number): Promise<{ checked: number; lost: number; inserted: number; extraWrites: number }> {
   const truth = callVolumeGroundTruth(stack.kore.data, from, to);
-  const rows = (await stack.destination.readAll(TABLE, CONNECTION)).filter((r) => {
+  const rows = (await readAll(stack.destination, TABLE, CONNECTION)).filter((r) => {
     const t = Date.parse((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp);
     return t >= from && t < to;
   });
@@ -345,7 +346,7 @@ export async function postgresOutage(size: Size): Promise<ScenarioReport> {
     await worker.start();
     const handle = await startBackfill(stack, FROM.postgresOutage, days, { maxParallelWindows: 2 });
     for (let i = 0; i < outages; i++) {
-      await waitFor('pages to land', async () => (await stack.destination.readAll(TABLE, CONNECTION)).length > i * 300).catch((err: Error) => {
+      await waitFor('pages to land', async () => (await readAll(stack.destination, TABLE, CONNECTION)).length > i * 300).catch((err: Error) => {
         throw new Error(`${err.message}; the worker said:\n${worker.tail()}`);
       });
       await pgProxy.goDown();
@@ -607,7 +608,7 @@ export const BAD_INPUTS: { workflow: string; input: unknown; says: RegExp }[] = 
 /** 5a. Bad workflow inputs fail at once, in plain words, and nothing is written or fetched. */
 export async function badInputs(stack: ChaosStack): Promise<ScenarioReport> {
   const started = Date.now();
-  const before = await stack.destination.readAll(TABLE, CONNECTION);
+  const before = await readAll(stack.destination, TABLE, CONNECTION);
   const writesBefore = await stack.ledger.counts(TABLE.name, CONNECTION);
   stack.kore.resetLog();
   const { WorkflowFailedError } = await import('@temporalio/client');
@@ -637,10 +638,10 @@ export async function badInputs(stack: ChaosStack): Promise<ScenarioReport> {
 /** What a scenario that must write nothing did to the table: rows lost or changed, and any committed write. */
 async function untouched(
   stack: ChaosStack,
-  before: Awaited<ReturnType<Destination['readAll']>>,
+  before: StoredRow[],
   writesBefore: { inserted: number; updated: number; deleted: number },
 ): Promise<{ recordsChecked: number; lost: number; inserted: number; extraWrites: number }> {
-  const after = new Map((await stack.destination.readAll(TABLE, CONNECTION)).map((r) => [r.key._id, JSON.stringify(r)]));
+  const after = new Map((await readAll(stack.destination, TABLE, CONNECTION)).map((r) => [r.key._id, JSON.stringify(r)]));
   const lost = before.filter((r) => after.get(r.key._id) !== JSON.stringify(r)).length;
   const w = await stack.ledger.counts(TABLE.name, CONNECTION);
   const inserted = w.inserted - writesBefore.inserted;
@@ -665,7 +666,7 @@ export const BROKEN_FILES: { text: string; says: RegExp[] }[] = [
 /** 5b. A worker given a broken connections file refuses to start, naming the file, the connection and the field; the data stays. */
 export async function brokenConnectionFiles(stack: ChaosStack): Promise<ScenarioReport> {
   const started = Date.now();
-  const before = await stack.destination.readAll(TABLE, CONNECTION);
+  const before = await readAll(stack.destination, TABLE, CONNECTION);
   const writesBefore = await stack.ledger.counts(TABLE.name, CONNECTION);
   const dir = mkdtempSync(join(tmpdir(), 'ccsync-broken-'));
   let met = 0;
@@ -705,7 +706,7 @@ export async function schemaDrift(stack: ChaosStack): Promise<ScenarioReport> {
   stack.kore.resetLog();
   stack.kore.failNext({ kind: 'schema-drift', field: 'brandNewMetric', value: 7 });
   await (await startBackfill(stack, day, 1)).result();
-  const rows = (await stack.destination.readAll(TABLE, CONNECTION)).filter((r) => {
+  const rows = (await readAll(stack.destination, TABLE, CONNECTION)).filter((r) => {
     const t = Date.parse((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp);
     return t >= day && t < day + DAY;
   });
@@ -726,7 +727,7 @@ export async function schemaDrift(stack: ChaosStack): Promise<ScenarioReport> {
   let extraWrites = Math.max(0, inserted - truth.size) + (afterFirst.updated - writesBefore.updated);
 
   stack.kore.resetLog();
-  const before = (await stack.destination.readAll(TABLE, CONNECTION)).length;
+  const before = (await readAll(stack.destination, TABLE, CONNECTION)).length;
   stack.kore.failNext({ kind: 'schema-drift', field: 'offeredContacts', value: 'many' });
   const err = await (await startBackfill(stack, day + 3 * DAY, 1)).result().then(
     () => assert.fail('a changed type was accepted'),
@@ -735,7 +736,7 @@ export async function schemaDrift(stack: ChaosStack): Promise<ScenarioReport> {
   assert.ok(err instanceof WorkflowFailedError);
   assert.match((err.cause as Error).message, /CallVolumeUpdate\[0\]\.offeredContacts: expected a number \(got string "many"\)/);
   assert.equal(stack.kore.requests().length, 1, 'no retry');
-  assert.equal((await stack.destination.readAll(TABLE, CONNECTION)).length, before, 'nothing of that page was written');
+  assert.equal((await readAll(stack.destination, TABLE, CONNECTION)).length, before, 'nothing of that page was written');
   // The changed type met the run when the page activity failed on it (SchemaMismatch, not retried).
   if (stack.kore.requests()[0]?.fault === 'schema-drift') met++;
   const afterSecond = await stack.ledger.counts(TABLE.name, CONNECTION);

@@ -29,6 +29,7 @@ import { DEFAULT_METRICS } from '../../sources/liveperson/connection';
 import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { WorkerProcess } from '../helpers/worker-process';
+import { readAll } from '../helpers/destination-access';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
@@ -380,7 +381,7 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
           for (const s of SOURCES) {
             for (const e of expected(s, ranges[s])) {
               const keyOf = (k: Record<string, string | undefined>) => e.table.keyColumns.map((c) => String(k[c])).join('|');
-              const rows = (await destination.readAll(e.table, connName(s, tag)).catch(() => [])).filter((r) => r.deletedAt === null);
+              const rows = (await readAll(destination, e.table, connName(s, tag)).catch(() => [])).filter((r) => r.deletedAt === null);
               const want = new Map(e.rows.map((x) => [keyOf(x.key), x.record]));
               const stored = new Map<string, unknown[]>();
               for (const r of rows) stored.set(keyOf(r.key), [...(stored.get(keyOf(r.key)) ?? []), r.record]);

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isCcsyncError, type ErrorType } from '../../core/errors';
 import { HOUR, type Interval } from '../../core/time';
 import type { Destination, Row, StoredRow, TableSpec, TableWrite } from '../../destinations/destination';
+import { ensureTable, readAll, upsert } from './destination-access';
 
 export type OpenDestination = () => Destination;
 
@@ -71,19 +72,19 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
     it('counts inserted, updated and unchanged rows exactly, and touches only changed rows', async () => {
       await using(open, 1, async (d) => {
         const spec: TableSpec = { name: 'c_counts', keyColumns: ['id'] };
-        assert.deepEqual(await d.upsert(spec, 'conn', rows(['1', { v: 1 }], ['2', { v: 2 }], ['3', { v: 3 }])), {
+        assert.deepEqual(await upsert(d, spec, 'conn', rows(['1', { v: 1 }], ['2', { v: 2 }], ['3', { v: 3 }])), {
           inserted: 3,
           updated: 0,
           unchanged: 0,
         });
-        const first = await d.readAll(spec, 'conn');
+        const first = await readAll(d, spec, 'conn');
         await sleep(15); // so a rewritten _synced_at would differ
-        assert.deepEqual(await d.upsert(spec, 'conn', rows(['1', { v: 1 }], ['2', { v: 'two' }], ['3', { v: 3 }], ['4', { v: 4 }])), {
+        assert.deepEqual(await upsert(d, spec, 'conn', rows(['1', { v: 1 }], ['2', { v: 'two' }], ['3', { v: 3 }], ['4', { v: 4 }])), {
           inserted: 1,
           updated: 1,
           unchanged: 2,
         });
-        const second = await d.readAll(spec, 'conn');
+        const second = await readAll(d, spec, 'conn');
         assert.deepEqual(
           second.map((r) => [r.key.id, r.record]),
           [
@@ -104,8 +105,8 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
     it('an empty page writes nothing', async () => {
       await using(open, 1, async (d) => {
         const spec: TableSpec = { name: 'c_empty', keyColumns: ['id'] };
-        assert.deepEqual(await d.upsert(spec, 'conn', []), { inserted: 0, updated: 0, unchanged: 0 });
-        assert.deepEqual(await d.readAll(spec, 'conn'), []);
+        assert.deepEqual(await upsert(d, spec, 'conn', []), { inserted: 0, updated: 0, unchanged: 0 });
+        assert.deepEqual(await readAll(d, spec, 'conn'), []);
       });
     });
 
@@ -117,16 +118,16 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
       }));
       const page2: Row[] = [{ key: { queue: 'q9', ts: 'z' }, record: [1, 'two', { three: 3 }] }];
       const before = await using(open, 1, async (d) => {
-        await d.upsert(spec, 'conn', page1);
-        await d.upsert(spec, 'conn', page2);
-        return d.readAll(spec, 'conn');
+        await upsert(d, spec, 'conn', page1);
+        await upsert(d, spec, 'conn', page2);
+        return readAll(d, spec, 'conn');
       });
       assert.equal(before.length, 31);
       await sleep(15);
       await using(open, 1, async (d) => {
-        assert.deepEqual(await d.upsert(spec, 'conn', page1), { inserted: 0, updated: 0, unchanged: 30 });
-        assert.deepEqual(await d.upsert(spec, 'conn', page2), { inserted: 0, updated: 0, unchanged: 1 });
-        assert.deepEqual(await d.readAll(spec, 'conn'), before);
+        assert.deepEqual(await upsert(d, spec, 'conn', page1), { inserted: 0, updated: 0, unchanged: 30 });
+        assert.deepEqual(await upsert(d, spec, 'conn', page2), { inserted: 0, updated: 0, unchanged: 1 });
+        assert.deepEqual(await readAll(d, spec, 'conn'), before);
       });
     });
 
@@ -135,10 +136,10 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         const spec: TableSpec = { name: 'c_ids', keyColumns: ['id'] };
         // Callers pass strings; a number slipping through at runtime must still land on the same row.
         const numeric: Row[] = [{ key: { id: 42 as unknown as string }, record: { a: 1 } }];
-        assert.deepEqual(await d.upsert(spec, 'conn', numeric), { inserted: 1, updated: 0, unchanged: 0 });
-        assert.deepEqual(await d.upsert(spec, 'conn', rows(['42', { a: 1 }])), { inserted: 0, updated: 0, unchanged: 1 });
-        assert.deepEqual(await d.upsert(spec, 'conn', rows(['42', { a: 2 }])), { inserted: 0, updated: 1, unchanged: 0 });
-        const all = await d.readAll(spec, 'conn');
+        assert.deepEqual(await upsert(d, spec, 'conn', numeric), { inserted: 1, updated: 0, unchanged: 0 });
+        assert.deepEqual(await upsert(d, spec, 'conn', rows(['42', { a: 1 }])), { inserted: 0, updated: 0, unchanged: 1 });
+        assert.deepEqual(await upsert(d, spec, 'conn', rows(['42', { a: 2 }])), { inserted: 0, updated: 1, unchanged: 0 });
+        const all = await readAll(d, spec, 'conn');
         assert.equal(all.length, 1);
         assert.deepEqual(all[0]!.key, { id: '42' });
         assert.equal(typeof all[0]!.key.id, 'string');
@@ -151,30 +152,30 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         const spec: TableSpec = { name: 'c_canonical', keyColumns: ['id'] };
         const record = { a: 1, b: { c: 2, d: [1, { x: 1, y: 'é' }] }, e: null };
         const reordered = { e: null, b: { d: [1, { y: 'é', x: 1 }], c: 2 }, a: 1 };
-        await d.upsert(spec, 'conn', rows(['1', record]));
-        assert.deepEqual(await d.upsert(spec, 'conn', rows(['1', reordered])), { inserted: 0, updated: 0, unchanged: 1 });
+        await upsert(d, spec, 'conn', rows(['1', record]));
+        assert.deepEqual(await upsert(d, spec, 'conn', rows(['1', reordered])), { inserted: 0, updated: 0, unchanged: 1 });
         // Array order is data, not formatting: it must count as a change.
         const swapped = { ...record, b: { c: 2, d: [{ x: 1, y: 'é' }, 1] } };
-        assert.deepEqual(await d.upsert(spec, 'conn', rows(['1', swapped])), { inserted: 0, updated: 1, unchanged: 0 });
-        assert.deepEqual((await d.readAll(spec, 'conn'))[0]!.record, swapped);
+        assert.deepEqual(await upsert(d, spec, 'conn', rows(['1', swapped])), { inserted: 0, updated: 1, unchanged: 0 });
+        assert.deepEqual((await readAll(d, spec, 'conn'))[0]!.record, swapped);
       });
     });
 
     it('a key repeated within one page is written once, the last occurrence winning', async () => {
       await using(open, 1, async (d) => {
         const spec: TableSpec = { name: 'c_dupes', keyColumns: ['id'] };
-        assert.deepEqual(await d.upsert(spec, 'conn', rows(['1', { v: 'first' }], ['2', { v: 2 }], ['1', { v: 'last' }])), {
+        assert.deepEqual(await upsert(d, spec, 'conn', rows(['1', { v: 'first' }], ['2', { v: 2 }], ['1', { v: 'last' }])), {
           inserted: 2,
           updated: 0,
           unchanged: 0,
         });
-        assert.deepEqual(await d.upsert(spec, 'conn', rows(['1', { v: 'last' }], ['1', { v: 'newer' }])), {
+        assert.deepEqual(await upsert(d, spec, 'conn', rows(['1', { v: 'last' }], ['1', { v: 'newer' }])), {
           inserted: 0,
           updated: 1,
           unchanged: 0,
         });
         assert.deepEqual(
-          (await d.readAll(spec, 'conn')).map((r) => [r.key.id, r.record]),
+          (await readAll(d, spec, 'conn')).map((r) => [r.key.id, r.record]),
           [
             ['1', { v: 'newer' }],
             ['2', { v: 2 }],
@@ -186,17 +187,17 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
     it('keeps connections apart: the same key under two connections is two rows', async () => {
       await using(open, 1, async (d) => {
         const spec: TableSpec = { name: 'c_conns', keyColumns: ['id'] };
-        await d.upsert(spec, 'alpha', rows(['1', { from: 'alpha' }]));
-        assert.deepEqual(await d.upsert(spec, 'beta', rows(['1', { from: 'beta' }])), { inserted: 1, updated: 0, unchanged: 0 });
+        await upsert(d, spec, 'alpha', rows(['1', { from: 'alpha' }]));
+        assert.deepEqual(await upsert(d, spec, 'beta', rows(['1', { from: 'beta' }])), { inserted: 1, updated: 0, unchanged: 0 });
         assert.deepEqual(
-          (await d.readAll(spec, 'alpha')).map((r) => r.record),
+          (await readAll(d, spec, 'alpha')).map((r) => r.record),
           [{ from: 'alpha' }],
         );
         assert.deepEqual(
-          (await d.readAll(spec, 'beta')).map((r) => [r.connection, r.record]),
+          (await readAll(d, spec, 'beta')).map((r) => [r.connection, r.record]),
           [['beta', { from: 'beta' }]],
         );
-        assert.deepEqual(await d.readAll(spec, 'gamma'), []);
+        assert.deepEqual(await readAll(d, spec, 'gamma'), []);
       });
     });
 
@@ -211,13 +212,14 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           ['_', '1'],
           ['a', 'Z'],
         ];
-        await d.upsert(
+        await upsert(
+          d,
           spec,
           'conn',
           keys.map(([a, b]) => ({ key: { a: a!, b: b! }, record: {} })),
         );
         assert.deepEqual(
-          (await d.readAll(spec, 'conn')).map((r) => [r.key.a, r.key.b]),
+          (await readAll(d, spec, 'conn')).map((r) => [r.key.a, r.key.b]),
           [
             ['A', '1'],
             ['_', '1'],
@@ -236,7 +238,8 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         const page = (changed: (i: number) => boolean) =>
           Array.from({ length: 1234 }, (_, i) => ({ key: { id: String(i).padStart(5, '0') }, record: { i, changed: changed(i) } }));
         assert.deepEqual(
-          await d.upsert(
+          await upsert(
+            d,
             spec,
             'conn',
             page(() => false),
@@ -244,14 +247,15 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           { inserted: 1234, updated: 0, unchanged: 0 },
         );
         assert.deepEqual(
-          await d.upsert(
+          await upsert(
+            d,
             spec,
             'conn',
             page((i) => i % 100 === 0),
           ),
           { inserted: 0, updated: 13, unchanged: 1221 },
         );
-        const all = await d.readAll(spec, 'conn');
+        const all = await readAll(d, spec, 'conn');
         assert.equal(all.length, 1234);
         assert.deepEqual(all[1200]!.record, { i: 1200, changed: true });
         assert.deepEqual(all[1233]!.record, { i: 1233, changed: false });
@@ -261,16 +265,16 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
     it('ensureTable is idempotent, also when called concurrently from several instances', async () => {
       await using(open, 3, async (...ds) => {
         const spec: TableSpec = { name: 'c_ensure', keyColumns: ['id'] };
-        await Promise.all(ds.flatMap((d) => [d.ensureTable(spec), d.ensureTable(spec)]));
-        await ds[0]!.ensureTable(spec);
-        assert.deepEqual(await ds[1]!.readAll(spec, 'conn'), []);
-        assert.deepEqual(await ds[2]!.upsert(spec, 'conn', rows(['1', {}])), { inserted: 1, updated: 0, unchanged: 0 });
+        await Promise.all(ds.flatMap((d) => [ensureTable(d, spec), ensureTable(d, spec)]));
+        await ensureTable(ds[0]!, spec);
+        assert.deepEqual(await readAll(ds[1]!, spec, 'conn'), []);
+        assert.deepEqual(await upsert(ds[2]!, spec, 'conn', rows(['1', {}])), { inserted: 1, updated: 0, unchanged: 0 });
       });
     });
 
     it('reads a table that was never written as empty', async () => {
       await using(open, 1, async (d) => {
-        assert.deepEqual(await d.readAll({ name: 'c_never_written', keyColumns: ['id'] }, 'conn'), []);
+        assert.deepEqual(await readAll(d, { name: 'c_never_written', keyColumns: ['id'] }, 'conn'), []);
       });
     });
 
@@ -295,9 +299,9 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         const good: TableSpec = { name: 'c_names_ok', keyColumns: ['id'] };
         for (const spec of bad) {
           const what = JSON.stringify(spec);
-          await assert.rejects(d.ensureTable(spec), ofType('ConfigError'), what);
-          await assert.rejects(d.upsert(spec, 'conn', rows(['1', {}])), ofType('ConfigError'), what);
-          await assert.rejects(d.readAll(spec, 'conn'), ofType('ConfigError'), what);
+          await assert.rejects(ensureTable(d, spec), ofType('ConfigError'), what);
+          await assert.rejects(upsert(d, spec, 'conn', rows(['1', {}])), ofType('ConfigError'), what);
+          await assert.rejects(readAll(d, spec, 'conn'), ofType('ConfigError'), what);
           // A bad spec anywhere in a page fails the page before its good tables are written.
           await assert.rejects(
             d.writePage('conn', [
@@ -310,7 +314,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           await assert.rejects(d.noteSnapshotKeys(spec, 'conn', 'run', ids('1')), ofType('ConfigError'), what);
           await assert.rejects(d.finishSnapshot(spec, 'conn', 'run'), ofType('ConfigError'), what);
         }
-        assert.deepEqual(await d.readAll(good, 'conn'), []);
+        assert.deepEqual(await readAll(d, good, 'conn'), []);
         // The state table survived the injection attempt.
         await d.markCompleted('conn', 'names', iv(0, 1));
         assert.deepEqual(await d.completedIntervals('conn', 'names'), [iv(0, 1)]);
@@ -324,18 +328,18 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           { key: { id: '1', day: 'mon' }, record: {} },
           { key: { id: '2' }, record: {} },
         ];
-        await assert.rejects(d.upsert(spec, 'conn', page), ofType('DestinationRejected'));
-        assert.deepEqual(await d.readAll(spec, 'conn'), []);
+        await assert.rejects(upsert(d, spec, 'conn', page), ofType('DestinationRejected'));
+        assert.deepEqual(await readAll(d, spec, 'conn'), []);
       });
     });
 
     it('refuses to write into an existing table whose columns differ (DestinationRejected)', async () => {
       await using(open, 1, async (d) => {
-        await d.upsert({ name: 'c_shape', keyColumns: ['id'] }, 'conn', rows(['1', {}]));
+        await upsert(d, { name: 'c_shape', keyColumns: ['id'] }, 'conn', rows(['1', {}]));
       });
       await using(open, 1, async (d) => {
         const other: TableSpec = { name: 'c_shape', keyColumns: ['agent'] };
-        await assert.rejects(d.upsert(other, 'conn', [{ key: { agent: 'x' }, record: {} }]), ofType('DestinationRejected'));
+        await assert.rejects(upsert(d, other, 'conn', [{ key: { agent: 'x' }, record: {} }]), ofType('DestinationRejected'));
       });
     });
 
@@ -353,8 +357,8 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
             { table: 'c_wp_legs', inserted: 3, updated: 0, unchanged: 0, deleted: 0 },
           ],
         );
-        const firstCalls = await d.readAll(calls, 'conn');
-        const firstLegs = await d.readAll(parts, 'conn');
+        const firstCalls = await readAll(d, calls, 'conn');
+        const firstLegs = await readAll(d, parts, 'conn');
         assert.deepEqual(
           [...firstCalls, ...firstLegs].map((r) => r.deletedAt),
           [null, null, null, null, null],
@@ -370,8 +374,8 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
             { table: 'c_wp_legs', inserted: 0, updated: 1, unchanged: 1, deleted: 0 },
           ],
         );
-        const secondCalls = await d.readAll(calls, 'conn');
-        const secondLegs = await d.readAll(parts, 'conn');
+        const secondCalls = await readAll(d, calls, 'conn');
+        const secondLegs = await readAll(d, parts, 'conn');
         assert.deepEqual(
           secondCalls.map((r) => [r.key.id, r.record]),
           [
@@ -400,7 +404,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           ],
         );
         assert.deepEqual(await d.writePage('conn', []), []);
-        assert.deepEqual(await d.readAll(calls, 'other'), []);
+        assert.deepEqual(await readAll(d, calls, 'other'), []);
       });
     });
 
@@ -408,7 +412,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
       await using(open, 1, async (d) => {
         const first: TableSpec = { name: 'c_wp_atomic', keyColumns: ['callId', 'leg'] };
         await d.writePage('conn', [{ spec: first, rows: legs(['P1', 'a', { v: 1 }], ['P1', 'b', { v: 1 }], ['P2', 'a', { v: 1 }]) }]);
-        const before = await d.readAll(first, 'conn');
+        const before = await readAll(d, first, 'conn');
         assert.equal(before.length, 3);
         const firstWrite: TableWrite = {
           spec: first,
@@ -431,20 +435,20 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           ]),
           ofType('DestinationRejected'),
         );
-        assert.deepEqual(await d.readAll(first, 'conn'), before);
-        assert.deepEqual(await d.readAll(keyless, 'conn'), []);
+        assert.deepEqual(await readAll(d, first, 'conn'), before);
+        assert.deepEqual(await readAll(d, keyless, 'conn'), []);
 
         // Refused by the database itself, after the first table's delete and upsert ran.
         const shaped: TableSpec = { name: 'c_wp_atomic_shape', keyColumns: ['id'] };
-        await d.upsert(shaped, 'conn', rows(['1', {}]));
+        await upsert(d, shaped, 'conn', rows(['1', {}]));
         const misshapen: TableSpec = { name: 'c_wp_atomic_shape', keyColumns: ['agent'] };
         await assert.rejects(
           d.writePage('conn', [firstWrite, { spec: misshapen, rows: [{ key: { agent: 'x' }, record: {} }] }]),
           ofType('DestinationRejected'),
         );
-        assert.deepEqual(await d.readAll(first, 'conn'), before, 'the child delete and the upsert were rolled back');
+        assert.deepEqual(await readAll(d, first, 'conn'), before, 'the child delete and the upsert were rolled back');
         assert.deepEqual(
-          (await d.readAll(shaped, 'conn')).map((r) => r.key),
+          (await readAll(d, shaped, 'conn')).map((r) => r.key),
           [{ id: '1' }],
         );
 
@@ -487,13 +491,13 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           ],
         );
         assert.deepEqual(
-          (await a.readAll(calls, 'conn')).map((r) => r.record),
+          (await readAll(a, calls, 'conn')).map((r) => r.record),
           [{ v: 'new' }],
           'the newer call stays',
         );
         // The older parent's children are neither written (x, y) nor do they remove the newer ones (z).
         assert.deepEqual(
-          (await a.readAll(parts, 'conn')).map((r) => [r.key.leg, r.record]),
+          (await readAll(a, parts, 'conn')).map((r) => [r.key.leg, r.record]),
           [
             ['x', { n: 2 }],
             ['z', { n: 3 }],
@@ -509,25 +513,25 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         });
         await b.writePage('conn', page(300, { v: 'newest' }, [['x', { n: 4 }]]));
         assert.deepEqual(
-          (await a.readAll(calls, 'conn')).map((r) => r.record),
+          (await readAll(a, calls, 'conn')).map((r) => r.record),
           [{ v: 'newest' }],
         );
         assert.deepEqual(
-          (await a.readAll(parts, 'conn')).map((r) => [r.key.leg, r.record]),
+          (await readAll(a, parts, 'conn')).map((r) => [r.key.leg, r.record]),
           [['x', { n: 4 }]],
           "the newest parent's children only",
         );
         // Rows without a version (streams that declare none) behave as before: the last write wins.
-        await b.upsert(calls, 'conn', [{ key: { id: 'c2' }, record: { v: 2 } }]);
-        assert.deepEqual(await b.upsert(calls, 'conn', [{ key: { id: 'c2' }, record: { v: 1 } }]), { inserted: 0, updated: 1, unchanged: 0 });
+        await upsert(b, calls, 'conn', [{ key: { id: 'c2' }, record: { v: 2 } }]);
+        assert.deepEqual(await upsert(b, calls, 'conn', [{ key: { id: 'c2' }, record: { v: 1 } }]), { inserted: 0, updated: 1, unchanged: 0 });
       });
     });
 
     it("replaceChildrenOf removes a parent's vanished children and nothing else, with exact counts", async () => {
       await using(open, 1, async (d) => {
         const spec: TableSpec = { name: 'c_children', keyColumns: ['callId', 'leg'] };
-        await d.upsert(spec, 'conn', legs(['1', 'a', { v: 1 }], ['1', 'b', { v: 1 }], ['1', 'c', { v: 1 }], ['2', 'd', {}], ['2', 'e', {}], ['3', 'f', {}]));
-        await d.upsert(spec, 'other', legs(['1', 'a', {}], ['1', 'b', {}], ['2', 'd', {}]));
+        await upsert(d, spec, 'conn', legs(['1', 'a', { v: 1 }], ['1', 'b', { v: 1 }], ['1', 'c', { v: 1 }], ['2', 'd', {}], ['2', 'e', {}], ['3', 'f', {}]));
+        await upsert(d, spec, 'other', legs(['1', 'a', {}], ['1', 'b', {}], ['2', 'd', {}]));
         const replace = {
           spec,
           // Call 1 now has a (same), c (changed) and g (new); call 2 has no legs left.
@@ -536,14 +540,14 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           replaceChildrenOf: { column: 'callId', parents: [1 as unknown as string, '2', 'no-such-call'] },
         };
         assert.deepEqual(await d.writePage('conn', [replace]), [{ table: 'c_children', inserted: 1, updated: 1, unchanged: 1, deleted: 3 }]);
-        assert.deepEqual(legView(await d.readAll(spec, 'conn')), [
+        assert.deepEqual(legView(await readAll(d, spec, 'conn')), [
           ['1', 'a', { v: 1 }],
           ['1', 'c', { v: 2 }],
           ['1', 'g', { v: 1 }],
           ['3', 'f', {}],
         ]);
         assert.deepEqual(
-          legView(await d.readAll(spec, 'other')),
+          legView(await readAll(d, spec, 'other')),
           [
             ['1', 'a', {}],
             ['1', 'b', {}],
@@ -557,7 +561,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         assert.deepEqual(await d.writePage('conn', [{ spec, rows: legs(['3', 'h', {}]), replaceChildrenOf: { column: 'callId', parents: [] } }]), [
           { table: 'c_children', inserted: 1, updated: 0, unchanged: 0, deleted: 0 },
         ]);
-        assert.equal((await d.readAll(spec, 'conn')).length, 5);
+        assert.equal((await readAll(d, spec, 'conn')).length, 5);
       });
     });
 
@@ -572,7 +576,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         assert.deepEqual(await d.writePage('conn', [{ spec, rows: legsOf('x'), replaceChildrenOf: { column: 'callId', parents } }]), [
           { table: 'c_children_many', inserted: 0, updated: 0, unchanged: 3000, deleted: 3000 },
         ]);
-        const all = await d.readAll(spec, 'conn');
+        const all = await readAll(d, spec, 'conn');
         assert.equal(all.length, 3000);
         assert.ok(all.every((r) => r.key.leg === 'x'));
       });
@@ -592,24 +596,24 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
             column,
           );
         }
-        assert.deepEqual(await d.readAll(first, 'conn'), []);
-        assert.deepEqual(await d.readAll(spec, 'conn'), []);
+        assert.deepEqual(await readAll(d, first, 'conn'), []);
+        assert.deepEqual(await readAll(d, spec, 'conn'), []);
       });
     });
 
     it('a snapshot marks rows it did not see deleted, revives rows seen again, and keeps the first deletion time', async () => {
       const spec: TableSpec = { name: 'c_snap', keyColumns: ['id'] };
       const first = await using(open, 1, async (d) => {
-        await d.upsert(spec, 'conn', rows(['a', {}], ['b', {}], ['c', {}], ['d', {}]));
-        await d.upsert(spec, 'other', rows(['a', {}], ['b', {}], ['c', {}], ['d', {}]));
-        const written = await d.readAll(spec, 'conn');
+        await upsert(d, spec, 'conn', rows(['a', {}], ['b', {}], ['c', {}], ['d', {}]));
+        await upsert(d, spec, 'other', rows(['a', {}], ['b', {}], ['c', {}], ['d', {}]));
+        const written = await readAll(d, spec, 'conn');
         // Pages note keys as they go; a retried page notes the same keys again.
         await d.noteSnapshotKeys(spec, 'conn', 'run-1', ids('a', 'b', 'a'));
         await d.noteSnapshotKeys(spec, 'conn', 'run-1', ids('b', 'e')); // e: seen, but never written
         await d.noteSnapshotKeys(spec, 'conn', 'run-1', []);
         const outcome = await d.finishSnapshot(spec, 'conn', 'run-1');
         assert.deepEqual(outcome, { seen: 3, deleted: 2, revived: 0, skippedEmpty: false });
-        const after = await d.readAll(spec, 'conn');
+        const after = await readAll(d, spec, 'conn');
         assert.deepEqual(
           after.map((r) => [r.key.id, r.deletedAt === null]),
           [
@@ -627,7 +631,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           'a deletion mark leaves record and _synced_at alone',
         );
         assert.deepEqual(
-          (await d.readAll(spec, 'other')).map((r) => r.deletedAt),
+          (await readAll(d, spec, 'other')).map((r) => r.deletedAt),
           [null, null, null, null],
           'other connections are untouched',
         );
@@ -637,15 +641,15 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
       await using(open, 1, async (d) => {
         // Finishing again (a retried activity, on another worker) changes nothing and answers the same.
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run-1'), first.outcome);
-        assert.deepEqual(await d.readAll(spec, 'conn'), first.after);
+        assert.deepEqual(await readAll(d, spec, 'conn'), first.after);
         // A finished run takes no more keys: a reused run id must not pass for a new snapshot.
         await assert.rejects(d.noteSnapshotKeys(spec, 'conn', 'run-1', ids('c')), ofType('InvalidInput'));
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run-1'), first.outcome);
-        assert.deepEqual(await d.readAll(spec, 'conn'), first.after);
+        assert.deepEqual(await readAll(d, spec, 'conn'), first.after);
 
         await d.noteSnapshotKeys(spec, 'conn', 'run-2', ids('a', 'c'));
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run-2'), { seen: 2, deleted: 1, revived: 1, skippedEmpty: false });
-        const after = deletions(await d.readAll(spec, 'conn'));
+        const after = deletions(await readAll(d, spec, 'conn'));
         assert.equal(after.a, null);
         assert.match(after.b, ISO);
         assert.ok(after.b! > first.after[2]!.deletedAt!, 'b was deleted by the later run');
@@ -657,22 +661,22 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
     it('a snapshot that saw nothing while rows are live deletes nothing (skippedEmpty)', async () => {
       await using(open, 1, async (d) => {
         const spec: TableSpec = { name: 'c_snap_empty', keyColumns: ['id'] };
-        await d.upsert(spec, 'conn', rows(['a', {}], ['b', {}]));
+        await upsert(d, spec, 'conn', rows(['a', {}], ['b', {}]));
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'nothing-noted'), { seen: 0, deleted: 0, revived: 0, skippedEmpty: true });
-        assert.deepEqual(deletions(await d.readAll(spec, 'conn')), { a: null, b: null });
+        assert.deepEqual(deletions(await readAll(d, spec, 'conn')), { a: null, b: null });
         // A refused note stages none of its keys: the finish still sees nothing.
         await assert.rejects(d.noteSnapshotKeys(spec, 'conn', 'half-noted', [{ id: 'a' }, {}]), ofType('DestinationRejected'));
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'half-noted'), { seen: 0, deleted: 0, revived: 0, skippedEmpty: true });
-        assert.deepEqual(deletions(await d.readAll(spec, 'conn')), { a: null, b: null });
+        assert.deepEqual(deletions(await readAll(d, spec, 'conn')), { a: null, b: null });
         await assert.rejects(d.noteSnapshotKeys(spec, 'conn', '', ids('a')), ofType('InvalidInput'));
         await assert.rejects(d.finishSnapshot(spec, 'conn', ''), ofType('InvalidInput'));
 
         // Once every row is deleted, an empty snapshot is plausible (nothing live to protect).
         await d.noteSnapshotKeys(spec, 'conn', 'only-z', ids('z'));
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'only-z'), { seen: 1, deleted: 2, revived: 0, skippedEmpty: false });
-        const gone = await d.readAll(spec, 'conn');
+        const gone = await readAll(d, spec, 'conn');
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'empty-after'), { seen: 0, deleted: 0, revived: 0, skippedEmpty: false });
-        assert.deepEqual(await d.readAll(spec, 'conn'), gone);
+        assert.deepEqual(await readAll(d, spec, 'conn'), gone);
         // A connection with no rows at all.
         assert.deepEqual(await d.finishSnapshot(spec, 'nobody', 'x'), { seen: 0, deleted: 0, revived: 0, skippedEmpty: false });
       });
@@ -702,14 +706,15 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           { a, b: a },
           { a, b: 'x' },
         ]);
-        await d.upsert(
+        await upsert(
+          d,
           spec,
           'conn',
           [...keys, { a: 'plain', b: 'gone' }].map((key) => ({ key, record: {} })),
         );
         await d.noteSnapshotKeys(spec, 'conn', 'run', keys);
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run'), { seen: keys.length, deleted: 1, revived: 0, skippedEmpty: false });
-        const deleted = (await d.readAll(spec, 'conn')).filter((r) => r.deletedAt !== null).map((r) => r.key);
+        const deleted = (await readAll(d, spec, 'conn')).filter((r) => r.deletedAt !== null).map((r) => r.key);
         assert.deepEqual(deleted, [{ a: 'plain', b: 'gone' }]);
         // The same keys identify children for replaceChildrenOf.
         assert.deepEqual(
@@ -724,7 +729,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
     it('two workers finishing one run at once do its work once and give the same answer', async () => {
       await using(open, 2, async (a, b) => {
         const spec: TableSpec = { name: 'c_snap_race', keyColumns: ['id'] };
-        await a.upsert(spec, 'conn', rows(['1', {}], ['2', {}], ['3', {}]));
+        await upsert(a, spec, 'conn', rows(['1', {}], ['2', {}], ['3', {}]));
         await a.noteSnapshotKeys(spec, 'conn', 'run', ids('1'));
         await b.noteSnapshotKeys(spec, 'conn', 'run', ids('1'));
         const [x, y] = await Promise.all([a.finishSnapshot(spec, 'conn', 'run'), b.finishSnapshot(spec, 'conn', 'run')]);
@@ -739,7 +744,8 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         // scanned every staged key for every stored row (20 s here; linear takes well under 1 s).
         const spec: TableSpec = { name: 'c_snap_big', keyColumns: ['id'] };
         const all = Array.from({ length: 10_000 }, (_, i) => ({ id: `row-${i}` }));
-        await d.upsert(
+        await upsert(
+          d,
           spec,
           'conn',
           all.map((key) => ({ key, record: {} })),
@@ -757,7 +763,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         const spec: TableSpec = { name: 'c_snap_prune', keyColumns: ['id'] };
         const keysTable = raw.table('ccsync_snapshot_keys');
         const runsTable = raw.table('ccsync_snapshot_runs');
-        await d.upsert(spec, 'conn', rows(['a', {}], ['b', {}]));
+        await upsert(d, spec, 'conn', rows(['a', {}], ['b', {}]));
         await d.noteSnapshotKeys(spec, 'conn', 'abandoned', ids('a'));
         await d.noteSnapshotKeys(spec, 'other', 'abandoned', ids('a'));
         await d.noteSnapshotKeys(spec, 'conn', 'in-flight', ids('a'));
@@ -782,7 +788,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         await d.finishSnapshot(spec, 'conn', 'another');
         assert.deepEqual(await raw.query(`SELECT "run_id" FROM ${runsTable} WHERE "table_name" = 'c_snap_prune' ORDER BY "run_id"`), [{ run_id: 'another' }]);
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'slow'), { seen: 0, deleted: 0, revived: 0, skippedEmpty: true });
-        assert.deepEqual(deletions(await d.readAll(spec, 'conn')), { a: null, b: null });
+        assert.deepEqual(deletions(await readAll(d, spec, 'conn')), { a: null, b: null });
       });
     });
 
@@ -790,7 +796,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
       const spec: TableSpec = { name: 'c_legacy', keyColumns: ['id'] };
       const table = raw.table(spec.name);
       const [timestamp, json] = raw.dialect === 'postgres' ? ['TIMESTAMPTZ', 'JSONB'] : ['TEXT', 'TEXT'];
-      await using(open, 1, (d) => d.ensureTable({ name: 'c_legacy_unrelated', keyColumns: ['id'] })); // the schema exists
+      await using(open, 1, (d) => ensureTable(d, { name: 'c_legacy_unrelated', keyColumns: ['id'] })); // the schema exists
       // The DDL of the version before snapshots.
       await raw.query(
         `CREATE TABLE ${table} ("id" TEXT NOT NULL, "_connection" TEXT NOT NULL, "_synced_at" ${timestamp} NOT NULL, ` +
@@ -807,7 +813,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
           () => false,
         );
       await using(open, 1, async (d) => {
-        assert.deepEqual(await d.readAll(spec, 'conn'), [
+        assert.deepEqual(await readAll(d, spec, 'conn'), [
           { connection: 'conn', key: { id: '1' }, record: { v: 1 }, syncedAt, deletedAt: null },
           { connection: 'conn', key: { id: '2' }, record: { v: 2 }, syncedAt, deletedAt: null },
         ]);
@@ -818,7 +824,7 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
         assert.equal(await hasColumn(), true, 'the first write added _deleted_at');
         await d.noteSnapshotKeys(spec, 'conn', 'run', ids('1', '3'));
         assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run'), { seen: 2, deleted: 1, revived: 0, skippedEmpty: false });
-        const after = await d.readAll(spec, 'conn');
+        const after = await readAll(d, spec, 'conn');
         assert.deepEqual(
           after.map((r) => [r.key.id, r.syncedAt === syncedAt, r.deletedAt === null]),
           [
@@ -830,8 +836,8 @@ export function destinationContract(name: string, open: OpenDestination, raw: Ra
       });
       // Already migrated: another worker's ensure and writes just work.
       await using(open, 2, async (a, b) => {
-        await Promise.all([a.ensureTable(spec), b.ensureTable(spec)]);
-        assert.deepEqual(await b.upsert(spec, 'conn', rows(['4', {}])), { inserted: 1, updated: 0, unchanged: 0 });
+        await Promise.all([ensureTable(a, spec), ensureTable(b, spec)]);
+        assert.deepEqual(await upsert(b, spec, 'conn', rows(['4', {}])), { inserted: 1, updated: 0, unchanged: 0 });
       });
     });
 

@@ -11,6 +11,8 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Destination, TableSpec } from '../../destinations/destination';
+import { storedSpec } from '../../destinations/shared';
+import { ensureTable } from './destination-access';
 
 const LEDGER = 'test_write_ledger';
 
@@ -34,12 +36,12 @@ const ident = (name: string) => {
 
 /** Creates the tables (through the product, so they are exactly its own) and puts a ledger on them. */
 export async function installWriteLedger(url: string, destination: Destination, specs: readonly TableSpec[]): Promise<WriteLedger> {
-  for (const spec of specs) await destination.ensureTable(spec);
+  for (const spec of specs) await ensureTable(destination, spec);
   return url.startsWith('sqlite:') ? sqliteLedger(url.slice('sqlite:'.length), specs) : postgresLedger(url, specs);
 }
 
 function keyExpr(prefix: string, spec: TableSpec, concat: (parts: string[]) => string): string {
-  return concat([`${prefix}."_connection"`, ...spec.keyColumns.map((c) => `${prefix}.${ident(c)}`)]);
+  return concat([`${prefix}."_connection"`, ...storedSpec(spec).keyColumns.map((c) => `${prefix}.${ident(c)}`)]);
 }
 
 function tally(rows: { op: string; conn: string; k: string }[], connection?: string): LedgerCounts {

@@ -21,6 +21,8 @@ import { AGENT_ID_BASE, CcaipSimulator, DEMO_CCAIP, TEAM_ID_BASE, demoCcaipOptio
 import type { StoredRow, TableSpec } from '../../destinations/destination';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type LedgerCounts, type WriteLedger } from '../helpers/write-ledger';
+import { readAll } from '../helpers/destination-access';
+import { queryRows } from '../helpers/sql';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -158,7 +160,7 @@ async function assertTable(
   minimum = 1,
 ): Promise<StoredRow[]> {
   const spec = TABLES[name];
-  const rows = await stack.destination.readAll(spec, conn);
+  const rows = await readAll(stack.destination, spec, conn);
   const live = rows.filter((r) => r.deletedAt === null);
   assert.ok(expected.length >= minimum, `${name}: enough data to mean something (${expected.length})`);
   const stored = new Map(live.map((r) => [keyOf(spec, r.key), r.record]));
@@ -192,6 +194,34 @@ async function assertWindowedTruth(stack: Stack, conn: string, from: number, to:
 async function assertSnapshotTruth(stack: Stack, conn: string) {
   const expected = expectedSnapshots(SIMS[conn]!);
   for (const [name, rows] of Object.entries(expected)) await assertTable(stack, conn, name as keyof typeof TABLES, rows, 4);
+}
+
+/**
+ * Calls per agent per hour, with the participants joined, as a user writes it on typed columns:
+ * the call's `created_at` (timestamptz in PostgreSQL) and the participant's `type` and `user_id`.
+ */
+async function assertCallsPerAgentPerHour(stack: Stack, conn: string, sim: CcaipSimulator, from: number, to: number) {
+  const expected = new Map<string, number>();
+  for (const call of sim.data.calls({ from, to })) {
+    const agents = new Set((call.participants as Rec[]).filter((p) => p.type === 'agent').map((p) => String(p.user_id)));
+    const hour = String(call.created_at).slice(0, 13);
+    for (const agent of agents) expected.set(`${agent}|${hour}`, (expected.get(`${agent}|${hour}`) ?? 0) + 1);
+  }
+  const join = `FROM ccaip_calls c JOIN ccaip_call_participants p ON p._connection = c._connection AND p.call_id = c.id`;
+  const rows = await queryRows(
+    stack.destinationUrl,
+    {
+      sqlite:
+        `SELECT p.user_id AS agent, substr(c.created_at, 1, 13) AS hour, COUNT(DISTINCT c.id) AS calls ${join} ` +
+        `WHERE c._connection = ? AND p.type = 'agent' GROUP BY agent, hour`,
+      postgres:
+        `SELECT p.user_id AS agent, to_char(date_trunc('hour', c.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24') AS hour, COUNT(DISTINCT c.id) AS calls ` +
+        `${join} WHERE c._connection = $1 AND p.type = 'agent' GROUP BY 1, 2`,
+    },
+    [conn],
+  );
+  assert.ok(expected.size > 10, 'enough calls to mean something');
+  assert.deepEqual(new Map(rows.map((r) => [`${String(r.agent)}|${String(r.hour)}`, Number(r.calls)])), expected);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<{ message: string; type?: string }> {
@@ -267,6 +297,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       }
       const full = await assertWindowedTruth(stack, 'cc-full', FROM, TO, ledger);
       const bare = await assertWindowedTruth(stack, 'cc-nonext', FROM, TO, ledger);
+      await assertCallsPerAgentPerHour(stack, 'cc-full', fullSim, FROM, TO);
       // The runs' own figures, summed over their pages, agree: every parent new, none changed.
       assert.deepEqual(
         results.map((r) => [r.inserted, r.updated]),
@@ -313,7 +344,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
         await assertWindowedTruth(stack, c, FROM, clock.t);
         await assertSnapshotTruth(stack, c);
       }
-      const treeRows = await stack.destination.readAll(TABLES.team_tree, 'cc-full');
+      const treeRows = await readAll(stack.destination, TABLES.team_tree, 'cc-full');
       assert.deepEqual(
         treeRows
           .map((r) => r.record as Rec)
@@ -322,7 +353,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
         ['Billing:2:7002', 'Inbound:1:7006', 'Outbound:1:7006', 'Sales:0:null', 'Support:0:null', 'Technical:2:7002', 'Tier 1:1:7001', 'Tier 2:1:7001'],
         'the tree, flattened with parents and depths',
       );
-      const teamRows = await stack.destination.readAll(TABLES.teams, 'cc-full');
+      const teamRows = await readAll(stack.destination, TABLES.teams, 'cc-full');
       assert.ok(
         teamRows.some((r) => ((r.record as Rec).assignees as unknown[]).length > 0),
         'teams carry their assignees',
@@ -374,10 +405,10 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.deepEqual(changes('call_participants'), [0, 0, 1], 'one participant out (and its replacement in)');
       for (const n of WINDOWED_TABLES.filter((t) => t !== 'calls' && t !== 'call_participants'))
         assert.deepEqual(changes(n), [0, 0, 0], `${n}: inserted once each, nothing rewritten`);
-      const rows = (await stack.destination.readAll(TABLES.calls, 'cc-full')).filter((x) => x.key.id === String(id));
+      const rows = (await readAll(stack.destination, TABLES.calls, 'cc-full')).filter((x) => x.key.id === String(id));
       assert.equal(rows.length, 1, 'one row');
       assert.deepEqual(rows[0]!.record, updated, 'in its latest form');
-      const participants = (await stack.destination.readAll(TABLES.call_participants, 'cc-full')).filter((p) => p.key.call_id === String(id));
+      const participants = (await readAll(stack.destination, TABLES.call_participants, 'cc-full')).filter((p) => p.key.call_id === String(id));
       assert.ok(!participants.some((p) => p.key.id === String(removed)), 'the removed participant is gone');
       assert.ok(
         participants.some((p) => (p.record as Rec).type === 'third_party'),
@@ -391,25 +422,25 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       clock.catchUp();
       const agent = AGENT_ID_BASE + 2;
       const tier1 = TEAM_ID_BASE + 2;
-      const lastSeen = (await stack.destination.readAll(TABLES.agents, 'cc-full')).find((a) => a.key.id === String(agent))!;
+      const lastSeen = (await readAll(stack.destination, TABLES.agents, 'cc-full')).find((a) => a.key.id === String(agent))!;
       assert.equal(lastSeen.deletedAt, null);
       fullSim.data.removeAgent(agent);
       fullSim.data.removeTeam(tier1);
       const before = Date.now();
       const r = (await (await stack.start('incrementalSync', { connection: 'cc-full' })).result()) as IncrementalResult;
       assert.equal(r.windows.failed, 0);
-      const agents = await stack.destination.readAll(TABLES.agents, 'cc-full');
+      const agents = await readAll(stack.destination, TABLES.agents, 'cc-full');
       const gone = agents.find((a) => a.key.id === String(agent))!;
       assert.ok(gone.deletedAt, 'the removed agent is marked deleted');
       assert.ok(Date.parse(gone.deletedAt) >= before - 1000 && Date.parse(gone.deletedAt) <= Date.now() + 1000, `deleted at ${gone.deletedAt}`);
       assert.deepEqual(gone.record, lastSeen.record, 'the last record seen is kept');
       assert.ok(agents.filter((a) => a.key.id !== String(agent)).every((a) => a.deletedAt === null));
-      const deletedTeams = (await stack.destination.readAll(TABLES.teams, 'cc-full'))
+      const deletedTeams = (await readAll(stack.destination, TABLES.teams, 'cc-full'))
         .filter((t) => t.deletedAt)
         .map((t) => Number(t.key.id))
         .sort();
       assert.deepEqual(deletedTeams, [tier1, tier1 + 1, tier1 + 2], 'Tier 1 and the two teams under it');
-      const deletedNodes = (await stack.destination.readAll(TABLES.team_tree, 'cc-full'))
+      const deletedNodes = (await readAll(stack.destination, TABLES.team_tree, 'cc-full'))
         .filter((t) => t.deletedAt)
         .map((t) => Number(t.key.id))
         .sort();
@@ -420,12 +451,12 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       fullSim.data.restoreTeam(tier1);
       await (await stack.start('incrementalSync', { connection: 'cc-full' })).result();
       assert.ok(
-        (await stack.destination.readAll(TABLES.agents, 'cc-full')).every((a) => a.deletedAt === null),
+        (await readAll(stack.destination, TABLES.agents, 'cc-full')).every((a) => a.deletedAt === null),
         'revived',
       );
-      assert.ok((await stack.destination.readAll(TABLES.teams, 'cc-full')).every((a) => a.deletedAt === null));
+      assert.ok((await readAll(stack.destination, TABLES.teams, 'cc-full')).every((a) => a.deletedAt === null));
       await assertSnapshotTruth(stack, 'cc-full');
-      const other = await stack.destination.readAll(TABLES.agents, 'cc-nonext');
+      const other = await readAll(stack.destination, TABLES.agents, 'cc-nonext');
       assert.ok(
         other.every((a) => a.deletedAt === null),
         "another connection's rows are not touched",
@@ -450,14 +481,14 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
         .slice(logStart)
         .filter((e) => e.endpoint === 'calls');
       assert.ok(walked.length >= 2, `the window took several pages (${walked.length})`);
-      const stored = new Map((await stack.destination.readAll(TABLES.calls, 'cc-midpage')).map((row) => [Number(row.key.id), row.record as Rec]));
+      const stored = new Map((await readAll(stack.destination, TABLES.calls, 'cc-midpage')).map((row) => [Number(row.key.id), row.record as Rec]));
       const missing = truth.filter((t) => !stored.has(t.id as number)).map((t) => t.id);
       assert.deepEqual(missing, [], 'every call of the window as it was when paging began');
       assert.equal(stored.size, truth.length);
       // The next incremental run finds it in its new place, in its latest form.
       const inc = (await (await stack.start('incrementalSync', { connection: 'cc-midpage' })).result()) as IncrementalResult;
       assert.equal(inc.windows.failed, 0);
-      const latest = (await stack.destination.readAll(TABLES.calls, 'cc-midpage')).find((row) => row.key.id === String(victim))!;
+      const latest = (await readAll(stack.destination, TABLES.calls, 'cc-midpage')).find((row) => row.key.id === String(victim))!;
       assert.equal((latest.record as Rec).out_ticket_id, 'moved-mid-walk');
     });
 
@@ -474,7 +505,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
         .filter((e) => e.endpoint === 'chats')
         .map((e) => e.status);
       assert.deepEqual(statuses.slice(0, 3), [503, 429, 200]);
-      const chats = await stack.destination.readAll(TABLES.chats, 'cc-faults');
+      const chats = await readAll(stack.destination, TABLES.chats, 'cc-faults');
       assert.equal(chats.length, fullSim.data.chats({ from: Date.parse(day.from), to: Date.parse(day.to) }).length);
 
       fullSim.failNext({ endpoint: 'chats', kind: 'schema-drift', field: 'updated_at', value: 1_700_000_000 });

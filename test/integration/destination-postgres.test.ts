@@ -10,6 +10,8 @@ import pg from 'pg';
 import { describeDestinationUrl, openDestination } from '../../destinations/index';
 import { PostgresDestination, pgErrorType } from '../../destinations/postgres';
 import { destinationContract, ofType, using, type RawStore } from '../helpers/destination-contract';
+import { typedColumnsContract } from '../helpers/typed-contract';
+import { ensureTable, readAll, upsert } from '../helpers/destination-access';
 
 const BASE_URL = process.env.CCSYNC_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `ccsync_test_${randomBytes(6).toString('hex')}`;
@@ -46,17 +48,24 @@ const rawStore: RawStore = {
 };
 
 destinationContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
+typedColumnsContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
 
 describe('PostgresDestination specifics', () => {
-  it('creates its schema, stores keys as text, records as jsonb and _synced_at as timestamptz', async () => {
+  it('creates its schema, stores keys as snake_case text, records as jsonb, _synced_at and typed columns with their types', async () => {
     await using(
       () => openDestination(URL_IN_SCHEMA),
       1,
       async (d) => {
         assert.equal(d.kind, 'postgres');
         assert.ok(d.describe.endsWith(`?schema=${SCHEMA}`));
-        await d.upsert({ name: 'kore_callvolume', keyColumns: ['queueId', 'ts'] }, 'conn', [
-          { key: { queueId: 'q1', ts: '2026-10-01T00:00:00Z' }, record: { b: 1, a: [1, 2] } },
+        const columns = [
+          { name: 'b', type: 'integer', fields: ['b'] },
+          { name: 'a', type: 'json', fields: ['a'] },
+          { name: 'at', type: 'timestamp', fields: ['at'] },
+          { name: 'ok', type: 'boolean', fields: ['ok'] },
+        ] as const;
+        await upsert(d, { name: 'kore_callvolume', keyColumns: ['queueId', 'ts'], columns }, 'conn', [
+          { key: { queueId: 'q1', ts: '2026-10-01T00:00:00Z' }, record: { b: 1, a: [1, 2], at: '2024-09-27T13:50:51', ok: true } },
         ]);
         await d.markCompleted('conn', 'callvolume', { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 9, 2) });
       },
@@ -68,15 +77,22 @@ describe('PostgresDestination specifics', () => {
     assert.deepEqual(
       columns.map((c) => [c.column_name, c.data_type]),
       [
-        ['queueId', 'text'],
+        ['queue_id', 'text'],
         ['ts', 'text'],
         ['_connection', 'text'],
         ['_synced_at', 'timestamp with time zone'],
         ['record', 'jsonb'],
         ['_deleted_at', 'timestamp with time zone'],
         ['_version', 'double precision'],
+        ['b', 'bigint'],
+        ['a', 'jsonb'],
+        ['at', 'timestamp with time zone'],
+        ['ok', 'boolean'],
       ],
     );
+    // The zoneless time is the UTC instant it names.
+    const { rows: typed } = await admin.query(`SELECT b, a, at, ok FROM "${SCHEMA}".kore_callvolume`);
+    assert.deepEqual(typed, [{ b: '1', a: [1, 2], at: new Date('2024-09-27T13:50:51Z'), ok: true }]);
     const { rows: pk } = await admin.query(
       `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
        WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
@@ -84,7 +100,7 @@ describe('PostgresDestination specifics', () => {
     );
     assert.deepEqual(
       pk.map((r) => r.attname),
-      ['_connection', 'queueId', 'ts'],
+      ['_connection', 'queue_id', 'ts'],
     );
     const { rows: state } = await admin.query(
       `SELECT completed, pg_typeof(completed)::text AS type FROM "${SCHEMA}".ccsync_state WHERE connection = 'conn' AND stream = 'callvolume'`,
@@ -109,14 +125,15 @@ describe('PostgresDestination specifics', () => {
       async (d) => {
         const spec = { name: 'pg_precreated', keyColumns: ['id'] };
         const ids = ['a', 'B', '_', '10', '9'];
-        await d.upsert(
+        await upsert(
+          d,
           spec,
           'conn',
           ids.map((id) => ({ key: { id }, record: {} })),
         );
         // Under und-x-icu this would read _, 10, 9, a, B; SQLite's order is by bytes.
         assert.deepEqual(
-          (await d.readAll(spec, 'conn')).map((r) => r.key.id),
+          (await readAll(d, spec, 'conn')).map((r) => r.key.id),
           ['10', '9', 'B', '_', 'a'],
         );
       },
@@ -132,8 +149,8 @@ describe('PostgresDestination specifics', () => {
         const page = Array.from({ length: 1200 }, (_, i) => ({ key: { id: String(i) }, record: { i, s: 'ok' } }));
         // jsonb refuses NUL characters: the third batch of 500 fails after two were written.
         page[1100] = { key: { id: '1100' }, record: { i: 1100, s: 'bad\u0000' } };
-        await assert.rejects(d.upsert(spec, 'conn', page), ofType('DestinationRejected'));
-        assert.deepEqual(await d.readAll(spec, 'conn'), []);
+        await assert.rejects(upsert(d, spec, 'conn', page), ofType('DestinationRejected'));
+        assert.deepEqual(await readAll(d, spec, 'conn'), []);
       },
     );
   });
@@ -144,9 +161,9 @@ describe('PostgresDestination specifics', () => {
       6,
       async (...ds) => {
         const spec = { name: 'raced', keyColumns: ['id'] };
-        await Promise.all(ds.map((d) => d.ensureTable(spec)));
-        await Promise.all(ds.map((d, i) => d.upsert(spec, 'conn', [{ key: { id: String(i) }, record: {} }])));
-        assert.equal((await ds[0]!.readAll(spec, 'conn')).length, 6);
+        await Promise.all(ds.map((d) => ensureTable(d, spec)));
+        await Promise.all(ds.map((d, i) => upsert(d, spec, 'conn', [{ key: { id: String(i) }, record: {} }])));
+        assert.equal((await readAll(ds[0]!, spec, 'conn')).length, 6);
       },
     );
   });
@@ -157,11 +174,11 @@ describe('PostgresDestination specifics', () => {
       1,
       async (d) => {
         const spec = { name: 'pg_terminated', keyColumns: ['id'] };
-        await d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]);
+        await upsert(d, spec, 'conn', [{ key: { id: '1' }, record: {} }]);
         const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'ccsync_terminate_me'`);
         assert.ok(rows.length >= 1 && rows.every((r) => r.ok === true), 'terminated the idle connection');
         await sleep(50); // let the pool notice (this is where a missing 'error' listener would crash node)
-        assert.deepEqual(await d.upsert(spec, 'conn', [{ key: { id: '2' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
+        assert.deepEqual(await upsert(d, spec, 'conn', [{ key: { id: '2' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
       },
     );
   });
@@ -193,7 +210,7 @@ describe('PostgresDestination specifics', () => {
         1,
         async (d) => {
           // The schema exists (the contract made it) but this role has no rights in it.
-          await assert.rejects(d.upsert({ name: 'pg_forbidden', keyColumns: ['id'] }, 'conn', [{ key: { id: '1' }, record: {} }]), (err: unknown) => {
+          await assert.rejects(upsert(d, { name: 'pg_forbidden', keyColumns: ['id'] }, 'conn', [{ key: { id: '1' }, record: {} }]), (err: unknown) => {
             ofType('DestinationRejected')(err);
             assert.match((err as Error).message, /permission denied/);
             assert.doesNotMatch((err as Error).message, /n0t-the-real-pw/);
@@ -254,7 +271,7 @@ describe('PostgresDestination specifics', () => {
         () => new PostgresDestination(URL_IN_SCHEMA),
         1,
         async (owner) => {
-          await owner.ensureTable(spec);
+          await ensureTable(owner, spec);
           await owner.finishSnapshot(spec, 'setup', 'setup'); // creates the snapshot tables
         },
       );
@@ -263,7 +280,7 @@ describe('PostgresDestination specifics', () => {
         () => new PostgresDestination(roleUrl()),
         1,
         async (d) => {
-          await assert.rejects(d.ensureTable({ name: 'pg_dml_only_new', keyColumns: ['id'] }), (err: unknown) => {
+          await assert.rejects(ensureTable(d, { name: 'pg_dml_only_new', keyColumns: ['id'] }), (err: unknown) => {
             ofType('DestinationRejected')(err);
             assert.match((err as Error).message, /permission denied/);
             return true;
@@ -276,11 +293,11 @@ describe('PostgresDestination specifics', () => {
           assert.deepEqual(await d.writePage('conn', [{ spec, rows: page.slice(0, 1), replaceChildrenOf: { column: 'callId', parents: ['1'] } }]), [
             { table: 'pg_dml_only', inserted: 0, updated: 0, unchanged: 1, deleted: 1 },
           ]);
-          await d.upsert(spec, 'conn', [{ key: { callId: '2', leg: 'a' }, record: {} }]);
+          await upsert(d, spec, 'conn', [{ key: { callId: '2', leg: 'a' }, record: {} }]);
           await d.noteSnapshotKeys(spec, 'conn', 'run', [{ callId: '1', leg: 'a' }]);
           assert.deepEqual(await d.finishSnapshot(spec, 'conn', 'run'), { seen: 1, deleted: 1, revived: 0, skippedEmpty: false });
           assert.deepEqual(
-            (await d.readAll(spec, 'conn')).map((r) => [r.key.callId, r.deletedAt === null]),
+            (await readAll(d, spec, 'conn')).map((r) => [r.key.callId, r.deletedAt === null]),
             [
               ['1', true],
               ['2', false],
@@ -306,7 +323,7 @@ describe('PostgresDestination specifics', () => {
         1,
         async (d) => {
           assert.deepEqual(
-            (await d.readAll(spec, 'conn')).map((r) => [r.key.id, r.deletedAt]),
+            (await readAll(d, spec, 'conn')).map((r) => [r.key.id, r.deletedAt]),
             [['1', null]],
           );
           await assert.rejects(d.writePage('conn', [{ spec, rows: [{ key: { id: '2' }, record: {} }] }]), (err: unknown) => {
@@ -318,9 +335,51 @@ describe('PostgresDestination specifics', () => {
             return true;
           });
           await admin.query(advice); // what the owner is told to run
-          assert.deepEqual(await d.upsert(spec, 'conn', [{ key: { id: '2' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
+          assert.deepEqual(await upsert(d, spec, 'conn', [{ key: { id: '2' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
         },
       );
+    });
+    it('a table from before typed columns that the role may not alter is refused with the exact statements; once run, the next write fills the columns', async (t) => {
+      if (!canCreateRoles) return t.skip('cannot create roles on this server');
+      const columns = [
+        { name: 'started_at', type: 'timestamp', fields: ['startedAt'] },
+        { name: 'offered', type: 'integer', fields: ['offered'] },
+      ] as const;
+      const spec = { name: 'pg_dml_typed', keyColumns: ['sessionId'], columns };
+      const table = `"${SCHEMA}"."pg_dml_typed"`;
+      // What the previous version created and wrote.
+      await admin.query(
+        `CREATE TABLE ${table} ("sessionId" TEXT NOT NULL, _connection TEXT NOT NULL, _synced_at TIMESTAMPTZ NOT NULL, record JSONB NOT NULL, ` +
+          `_deleted_at TIMESTAMPTZ, _version DOUBLE PRECISION, PRIMARY KEY (_connection, "sessionId"))`,
+      );
+      await admin.query(`INSERT INTO ${table} VALUES ('s1', 'conn', now(), '{"sessionId": "s1", "startedAt": "2024-09-27T13:50:51", "offered": 4}')`);
+      await grantRows();
+      const statements = [
+        `ALTER TABLE ${table} RENAME COLUMN "sessionId" TO "session_id"`,
+        `ALTER TABLE ${table} ADD COLUMN "started_at" TIMESTAMPTZ`,
+        `ALTER TABLE ${table} ADD COLUMN "offered" BIGINT`,
+      ];
+      await using(
+        () => new PostgresDestination(roleUrl()),
+        1,
+        async (d) => {
+          const page = [{ key: { sessionId: 's2' }, record: { sessionId: 's2', offered: 1, extra: 'x' } }];
+          await assert.rejects(d.writePage('conn', [{ spec, rows: page }]), (err: unknown) => {
+            ofType('DestinationRejected')(err);
+            assert.ok((err as Error).message.includes(`have its owner run: ${statements.join('; ')};`), (err as Error).message);
+            assert.doesNotMatch(`${(err as Error).message} ${(err as Error).stack}`, /n0t-the-real-pw/);
+            return true;
+          });
+          for (const sql of statements) await admin.query(sql); // what the DBA is told to run
+          // The new field `extra` cannot get a column under this role: it stays in record, the write goes on.
+          assert.deepEqual(await d.writePage('conn', [{ spec, rows: page }]), [{ table: 'pg_dml_typed', inserted: 1, updated: 0, unchanged: 0, deleted: 0 }]);
+        },
+      );
+      const { rows } = await admin.query(`SELECT session_id, started_at, offered FROM ${table} ORDER BY session_id`);
+      assert.deepEqual(rows, [
+        { session_id: 's1', started_at: new Date('2024-09-27T13:50:51Z'), offered: '4' },
+        { session_id: 's2', started_at: null, offered: '1' },
+      ]);
     });
   });
 
@@ -335,9 +394,9 @@ describe('PostgresDestination specifics', () => {
         const spec = { name: 't', keyColumns: ['id'] };
         // Thunks, run one at a time: an eager promise could reject before assert.rejects listens.
         const attempts: Array<() => Promise<unknown>> = [
-          () => d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]),
-          () => d.ensureTable(spec),
-          () => d.readAll(spec, 'conn'),
+          () => upsert(d, spec, 'conn', [{ key: { id: '1' }, record: {} }]),
+          () => ensureTable(d, spec),
+          () => readAll(d, spec, 'conn'),
           () => d.completedIntervals('conn', 's'),
           () => d.markCompleted('conn', 's', { start: 0, end: 1 }),
           () => d.writePage('conn', [{ spec, rows: [{ key: { id: '1' }, record: {} }] }]),

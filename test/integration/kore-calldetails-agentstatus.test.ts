@@ -12,6 +12,7 @@ import type { Row } from '../../destinations/destination';
 import { DEMO_KORE, agentStatusGroundTruth, callDetailsRangeMs } from '../../simulators/kore';
 import { CONNECTION, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
+import { readAll } from '../helpers/destination-access';
 
 const DAY = 86_400_000;
 const FROM = '2026-10-02T00:00:00Z';
@@ -38,7 +39,7 @@ async function assertTableEquals(
   ledger: WriteLedger,
   { connection = CONNECTION, changed = 0 } = {},
 ): Promise<Row[]> {
-  const rows = await stack.destination.readAll(table, connection);
+  const rows = await readAll(stack.destination, table, connection);
   const keys = rows.map((r) => table.keyColumns.map((k) => r.key[k]).join('|'));
   const writes = await ledger.counts(table.name, connection);
   assert.equal(writes.inserted, truth.length, `${table.name}: each record inserted exactly once`);
@@ -126,13 +127,13 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
     });
 
     it('running both again sends no request and changes nothing', async () => {
-      const before = await Promise.all([CALLS, INTERACTIONS, STATUS].map((t) => stack.destination.readAll(t, CONNECTION)));
+      const before = await Promise.all([CALLS, INTERACTIONS, STATUS].map((t) => readAll(stack.destination, t, CONNECTION)));
       stack.kore.resetLog();
       const again = await stack.start('backfill', { connection: CONNECTION, from: FROM, to: TO });
       const result = (await again.result()) as { windows: { done: number; skipped: number } };
       assert.equal(result.windows.done, 0);
       assert.equal(stack.kore.requests().length, 0);
-      assert.deepEqual(await Promise.all([CALLS, INTERACTIONS, STATUS].map((t) => stack.destination.readAll(t, CONNECTION))), before);
+      assert.deepEqual(await Promise.all([CALLS, INTERACTIONS, STATUS].map((t) => readAll(stack.destination, t, CONNECTION))), before);
     });
   });
 }
@@ -235,7 +236,7 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
     await (
       await stack.start('backfill', { connection: CONNECTION, streams: ['agentstatus'], from: '2026-08-05T00:00:00Z', to: '2026-08-06T00:00:00Z' })
     ).result();
-    const rows = await stack.destination.readAll(STATUS, CONNECTION);
+    const rows = await readAll(stack.destination, STATUS, CONNECTION);
     assert.ok(rows.some((r) => (r.record as { stationId?: unknown }).stationId === 'desk-7'));
   });
 
@@ -325,7 +326,7 @@ describe('open agent-status segments (SQLite)', () => {
   type RunResult = { plan: { stream: string; from: string; to: string; windows: number; lookback?: string }[]; inserted: number; updated: number };
   const sync = async () => (await (await stack.start('incrementalSync', { connection: CONNECTION })).result()) as RunResult;
   const stored = async () =>
-    new Map((await stack.destination.readAll(STATUS, CONNECTION)).map((r) => [`${r.key.userId}|${r.key.startTime}`, r.record as Record<string, unknown>]));
+    new Map((await readAll(stack.destination, STATUS, CONNECTION)).map((r) => [`${r.key.userId}|${r.key.startTime}`, r.record as Record<string, unknown>]));
 
   it('is stored open, keeps its window incomplete from its start, is read again while open, and is stored closed once it closes', async () => {
     // 1. Yesterday mid-morning by the vendor's clock: some segments are still going on.
@@ -377,12 +378,12 @@ describe('open agent-status segments (SQLite)', () => {
     assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, 'agentstatus'), [{ start: yesterday, end: today }], 'the whole day complete');
 
     // 4. Closed: the day is read once more only as the one-day lookback, and nothing changes.
-    const settled = await stack.destination.readAll(STATUS, CONNECTION);
+    const settled = await readAll(stack.destination, STATUS, CONNECTION);
     stack.kore.resetLog();
     const fourth = await sync();
     assert.equal(fourth.plan[0]!.lookback, `${new Date(yesterday).toISOString()}/${new Date(today).toISOString()}`);
     assert.equal(stack.kore.requests().length, 1);
     assert.equal(fourth.inserted + fourth.updated, 0);
-    assert.deepEqual(await stack.destination.readAll(STATUS, CONNECTION), settled);
+    assert.deepEqual(await readAll(stack.destination, STATUS, CONNECTION), settled);
   });
 });

@@ -10,6 +10,8 @@ import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { callVolumeGroundTruth } from '../../simulators/kore';
 import { CONNECTION, historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
+import { readAll } from '../helpers/destination-access';
+import { queryRows, sumBy } from '../helpers/sql';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -26,7 +28,7 @@ const range = [Date.parse(FROM), Date.parse(TO)] as const;
  */
 async function assertEqualsGroundTruth(stack: Stack, ledger: WriteLedger, from = range[0], to = range[1], before = { inserted: 0, updated: 0 }) {
   const truth = callVolumeGroundTruth(stack.kore.data, from, to);
-  const rows = await stack.destination.readAll(TABLE, CONNECTION);
+  const rows = await readAll(stack.destination, TABLE, CONNECTION);
   const writes = await ledger.counts(TABLE.name, CONNECTION);
   assert.equal(writes.inserted - before.inserted, truth.length, 'each record of the range inserted once, whatever was retried');
   assert.equal(writes.updated - before.updated, 0, 'no record rewritten: the vendor changed none');
@@ -35,6 +37,33 @@ async function assertEqualsGroundTruth(stack: Stack, ledger: WriteLedger, from =
   const byId = new Map(rows.map((r) => [r.key._id, r.record]));
   for (const t of truth) assert.deepEqual(byId.get(t._id), t, `record ${t._id} equals the vendor's`);
   return rows;
+}
+
+/**
+ * A workforce-management engineer's first query, on typed columns (no JSON functions): offered
+ * contacts per queue per day, equal to the simulator's ground truth summed the same way.
+ */
+async function assertOfferedPerQueuePerDay(stack: Stack, from = range[0], to = range[1]) {
+  const truth = callVolumeGroundTruth(stack.kore.data, from, to);
+  const expected = sumBy(
+    truth,
+    (t) => `${t.queueId}|${t.intervalStartTimeStamp.slice(0, 10)}`,
+    (t) => Number(t.offeredContacts ?? 0),
+  );
+  const rows = await queryRows(
+    stack.destinationUrl,
+    {
+      sqlite:
+        `SELECT queue_id, substr(interval_start_time_stamp, 1, 10) AS day, SUM(offered_contacts) AS offered FROM kore_callvolume ` +
+        `WHERE _connection = ? GROUP BY queue_id, day ORDER BY queue_id, day`,
+      postgres:
+        `SELECT queue_id, to_char(interval_start_time_stamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, SUM(offered_contacts) AS offered ` +
+        `FROM kore_callvolume WHERE _connection = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+    },
+    [CONNECTION],
+  );
+  assert.ok(expected.size >= 7 * 4 && [...expected.values()].some((n) => n > 0), 'enough data to mean something');
+  assert.deepEqual(new Map(rows.map((r) => [`${String(r.queue_id)}|${String(r.day)}`, Number(r.offered)])), expected);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<{ message: string; type?: string }> {
@@ -73,6 +102,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.equal(result.windows.total, 7);
       assert.equal(result.windows.done, 7);
       const rows = await assertEqualsGroundTruth(stack, ledger);
+      await assertOfferedPerQueuePerDay(stack);
       assert.equal(result.records, rows.length);
       // The run's own figures, summed over its pages, agree with the ground truth: all new, none changed.
       assert.deepEqual([result.inserted, result.updated, result.unchanged], [rows.length, 0, 0]);
@@ -84,23 +114,75 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
     });
 
     it('running it again changes nothing, and a complete range is not fetched again', async () => {
-      const before = await stack.destination.readAll(TABLE, CONNECTION);
+      const before = await readAll(stack.destination, TABLE, CONNECTION);
       stack.kore.resetLog();
       const handle = await stack.start('backfill', { connection: CONNECTION, from: FROM, to: TO });
       const result = (await handle.result()) as { windows: { total: number; skipped: number; done: number }; inserted: number };
       assert.equal(result.windows.skipped, 7);
       assert.equal(result.windows.done, 0);
       assert.equal(stack.kore.requests().length, 0, 'no request for a complete range');
-      assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'tables identical, _synced_at included');
+      assert.deepEqual(await readAll(stack.destination, TABLE, CONNECTION), before, 'tables identical, _synced_at included');
 
       const forced = await stack.start('backfill', { connection: CONNECTION, from: FROM, to: '2026-10-03T00:00:00Z', force: true });
       const again = (await forced.result()) as { windows: { done: number }; inserted: number; updated: number; unchanged: number };
       assert.equal(again.windows.done, 2);
       assert.equal(again.inserted + again.updated, 0, 'a forced re-sync writes nothing new');
       assert.equal(again.unchanged, 2 * 384);
-      assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before);
+      assert.deepEqual(await readAll(stack.destination, TABLE, CONNECTION), before);
       const writes = await ledger.counts(TABLE.name, CONNECTION);
       assert.deepEqual([writes.inserted, writes.updated], [7 * 384, 0], 'the re-reads wrote nothing: the ledger still shows one insert per record');
+    });
+
+    it('schema drift mid-backfill: a new field gets its column, a later wrong-typed value is NULL there, kept in record, and the run reports both', async () => {
+      const from = Date.parse('2026-09-01T00:00:00Z');
+      const to = Date.parse('2026-09-04T00:00:00Z');
+      const count = async () =>
+        (await readAll(stack.destination, TABLE, CONNECTION)).filter(
+          (r) =>
+            Date.parse(String((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp)) < to &&
+            Date.parse(String((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp)) >= from,
+        ).length;
+      const waitFor = async (rows: number) => {
+        const deadline = Date.now() + 120_000;
+        while ((await count()) < rows) {
+          assert.ok(Date.now() < deadline, `timed out waiting for ${rows} rows`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      // One window at a time: 3 days x 4 pages; the vendor starts sending the field after two pages.
+      const handle = await stack.start('backfill', {
+        connection: CONNECTION,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        maxParallelWindows: 1,
+      });
+      await waitFor(200);
+      stack.kore.failNext({ kind: 'schema-drift', field: 'sentimentScore', value: 0.8 });
+      await waitFor(700);
+      stack.kore.failNext({ kind: 'schema-drift', field: 'sentimentScore', value: 'high' });
+      const result = (await handle.result()) as { windows: { done: number; failed: number }; addedColumns?: string[]; misfits?: Record<string, number> };
+      assert.deepEqual([result.windows.done, result.windows.failed], [3, 0], 'the sync completed');
+      assert.deepEqual(result.addedColumns, ['kore_callvolume.sentiment_score numeric'], 'the run reports the new column');
+      assert.deepEqual(result.misfits, { 'kore_callvolume.sentimentScore': 1 }, 'the run reports the field and the rows that did not fit');
+      const rows = await readAll(stack.destination, TABLE, CONNECTION);
+      const sent = rows.map((r) => (r.record as { sentimentScore?: unknown }).sentimentScore).filter((v) => v !== undefined);
+      assert.deepEqual(sent.sort(), [0.8, 'high'], 'every value the vendor sent is in record');
+      const typed = await queryRows(
+        stack.destinationUrl,
+        {
+          sqlite: `SELECT sentiment_score FROM kore_callvolume WHERE _connection = ? AND record LIKE '%sentimentScore%' ORDER BY sentiment_score IS NULL, sentiment_score`,
+          postgres: `SELECT sentiment_score FROM kore_callvolume WHERE _connection = $1 AND record ? 'sentimentScore' ORDER BY sentiment_score IS NULL, sentiment_score`,
+        },
+        [CONNECTION],
+      );
+      assert.deepEqual(
+        typed.map((r) => (r.sentiment_score === null ? null : Number(r.sentiment_score))),
+        [0.8, null],
+        'the column holds the number; the text is NULL there',
+      );
+      // Announced in the worker log too.
+      assert.ok(logs.some((e) => /new columns for fields the vendor started sending: kore_callvolume\.sentiment_score numeric/.test(e.message)));
+      assert.ok(logs.some((e) => /kore_callvolume\.sentimentScore in 1 rows/.test(e.message)));
     });
   });
 }
@@ -200,13 +282,13 @@ describe('backfill under vendor trouble (SQLite)', () => {
     stack.kore.failNext({ kind: 'schema-drift', field: 'brandNewMetric', value: 7 });
     const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-12T00:00:00Z', to: '2026-08-12T01:00:00Z' });
     await handle.result();
-    const rows = await stack.destination.readAll(TABLE, CONNECTION);
+    const rows = await readAll(stack.destination, TABLE, CONNECTION);
     assert.ok(rows.some((r) => (r.record as Record<string, unknown>).brandNewMetric === 7));
   });
 
   it('invalid inputs fail at once in plain words and write nothing', async () => {
     stack.kore.resetLog();
-    const before = await stack.destination.readAll(TABLE, CONNECTION);
+    const before = await readAll(stack.destination, TABLE, CONNECTION);
     const cases: [unknown, RegExp][] = [
       [{ from: FROM, to: TO }, /connection: is required/],
       [{ connection: CONNECTION, from: TO, to: FROM }, /"to" must be later than "from"/],
@@ -222,7 +304,7 @@ describe('backfill under vendor trouble (SQLite)', () => {
       assert.ok(Date.now() - started < 10_000, `failed at once: ${f.message}`);
     }
     assert.equal(stack.kore.requests().length, 0, 'no vendor request');
-    assert.deepEqual(await stack.destination.readAll(TABLE, CONNECTION), before, 'nothing written');
+    assert.deepEqual(await readAll(stack.destination, TABLE, CONNECTION), before, 'nothing written');
   });
 
   it('cancelling a backfill cancels its children and marks no cancelled window complete', async () => {

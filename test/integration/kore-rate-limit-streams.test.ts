@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
+import { readAll } from '../helpers/destination-access';
 
 const FROM = '2026-09-01T00:00:00Z';
 const TO = '2026-09-26T00:00:00Z';
@@ -45,12 +46,12 @@ describe('the Kore.ai account limit across streams', () => {
 
     const from = Date.parse(FROM);
     const to = Date.parse(TO);
-    const calls = await stack.destination.readAll({ name: 'kore_calldetails', keyColumns: ['sessionId'] }, CONNECTION);
+    const calls = await readAll(stack.destination, { name: 'kore_calldetails', keyColumns: ['sessionId'] }, CONNECTION);
     assert.deepEqual(
       calls.map((r) => r.record).sort((a, b) => String((a as { sessionId: string }).sessionId).localeCompare(String((b as { sessionId: string }).sessionId))),
       stack.kore.conversationsGroundTruth(from, to).sort((a, b) => String(a.sessionId).localeCompare(String(b.sessionId))),
     );
-    const segments = await stack.destination.readAll({ name: 'kore_agentstatus', keyColumns: ['userId', 'startTime'] }, CONNECTION);
+    const segments = await readAll(stack.destination, { name: 'kore_agentstatus', keyColumns: ['userId', 'startTime'] }, CONNECTION);
     assert.equal(segments.length, stack.kore.agentStatusGroundTruth(from, to).length);
     assert.equal(stack.kore.requestsOverSevenDays(), 0);
   });

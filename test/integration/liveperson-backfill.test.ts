@@ -15,6 +15,8 @@ import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
 import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions } from '../../simulators/liveperson';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
+import { readAll } from '../helpers/destination-access';
+import { queryRows, sumBy } from '../helpers/sql';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -123,7 +125,7 @@ async function assertEqualsGroundTruth(
   atLeast = 100,
   ledger?: WriteLedger,
 ): Promise<number> {
-  const rows = await stack.destination.readAll(TABLE, connection);
+  const rows = await readAll(stack.destination, TABLE, connection);
   const expected = groundTruthRows(sim, from, to);
   assert.ok(expected.length >= atLeast, `enough data to mean something (${expected.length})`);
   const keyOf = (k: Record<string, string>) => INTERVAL_METRICS_KEY.map((c) => k[c]).join('|');
@@ -139,6 +141,38 @@ async function assertEqualsGroundTruth(
   const stored = new Map(rows.map((r) => [keyOf(r.key), r.record]));
   for (const e of expected) assert.deepEqual(stored.get(keyOf(e.key)), e.record, `${connection}: record ${keyOf(e.key)}`);
   return rows.length;
+}
+
+/**
+ * Handle time per skill per interval, as a user queries it: `skill_id` and the interval start
+ * `from_l` are columns, the metrics one JSON column (jsonb in PostgreSQL). Equals the ground truth.
+ */
+async function assertHandleTimePerSkill(stack: Stack, connection: string, sim: LivePersonSimulator, from: number, to: number) {
+  const truth = groundTruthRows(sim, from, to);
+  const expected = sumBy(
+    truth,
+    (t) => `${t.key.skillId}|${t.key.fromL}`,
+    (t) => Number((t.record.metrics as { handleTime?: number } | undefined)?.handleTime ?? 0),
+  );
+  const rows = await queryRows(
+    stack.destinationUrl,
+    {
+      sqlite:
+        `SELECT skill_id, from_l, SUM(COALESCE(json_extract(metrics, '$.handleTime'), 0)) AS handle_time FROM liveperson_interval_metrics ` +
+        `WHERE _connection = ? GROUP BY skill_id, from_l`,
+      postgres:
+        `SELECT skill_id, from_l, SUM(COALESCE((metrics->>'handleTime')::numeric, 0)) AS handle_time FROM liveperson_interval_metrics ` +
+        `WHERE _connection = $1 GROUP BY skill_id, from_l`,
+    },
+    [connection],
+  );
+  assert.ok(
+    [...expected.values()].some((n) => n > 0),
+    'some handle time to sum',
+  );
+  const got = new Map(rows.map((r) => [`${String(r.skill_id)}|${String(r.from_l)}`, Number(r.handle_time)]));
+  assert.equal(got.size, expected.size, 'one row per skill and interval');
+  for (const [k, v] of expected) assert.ok(Math.abs((got.get(k) ?? NaN) - v) < 1e-6, `handle time of ${k}: ${got.get(k)} = ${v}`);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<{ message: string; type?: string }> {
@@ -212,6 +246,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       }
       const n = await assertEqualsGroundTruth(stack, 'lp-pagekey', pageKeySim, FROM, BACKFILL_TO, 100, ledger);
       assert.equal(await assertEqualsGroundTruth(stack, 'lp-refs', refsSim, FROM, BACKFILL_TO, 100, ledger), n);
+      await assertHandleTimePerSkill(stack, 'lp-pagekey', pageKeySim, FROM, BACKFILL_TO);
       // The runs' own figures, summed over their pages, agree: all new, none changed.
       assert.deepEqual([pk!.inserted, pk!.updated, refs!.inserted, refs!.updated], [n, 0, n, 0]);
       assert.equal(pk!.records, n);

@@ -18,6 +18,7 @@ import { ccsync } from '../helpers/cli';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus';
 import { testTemporal, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
 import { WorkerProcess } from '../helpers/worker-process';
+import { readAll } from '../helpers/destination-access';
 
 const CONN = 'kore-obs';
 const FRESH = 'kore-fresh';
@@ -97,7 +98,7 @@ ${extra}`;
     await handle.result();
 
     const truth = callVolumeGroundTruth(kore.data, Date.parse(FROM), Date.parse(TO));
-    const rows = await destination.readAll(TABLE, CONN);
+    const rows = await readAll(destination, TABLE, CONN);
     assert.equal(rows.length, truth.length, 'the destination holds the ground truth');
     const state = await destination.completedIntervals(CONN, 'callvolume');
     assert.deepEqual(state, [{ start: Date.parse(FROM), end: Date.parse(TO) }]);

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
+import { readAll } from '../helpers/destination-access';
 
 const DAY = 86_400_000;
 const today = Math.floor(Date.now() / DAY) * DAY;
@@ -143,7 +144,7 @@ describe('a 429 that gets through', () => {
       log.some((e) => e.at >= at + 3_900 && e.status === 200),
       'requests resumed after the pause',
     );
-    const rows = await stack.destination.readAll({ name: 'kore_callvolume', keyColumns: ['_id'] }, CONNECTION);
+    const rows = await readAll(stack.destination, { name: 'kore_callvolume', keyColumns: ['_id'] }, CONNECTION);
     const mine = rows.filter((r) => {
       const t = Date.parse((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp);
       return t >= from && t < to;

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEMO_KORE, callVolumeGroundTruth } from '../../simulators/kore';
 import { ccsync } from '../helpers/cli';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
+import { readAll } from '../helpers/destination-access';
 
 const TABLE = { name: 'kore_callvolume', keyColumns: ['_id'] };
 const MIN15 = 15 * 60_000;
@@ -30,7 +31,7 @@ interface RunResult {
 }
 
 async function rowsOf(stack: Stack, connection: string, from: number, to: number) {
-  return (await stack.destination.readAll(TABLE, connection))
+  return (await readAll(stack.destination, TABLE, connection))
     .filter((r) => {
       const t = Date.parse((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp);
       return t >= from && t < to;
@@ -136,7 +137,7 @@ describe('schedules and incremental sync', () => {
       const runs = await completedRuns(stack, `incremental/${CONNECTION}`);
       return runs.some((r) => Date.parse(r.scheduledAt) > before) ? true : undefined;
     });
-    const stored = (await stack.destination.readAll(TABLE, CONNECTION)).find((r) => r.key._id === revised!._id);
+    const stored = (await readAll(stack.destination, TABLE, CONNECTION)).find((r) => r.key._id === revised!._id);
     assert.deepEqual(stored?.record, revised, 'the table holds the revised record');
     assert.ok((revised as { __v: number }).__v > 0);
   });

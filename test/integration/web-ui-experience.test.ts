@@ -10,6 +10,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { callVolumeGroundTruth } from '../../simulators/kore';
 import { resolveTemporalCli } from '../../dev/temporal-cli';
 import { CONNECTION, startStack, type Stack } from '../helpers/stack';
+import { readAll } from '../helpers/destination-access';
 
 const TABLE = { name: 'kore_callvolume', keyColumns: ['_id'] };
 
@@ -102,7 +103,7 @@ describe('the Web UI experience', () => {
     assert.equal(result.continuedRuns, 2, '5 windows at 2 per run: three runs');
     assert.deepEqual([result.windows.total, result.windows.done], [5, 5]);
     const truth = callVolumeGroundTruth(stack.kore.data, from, to);
-    const rows = (await stack.destination.readAll(TABLE, CONNECTION)).filter((r) => {
+    const rows = (await readAll(stack.destination, TABLE, CONNECTION)).filter((r) => {
       const t = Date.parse((r.record as { intervalStartTimeStamp: string }).intervalStartTimeStamp);
       return t >= from && t < to;
     });

@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import { openDestination } from '../../destinations/index';
 import { SqliteDestination, sqliteErrorType } from '../../destinations/sqlite';
 import { destinationContract, ofType, using, type RawStore } from '../helpers/destination-contract';
+import { typedColumnsContract } from '../helpers/typed-contract';
+import { ensureTable, readAll, upsert } from '../helpers/destination-access';
 
 const dir = mkdtempSync(join(tmpdir(), 'ccsync-sqlite-'));
 const contractFile = join(dir, 'contract.db');
@@ -38,6 +40,7 @@ const rawStore: RawStore = {
 };
 
 destinationContract('sqlite', () => new SqliteDestination(contractFile), rawStore);
+typedColumnsContract('sqlite', () => new SqliteDestination(contractFile), rawStore);
 
 describe('SqliteDestination specifics', () => {
   it('creates missing parent directories and turns WAL on', async () => {
@@ -48,7 +51,15 @@ describe('SqliteDestination specifics', () => {
       async (d) => {
         assert.equal(d.kind, 'sqlite');
         assert.equal(d.describe, `sqlite:${file}`);
-        await d.ensureTable({ name: 'kore_callvolume', keyColumns: ['queueId', 'ts'] });
+        await ensureTable(d, {
+          name: 'kore_callvolume',
+          keyColumns: ['queueId', 'ts'],
+          columns: [
+            { name: 'at', type: 'timestamp', fields: ['at'] },
+            { name: 'ok', type: 'boolean', fields: ['ok'] },
+            { name: 'meta', type: 'json', fields: ['meta'] },
+          ],
+        });
       },
     );
     assert.ok(existsSync(file));
@@ -60,13 +71,16 @@ describe('SqliteDestination specifics', () => {
       assert.deepEqual(tables, ['ccsync_state', 'kore_callvolume']);
       const columns = db.prepare(`SELECT name, type, pk FROM pragma_table_info('kore_callvolume') ORDER BY cid`).all();
       assert.deepEqual(columns, [
-        { name: 'queueId', type: 'TEXT', pk: 2 },
+        { name: 'queue_id', type: 'TEXT', pk: 2 },
         { name: 'ts', type: 'TEXT', pk: 3 },
         { name: '_connection', type: 'TEXT', pk: 1 },
         { name: '_synced_at', type: 'TEXT', pk: 0 },
         { name: 'record', type: 'TEXT', pk: 0 },
         { name: '_deleted_at', type: 'TEXT', pk: 0 },
         { name: '_version', type: 'REAL', pk: 0 },
+        { name: 'at', type: 'TIMESTAMP', pk: 0 },
+        { name: 'ok', type: 'BOOLEAN', pk: 0 },
+        { name: 'meta', type: 'JSON_TEXT', pk: 0 },
       ]);
     } finally {
       db.close();
@@ -79,7 +93,7 @@ describe('SqliteDestination specifics', () => {
       () => new SqliteDestination(file),
       1,
       async (d) => {
-        await d.upsert({ name: 't', keyColumns: ['id'] }, 'conn', [{ key: { id: '1' }, record: { b: { z: 1, y: [{ d: 1, c: 2 }] }, a: 'x' } }]);
+        await upsert(d, { name: 't', keyColumns: ['id'] }, 'conn', [{ key: { id: '1' }, record: { b: { z: 1, y: [{ d: 1, c: 2 }] }, a: 'x' } }]);
         await d.markCompleted('conn', 't', { start: Date.UTC(2026, 9, 2), end: Date.UTC(2026, 9, 3) });
         await d.markCompleted('conn', 't', { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 9, 2) });
       },
@@ -103,17 +117,17 @@ describe('SqliteDestination specifics', () => {
       () => new SqliteDestination(file),
       1,
       async (d) => {
-        await d.ensureTable(spec);
+        await ensureTable(d, spec);
         const db = raw(file);
         db.exec(`CREATE TRIGGER refuse_13 BEFORE INSERT ON atomic WHEN NEW.id = '13' BEGIN SELECT RAISE(ABORT, 'row 13 refused'); END`);
         db.close();
         const page = Array.from({ length: 20 }, (_, i) => ({ key: { id: String(i) }, record: { i } }));
-        await assert.rejects(d.upsert(spec, 'conn', page), (err: unknown) => {
+        await assert.rejects(upsert(d, spec, 'conn', page), (err: unknown) => {
           ofType('DestinationRejected')(err);
           assert.match((err as Error).message, /row 13 refused/);
           return true;
         });
-        assert.deepEqual(await d.readAll(spec, 'conn'), []);
+        assert.deepEqual(await readAll(d, spec, 'conn'), []);
       },
     );
   });
@@ -125,19 +139,19 @@ describe('SqliteDestination specifics', () => {
       () => new SqliteDestination(file, { busyTimeoutMs: 100 }),
       1,
       async (d) => {
-        await d.ensureTable(spec);
+        await ensureTable(d, spec);
         const other = raw(file);
         other.exec('BEGIN IMMEDIATE'); // another process holding the write lock
         try {
           const started = Date.now();
-          await assert.rejects(d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]), ofType('DestinationUnavailable'));
+          await assert.rejects(upsert(d, spec, 'conn', [{ key: { id: '1' }, record: {} }]), ofType('DestinationUnavailable'));
           assert.ok(Date.now() - started >= 90, 'waited for the busy timeout before giving up');
           await assert.rejects(d.markCompleted('conn', 'busy', { start: 0, end: 1000 }), ofType('DestinationUnavailable'));
         } finally {
           other.exec('COMMIT');
           other.close();
         }
-        assert.deepEqual(await d.upsert(spec, 'conn', [{ key: { id: '1' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
+        assert.deepEqual(await upsert(d, spec, 'conn', [{ key: { id: '1' }, record: {} }]), { inserted: 1, updated: 0, unchanged: 0 });
         await d.markCompleted('conn', 'busy', { start: 0, end: 1000 });
         assert.deepEqual(await d.completedIntervals('conn', 'busy'), [{ start: 0, end: 1000 }]);
       },
@@ -172,7 +186,7 @@ describe('SqliteDestination specifics', () => {
       async (d) => {
         assert.equal(d.kind, 'sqlite');
         assert.equal(d.describe, `sqlite:${file}`);
-        await d.ensureTable({ name: 'x', keyColumns: ['id'] });
+        await ensureTable(d, { name: 'x', keyColumns: ['id'] });
       },
     );
     assert.ok(existsSync(file));

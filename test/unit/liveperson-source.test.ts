@@ -27,6 +27,7 @@ import { DEFAULT_DOMAIN_LOOKUP_URL, livepersonCredentials, livepersonSettings, t
 import { canonicalGrouping, INTERVAL_METRICS_KEY, interval_metrics as stream, REQUEST_SOURCE } from '../../sources/liveperson/streams';
 import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions, parseOAuthHeader } from '../../simulators/liveperson';
 import { ApplicationFailureCategory } from '@temporalio/common';
+import { readAll } from '../helpers/destination-access';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -469,7 +470,7 @@ describe('the page activity against the simulator (no Temporal)', () => {
     });
 
   async function assertStoredTruth() {
-    const rows = await rt.destination.readAll({ name: 'liveperson_interval_metrics', keyColumns: INTERVAL_METRICS_KEY }, 'lp-oauth');
+    const rows = await readAll(rt.destination, { name: 'liveperson_interval_metrics', keyColumns: INTERVAL_METRICS_KEY }, 'lp-oauth');
     const expected = truth();
     assert.equal(rows.length, expected.length);
     const byKey = new Map(rows.map((r) => [`${r.key.fromL}|${r.key.skillId}|${r.key.agentId}`, r]));
