@@ -6,6 +6,7 @@ import pg from 'pg';
 import { CcsyncError, isCcsyncError, redact, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
 import type { Destination, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';
 import {
   DELETED_AT,
   EnsureCache,
@@ -13,40 +14,26 @@ import {
   SNAPSHOT_RETENTION_MS,
   SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
-  addDeletedAtSql,
-  addVersionSql,
   storedIsNewerSql,
   VERSION,
   withoutStaleParents,
   checkIdentifier,
-  checkInterval,
-  checkRunId,
+  dialectDdl,
   checkTableSpec,
-  createSnapshotKeysTableSql,
-  createSnapshotRunsTableSql,
-  createStateTableSql,
-  createTableSql,
-  decodeIntervals,
-  decodeOutcome,
   describeWrites,
-  finishedRunError,
   keyObject,
-  mergeCompleted,
-  migrationAdvice,
   prepareWrites,
   primaryKey,
   quoteIdent,
   selectAllSql,
-  finishSnapshotRunAsync,
-  snapshotKeyTexts,
   specId,
   writtenColumns,
-  type ColumnTypes,
   type PreparedRow,
   type PreparedWrite,
 } from './shared';
+import { checkRunId, decodeOutcome, finishedRunError, finishSnapshotRunAsync, snapshotKeyTexts } from './snapshot-runs';
 
-const TYPES: ColumnTypes = { timestamp: 'TIMESTAMPTZ', json: 'JSONB', number: 'DOUBLE PRECISION' };
+const DDL = dialectDdl({ timestamp: 'TIMESTAMPTZ', json: 'JSONB', number: 'DOUBLE PRECISION' });
 const DEFAULT_POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Rows per INSERT statement: big enough to amortise round trips, far below the 65535-parameter cap. */
@@ -341,13 +328,13 @@ export class PostgresDestination implements Destination {
    * made before `_deleted_at` existed is altered only when the catalog says the column is missing.
    */
   private async createIfMissing(spec?: TableSpec, snapshot = false): Promise<void> {
-    const bookkeeping: Array<[string, (table: string, types: ColumnTypes) => string]> = [
-      [STATE_TABLE, createStateTableSql],
+    const bookkeeping: Array<[string, (table: string) => string]> = [
+      [STATE_TABLE, DDL.state],
       ...(snapshot
         ? ([
-            [SNAPSHOT_KEYS_TABLE, createSnapshotKeysTableSql],
-            [SNAPSHOT_RUNS_TABLE, createSnapshotRunsTableSql],
-          ] as Array<[string, (table: string, types: ColumnTypes) => string]>)
+            [SNAPSHOT_KEYS_TABLE, DDL.snapshotKeys],
+            [SNAPSHOT_RUNS_TABLE, DDL.snapshotRuns],
+          ] as Array<[string, (table: string) => string]>)
         : []),
     ];
     const wanted = [...bookkeeping.map(([name]) => name), ...(spec ? [spec.name] : [])];
@@ -365,10 +352,10 @@ export class PostgresDestination implements Destination {
       await client.query(DDL_LOCK_SQL);
       if (this.schema && !found?.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
       for (const [i, [name, ddl]] of bookkeeping.entries()) {
-        if (!exists[i]) await client.query(ddl(this.table(name), TYPES));
+        if (!exists[i]) await client.query(ddl(this.table(name)));
       }
       if (!spec) return;
-      if (!tableExists) await client.query(createTableSql(this.table(spec.name), spec, TYPES));
+      if (!tableExists) await client.query(DDL.table(this.table(spec.name), spec));
       else if (!found?.migrated) await this.migrate(client, spec);
     });
   }
@@ -377,8 +364,8 @@ export class PostgresDestination implements Destination {
   private async migrate(client: pg.PoolClient, spec: TableSpec): Promise<void> {
     try {
       // IF NOT EXISTS: another worker may have migrated it between our look and our lock.
-      await client.query(addDeletedAtSql(this.table(spec.name), TYPES, true));
-      await client.query(addVersionSql(this.table(spec.name), TYPES, true));
+      await client.query(DDL.addDeletedAt(this.table(spec.name), true));
+      await client.query(DDL.addVersion(this.table(spec.name), true));
     } catch (err) {
       const code = (err as { code?: unknown })?.code;
       if (code !== INSUFFICIENT_PRIVILEGE) throw err;
@@ -386,7 +373,7 @@ export class PostgresDestination implements Destination {
         'DestinationRejected',
         redact(
           `Migrating table ${spec.name} failed: the destination ${this.describe} refused it (${errorDetail(err)}): ` +
-            `${migrationAdvice(this.table(spec.name), TYPES)}.`,
+            `${DDL.migrationAdvice(this.table(spec.name))}.`,
           this.secrets,
         ),
         { cause: err, details: { code } },

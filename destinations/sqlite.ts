@@ -9,45 +9,33 @@ import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
 import type { Destination, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
+import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';
 import {
   DELETED_AT,
   SNAPSHOT_KEYS_TABLE,
   SNAPSHOT_RETENTION_MS,
   SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
-  addDeletedAtSql,
-  addVersionSql,
-  checkInterval,
-  checkRunId,
+  dialectDdl,
   checkTableSpec,
-  createSnapshotKeysTableSql,
-  createSnapshotRunsTableSql,
-  createStateTableSql,
-  createTableSql,
-  decodeIntervals,
-  decodeOutcome,
   describeWrites,
-  finishedRunError,
   keyObject,
   keyText,
   keyValue,
-  mergeCompleted,
   prepareWrites,
   primaryKey,
   quoteIdent,
   selectAllSql,
-  finishSnapshotRun,
-  snapshotKeyTexts,
   specId,
   storedIsNewerSql,
   VERSION,
   withoutStaleParents,
   writtenColumns,
-  type ColumnTypes,
   type PreparedWrite,
 } from './shared';
+import { checkRunId, decodeOutcome, finishedRunError, finishSnapshotRun, snapshotKeyTexts } from './snapshot-runs';
 
-const TYPES: ColumnTypes = { timestamp: 'TEXT', json: 'TEXT', number: 'REAL' };
+const DDL = dialectDdl({ timestamp: 'TEXT', json: 'TEXT', number: 'REAL' });
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /**
  * SQL function rebuilding a stored row's canonical key text (shared.ts `keyText`) from its key
@@ -289,9 +277,9 @@ export class SqliteDestination implements Destination {
       // sees the first one's column instead of failing on a duplicate.
       this.db
         .transaction(() => {
-          this.db.exec(createTableSql(quoteIdent(spec.name), spec, TYPES));
-          if (!this.hasColumn(spec.name, DELETED_AT)) this.db.exec(addDeletedAtSql(quoteIdent(spec.name), TYPES));
-          if (!this.hasColumn(spec.name, VERSION)) this.db.exec(addVersionSql(quoteIdent(spec.name), TYPES));
+          this.db.exec(DDL.table(quoteIdent(spec.name), spec));
+          if (!this.hasColumn(spec.name, DELETED_AT)) this.db.exec(DDL.addDeletedAt(quoteIdent(spec.name)));
+          if (!this.hasColumn(spec.name, VERSION)) this.db.exec(DDL.addVersion(quoteIdent(spec.name)));
         })
         .immediate();
     }
@@ -300,7 +288,7 @@ export class SqliteDestination implements Destination {
 
   private ensureState(): void {
     if (this.ensured.has(STATE_TABLE)) return;
-    this.db.exec(createStateTableSql(STATE_TABLE, TYPES));
+    this.db.exec(DDL.state(STATE_TABLE));
     this.ensured.add(STATE_TABLE);
   }
 
@@ -308,8 +296,8 @@ export class SqliteDestination implements Destination {
   private ensureSnapshotSync(spec: TableSpec): void {
     this.ensureSync(spec);
     if (this.ensured.has(SNAPSHOT_KEYS_TABLE)) return;
-    this.db.exec(createSnapshotKeysTableSql(SNAPSHOT_KEYS_TABLE, TYPES));
-    this.db.exec(createSnapshotRunsTableSql(SNAPSHOT_RUNS_TABLE, TYPES));
+    this.db.exec(DDL.snapshotKeys(SNAPSHOT_KEYS_TABLE));
+    this.db.exec(DDL.snapshotRuns(SNAPSHOT_RUNS_TABLE));
     this.ensured.add(SNAPSHOT_KEYS_TABLE);
   }
 
