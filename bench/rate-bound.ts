@@ -20,6 +20,7 @@ import { startDevServer } from '../dev/dev-server';
 import { DEMO_KORE, KoreSimulator, demoKoreOptions } from '../simulators/kore';
 import { maxInAnyWindow } from '../simulators/kit/server';
 import { WorkerProcess } from '../test/helpers/worker-process';
+import { koreConnection, writeConnectionsFile } from '../test/helpers/connections-file';
 
 const RESULTS = resolve(__dirname, 'results/recorded-rate-bound.json');
 const DAY = 86_400_000;
@@ -48,16 +49,9 @@ async function measure(address: string, client: Client, workers: number, minutes
   const kore = new KoreSimulator(demoKoreOptions({ queues: QUEUES }));
   const url = await kore.start(0);
   const dir = mkdtempSync(join(tmpdir(), 'ccsync-rate-bench-'));
-  const connections = join(dir, 'connections.yaml');
-  writeFileSync(
-    connections,
-    `connections:
-  - name: kore-year
-    source: kore
-    settings: { baseUrl: "${url}", accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId} }
-    credentials: { clientId: "\${RB_KORE_CLIENT_ID}", clientSecret: "\${RB_KORE_CLIENT_SECRET}" }
-    streams: [callvolume]
-`,
+  const connections = writeConnectionsFile(
+    koreConnection({ name: 'kore-year', baseUrl: url, credentials: { clientId: '${RB_KORE_CLIENT_ID}', clientSecret: '${RB_KORE_CLIENT_SECRET}' } }),
+    { dir },
   );
   const taskQueue = `rate-bench-${randomBytes(3).toString('hex')}`;
   const env = {

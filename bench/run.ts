@@ -38,6 +38,7 @@ import { BENCH_REQUESTS_PER_MINUTE } from './lib/rate-limit';
 import { spread, type Spread } from './lib/stats';
 import { RESULT_PREFIX, WORKER_READY, type BenchWorkerConfig, type PlainLoopConfig, type PlainLoopResult, type WorkerTuning } from './lib/types';
 import { verifyRun, type Verification } from './lib/verify';
+import { koreConnection, writeConnectionsFile } from '../test/helpers/connections-file';
 
 const ROOT = resolve(__dirname, '..');
 const DAY_MS = 86_400_000;
@@ -276,23 +277,15 @@ async function startStack(opts: Options): Promise<Stack> {
   const proxy = new TcpProxy({ host: '127.0.0.1', port: Number(koreUrl.port) });
   const proxyPort = await proxy.start(0);
   cleanups.push(() => proxy.stop());
-  const connectionsFile = join(workDir, 'connections.yaml');
-  writeFileSync(
-    connectionsFile,
-    `connections:
-  - name: ${CONNECTION}
-    source: kore
-    settings:
-      baseUrl: http://127.0.0.1:${proxyPort}
-      accountId: ${DEMO_KORE.accountId}
-      orgId: ${DEMO_KORE.orgId}
-      iId: ${DEMO_KORE.iId}
-      pageSize: ${opts.pageSize}
-    credentials:
-      clientId: \${BENCH_KORE_CLIENT_ID}
-      clientSecret: \${BENCH_KORE_CLIENT_SECRET}
-    streams: [${STREAM}]
-`,
+  const connectionsFile = writeConnectionsFile(
+    koreConnection({
+      name: CONNECTION,
+      baseUrl: `http://127.0.0.1:${proxyPort}`,
+      settings: { pageSize: opts.pageSize },
+      credentials: { clientId: '${BENCH_KORE_CLIENT_ID}', clientSecret: '${BENCH_KORE_CLIENT_SECRET}' },
+      streams: [STREAM],
+    }),
+    { dir: workDir },
   );
   const bundle = await quietBundle();
   const bundlePath = join(workDir, 'workflow-bundle.js');
