@@ -12,7 +12,7 @@
  * Writes bench/results/recorded-rate-bound.json; `--table` prints the README table from it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -21,6 +21,7 @@ import { DEMO_KORE, KoreSimulator, demoKoreOptions } from '../simulators/kore';
 import { maxInAnyWindow } from '../simulators/kit/server';
 import { WorkerProcess } from '../test/helpers/worker-process';
 import { koreConnection, writeConnectionsFile } from '../test/helpers/connections-file';
+import { recordResults, runBenchMain } from './lib/results';
 
 const RESULTS = resolve(__dirname, 'results/recorded-rate-bound.json');
 const DAY = 86_400_000;
@@ -137,14 +138,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     await client.connection.close();
     await server.stop();
   }
-  mkdirSync(resolve(__dirname, 'results'), { recursive: true });
-  writeFileSync(RESULTS, JSON.stringify({ at: new Date().toISOString(), loadAverage, rows }, null, 2) + '\n');
+  recordResults(RESULTS, { loadAverage, rows });
   console.log(rateBoundTable());
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runBenchMain(module, main);
