@@ -8,7 +8,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type ConnectionConfig, parseConnections, resolveCredentials, type SourceRegistry } from '../core/connections';
+import {
+  type ConnectionConfig,
+  type CredentialReference,
+  environmentReference,
+  parseConnections,
+  resolveCredentialFields,
+  type SourceRegistry,
+} from '../core/connections';
 import { CcsyncError, isCcsyncError } from '../core/errors';
 import type { SourceDeclaration } from '../core/source';
 import { SOURCES } from '../sources';
@@ -198,25 +205,26 @@ export class ConnectionsStore {
    * Errors name the variable or the file, never a value.
    */
   credentials(config: ConnectionConfig): Record<string, string> {
-    const fromFiles: Record<string, string> = {};
-    const rest: Record<string, string> = {};
-    for (const [field, value] of Object.entries(config.credentials)) {
-      const m = FILE_REFERENCE.exec(value.trim());
-      if (!m) {
-        rest[field] = value;
-        continue;
-      }
+    return resolveCredentialFields(config, [fileReference(config), environmentReference(config, this.env)]);
+  }
+}
+
+/** `${file:/run/secrets/x}`: the file's text, one trailing newline dropped; an unreadable or empty file is a ConfigError. */
+function fileReference(config: ConnectionConfig): CredentialReference {
+  return {
+    pattern: FILE_REFERENCE,
+    read: (path, field) => {
+      let text: string;
       try {
-        fromFiles[field] = readFileSync(m[1]!, 'utf8').replace(/\r?\n$/, '');
+        text = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
       } catch (err) {
         throw new CcsyncError(
           'ConfigError',
-          `connection "${config.name}": credentials.${field} refers to \${file:${m[1]}}, which cannot be read by the worker (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+          `connection "${config.name}": credentials.${field} refers to \${file:${path}}, which cannot be read by the worker (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
         );
       }
-      if (!fromFiles[field])
-        throw new CcsyncError('ConfigError', `connection "${config.name}": credentials.${field} refers to \${file:${m[1]}}, which is empty`);
-    }
-    return { ...resolveCredentials({ ...config, credentials: rest }, this.env), ...fromFiles };
-  }
+      if (!text) throw new CcsyncError('ConfigError', `connection "${config.name}": credentials.${field} refers to \${file:${path}}, which is empty`);
+      return text;
+    },
+  };
 }

@@ -16,7 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -29,6 +29,7 @@ import type { BudgetStore, TakeRequest, TakeResult } from '../activities/budget/
 import { startDevServer } from '../dev/dev-server';
 import { resolveTemporalCli } from '../dev/temporal-cli';
 import { maxInAnyWindow } from '../simulators/kit/server';
+import { recordResults, runBenchMain } from './lib/results';
 
 const RESULTS = resolve(__dirname, 'results/recorded-limiter-options.json');
 const POSTGRES_URL = process.env.CCSYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -244,14 +245,8 @@ async function main(): Promise<void> {
   console.log(stores);
   const temporal = await measureTemporal(seconds);
   console.log(temporal);
-  mkdirSync(resolve(__dirname, 'results'), { recursive: true });
-  writeFileSync(RESULTS, JSON.stringify({ at: new Date().toISOString(), temporal, stores }, null, 2) + '\n');
+  recordResults(RESULTS, { temporal, stores });
   console.log(limiterOptionsTable());
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runBenchMain(module, main);

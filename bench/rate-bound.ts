@@ -12,7 +12,7 @@
  * Writes bench/results/recorded-rate-bound.json; `--table` prints the README table from it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -20,6 +20,8 @@ import { startDevServer } from '../dev/dev-server';
 import { DEMO_KORE, KoreSimulator, demoKoreOptions } from '../simulators/kore';
 import { maxInAnyWindow } from '../simulators/kit/server';
 import { WorkerProcess } from '../test/helpers/worker-process';
+import { koreConnection, writeConnectionsFile } from '../test/helpers/connections-file';
+import { recordResults, runBenchMain } from './lib/results';
 
 const RESULTS = resolve(__dirname, 'results/recorded-rate-bound.json');
 const DAY = 86_400_000;
@@ -48,16 +50,9 @@ async function measure(address: string, client: Client, workers: number, minutes
   const kore = new KoreSimulator(demoKoreOptions({ queues: QUEUES }));
   const url = await kore.start(0);
   const dir = mkdtempSync(join(tmpdir(), 'ccsync-rate-bench-'));
-  const connections = join(dir, 'connections.yaml');
-  writeFileSync(
-    connections,
-    `connections:
-  - name: kore-year
-    source: kore
-    settings: { baseUrl: "${url}", accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId} }
-    credentials: { clientId: "\${RB_KORE_CLIENT_ID}", clientSecret: "\${RB_KORE_CLIENT_SECRET}" }
-    streams: [callvolume]
-`,
+  const connections = writeConnectionsFile(
+    koreConnection({ name: 'kore-year', baseUrl: url, credentials: { clientId: '${RB_KORE_CLIENT_ID}', clientSecret: '${RB_KORE_CLIENT_SECRET}' } }),
+    { dir },
   );
   const taskQueue = `rate-bench-${randomBytes(3).toString('hex')}`;
   const env = {
@@ -143,14 +138,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     await client.connection.close();
     await server.stop();
   }
-  mkdirSync(resolve(__dirname, 'results'), { recursive: true });
-  writeFileSync(RESULTS, JSON.stringify({ at: new Date().toISOString(), loadAverage, rows }, null, 2) + '\n');
+  recordResults(RESULTS, { loadAverage, rows });
   console.log(rateBoundTable());
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runBenchMain(module, main);

@@ -38,6 +38,7 @@ import { BENCH_REQUESTS_PER_MINUTE } from './lib/rate-limit';
 import { spread, type Spread } from './lib/stats';
 import { RESULT_PREFIX, WORKER_READY, type BenchWorkerConfig, type PlainLoopConfig, type PlainLoopResult, type WorkerTuning } from './lib/types';
 import { verifyRun, type Verification } from './lib/verify';
+import { koreConnection, writeConnectionsFile } from '../test/helpers/connections-file';
 
 const ROOT = resolve(__dirname, '..');
 const DAY_MS = 86_400_000;
@@ -276,23 +277,15 @@ async function startStack(opts: Options): Promise<Stack> {
   const proxy = new TcpProxy({ host: '127.0.0.1', port: Number(koreUrl.port) });
   const proxyPort = await proxy.start(0);
   cleanups.push(() => proxy.stop());
-  const connectionsFile = join(workDir, 'connections.yaml');
-  writeFileSync(
-    connectionsFile,
-    `connections:
-  - name: ${CONNECTION}
-    source: kore
-    settings:
-      baseUrl: http://127.0.0.1:${proxyPort}
-      accountId: ${DEMO_KORE.accountId}
-      orgId: ${DEMO_KORE.orgId}
-      iId: ${DEMO_KORE.iId}
-      pageSize: ${opts.pageSize}
-    credentials:
-      clientId: \${BENCH_KORE_CLIENT_ID}
-      clientSecret: \${BENCH_KORE_CLIENT_SECRET}
-    streams: [${STREAM}]
-`,
+  const connectionsFile = writeConnectionsFile(
+    koreConnection({
+      name: CONNECTION,
+      baseUrl: `http://127.0.0.1:${proxyPort}`,
+      settings: { pageSize: opts.pageSize },
+      credentials: { clientId: '${BENCH_KORE_CLIENT_ID}', clientSecret: '${BENCH_KORE_CLIENT_SECRET}' },
+      streams: [STREAM],
+    }),
+    { dir: workDir },
   );
   const bundle = await quietBundle();
   const bundlePath = join(workDir, 'workflow-bundle.js');
@@ -641,7 +634,9 @@ const fmt = (n: number | undefined, digits = 0) =>
   n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pair = (s: Spread | undefined, digits = 0) => (s ? `${fmt(s.p50, digits)} / ${fmt(s.p95, digits)}` : 'n/a');
 
+/** A Markdown table, or nothing when there are no rows (that part of the benchmark did not run). */
 function table(headers: string[], rows: string[][]): string {
+  if (rows.length === 0) return '';
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
@@ -653,6 +648,24 @@ interface Ratio {
   parallel: number;
   ratio: number;
 }
+
+/** The columns every run's row has, in the matrix and the scale table alike (after its own leading ones). */
+const RUN_HEADERS = ['windows×pages×K', 'records', 'wall s', 'records/s', 'pages/s', 'vs plain', 'overhead/page p50/p95 ms', 'peak RSS MB'];
+
+function runCells(x: RunResult, wallDigits: number, vsPlain: string): string[] {
+  return [
+    `${x.shape.windows}×${x.shape.pagesPerWindow}×${x.shape.pageSize}`,
+    fmt(x.shape.records),
+    fmt(x.wallMs / 1000, wallDigits),
+    fmt(x.recordsPerSec),
+    fmt(x.pagesPerSec, 1),
+    vsPlain,
+    x.mode === 'temporal' ? pair(x.overhead?.overhead) : '–',
+    fmt(x.memory.peakRssMb),
+  ];
+}
+
+const verifiedCell = (x: RunResult) => (x.verified.ok ? 'ok' : `FAILED: ${x.error ?? x.verified.problems.join('; ')}`);
 
 function report(results: RunResult[]): { matrix: string; scale: string; breakdown: string; ratios: Ratio[] } {
   const ratios: Ratio[] = [];
@@ -678,21 +691,15 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
     if (ratio !== undefined) ratios.push({ destination: r.destination, latencyMs: r.latencyMs, parallel: cell.parallel, ratio: round(ratio, 3) });
     for (const x of [plain, r]) {
       if (!x) continue;
+      const vsPlain = x.mode === 'temporal' ? (ratio === undefined ? 'n/a' : `${fmt(ratio, 2)}×`) : '1.00×';
       matrixRows.push([
         x.destination,
         `${x.latencyMs} ms`,
         String(x.params.parallel),
         x.mode,
-        `${x.shape.windows}×${x.shape.pagesPerWindow}×${x.shape.pageSize}`,
-        fmt(x.shape.records),
-        fmt(x.wallMs / 1000, 2),
-        fmt(x.recordsPerSec),
-        fmt(x.pagesPerSec, 1),
-        x.mode === 'temporal' ? (ratio === undefined ? 'n/a' : `${fmt(ratio, 2)}×`) : '1.00×',
-        x.mode === 'temporal' ? pair(x.overhead?.overhead) : '–',
-        fmt(x.memory.peakRssMb),
+        ...runCells(x, 2, vsPlain),
         fmt(x.writeRowsPerSec),
-        x.verified.ok ? 'ok' : `FAILED: ${x.error ?? x.verified.problems.join('; ')}`,
+        verifiedCell(x),
       ]);
     }
     if (plain) {
@@ -725,87 +732,40 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
         `${x.days} days`,
         x.mode,
         x.destination,
-        `${x.shape.windows}×${x.shape.pagesPerWindow}×${x.shape.pageSize}`,
-        fmt(x.shape.records),
-        fmt(x.wallMs / 1000, 1),
-        fmt(x.recordsPerSec),
-        fmt(x.pagesPerSec, 1),
-        vsPlain,
-        x.mode === 'temporal' ? pair(x.overhead?.overhead) : '–',
-        fmt(x.memory.peakRssMb),
+        ...runCells(x, 1, vsPlain),
         x.memory.rssQuartilesMb?.map((m) => fmt(m)).join(' → ') ?? 'n/a',
         x.history ? `${x.history.backfillRuns} / ${x.history.windowRuns}` : '–',
         x.history ? `${x.history.maxEventsBackfillRun} / ${x.history.maxEventsWindowRun}` : '–',
-        x.verified.ok ? 'ok' : `FAILED: ${x.error ?? x.verified.problems.join('; ')}`,
+        verifiedCell(x),
       ];
     });
   return {
     ratios,
-    matrix: matrixRows.length
-      ? table(
-          [
-            'dest',
-            'latency',
-            'P',
-            'mode',
-            'windows×pages×K',
-            'records',
-            'wall s',
-            'records/s',
-            'pages/s',
-            'vs plain',
-            'overhead/page p50/p95 ms',
-            'peak RSS MB',
-            'write rows/s',
-            'verified',
-          ],
-          matrixRows,
-        )
-      : '',
-    breakdown: breakdownRows.length
-      ? table(
-          [
-            'dest',
-            'latency',
-            'P',
-            'http ms',
-            'write ms',
-            'compute ms',
-            'sched→start ms',
-            'Temporal around ms',
-            'gap ms',
-            'plain page ms',
-            'Temporal page ms',
-            'CPU s worker / plain',
-            'CPU s server',
-            'CPU s sim+proxy T / P',
-            'CPU s PG T / P',
-          ],
-          breakdownRows,
-        )
-      : '',
-    scale: scaleRows.length
-      ? table(
-          [
-            'scale',
-            'mode',
-            'dest',
-            'windows×pages×K',
-            'records',
-            'wall s',
-            'records/s',
-            'pages/s',
-            'vs plain',
-            'overhead/page p50/p95 ms',
-            'peak RSS MB',
-            'RSS at 25/50/75/100 % MB',
-            'runs backfill / windows',
-            'max events backfill / window run',
-            'verified',
-          ],
-          scaleRows,
-        )
-      : '',
+    matrix: table(['dest', 'latency', 'P', 'mode', ...RUN_HEADERS, 'write rows/s', 'verified'], matrixRows),
+    breakdown: table(
+      [
+        'dest',
+        'latency',
+        'P',
+        'http ms',
+        'write ms',
+        'compute ms',
+        'sched→start ms',
+        'Temporal around ms',
+        'gap ms',
+        'plain page ms',
+        'Temporal page ms',
+        'CPU s worker / plain',
+        'CPU s server',
+        'CPU s sim+proxy T / P',
+        'CPU s PG T / P',
+      ],
+      breakdownRows,
+    ),
+    scale: table(
+      ['scale', 'mode', 'dest', ...RUN_HEADERS, 'RSS at 25/50/75/100 % MB', 'runs backfill / windows', 'max events backfill / window run', 'verified'],
+      scaleRows,
+    ),
   };
 }
 

@@ -6,7 +6,7 @@ import { connectionsFilePath } from '../activities/connections';
 import { backfillInput } from '../core/inputs';
 import type { BackfillProgress } from '../workflows/backfill';
 import { checkedBackfillPlan, checkedConnection, checkedInput, describeEstimate, humanDuration, wholeNumber } from './checks';
-import { CliError, EXIT, printJson, temporalClient } from './output';
+import { CliError, EXIT, printJson, withTemporal } from './output';
 import { ProgressBar } from './progress';
 
 function line(p: BackfillProgress): string {
@@ -92,6 +92,20 @@ interface StartOptions {
   file?: string;
 }
 
+/** A `backfill <name> <workflowId> [--json]` command whose body gets a connected client. */
+function byId(
+  backfill: Command,
+  name: string,
+  description: string,
+  body: (client: Client, workflowId: string, opts: { json?: boolean }) => Promise<void>,
+): void {
+  backfill
+    .command(`${name} <workflowId>`)
+    .description(description)
+    .option('--json', 'machine-readable output')
+    .action((workflowId: string, opts: { json?: boolean }) => withTemporal(({ client }) => body(client, workflowId, opts)));
+}
+
 export function backfillCommands(program: Command): void {
   const backfill = program.command('backfill').description('sync a past time range');
   backfill
@@ -127,8 +141,7 @@ export function backfillCommands(program: Command): void {
       const input = checkedInput(backfillInput, raw, 'backfill');
       const checked = checkedConnection(opts.file ?? connectionsFilePath(), input.connection, input.streams, opts.json);
       const estimate = checked ? checkedBackfillPlan(input, checked) : undefined;
-      const { client, settings, close } = await temporalClient();
-      try {
+      await withTemporal(async ({ client, settings }) => {
         const workflowId = opts.id ?? `backfill/${opts.connection}/${new Date().toISOString()}`;
         const handle = await client.workflow.start('backfill', { taskQueue: settings.taskQueue, workflowId, args: [raw] });
         if (!opts.json) {
@@ -177,57 +190,47 @@ export function backfillCommands(program: Command): void {
           clearInterval(timer);
           bar.done();
         }
-      } finally {
-        await close();
-      }
+      });
     });
 
-  backfill
-    .command('status <workflowId>')
-    .description("a backfill's status and progress; a failed one exits 1 with its first failed window and the cause")
-    .option('--json', 'machine-readable output')
-    .action(async (workflowId: string, opts: { json?: boolean }) => {
-      const { client, close } = await temporalClient();
-      try {
-        const o = await notFound(workflowId, opts.json, () => outcomeOf(client.workflow.getHandle(workflowId), workflowId));
-        if (opts.json) printJson(o);
-        else printOutcome(o);
-        if (o.status !== 'RUNNING' && o.status !== 'COMPLETED' && o.status !== 'CONTINUED_AS_NEW') process.exitCode = EXIT.failed;
-      } finally {
-        await close();
-      }
-    });
+  byId(
+    backfill,
+    'status',
+    "a backfill's status and progress; a failed one exits 1 with its first failed window and the cause",
+    async (client, workflowId, opts) => {
+      const o = await notFound(workflowId, opts.json, () => outcomeOf(client.workflow.getHandle(workflowId), workflowId));
+      if (opts.json) printJson(o);
+      else printOutcome(o);
+      if (o.status !== 'RUNNING' && o.status !== 'COMPLETED' && o.status !== 'CONTINUED_AS_NEW') process.exitCode = EXIT.failed;
+    },
+  );
 
-  backfill
-    .command('cancel <workflowId>')
-    .description('cancel a running backfill: its running windows stop, and none is marked complete unless it finished')
-    .option('--json', 'machine-readable output')
-    .action(async (workflowId: string, opts: { json?: boolean }) => {
-      const { client, close } = await temporalClient();
-      try {
-        const handle = client.workflow.getHandle(workflowId);
-        const d = await notFound(workflowId, opts.json, () => handle.describe());
-        if (d.status.name !== 'RUNNING') {
-          // Cancelling a closed workflow is a no-op at Temporal: say what really happened instead.
-          const o = await outcomeOf(handle, workflowId);
-          if (opts.json) printJson({ ...o, cancelled: false });
-          else {
-            console.log(`${workflowId} is not running: it already ended ${o.status}; nothing was cancelled`);
-            printOutcome(o);
-          }
-          process.exitCode = EXIT.failed;
-          return;
+  byId(
+    backfill,
+    'cancel',
+    'cancel a running backfill: its running windows stop, and none is marked complete unless it finished',
+    async (client, workflowId, opts) => {
+      const handle = client.workflow.getHandle(workflowId);
+      const d = await notFound(workflowId, opts.json, () => handle.describe());
+      if (d.status.name !== 'RUNNING') {
+        // Cancelling a closed workflow is a no-op at Temporal: say what really happened instead.
+        const o = await outcomeOf(handle, workflowId);
+        if (opts.json) printJson({ ...o, cancelled: false });
+        else {
+          console.log(`${workflowId} is not running: it already ended ${o.status}; nothing was cancelled`);
+          printOutcome(o);
         }
-        await handle.cancel();
-        if (opts.json) printJson({ workflowId, status: 'RUNNING', cancelled: true });
-        else
-          console.log(
-            `cancellation requested for ${workflowId}: running windows stop, completed ones stay recorded (follow with \`ccsync backfill status ${workflowId}\`)`,
-          );
-      } finally {
-        await close();
+        process.exitCode = EXIT.failed;
+        return;
       }
-    });
+      await handle.cancel();
+      if (opts.json) printJson({ workflowId, status: 'RUNNING', cancelled: true });
+      else
+        console.log(
+          `cancellation requested for ${workflowId}: running windows stop, completed ones stay recorded (follow with \`ccsync backfill status ${workflowId}\`)`,
+        );
+    },
+  );
 
   backfill
     .command('list')
@@ -236,8 +239,7 @@ export function backfillCommands(program: Command): void {
     .option('--limit <n>', 'how many (default 20)', wholeNumber, 20)
     .option('--json', 'machine-readable output')
     .action(async (opts: { connection?: string; limit: number; json?: boolean }) => {
-      const { client, close } = await temporalClient();
-      try {
+      await withTemporal(async ({ client }) => {
         const rows = await listBackfills(client, opts.connection, opts.limit);
         if (opts.json) printJson(rows);
         else if (rows.length === 0) console.log('no backfills');
@@ -249,9 +251,7 @@ export function backfillCommands(program: Command): void {
             );
           }
         }
-      } finally {
-        await close();
-      }
+      });
     });
 }
 

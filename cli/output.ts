@@ -24,6 +24,16 @@ export async function temporalClient(): Promise<{ client: Client; settings: Temp
   return { client: new Client({ connection, namespace: settings.namespace }), settings, close: () => connection.close() };
 }
 
+/** Runs `work` with a connected client and always closes the connection, whatever `work` does. */
+export async function withTemporal<T>(work: (t: { client: Client; settings: TemporalSettings }) => Promise<T>): Promise<T> {
+  const { client, settings, close } = await temporalClient();
+  try {
+    return await work({ client, settings });
+  } finally {
+    await close();
+  }
+}
+
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }

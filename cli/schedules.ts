@@ -5,7 +5,7 @@ import { connectionsFilePath, loadConnectionsFile } from '../activities/connecti
 import { isCcsyncError } from '../core/errors';
 import { parseInstant } from '../core/time';
 import { applySchedules, scheduleIdFor, SCHEDULE_PREFIX } from '../workers/schedules';
-import { CliError, EXIT, printJson, temporalClient } from './output';
+import { CliError, EXIT, printJson, temporalClient, withTemporal } from './output';
 
 function loadOrExplain(file: string) {
   try {
@@ -45,8 +45,7 @@ export function schedulesCommands(program: Command): void {
       if (opts.prune && opts.pauseRemoved) throw new CliError('--prune and --pause-removed contradict each other: choose one', EXIT.usage);
       const file = opts.file ?? connectionsFilePath();
       const connections = loadOrExplain(file);
-      const { client, settings, close } = await temporalClient();
-      try {
+      await withTemporal(async ({ client, settings }) => {
         const changes = await applySchedules(client, connections, { taskQueue: settings.taskQueue, prune: opts.prune, dryRun: opts.dryRun });
         if (opts.json) printJson({ dryRun: Boolean(opts.dryRun), changes });
         else if (changes.length === 0) console.log('no connection has a schedule; nothing to do');
@@ -58,9 +57,7 @@ export function schedulesCommands(program: Command): void {
           }
           if (opts.dryRun) console.log('(dry run: nothing was changed)');
         }
-      } finally {
-        await close();
-      }
+      });
     });
 
   schedules
@@ -68,8 +65,7 @@ export function schedulesCommands(program: Command): void {
     .description('list ccsync schedules with their state and next run')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      const { client, close } = await temporalClient();
-      try {
+      await withTemporal(async ({ client }) => {
         const rows = [];
         for await (const s of client.schedule.list()) {
           if (!s.scheduleId.startsWith(SCHEDULE_PREFIX)) continue;
@@ -108,9 +104,7 @@ export function schedulesCommands(program: Command): void {
             );
           }
         }
-      } finally {
-        await close();
-      }
+      });
     });
 
   schedules

@@ -5,7 +5,7 @@ import { connectionsFilePath } from '../activities/connections';
 import { incrementalSyncInput } from '../core/inputs';
 import { checkedConnection, checkedInput } from './checks';
 import type { IncrementalProgress } from '../workflows/incremental-sync';
-import { CliError, EXIT, printJson, temporalClient } from './output';
+import { CliError, EXIT, printJson, withTemporal } from './output';
 
 export function syncCommands(program: Command): void {
   const sync = program.command('sync').description('run a sync outside the schedule');
@@ -21,8 +21,7 @@ export function syncCommands(program: Command): void {
       // Checked before anything starts, with or without --wait: bad input is exit 2.
       const valid = checkedInput(incrementalSyncInput, input, 'incrementalSync');
       checkedConnection(opts.file ?? connectionsFilePath(), valid.connection, valid.streams, opts.json);
-      const { client, settings, close } = await temporalClient();
-      try {
+      await withTemporal(async ({ client, settings }) => {
         const workflowId = `incremental/${connection}/manual-${new Date().toISOString()}`;
         const handle = await client.workflow.start('incrementalSync', { taskQueue: settings.taskQueue, workflowId, args: [input] });
         if (!opts.wait) {
@@ -41,8 +40,6 @@ export function syncCommands(program: Command): void {
           if (err instanceof WorkflowFailedError) throw new CliError(`sync failed: ${err.cause?.message ?? err.message}`, EXIT.failed);
           throw err;
         }
-      } finally {
-        await close();
-      }
+      });
     });
 }

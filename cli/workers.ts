@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { connectionsFilePath, connectionsFingerprint, loadConnectionsFile } from '../activities/connections';
 import { isCcsyncError } from '../core/errors';
 import { describePollers } from '../workers/fleet';
-import { EXIT, printJson, temporalClient } from './output';
+import { EXIT, printJson, withTemporal } from './output';
 
 export function workersCommands(program: Command): void {
   program
@@ -28,8 +28,7 @@ export function workersCommands(program: Command): void {
           local = { file, problem: err.message };
         }
       }
-      const { client, settings, close } = await temporalClient();
-      try {
+      await withTemporal(async ({ client, settings }) => {
         const pollers = await describePollers(client.workflowService, settings.namespace, settings.taskQueue);
         const fingerprints = [...new Set(pollers.map((p) => p.fingerprint ?? 'none'))];
         const differ = fingerprints.length > 1;
@@ -51,8 +50,6 @@ export function workersCommands(program: Command): void {
           }
         }
         if (differ) process.exitCode = EXIT.failed;
-      } finally {
-        await close();
-      }
+      });
     });
 }

@@ -213,23 +213,44 @@ export function credentialReferences(c: ConnectionConfig): string[] {
   });
 }
 
+/** How one kind of `${...}` reference in a credential is read: `pattern` captures the reference. */
+export interface CredentialReference {
+  pattern: RegExp;
+  /** The value behind the reference; throws a ConfigError naming the field and reference, never a value. */
+  read(reference: string, field: string): string;
+}
+
+/** Each credential field with its reference read by the first kind whose pattern matches; other text is kept as is. */
+export function resolveCredentialFields(c: ConnectionConfig, kinds: readonly CredentialReference[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, value] of Object.entries(c.credentials)) {
+    const kind = kinds.find((k) => k.pattern.test(value.trim()));
+    out[field] = kind ? kind.read(kind.pattern.exec(value.trim())![1]!, field) : value;
+  }
+  return out;
+}
+
+/** `${VAR}`: the environment's value, which must be set and not empty. */
+export function environmentReference(c: ConnectionConfig, env: Record<string, string | undefined>): CredentialReference {
+  return {
+    pattern: REFERENCE,
+    read: (name, field) => {
+      const resolved = env[name];
+      if (resolved === undefined || resolved === '') {
+        throw new CcsyncError(
+          'ConfigError',
+          `connection "${c.name}": credentials.${field} refers to \${${name}}, which is not set in the worker's environment`,
+        );
+      }
+      return resolved;
+    },
+  };
+}
+
 /**
  * Replaces `${VAR}` references with the environment's values. Runs only in the worker (activities),
  * so credentials never enter workflow inputs or history. Errors name the variable, never a value.
  */
 export function resolveCredentials(c: ConnectionConfig, env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [field, value] of Object.entries(c.credentials)) {
-    const m = REFERENCE.exec(value.trim());
-    if (!m) {
-      out[field] = value;
-      continue;
-    }
-    const resolved = env[m[1]!];
-    if (resolved === undefined || resolved === '') {
-      throw new CcsyncError('ConfigError', `connection "${c.name}": credentials.${field} refers to \${${m[1]}}, which is not set in the worker's environment`);
-    }
-    out[field] = resolved;
-  }
-  return out;
+  return resolveCredentialFields(c, [environmentReference(c, env)]);
 }

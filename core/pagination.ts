@@ -121,6 +121,26 @@ export function morePages(current: number, per: number, page: PageSeen, headers:
   return true;
 }
 
+/** Page-number walks (`pagePer`, `timeTail`) start at page 1 with the stream's page size. */
+function firstPageNumber(pageSize: number): { page: number; per: number } {
+  return { page: 1, per: pageSize };
+}
+
+/** Where a page-number walk stands, and whether the response says another page follows (`morePages`). */
+function pageNumberStep(
+  cursor: { page: unknown; per: unknown },
+  page: PageSeen,
+  headers: { total?: string; link?: string },
+): { current: number; per: number; more: boolean } {
+  const per = Number(cursor.per);
+  const current = Number(cursor.page);
+  return { current, per, more: morePages(current, per, page, headers) };
+}
+
+function pageNumberParams(cursor: { page: unknown; per: unknown }): { page: number; per: number } {
+  return { page: Number(cursor.page), per: Number(cursor.per) };
+}
+
 /** Guards against a vendor that ignores `page` and answers every page alike: the walk would never end. */
 function checkNotRepeated(cursor: PagePerCursor, fingerprint: string | undefined): void {
   if (fingerprint !== undefined && cursor.seen !== undefined && cursor.seen === fingerprint) {
@@ -143,16 +163,15 @@ export function pagePer(
   const headers = { total: opts.totalHeader, link: opts.linkHeader };
   return {
     style: 'page-per',
-    first: (pageSize) => ({ page: 1, per: pageSize }),
+    first: firstPageNumber,
     next(cursor, page): PagePerCursor | null {
-      const per = Number(cursor.per);
-      const current = Number(cursor.page);
+      const { current, per, more } = pageNumberStep(cursor, page, headers);
       const fingerprint = opts.fingerprint?.(page.body);
       checkNotRepeated(cursor, fingerprint);
-      if (!morePages(current, per, page, headers)) return null;
+      if (!more) return null;
       return fingerprint === undefined ? { page: current + 1, per } : { page: current + 1, per, seen: fingerprint };
     },
-    apply: (request, cursor) => withParameters(request, 'query', { page: Number(cursor.page), per: Number(cursor.per) }),
+    apply: (request, cursor) => withParameters(request, 'query', pageNumberParams(cursor)),
   };
 }
 
@@ -192,10 +211,9 @@ export function timeTail(opts: {
   const fromParam = opts.fromParam ?? `${opts.field}[from]`;
   return {
     style: 'time-tail',
-    first: (pageSize) => ({ page: 1, per: pageSize }),
+    first: firstPageNumber,
     next(cursor, page): TimeTailCursor | null {
-      const per = Number(cursor.per);
-      const current = Number(cursor.page);
+      const { current, per, more } = pageNumberStep(cursor, page, headers);
       const since = cursor.since === undefined ? undefined : Date.parse(String(cursor.since));
       const times = opts.records(page.body).map((r, i) => {
         const text = opts.time(r);
@@ -221,7 +239,7 @@ export function timeTail(opts: {
           );
         }
       });
-      if (!morePages(current, per, page, headers)) return null;
+      if (!more) return null;
       const last = times[times.length - 1]!;
       if (since !== undefined && last === since) return { since: String(cursor.since), page: current + 1, per };
       return { since: new Date(last).toISOString(), page: 1, per };
@@ -229,8 +247,7 @@ export function timeTail(opts: {
     apply: (request, cursor) =>
       withParameters(request, 'query', {
         ...(cursor.since === undefined ? {} : { [fromParam]: String(cursor.since) }),
-        page: Number(cursor.page),
-        per: Number(cursor.per),
+        ...pageNumberParams(cursor),
       }),
   };
 }

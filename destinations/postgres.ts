@@ -19,6 +19,7 @@ import type {
 } from './destination';
 import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
+import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';
 import {
   DELETED_AT,
   EnsureCache,
@@ -26,32 +27,18 @@ import {
   SNAPSHOT_RETENTION_MS,
   SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
-  addDeletedAtSql,
-  addVersionSql,
   storedIsNewerSql,
   VERSION,
   withoutStaleParents,
   checkIdentifier,
-  checkInterval,
-  checkRunId,
+  dialectDdl,
   checkTableSpec,
-  createSnapshotKeysTableSql,
-  createSnapshotRunsTableSql,
-  createStateTableSql,
-  createTableSql,
-  decodeIntervals,
-  decodeOutcome,
   describeWrites,
-  finishedRunError,
   keyObject,
-  mergeCompleted,
-  migrationAdvice,
   prepareWrites,
   primaryKey,
   quoteIdent,
   selectAllSql,
-  finishSnapshotRunAsync,
-  snapshotKeyTexts,
   specId,
   writtenColumns,
   storedSpec,
@@ -60,8 +47,10 @@ import {
   type PreparedRow,
   type PreparedWrite,
 } from './shared';
+import { checkRunId, decodeOutcome, finishedRunError, finishSnapshotRunAsync, snapshotKeyTexts } from './snapshot-runs';
 
 const TYPES: ColumnTypes = { timestamp: 'TIMESTAMPTZ', json: 'JSONB', number: 'DOUBLE PRECISION', typed: SQL_TYPES.postgres };
+const DDL = dialectDdl(TYPES);
 /** Rows per statement when filling typed columns of a migrated table from `record`. */
 const FILL_BATCH = 1000;
 const DEFAULT_POOL_SIZE = 10;
@@ -538,13 +527,13 @@ export class PostgresDestination implements Destination {
    * made before `_deleted_at` existed is altered only when the catalog says the column is missing.
    */
   private async createIfMissing(spec?: TableSpec, snapshot = false): Promise<void> {
-    const bookkeeping: Array<[string, (table: string, types: ColumnTypes) => string]> = [
-      [STATE_TABLE, createStateTableSql],
+    const bookkeeping: Array<[string, (table: string) => string]> = [
+      [STATE_TABLE, DDL.state],
       ...(snapshot
         ? ([
-            [SNAPSHOT_KEYS_TABLE, createSnapshotKeysTableSql],
-            [SNAPSHOT_RUNS_TABLE, createSnapshotRunsTableSql],
-          ] as Array<[string, (table: string, types: ColumnTypes) => string]>)
+            [SNAPSHOT_KEYS_TABLE, DDL.snapshotKeys],
+            [SNAPSHOT_RUNS_TABLE, DDL.snapshotRuns],
+          ] as Array<[string, (table: string) => string]>)
         : []),
     ];
     const wanted = [...bookkeeping.map(([name]) => name), ...(spec ? [spec.name] : [])];
@@ -562,10 +551,10 @@ export class PostgresDestination implements Destination {
       await client.query(DDL_LOCK_SQL);
       if (this.schema && !found?.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
       for (const [i, [name, ddl]] of bookkeeping.entries()) {
-        if (!exists[i]) await client.query(ddl(this.table(name), TYPES));
+        if (!exists[i]) await client.query(ddl(this.table(name)));
       }
       if (!spec) return;
-      if (!tableExists) await client.query(createTableSql(this.table(spec.name), spec, TYPES));
+      if (!tableExists) await client.query(DDL.table(this.table(spec.name), spec));
       else if (!found?.migrated) await this.migrate(client, spec);
     });
   }
@@ -574,8 +563,8 @@ export class PostgresDestination implements Destination {
   private async migrate(client: pg.PoolClient, spec: TableSpec): Promise<void> {
     try {
       // IF NOT EXISTS: another worker may have migrated it between our look and our lock.
-      await client.query(addDeletedAtSql(this.table(spec.name), TYPES, true));
-      await client.query(addVersionSql(this.table(spec.name), TYPES, true));
+      await client.query(DDL.addDeletedAt(this.table(spec.name), true));
+      await client.query(DDL.addVersion(this.table(spec.name), true));
     } catch (err) {
       const code = (err as { code?: unknown })?.code;
       if (code !== INSUFFICIENT_PRIVILEGE) throw err;
@@ -583,7 +572,7 @@ export class PostgresDestination implements Destination {
         'DestinationRejected',
         redact(
           `Migrating table ${spec.name} failed: the destination ${this.describe} refused it (${errorDetail(err)}): ` +
-            `${migrationAdvice(this.table(spec.name), TYPES)}.`,
+            `${DDL.migrationAdvice(this.table(spec.name))}.`,
           this.secrets,
         ),
         { cause: err, details: { code } },

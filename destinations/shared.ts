@@ -1,12 +1,12 @@
 /**
  * Dialect-free pieces both destinations share: identifier checks, canonical JSON, page
- * de-duplication and validation, snapshot key text, the completed-interval set codec and the DDL.
+ * de-duplication and validation, key text and the DDL (snapshot runs: snapshot-runs.ts; the completed-interval
+ * set: completed-state.ts).
  * Keeping them here means SQLite and PostgreSQL cannot drift apart on what "the same row",
  * "the same record" or "the same key" means.
  */
 import { CcsyncError } from '../core/errors';
-import { intervalFromIso, intervalToIso, mergeIntervals, type Interval } from '../core/time';
-import type { Row, SnapshotOutcome, TableSpec, TableWrite } from './destination';
+import type { Row, TableSpec, TableWrite } from './destination';
 import { snakeCase, type ColumnSpec, type ColumnType } from './columns';
 
 export const STATE_TABLE = 'ccsync_state';
@@ -231,150 +231,6 @@ export function describeWrites(page: readonly PreparedWrite[]): string {
   return `Writing ${rows} rows to ${[...new Set(page.map((w) => w.spec.name))].join(', ') || 'no table'}`;
 }
 
-/** Snapshot run ids are ours (the workflow's), never a vendor's: refuse nonsense early. */
-export function checkRunId(runId: string): string {
-  if (typeof runId !== 'string' || runId.length === 0 || runId.length > 200) {
-    throw new CcsyncError('InvalidInput', `The snapshot run id ${JSON.stringify(runId)} must be a non-empty text of at most 200 characters.`);
-  }
-  return runId;
-}
-
-/** The distinct canonical key texts of a snapshot page, in first-seen order. */
-export function snapshotKeyTexts(spec: TableSpec, keys: readonly Record<string, string>[]): string[] {
-  const given: unknown = keys;
-  if (!Array.isArray(given)) throw new CcsyncError('InvalidInput', `The snapshot keys of table ${spec.name} must be a list.`);
-  return [...new Set(keys.map((key) => keyText(keyValues(spec, key, 'A snapshot key'))))];
-}
-
-/** Refusal for noting keys into a run that was already finished (a reused run id, or a stale retry). */
-export function finishedRunError(spec: TableSpec, connection: string, runId: string): CcsyncError {
-  return new CcsyncError(
-    'InvalidInput',
-    `Snapshot run ${JSON.stringify(runId)} of table ${spec.name} for connection ${connection} is already finished: ` + `a new snapshot needs a new run id.`,
-  );
-}
-
-/** A stored outcome (text or parsed jsonb) back into a SnapshotOutcome. */
-export function decodeOutcome(stored: unknown): SnapshotOutcome {
-  const value = (typeof stored === 'string' ? JSON.parse(stored) : stored) as Partial<SnapshotOutcome> | null;
-  return {
-    seen: Number(value?.seen ?? 0),
-    deleted: Number(value?.deleted ?? 0),
-    revived: Number(value?.revived ?? 0),
-    skippedEmpty: value?.skippedEmpty === true,
-  };
-}
-
-/**
- * What a finish does once it knows how many keys the run saw and whether the table has live rows:
- * a run that saw nothing while rows are live is implausible (a vendor hiccup, a filter gone wrong),
- * so it deletes nothing rather than everything.
- */
-export function skipsAsEmpty(seen: number, hasLiveRows: boolean): boolean {
-  return seen === 0 && hasLiveRows;
-}
-
-/**
- * The steps of finishing a snapshot run, in one transaction, whatever the database: each
- * destination says how to do each step in its SQL, and `finishSnapshotRun` (synchronous, SQLite)
- * or `finishSnapshotRunAsync` (PostgreSQL) walks them in this one order.
- */
-export interface SnapshotFinishSteps {
-  /** Drops leftovers of runs that never finished and old markers; never this run's own rows. */
-  pruneOthers(): void;
-  /** This run's outcome if it finished already (a retried activity). */
-  previous(): SnapshotOutcome | undefined;
-  /** The distinct keys the run saw, and whether the table has live rows for the connection. */
-  count(): { seen: number; live: boolean };
-  /** Clears `_deleted_at` on rows the run saw; returns how many. */
-  revive(): number;
-  /** Sets `_deleted_at` on live rows the run did not see; returns how many. */
-  markDeleted(): number;
-  /** Drops the run's staged keys. */
-  dropStaged(): void;
-  /** Records the run as finished with its outcome. */
-  record(outcome: SnapshotOutcome): void;
-}
-
-type Async<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never };
-
-type FinishStep = { step: Exclude<keyof SnapshotFinishSteps, 'record'> } | { step: 'record'; outcome: SnapshotOutcome };
-
-function* finishFlow(): Generator<FinishStep, SnapshotOutcome, unknown> {
-  yield { step: 'pruneOthers' };
-  const previous = (yield { step: 'previous' }) as SnapshotOutcome | undefined;
-  if (previous) {
-    // Finished already: change nothing, answer as the first time.
-    yield { step: 'dropStaged' };
-    return previous;
-  }
-  const { seen, live } = (yield { step: 'count' }) as { seen: number; live: boolean };
-  let outcome: SnapshotOutcome = { seen, deleted: 0, revived: 0, skippedEmpty: true };
-  if (!skipsAsEmpty(seen, live)) {
-    const revived = (yield { step: 'revive' }) as number;
-    const deleted = (yield { step: 'markDeleted' }) as number;
-    outcome = { seen, deleted, revived, skippedEmpty: false };
-  }
-  yield { step: 'dropStaged' };
-  yield { step: 'record', outcome };
-  return outcome;
-}
-
-function run<T>(steps: SnapshotFinishSteps | Async<SnapshotFinishSteps>, s: FinishStep): T {
-  return (s.step === 'record' ? steps.record(s.outcome) : steps[s.step]()) as T;
-}
-
-export function finishSnapshotRun(steps: SnapshotFinishSteps): SnapshotOutcome {
-  const flow = finishFlow();
-  for (let r = flow.next(); ; r = flow.next(run<unknown>(steps, r.value))) if (r.done) return r.value;
-}
-
-export async function finishSnapshotRunAsync(steps: Async<SnapshotFinishSteps>): Promise<SnapshotOutcome> {
-  const flow = finishFlow();
-  for (let r = flow.next(); ; r = flow.next(await run<Promise<unknown>>(steps, r.value))) if (r.done) return r.value;
-}
-
-/** Stored form of a completed set: a JSON array of `{start, end}` ISO strings. */
-export function encodeIntervals(intervals: readonly Interval[]): string {
-  return JSON.stringify(mergeIntervals(intervals).map(intervalToIso));
-}
-
-/** Reads a stored completed set (text or already-parsed jsonb), merged and sorted. */
-export function decodeIntervals(stored: unknown, where: string): Interval[] {
-  const value: unknown = typeof stored === 'string' ? JSON.parse(stored) : stored;
-  if (value === null || value === undefined) return [];
-  if (!Array.isArray(value)) {
-    throw new CcsyncError('DestinationRejected', `The stored sync state of ${where} is not a list of intervals.`);
-  }
-  const intervals = value.map((item: unknown) => {
-    const i = item as { start?: unknown; end?: unknown };
-    const parsed = typeof i?.start === 'string' && typeof i?.end === 'string' ? intervalFromIso({ start: i.start, end: i.end }) : undefined;
-    if (!parsed || !Number.isFinite(parsed.start) || !Number.isFinite(parsed.end)) {
-      throw new CcsyncError('DestinationRejected', `The stored sync state of ${where} holds an unreadable interval.`);
-    }
-    return parsed;
-  });
-  return mergeIntervals(intervals);
-}
-
-/**
- * The new stored value of a completed set after adding `interval`, or undefined when the interval
- * was already covered: re-marking covered time then writes nothing, not even `updated_at`.
- * `stored` is undefined when there is no state row yet.
- */
-export function mergeCompleted(stored: unknown, interval: Interval, where: string): string | undefined {
-  const current = decodeIntervals(stored, where);
-  const after = encodeIntervals([...current, interval]);
-  return stored !== undefined && after === encodeIntervals(current) ? undefined : after;
-}
-
-/** Refuses intervals that cannot be stored as ISO strings (NaN, Infinity) or run backwards. */
-export function checkInterval(interval: Interval): void {
-  if (!Number.isFinite(interval.start) || !Number.isFinite(interval.end) || interval.end < interval.start) {
-    throw new CcsyncError('InvalidInput', `The interval ${JSON.stringify(interval)} is not a valid [start, end) range.`);
-  }
-}
-
 /** Stored key columns back into the `{column: value}` shape callers use. */
 export function keyObject(spec: TableSpec, row: Record<string, unknown>): Record<string, string> {
   const key: Record<string, string> = {};
@@ -428,7 +284,7 @@ export function primaryKey(spec: TableSpec): string {
 }
 
 /** `table` is already quoted (and qualified, for PostgreSQL schemas). */
-export function createTableSql(table: string, spec: TableSpec, types: ColumnTypes): string {
+function createTableSql(table: string, spec: TableSpec, types: ColumnTypes): string {
   const keys = spec.keyColumns.map((c) => `${quoteIdent(c)} TEXT NOT NULL`);
   return (
     `CREATE TABLE IF NOT EXISTS ${table} (` +
@@ -446,11 +302,11 @@ export function createTableSql(table: string, spec: TableSpec, types: ColumnType
 }
 
 /** Migrates a table created before snapshots existed. `table` is already quoted/qualified. */
-export function addDeletedAtSql(table: string, types: ColumnTypes, ifNotExists = false): string {
+function addDeletedAtSql(table: string, types: ColumnTypes, ifNotExists = false): string {
   return `ALTER TABLE ${table} ADD COLUMN ${ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(DELETED_AT)} ${types.timestamp}`;
 }
 
-export function addVersionSql(table: string, types: ColumnTypes, ifNotExists = false): string {
+function addVersionSql(table: string, types: ColumnTypes, ifNotExists = false): string {
   return `ALTER TABLE ${table} ADD COLUMN ${ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(VERSION)} ${types.number}`;
 }
 
@@ -463,32 +319,57 @@ export function storedIsNewerSql(stored: string, incoming: string): string {
 }
 
 /** Said when a table lacks `_deleted_at` and this role may not add it. */
-export function migrationAdvice(table: string, types: ColumnTypes): string {
+function migrationAdvice(table: string, types: ColumnTypes): string {
   return (
     `table ${table} predates the ${DELETED_AT} or ${VERSION} column and could not be migrated; have its owner run: ` +
     `${addDeletedAtSql(table, types, true)}; ${addVersionSql(table, types, true)}`
   );
 }
 
-export function createSnapshotKeysTableSql(table: string, types: ColumnTypes): string {
+function createSnapshotKeysTableSql(table: string, types: ColumnTypes): string {
   return (
     `CREATE TABLE IF NOT EXISTS ${table} ("connection" TEXT NOT NULL, "table_name" TEXT NOT NULL, "run_id" TEXT NOT NULL, ` +
     `"key" TEXT NOT NULL, "created_at" ${types.timestamp} NOT NULL, PRIMARY KEY ("connection", "table_name", "run_id", "key"))`
   );
 }
 
-export function createSnapshotRunsTableSql(table: string, types: ColumnTypes): string {
+function createSnapshotRunsTableSql(table: string, types: ColumnTypes): string {
   return (
     `CREATE TABLE IF NOT EXISTS ${table} ("connection" TEXT NOT NULL, "table_name" TEXT NOT NULL, "run_id" TEXT NOT NULL, ` +
     `"outcome" ${types.json} NOT NULL, "finished_at" ${types.timestamp} NOT NULL, PRIMARY KEY ("connection", "table_name", "run_id"))`
   );
 }
 
-export function createStateTableSql(table: string, types: ColumnTypes): string {
+function createStateTableSql(table: string, types: ColumnTypes): string {
   return (
     `CREATE TABLE IF NOT EXISTS ${table} ("connection" TEXT NOT NULL, "stream" TEXT NOT NULL, ` +
     `"completed" ${types.json} NOT NULL, "updated_at" ${types.timestamp} NOT NULL, PRIMARY KEY ("connection", "stream"))`
   );
+}
+
+/** One dialect's DDL: the shared statements with its column types bound once. Tables are quoted (and qualified) by the caller. */
+export interface DialectDdl {
+  table: (table: string, spec: TableSpec) => string;
+  /** Migrations of a table created before `_deleted_at` / `_version` existed. */
+  addDeletedAt: (table: string, ifNotExists?: boolean) => string;
+  addVersion: (table: string, ifNotExists?: boolean) => string;
+  /** Said when a table lacks `_deleted_at` and this role may not add it. */
+  migrationAdvice: (table: string) => string;
+  state: (table: string) => string;
+  snapshotKeys: (table: string) => string;
+  snapshotRuns: (table: string) => string;
+}
+
+export function dialectDdl(types: ColumnTypes): DialectDdl {
+  return {
+    table: (table, spec) => createTableSql(table, spec, types),
+    addDeletedAt: (table, ifNotExists) => addDeletedAtSql(table, types, ifNotExists),
+    addVersion: (table, ifNotExists) => addVersionSql(table, types, ifNotExists),
+    migrationAdvice: (table) => migrationAdvice(table, types),
+    state: (table) => createStateTableSql(table, types),
+    snapshotKeys: (table) => createSnapshotKeysTableSql(table, types),
+    snapshotRuns: (table) => createSnapshotRunsTableSql(table, types),
+  };
 }
 
 /**

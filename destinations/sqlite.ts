@@ -22,35 +22,23 @@ import type {
 } from './destination';
 import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
+import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';
 import {
   DELETED_AT,
   SNAPSHOT_KEYS_TABLE,
   SNAPSHOT_RETENTION_MS,
   SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
-  addDeletedAtSql,
-  addVersionSql,
-  checkInterval,
-  checkRunId,
+  dialectDdl,
   checkTableSpec,
-  createSnapshotKeysTableSql,
-  createSnapshotRunsTableSql,
-  createStateTableSql,
-  createTableSql,
-  decodeIntervals,
-  decodeOutcome,
   describeWrites,
-  finishedRunError,
   keyObject,
   keyText,
   keyValue,
-  mergeCompleted,
   prepareWrites,
   primaryKey,
   quoteIdent,
   selectAllSql,
-  finishSnapshotRun,
-  snapshotKeyTexts,
   specId,
   storedIsNewerSql,
   VERSION,
@@ -61,8 +49,10 @@ import {
   type PreparedWrite,
   type StoredSpec,
 } from './shared';
+import { checkRunId, decodeOutcome, finishedRunError, finishSnapshotRun, snapshotKeyTexts } from './snapshot-runs';
 
 const TYPES: ColumnTypes = { timestamp: 'TEXT', json: 'TEXT', number: 'REAL', typed: SQL_TYPES.sqlite };
+const DDL = dialectDdl(TYPES);
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /**
  * SQL function rebuilding a stored row's canonical key text (shared.ts `keyText`) from its key
@@ -350,9 +340,9 @@ export class SqliteDestination implements Destination {
       // sees the first one's column instead of failing on a duplicate.
       this.db
         .transaction(() => {
-          this.db.exec(createTableSql(quoteIdent(spec.name), spec, TYPES));
-          if (!this.hasColumn(spec.name, DELETED_AT)) this.db.exec(addDeletedAtSql(quoteIdent(spec.name), TYPES));
-          if (!this.hasColumn(spec.name, VERSION)) this.db.exec(addVersionSql(quoteIdent(spec.name), TYPES));
+          this.db.exec(DDL.table(quoteIdent(spec.name), spec));
+          if (!this.hasColumn(spec.name, DELETED_AT)) this.db.exec(DDL.addDeletedAt(quoteIdent(spec.name)));
+          if (!this.hasColumn(spec.name, VERSION)) this.db.exec(DDL.addVersion(quoteIdent(spec.name)));
         })
         .immediate();
     }
@@ -431,7 +421,7 @@ export class SqliteDestination implements Destination {
 
   private ensureState(): void {
     if (this.ensured.has(STATE_TABLE)) return;
-    this.db.exec(createStateTableSql(STATE_TABLE, TYPES));
+    this.db.exec(DDL.state(STATE_TABLE));
     this.ensured.add(STATE_TABLE);
   }
 
@@ -439,8 +429,8 @@ export class SqliteDestination implements Destination {
   private ensureSnapshotSync(spec: StoredSpec): void {
     this.ensureSync(spec);
     if (this.ensured.has(SNAPSHOT_KEYS_TABLE)) return;
-    this.db.exec(createSnapshotKeysTableSql(SNAPSHOT_KEYS_TABLE, TYPES));
-    this.db.exec(createSnapshotRunsTableSql(SNAPSHOT_RUNS_TABLE, TYPES));
+    this.db.exec(DDL.snapshotKeys(SNAPSHOT_KEYS_TABLE));
+    this.db.exec(DDL.snapshotRuns(SNAPSHOT_RUNS_TABLE));
     this.ensured.add(SNAPSHOT_KEYS_TABLE);
   }
 

@@ -17,7 +17,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeFlags } from '../core/search-attributes';
-import { resolveTemporalCli } from './temporal-cli';
+import { probePid, resolveTemporalCli } from './temporal-cli';
 
 export interface DevServerOptions {
   /** gRPC port. Default: a free port. (`npm start` passes 7233.) */
@@ -96,12 +96,7 @@ export async function findFreePort(host = '127.0.0.1'): Promise<number> {
 }
 
 export function pidGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return probePid(pid) === 'gone';
 }
 
 export function startWatchdog(serverPid: number): ChildProcess | undefined {

@@ -143,13 +143,19 @@ export function defaultGoCandidates(env: NodeJS.ProcessEnv): string[] {
 // ---------------------------------------------------------------------------------------------
 // Lock file: `open(wx)` is atomic; the file holds the holder's pid so a dead holder's lock is stolen.
 
-export function pidAlive(pid: number): boolean {
+/** What signal 0 says of `pid`: it exists (EPERM: another user's), it is gone (ESRCH), or the probe itself failed. */
+export function probePid(pid: number): 'alive' | 'gone' | 'unknown' {
   try {
     process.kill(pid, 0);
-    return true;
+    return 'alive';
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EPERM' ? 'alive' : code === 'ESRCH' ? 'gone' : 'unknown';
   }
+}
+
+export function pidAlive(pid: number): boolean {
+  return probePid(pid) === 'alive';
 }
 
 export async function withLock<T>(lockFile: string, log: (m: string) => void, body: () => Promise<T>, what = 'the Temporal CLI'): Promise<T> {

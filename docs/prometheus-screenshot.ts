@@ -6,7 +6,7 @@
  *
  *   TEMPORAL_CLI_PATH=... npx tsx docs/prometheus-screenshot.ts
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -15,6 +15,7 @@ import { DEMO_KORE, demoKoreOptions, KoreSimulator } from '../simulators/kore';
 import { startPrometheus } from '../test/helpers/prometheus';
 import { testTemporal, uniqueTaskQueue } from '../test/helpers/temporal';
 import { WorkerProcess } from '../test/helpers/worker-process';
+import { koreConnection, writeConnectionsFile } from '../test/helpers/connections-file';
 
 const OUT = resolve(__dirname, 'prometheus-records-written.png');
 
@@ -23,17 +24,16 @@ async function main(): Promise<void> {
   const kore = new KoreSimulator(demoKoreOptions());
   const koreUrl = await kore.start(0);
   const dir = mkdtempSync(join(tmpdir(), 'ccsync-shot-'));
-  const file = join(dir, 'connections.yaml');
-  writeFileSync(
-    file,
-    `connections:
-  - name: kore-demo
-    source: kore
-    settings: { baseUrl: ${koreUrl}, accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId}, pageSize: 100 }
-    credentials: { token: ${DEMO_KORE.staticToken} }
-    streams: [callvolume, calldetails]
-    schedule: { every: 15m }
-`,
+  const file = writeConnectionsFile(
+    koreConnection({
+      name: 'kore-demo',
+      baseUrl: koreUrl,
+      settings: { pageSize: 100 },
+      credentials: { token: DEMO_KORE.staticToken },
+      streams: ['callvolume', 'calldetails'],
+      extra: '    schedule: { every: 15m }',
+    }),
+    { dir },
   );
   const metricsAddress = `127.0.0.1:${await findFreePort()}`;
   const taskQueue = uniqueTaskQueue('shot');

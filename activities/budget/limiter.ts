@@ -64,6 +64,12 @@ export interface BudgetPauseEvent {
   slowMs: number;
 }
 
+/** Only the event's own fields: a `Grant` carries its store id and locality, which listeners and results never see. */
+function waitEventOf(grant: BudgetWaitEvent): BudgetWaitEvent {
+  const { key, vendor, priorityKey, priority, waitedMs, grantedAt } = grant;
+  return { key, vendor, priorityKey, priority, waitedMs, grantedAt };
+}
+
 type Listener<E> = (event: E) => void;
 const waitListeners = new Set<Listener<BudgetWaitEvent>>();
 const pauseListeners = new Set<Listener<BudgetPauseEvent>>();
@@ -116,14 +122,7 @@ function noteForActivity(event: BudgetWaitEvent): void {
   try {
     const ctx = Context.current();
     const list = notes.get(ctx) ?? [];
-    list.push({
-      key: event.key,
-      vendor: event.vendor,
-      priorityKey: event.priorityKey,
-      priority: event.priority,
-      waitedMs: event.waitedMs,
-      grantedAt: event.grantedAt,
-    });
+    list.push(waitEventOf(event));
     notes.set(ctx, list);
   } catch {
     // Not inside an activity (connections check): nothing to report.
@@ -296,14 +295,7 @@ export class SharedBudget implements RequestBudget {
             id,
             local,
           };
-          emit(waitListeners, {
-            key: event.key,
-            vendor: event.vendor,
-            priorityKey: event.priorityKey,
-            priority: event.priority,
-            waitedMs: event.waitedMs,
-            grantedAt: event.grantedAt,
-          });
+          emit(waitListeners, waitEventOf(event));
           w.resolve(event);
           continue;
         }

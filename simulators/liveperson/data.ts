@@ -13,21 +13,32 @@ import { rngFor, sha256, uuidLike } from '../kit/seeded';
 export const BASE_INTERVAL_MS = 15 * 60 * 1000;
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
-export const LP_METRICS = [
-  'handleTime',
-  'handledConversations',
-  'repliedConversations',
-  'consumerMessages',
-  'agentMessages',
-  'workTime',
-  'arrivals',
-  'closedConversations',
-] as const;
-export type LpMetric = (typeof LP_METRICS)[number];
+/** An interval's activity, summed over the conversations one record groups. */
+type ActivitySum = Omit<Activity, 'conversationId' | 'skillId' | 'agentId' | 'agentGroupId'>;
+
+/**
+ * Every metric the simulated API serves, in the order it lists them: how a record's value is
+ * computed from its activity, whether the API serves it only when the grouping includes skill, and
+ * whether a bot-only group fills it (the others are 0, with includeBotSkills=true).
+ */
+const METRIC_MODEL = {
+  handleTime: { value: (sum: ActivitySum, q: IntervalQuery) => (q.handleTimeModel === 'EHT' ? sum.eht : sum.ift) },
+  handledConversations: { value: (sum: ActivitySum) => sum.handled },
+  repliedConversations: { value: (sum: ActivitySum) => sum.replied },
+  consumerMessages: { value: (sum: ActivitySum) => sum.consumerMessages, bot: true },
+  agentMessages: { value: (sum: ActivitySum) => sum.agentMessages },
+  workTime: { value: (sum: ActivitySum) => sum.workTime },
+  arrivals: { value: (sum: ActivitySum) => sum.arrivals, skillLevel: true, bot: true },
+  closedConversations: { value: (sum: ActivitySum) => sum.closed, skillLevel: true, bot: true },
+} satisfies Record<string, { value: (sum: ActivitySum, q: IntervalQuery) => number; skillLevel?: true; bot?: true }>;
+
+export type LpMetric = keyof typeof METRIC_MODEL;
+export const LP_METRICS = Object.keys(METRIC_MODEL) as readonly LpMetric[];
+const flagged = (flag: 'skillLevel' | 'bot'): LpMetric[] => LP_METRICS.filter((m) => (METRIC_MODEL[m] as { skillLevel?: true; bot?: true })[flag]);
 /** Metrics the API serves only when the grouping includes skill. */
-export const SKILL_LEVEL_METRICS: readonly LpMetric[] = ['arrivals', 'closedConversations'];
+export const SKILL_LEVEL_METRICS: readonly LpMetric[] = flagged('skillLevel');
 /** The metrics a bot-only group fills (the others are 0), with includeBotSkills=true. */
-export const BOT_METRICS: readonly LpMetric[] = ['consumerMessages', 'arrivals', 'closedConversations'];
+export const BOT_METRICS: readonly LpMetric[] = flagged('bot');
 
 export const LP_GROUPINGS = ['skill', 'agentGroup', 'agent', 'conversation'] as const;
 export type LpGrouping = (typeof LP_GROUPINGS)[number];
@@ -314,15 +325,7 @@ export class LivePersonDataset {
     return out;
   }
 
-  private record(
-    start: number,
-    step: number,
-    dims: Set<LpGrouping>,
-    a: Activity,
-    sum: Omit<Activity, 'conversationId' | 'skillId' | 'agentId' | 'agentGroupId'>,
-    bot: boolean,
-    q: IntervalQuery,
-  ): IntervalMetricsRecord {
+  private record(start: number, step: number, dims: Set<LpGrouping>, a: Activity, sum: ActivitySum, bot: boolean, q: IntervalQuery): IntervalMetricsRecord {
     const rec: IntervalMetricsRecord = {
       timeframe: { from: rfc3339(start), fromL: start, to: rfc3339(start + step), toL: start + step },
       metrics: {},
@@ -342,19 +345,9 @@ export class LivePersonDataset {
       rec.agentLogin = agent.login;
     }
     if (dims.has('conversation')) rec.conversationId = a.conversationId;
-    const value: Record<LpMetric, number> = {
-      handleTime: q.handleTimeModel === 'EHT' ? sum.eht : sum.ift,
-      handledConversations: sum.handled,
-      repliedConversations: sum.replied,
-      consumerMessages: sum.consumerMessages,
-      agentMessages: sum.agentMessages,
-      workTime: sum.workTime,
-      arrivals: sum.arrivals,
-      closedConversations: sum.closed,
-    };
     for (const m of LP_METRICS) {
       if (!q.metrics.includes(m)) continue;
-      rec.metrics[m] = bot && !BOT_METRICS.includes(m) ? 0 : value[m];
+      rec.metrics[m] = bot && !BOT_METRICS.includes(m) ? 0 : METRIC_MODEL[m].value(sum, q);
     }
     return rec;
   }

@@ -23,6 +23,7 @@ import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
 import { testTemporal, uniqueTaskQueue } from '../helpers/temporal';
 import { WorkerProcess } from '../helpers/worker-process';
 import { readAll } from '../helpers/destination-access';
+import { koreConnection, writeConnectionsFile } from '../helpers/connections-file';
 
 export type Size = 'short' | 'full';
 
@@ -85,20 +86,14 @@ export interface ChaosStack {
   close(): Promise<void>;
 }
 
-function connectionsYaml(koreUrl: string, extra = ''): string {
-  return `connections:
-  - name: ${CONNECTION}
-    source: kore
-    settings:
-      baseUrl: ${koreUrl}
-      accountId: ${DEMO_KORE.accountId}
-      orgId: ${DEMO_KORE.orgId}
-      iId: ${DEMO_KORE.iId}
-      pageSize: 100
-    credentials: { clientId: \${CHAOS_KORE_CLIENT_ID}, clientSecret: \${CHAOS_KORE_CLIENT_SECRET} }
-    streams: [callvolume]
-    requestTimeout: PT3S
-${extra}`;
+function chaosConnection(koreUrl: string): string {
+  return koreConnection({
+    name: CONNECTION,
+    baseUrl: koreUrl,
+    settings: { pageSize: 100 },
+    credentials: { clientId: '${CHAOS_KORE_CLIENT_ID}', clientSecret: '${CHAOS_KORE_CLIENT_SECRET}' },
+    extra: '    requestTimeout: PT3S',
+  });
 }
 
 /** A simulator behind a proxy, a connections file and a destination; the worker is the caller's to run. */
@@ -123,8 +118,7 @@ export async function chaosStack(
   const koreProxy = new TcpProxy({ host: '127.0.0.1', port: Number(koreUrl.port) }, { latencyMs: opts.latencyMs ?? 0 });
   const proxyPort = await koreProxy.start();
   const dir = mkdtempSync(join(tmpdir(), 'ccsync-chaos-'));
-  const connectionsFile = join(dir, 'connections.yaml');
-  writeFileSync(connectionsFile, connectionsYaml(`http://127.0.0.1:${proxyPort}`));
+  const connectionsFile = writeConnectionsFile(chaosConnection(`http://127.0.0.1:${proxyPort}`), { dir });
   const url = opts.destinationUrl ?? destinationUrl(opts.destination ?? 'sqlite');
   const taskQueue = uniqueTaskQueue('chaos');
   const workerEnv = {

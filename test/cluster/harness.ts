@@ -24,12 +24,12 @@ import { openDestination, type Destination } from '../../destinations';
 import type { TableSpec } from '../../destinations/destination';
 import { CcaipSimulator, DEMO_CCAIP, demoCcaipOptions } from '../../simulators/ccaip';
 import { callVolumeGroundTruth, DEMO_KORE, demoKoreOptions, KoreSimulator } from '../../simulators/kore';
-import { DEMO_LIVEPERSON, demoLivePersonOptions, LivePersonSimulator, type IntervalMetricsRecord } from '../../simulators/liveperson';
-import { DEFAULT_METRICS } from '../../sources/liveperson/connection';
+import { DEMO_LIVEPERSON, demoLivePersonOptions, LivePersonSimulator } from '../../simulators/liveperson';
 import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { WorkerProcess } from '../helpers/worker-process';
 import { readAll } from '../helpers/destination-access';
+import { ccaipWindowedRows, livePersonIntervalRows } from '../helpers/expected-rows';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
@@ -125,63 +125,6 @@ export interface Verification {
   /** Committed inserts (insert log) vs ground-truth records, per table. */
   inserts: number;
   perTable: { table: string; expected: number; rows: number; inserts: number; lost: number; duplicated: number }[];
-}
-
-/** The LivePerson rows for [from, to), as the liveperson-backfill integration test derives them. */
-function lpExpected(sim: LivePersonSimulator, r: Range) {
-  const truth = sim.groundTruth({
-    fromMs: r.from,
-    toMs: r.to,
-    intervalDuration: 15,
-    grouping: ['skill', 'agent'],
-    metrics: DEFAULT_METRICS,
-    handleTimeModel: 'IFT',
-    includeBotSkills: false,
-  });
-  return truth.map((t: IntervalMetricsRecord) => ({
-    key: {
-      grouping: 'skill,agent',
-      fromL: String(t.timeframe.fromL),
-      skillId: String(t.skillId),
-      agentGroupId: '',
-      agentId: String(t.agentId),
-      conversationId: '',
-      intervalDuration: '15',
-      handleTimeModel: 'IFT',
-    },
-    record: { ...t, skillId: String(t.skillId), agentId: String(t.agentId), _query: { grouping: 'skill,agent', intervalDuration: 15, handleTimeModel: 'IFT' } },
-  }));
-}
-
-/** The CCAI Platform rows for [from, to), as the ccaip-sync integration test derives them. */
-function ccaipExpected(sim: CcaipSimulator, r: Range): Record<string, Expected['rows']> {
-  const calls = sim.data.calls({ from: r.from, to: r.to });
-  const chats = sim.data.chats({ from: r.from, to: r.to });
-  const media = (field: 'photos' | 'videos') => [
-    ...calls.flatMap((c) =>
-      (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } })),
-    ),
-    ...chats.flatMap((c) =>
-      (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } })),
-    ),
-  ];
-  const byId = (list: Rec[]) => list.map((x) => ({ key: { id: String(x.id) }, record: x }));
-  return {
-    calls: byId(calls),
-    chats: byId(chats),
-    agent_activity_logs: byId(sim.data.activityLogs({ from: r.from, to: r.to })),
-    call_participants: calls.flatMap((c) =>
-      (c.participants as Rec[]).map((p) => ({ key: { call_id: String(c.id), id: String(p.id) }, record: { ...p, call_id: c.id } })),
-    ),
-    chat_participants: chats.flatMap((c) =>
-      (c.participants as Rec[]).map((p) => ({ key: { chat_id: String(c.id), id: String(p.id) }, record: { ...p, chat_id: c.id } })),
-    ),
-    call_transfers: calls.flatMap((c) =>
-      (c.transfers as Rec[]).map((t) => ({ key: { call_id: String(c.id), id: String(t.id) }, record: { ...t, call_id: c.id } })),
-    ),
-    photos: media('photos'),
-    videos: media('videos'),
-  };
 }
 
 /** A private destination database whose every new table logs its inserts (see the file comment). */
@@ -335,8 +278,8 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
     const expected = (source: Source, r: Range): Expected[] => {
       if (source === 'kore')
         return [{ table: TABLES.kore.callvolume!, rows: callVolumeGroundTruth(kore.data, r.from, r.to).map((t) => ({ key: { _id: t._id }, record: t })) }];
-      if (source === 'liveperson') return [{ table: TABLES.liveperson.interval_metrics!, rows: lpExpected(liveperson, r) }];
-      const cc = ccaipExpected(ccaip, r);
+      if (source === 'liveperson') return [{ table: TABLES.liveperson.interval_metrics!, rows: livePersonIntervalRows(liveperson, r) }];
+      const cc = ccaipWindowedRows(ccaip, r);
       return Object.entries(cc).map(([stream, rows]) => ({ table: TABLES.ccaip[stream]!, rows }));
     };
 

@@ -3,7 +3,7 @@
  * a Kore.ai simulator on a free port, a connections file pointing at it, a destination (a SQLite
  * file or a private PostgreSQL schema), and a ccsync worker on a task queue of its own.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,7 @@ import { openDestination, type Destination } from '../../destinations';
 import { DEMO_KORE, KoreSimulator, demoKoreOptions, type KoreSimulatorOptions } from '../../simulators/kore';
 import { createCcsyncWorker, quietBundle, type CcsyncWorker } from '../../workers/worker';
 import { testTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
+import { koreConnection, writeConnectionsFile } from './connections-file';
 
 export const POSTGRES_URL = process.env.CCSYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -35,10 +36,10 @@ export interface StackOptions {
   simulator?: Partial<KoreSimulatorOptions>;
   /** Extra YAML lines under the kore connection (e.g. `requestTimeout: PT2S`). */
   connectionExtra?: string;
-  /** Settings overrides under `settings:`. */
-  settingsExtra?: string;
-  /** Credentials block (YAML); default: client id + secret from environment variables. */
-  credentials?: string;
+  /** Settings beyond the demo tenant's ids (pageSize, rateLimitPerMinute, ...). */
+  settings?: Record<string, string | number>;
+  /** Default: client id + secret from environment variables. */
+  credentials?: Record<string, string>;
   /** The kore connection's streams (default: callvolume). */
   koreStreams?: string[];
   /** More connections (YAML list items, indented by 2), e.g. for other sources' simulators; a function gets the Kore.ai simulator's URL. */
@@ -71,26 +72,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const temporal = await testTemporal();
   const kore = new KoreSimulator(demoKoreOptions(opts.simulator));
   const koreUrl = await kore.start(0);
-  const dir = mkdtempSync(join(tmpdir(), 'ccsync-conn-'));
-  const connectionsFile = join(dir, 'connections.yaml');
-  writeFileSync(
-    connectionsFile,
-    `connections:
-  - name: ${CONNECTION}
-    source: kore
-    settings:
-      baseUrl: ${koreUrl}
-      accountId: ${DEMO_KORE.accountId}
-      orgId: ${DEMO_KORE.orgId}
-      iId: ${DEMO_KORE.iId}
-${opts.settingsExtra ?? ''}
-    credentials:
-${opts.credentials ?? '      clientId: ${TEST_KORE_CLIENT_ID}\n      clientSecret: ${TEST_KORE_CLIENT_SECRET}'}
-    streams: [${(opts.koreStreams ?? ['callvolume']).join(', ')}]
-${opts.connectionExtra ?? ''}
-${typeof opts.extraConnectionsYaml === 'function' ? opts.extraConnectionsYaml(koreUrl) : (opts.extraConnectionsYaml ?? '')}
-`,
-  );
+  const extraConnections = typeof opts.extraConnectionsYaml === 'function' ? opts.extraConnectionsYaml(koreUrl) : (opts.extraConnectionsYaml ?? '');
+  const connectionsFile = writeConnectionsFile([
+    koreConnection({
+      name: CONNECTION,
+      baseUrl: koreUrl,
+      settings: opts.settings,
+      credentials: opts.credentials ?? { clientId: '${TEST_KORE_CLIENT_ID}', clientSecret: '${TEST_KORE_CLIENT_SECRET}' },
+      streams: opts.koreStreams,
+      extra: opts.connectionExtra,
+    }),
+    ...(extraConnections.trim() ? [extraConnections] : []),
+  ]);
   const env: Record<string, string> = {
     TEST_KORE_CLIENT_ID: DEMO_KORE.clientId,
     TEST_KORE_CLIENT_SECRET: DEMO_KORE.clientSecret,

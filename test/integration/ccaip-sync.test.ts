@@ -23,6 +23,7 @@ import { historyJson, safeJson, startStack, type DestinationKind, type Stack } f
 import { installWriteLedger, type LedgerCounts, type WriteLedger } from '../helpers/write-ledger';
 import { readAll } from '../helpers/destination-access';
 import { queryRows } from '../helpers/sql';
+import { ccaipWindowedRows } from '../helpers/expected-rows';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -99,37 +100,6 @@ const TABLES = {
 
 const keyOf = (spec: TableSpec, k: Record<string, string>) => spec.keyColumns.map((c) => k[c]).join('|');
 
-/** The rows a table must hold, from the simulator's records (independent of the source's code). */
-function expectedWindowed(sim: CcaipSimulator, from: number, to: number) {
-  const calls = sim.data.calls({ from, to });
-  const chats = sim.data.chats({ from, to });
-  const media = (field: 'photos' | 'videos') => [
-    ...calls.flatMap((c) =>
-      (c[field] as Rec[]).map((m) => ({ key: { parent: `call:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'call', call_id: c.id } })),
-    ),
-    ...chats.flatMap((c) =>
-      (c[field] as Rec[]).map((m) => ({ key: { parent: `chat:${String(c.id)}`, id: String(m.id) }, record: { ...m, parent_type: 'chat', chat_id: c.id } })),
-    ),
-  ];
-  const byId = (list: Rec[]) => list.map((r) => ({ key: { id: String(r.id) }, record: r }));
-  return {
-    calls: byId(calls),
-    chats: byId(chats),
-    agent_activity_logs: byId(sim.data.activityLogs({ from, to })),
-    call_participants: calls.flatMap((c) =>
-      (c.participants as Rec[]).map((p) => ({ key: { call_id: String(c.id), id: String(p.id) }, record: { ...p, call_id: c.id } })),
-    ),
-    chat_participants: chats.flatMap((c) =>
-      (c.participants as Rec[]).map((p) => ({ key: { chat_id: String(c.id), id: String(p.id) }, record: { ...p, chat_id: c.id } })),
-    ),
-    call_transfers: calls.flatMap((c) =>
-      (c.transfers as Rec[]).map((t) => ({ key: { call_id: String(c.id), id: String(t.id) }, record: { ...t, call_id: c.id } })),
-    ),
-    photos: media('photos'),
-    videos: media('videos'),
-  };
-}
-
 function flatTree(nodes: Rec[], parent: number | null = null, depth = 0): Rec[] {
   return nodes.flatMap(({ children, ...own }) => [{ ...own, parent_id: parent, depth }, ...flatTree(children as Rec[], own.id as number, depth + 1)]);
 }
@@ -177,7 +147,7 @@ async function assertTable(
  * processed twice with other content.
  */
 async function assertWindowedTruth(stack: Stack, conn: string, from: number, to: number, ledger?: WriteLedger) {
-  const expected = expectedWindowed(SIMS[conn]!, from, to);
+  const expected = ccaipWindowedRows(SIMS[conn]!, { from, to });
   for (const [name, rows] of Object.entries(expected)) {
     await assertTable(stack, conn, name as keyof typeof TABLES, rows, name === 'videos' || name === 'call_transfers' || name === 'photos' ? 0 : 20);
   }
@@ -395,7 +365,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       // The ledger since the start: each record inserted once, and beyond that exactly one call
       // rewritten, its removed participant deleted and its new one inserted. Nothing else written.
       const writes = await ledgerOf(ledger, 'cc-full');
-      const truth = expectedWindowed(fullSim, FROM, clock.t);
+      const truth = ccaipWindowedRows(fullSim, { from: FROM, to: clock.t });
       const changes = (n: (typeof WINDOWED_TABLES)[number]) => [
         writes[n]!.inserted - writes[n]!.deleted - truth[n].length,
         writes[n]!.updated - writesBefore[n]!.updated,

@@ -69,7 +69,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
     let stack: Stack;
     let ledger: WriteLedger;
     before(async () => {
-      stack = await startStack({ destination: kind, koreStreams: ['calldetails', 'interactiondetails', 'agentstatus'], settingsExtra: '      pageSize: 25' });
+      stack = await startStack({ destination: kind, koreStreams: ['calldetails', 'interactiondetails', 'agentstatus'], settings: { pageSize: 25 } });
       ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [CALLS, INTERACTIONS, STATUS]);
     });
     after(async () => {
@@ -145,7 +145,7 @@ describe('Kore.ai call details and agent status under trouble (SQLite)', () => {
     stack = await startStack({
       destination: 'sqlite',
       koreStreams: ['calldetails', 'agentstatus'],
-      settingsExtra: '      pageSize: 3',
+      settings: { pageSize: 3 },
       connectionExtra: '    requestTimeout: PT2S',
       extraConnectionsYaml: (url) => `  - name: kore-voice
     source: kore
@@ -313,7 +313,7 @@ describe('open agent-status segments (SQLite)', () => {
       destination: 'sqlite',
       koreStreams: ['agentstatus'],
       simulator: { seed, agents: 4, now: () => frozenAt ?? Date.now() },
-      credentials: '      token: ${TEST_KORE_TOKEN}',
+      credentials: { token: '${TEST_KORE_TOKEN}' },
       connectionExtra: `    start: ${new Date(yesterday).toISOString()}\n    schedule: { every: 1h, lag: 1s }`,
     });
     ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [STATUS]);

@@ -82,7 +82,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
     let stack: Stack;
     let ledger: WriteLedger;
     before(async () => {
-      stack = await startStack({ destination: kind, settingsExtra: '      pageSize: 100' });
+      stack = await startStack({ destination: kind, settings: { pageSize: 100 } });
       ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [TABLE]);
     });
     after(async () => {
@@ -195,7 +195,7 @@ describe('backfill under vendor trouble (SQLite)', () => {
     stack = await startStack({
       destination: 'sqlite',
       simulator: { faultSeed: 7 },
-      settingsExtra: '      pageSize: 100',
+      settings: { pageSize: 100 },
       connectionExtra: '    requestTimeout: PT2S',
     });
     ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [TABLE]);

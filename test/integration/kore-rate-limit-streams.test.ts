@@ -17,7 +17,7 @@ const TO = '2026-09-26T00:00:00Z';
 describe('the Kore.ai account limit across streams', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ destination: 'sqlite', koreStreams: ['calldetails', 'agentstatus'], settingsExtra: '      pageSize: 4' });
+    stack = await startStack({ destination: 'sqlite', koreStreams: ['calldetails', 'agentstatus'], settings: { pageSize: 4 } });
   });
   after(async () => stack?.close());
 

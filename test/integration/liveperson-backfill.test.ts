@@ -12,11 +12,12 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { DEFAULT_METRICS } from '../../sources/liveperson/connection';
 import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
-import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions } from '../../simulators/liveperson';
+import { DEMO_LIVEPERSON, LivePersonSimulator, demoLivePersonOptions } from '../../simulators/liveperson';
 import { historyJson, safeJson, startStack, type DestinationKind, type Stack } from '../helpers/stack';
 import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
 import { readAll } from '../helpers/destination-access';
 import { queryRows, sumBy } from '../helpers/sql';
+import { livePersonIntervalRows } from '../helpers/expected-rows';
 
 const logs: LogEntry[] = [];
 Runtime.install({ logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
@@ -79,38 +80,6 @@ async function startLpStack(destination: DestinationKind): Promise<Stack> {
   return startStack({ destination, extraConnectionsYaml: connectionsYaml(), extraEnv: SECRETS, extraSecrets: Object.values(SECRETS) });
 }
 
-/** What the table must hold for [from, to): the API's records, ids as strings, with the query they answer. */
-function groundTruthRows(sim: LivePersonSimulator, from: number, to: number) {
-  const truth = sim.groundTruth({
-    fromMs: from,
-    toMs: to,
-    intervalDuration: 15,
-    grouping: ['skill', 'agent'],
-    metrics: DEFAULT_METRICS,
-    handleTimeModel: 'IFT',
-    includeBotSkills: false,
-  });
-  return truth.map((t: IntervalMetricsRecord) => {
-    const record: Record<string, unknown> = {
-      ...t,
-      skillId: String(t.skillId),
-      agentId: String(t.agentId),
-      _query: { grouping: 'skill,agent', intervalDuration: 15, handleTimeModel: 'IFT' },
-    };
-    const key = {
-      grouping: 'skill,agent',
-      fromL: String(t.timeframe.fromL),
-      skillId: String(t.skillId),
-      agentGroupId: '',
-      agentId: String(t.agentId),
-      conversationId: '',
-      intervalDuration: '15',
-      handleTimeModel: 'IFT',
-    };
-    return { key, record };
-  });
-}
-
 /**
  * The table equals the ground truth. With a ledger (for a connection synced by one run so far):
  * the database's committed writes show each record inserted once and none rewritten, whatever
@@ -126,7 +95,7 @@ async function assertEqualsGroundTruth(
   ledger?: WriteLedger,
 ): Promise<number> {
   const rows = await readAll(stack.destination, TABLE, connection);
-  const expected = groundTruthRows(sim, from, to);
+  const expected = livePersonIntervalRows(sim, { from, to });
   assert.ok(expected.length >= atLeast, `enough data to mean something (${expected.length})`);
   const keyOf = (k: Record<string, string>) => INTERVAL_METRICS_KEY.map((c) => k[c]).join('|');
   if (ledger) {
@@ -148,11 +117,11 @@ async function assertEqualsGroundTruth(
  * `from_l` are columns, the metrics one JSON column (jsonb in PostgreSQL). Equals the ground truth.
  */
 async function assertHandleTimePerSkill(stack: Stack, connection: string, sim: LivePersonSimulator, from: number, to: number) {
-  const truth = groundTruthRows(sim, from, to);
+  const truth = livePersonIntervalRows(sim, { from, to });
   const expected = sumBy(
     truth,
     (t) => `${t.key.skillId}|${t.key.fromL}`,
-    (t) => Number((t.record.metrics as { handleTime?: number } | undefined)?.handleTime ?? 0),
+    (t) => Number(((t.record as { metrics?: unknown }).metrics as { handleTime?: number } | undefined)?.handleTime ?? 0),
   );
   const rows = await queryRows(
     stack.destinationUrl,

@@ -6,7 +6,7 @@
  * ground truth and the sync state.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,7 @@ import { startPrometheus, type PrometheusServer } from '../helpers/prometheus';
 import { testTemporal, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
 import { WorkerProcess } from '../helpers/worker-process';
 import { readAll } from '../helpers/destination-access';
+import { koreConnection, writeConnectionsFile } from '../helpers/connections-file';
 
 const CONN = 'kore-obs';
 const FRESH = 'kore-fresh';
@@ -43,23 +44,20 @@ describe('metrics, freshness, alerts, status and logs on a real Prometheus', () 
     kore = new KoreSimulator(demoKoreOptions());
     const koreUrl = await kore.start(0);
     const dir = mkdtempSync(join(tmpdir(), 'ccsync-obs-'));
-    const connection = (name: string, extra: string) => `  - name: ${name}
-    source: kore
-    settings:
-      baseUrl: ${koreUrl}
-      accountId: ${DEMO_KORE.accountId}
-      orgId: ${DEMO_KORE.orgId}
-      iId: ${DEMO_KORE.iId}
-      pageSize: 100
-    credentials:
-      clientId: \${OBS_KORE_CLIENT_ID}
-      clientSecret: \${OBS_KORE_CLIENT_SECRET}
-    streams: [callvolume]
-${extra}`;
-    const connectionsFile = join(dir, 'connections.yaml');
-    writeFileSync(
-      connectionsFile,
-      `connections:\n${connection(CONN, '    schedule: { every: 15m }')}\n${connection(FRESH, `    start: ${new Date(Date.now() - 3 * 3600_000).toISOString()}\n    schedule: { every: 15m }`)}\n`,
+    const connection = (name: string, extra: string) =>
+      koreConnection({
+        name,
+        baseUrl: koreUrl,
+        settings: { pageSize: 100 },
+        credentials: { clientId: '${OBS_KORE_CLIENT_ID}', clientSecret: '${OBS_KORE_CLIENT_SECRET}' },
+        extra,
+      });
+    const connectionsFile = writeConnectionsFile(
+      [
+        connection(CONN, '    schedule: { every: 15m }'),
+        connection(FRESH, `    start: ${new Date(Date.now() - 3 * 3600_000).toISOString()}\n    schedule: { every: 15m }`),
+      ],
+      { dir },
     );
     const destinationUrl = `sqlite:${join(dir, 'ccsync.db')}`;
     taskQueue = uniqueTaskQueue('obs');

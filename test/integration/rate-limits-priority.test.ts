@@ -60,7 +60,7 @@ describe('the vendor budget by priority', () => {
   before(async () => {
     stack = await startStack({
       destination: 'sqlite',
-      settingsExtra: '      rateLimitPerMinute: 12\n      pageSize: 100',
+      settings: { rateLimitPerMinute: 12, pageSize: 100 },
       // The first incremental run reaches back two hours: one window, one page.
       connectionExtra: `    start: ${iso(Date.now() - 2 * 3_600_000)}\n    schedule: { every: 15m, lag: 10m, lookback: 1h }`,
     });
@@ -117,7 +117,7 @@ describe('the vendor budget by priority', () => {
 describe('a 429 that gets through', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ destination: 'sqlite', settingsExtra: '      pageSize: 100' });
+    stack = await startStack({ destination: 'sqlite', settings: { pageSize: 100 } });
   });
   after(async () => stack?.close());
 

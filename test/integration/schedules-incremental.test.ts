@@ -66,7 +66,7 @@ describe('schedules and incremental sync', () => {
   before(async () => {
     stack = await startStack({
       destination: 'sqlite',
-      settingsExtra: '      pageSize: 500',
+      settings: { pageSize: 500 },
       connectionExtra: `    start: ${new Date(START).toISOString()}\n    schedule: { every: 3s, lag: 10m, lookback: 1h }`,
       extraConnectionsYaml: (url) =>
         twin('kore-sched', `    start: ${new Date(DAY_D).toISOString()}\n    schedule: { every: 6h, lag: 10m, lookback: 1h }\n`)(url) +

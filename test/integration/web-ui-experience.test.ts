@@ -33,7 +33,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 describe('the Web UI experience', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ destination: 'sqlite', settingsExtra: '      pageSize: 100' });
+    stack = await startStack({ destination: 'sqlite', settings: { pageSize: 100 } });
   });
   after(async () => stack?.close());
 

@@ -16,9 +16,6 @@
  * Run: npx tsx --test test/integration/rate-limits-fleet.test.ts
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { CcaipSimulator, DEMO_CCAIP, demoCcaipOptions } from '../../simulators/ccaip';
@@ -27,6 +24,7 @@ import { maxInAnyWindow } from '../../simulators/kit/server';
 import { destinationUrl, type DestinationKind } from '../helpers/stack';
 import { testTemporal, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
 import { WorkerProcess } from '../helpers/worker-process';
+import { koreConnection, writeConnectionsFile } from '../helpers/connections-file';
 
 const MINUTES = Number(process.env.CCSYNC_RATE_TEST_MINUTES ?? 2);
 const MIDDLE_MIN = Math.max(1, MINUTES - 2);
@@ -53,25 +51,23 @@ describe(`three workers on one Kore.ai account and one CCAI Platform tenant (${M
     temporal = await testTemporal();
     const koreUrl = await kore.start(0);
     await ccaip.start(0);
-    const dir = mkdtempSync(join(tmpdir(), 'ccsync-fleet-'));
-    const connectionsFile = join(dir, 'connections.yaml');
     // Product defaults for Kore.ai (pages of 1,000, the API's maximum; 60 a minute). The CCAI Platform
     // simulator renders a whole window for every page it serves, so small pages over 6-hour windows keep
     // it cheap enough to answer 10 a second on a 2-core machine: the subject here is the ceiling.
-    writeFileSync(
-      connectionsFile,
-      `connections:
-  - name: kore-fleet
-    source: kore
-    settings: { baseUrl: "${koreUrl}", accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId} }
-    credentials: { clientId: "\${FLEET_KORE_CLIENT_ID}", clientSecret: "\${FLEET_KORE_CLIENT_SECRET}" }
-    streams: [callvolume]
-  - name: ccaip-fleet
+    const connectionsFile = writeConnectionsFile(
+      [
+        koreConnection({
+          name: 'kore-fleet',
+          baseUrl: koreUrl,
+          credentials: { clientId: '${FLEET_KORE_CLIENT_ID}', clientSecret: '${FLEET_KORE_CLIENT_SECRET}' },
+        }),
+        `  - name: ccaip-fleet
     source: ccaip
     settings: { baseUrl: "${ccaip.apiUrl}", pageSize: 5 }
     credentials: { username: ${DEMO_CCAIP.subdomain}, password: "\${FLEET_CCAIP_TOKEN}" }
-    streams: [agent_activity_logs]
-`,
+    streams: [agent_activity_logs]`,
+      ],
+      { prefix: 'ccsync-fleet-' },
     );
     const env = {
       TEMPORAL_ADDRESS: temporal.address,

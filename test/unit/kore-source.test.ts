@@ -6,9 +6,6 @@
  * Run: npx tsx --test test/unit/kore-source.test.ts
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConnectionsStore } from '../../activities/connections';
 import { VendorHttp } from '../../activities/http/client';
@@ -28,6 +25,7 @@ import { agentStatusResponse, koreInstant, parseKoreDuration } from '../../sourc
 import { agentstatus, calldetails, callDetailsRange, interactiondetails } from '../../sources/kore/streams';
 import { DEMO_KORE, KoreSimulator, demoKoreOptions } from '../../simulators/kore';
 import { AGENT_STATUS_SAMPLE_FIXED_TEXT, AGENT_STATUS_SAMPLE_TEXT, CALL_DETAILS_SAMPLE_TEXT } from '../helpers/kore-doc-samples';
+import { koreConnection, writeConnectionsFile } from '../helpers/connections-file';
 
 const ms = (iso: string) => Date.parse(iso);
 const settings: KoreSettings = koreSettings.parse({
@@ -363,20 +361,15 @@ describe('fetching pages from the simulator', () => {
   before(async () => {
     sim = new KoreSimulator(demoKoreOptions({ dataStart: '2026-09-01T00:00:00Z' }));
     url = await sim.start();
-    const dir = mkdtempSync(join(tmpdir(), 'kore-source-'));
-    const file = join(dir, 'connections.yaml');
-    writeFileSync(
-      file,
-      `connections:
-  - name: kore-unit
-    source: kore
-    settings: { baseUrl: ${url}, accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId}, pageSize: 3 }
-    credentials: { token: \${K_TOKEN} }
-    streams:
-      - calldetails
-      - agentstatus
-      - { name: interactiondetails, options: { channels: [voice] } }
-`,
+    const file = writeConnectionsFile(
+      koreConnection({
+        name: 'kore-unit',
+        baseUrl: url,
+        settings: { pageSize: 3 },
+        credentials: { token: '${K_TOKEN}' },
+        streams: ['calldetails', 'agentstatus', '{ name: interactiondetails, options: { channels: [voice] } }'],
+      }),
+      { prefix: 'kore-source-' },
     );
     rt = {
       connections: new ConnectionsStore(file, { K_TOKEN: DEMO_KORE.staticToken }),
@@ -489,11 +482,11 @@ describe('fetching pages from the simulator', () => {
     const clockSim = new KoreSimulator(demoKoreOptions({ dataStart: '2026-09-01T00:00:00Z', now: () => ms('2026-10-07T10:30:00Z') }));
     const clockUrl = await clockSim.start();
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'kore-source-'));
-      const file = join(dir, 'connections.yaml');
-      writeFileSync(
-        file,
-        `connections:\n  - name: k\n    source: kore\n    settings: { baseUrl: ${clockUrl}, accountId: ${DEMO_KORE.accountId}, orgId: ${DEMO_KORE.orgId}, iId: ${DEMO_KORE.iId} }\n    credentials: { token: ${DEMO_KORE.staticToken} }\n`,
+      const file = writeConnectionsFile(
+        koreConnection({ name: 'k', baseUrl: clockUrl, credentials: { token: DEMO_KORE.staticToken }, streams: ['agentstatus'] }),
+        {
+          prefix: 'kore-source-',
+        },
       );
       const local: FetchRuntime = { ...rt, connections: new ConnectionsStore(file, {}) };
       const page = await fetchPage(

@@ -5,9 +5,7 @@
  * Run: npx tsx --test test/unit/liveperson-source.test.ts
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConnectionsStore } from '../../activities/connections';
 import type { HttpAnswer } from '../../activities/http/client';
@@ -28,6 +26,7 @@ import { canonicalGrouping, INTERVAL_METRICS_KEY, interval_metrics as stream, RE
 import { DEMO_LIVEPERSON, type IntervalMetricsRecord, LivePersonSimulator, demoLivePersonOptions, parseOAuthHeader } from '../../simulators/liveperson';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { readAll } from '../helpers/destination-access';
+import { writeConnectionsFile } from '../helpers/connections-file';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -417,12 +416,8 @@ describe('the page activity against the simulator (no Temporal)', () => {
     clearDomainCache();
     sim = new LivePersonSimulator(demoLivePersonOptions({ processingAgeMs: 0, emptyPages: 1 }));
     await sim.start();
-    const dir = mkdtempSync(join(tmpdir(), 'lp-unit-'));
-    const file = join(dir, 'connections.yaml');
-    writeFileSync(
-      file,
-      `connections:
-  - name: lp-oauth
+    const file = writeConnectionsFile(
+      `  - name: lp-oauth
     source: liveperson
     settings:
       accountId: "${DEMO_LIVEPERSON.accountId}"
@@ -435,7 +430,9 @@ describe('the page activity against the simulator (no Temporal)', () => {
       token: \${T}
       tokenSecret: \${TS}
 `,
+      { prefix: 'lp-unit-' },
     );
+    const dir = dirname(file);
     const env = { K: DEMO_LIVEPERSON.consumerKey, S: DEMO_LIVEPERSON.consumerSecret, T: DEMO_LIVEPERSON.token, TS: DEMO_LIVEPERSON.tokenSecret };
     rt = createRuntime({ connections: new ConnectionsStore(file, env), destination: openDestination(`sqlite:${join(dir, 'db.sqlite')}`) });
   });
