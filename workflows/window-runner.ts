@@ -170,8 +170,15 @@ export function showProgress(progress: SyncProgress, title: string): void {
     `**${title}** · ${progress.connection} · ${progress.streams.join(', ')} · ${progress.from} → ${progress.to}\n\n` +
       `${progress.phase} · windows ${w.done + w.skipped}/${w.total} done (${w.skipped} already complete), ${w.running} running, ${w.failed} failed · ` +
       `${progress.records} records (${progress.inserted} new, ${progress.updated} changed)` +
+      agedOutLine(progress) +
       (progress.failures.length ? `\n\nlast failure: ${progress.failures[progress.failures.length - 1]!.message}` : ''),
   );
+}
+
+/** A backfill's parts that aged out of the vendor's age limit, for the Web UI. */
+function agedOutLine(progress: SyncProgress & { agedOut?: { stream: string; from: string; to: string }[] }): string {
+  if (!progress.agedOut?.length) return '';
+  return `\n\naged out before they could be read: ${progress.agedOut.map((a) => `${a.stream} ${a.from} → ${a.to}`).join(', ')}`;
 }
 
 /**

@@ -197,6 +197,71 @@ describe('backfill planning', () => {
   });
 });
 
+describe('a continued backfill near the age limit', () => {
+  // The backfill began at 2026-11-25T00:00Z with from = the earliest it allowed then (11-11T00:30Z);
+  // its first run read up to 11-12T00:00Z and continued as new.
+  const began = t('2026-11-25T00:00:00Z');
+  const from = t('2026-11-11T00:30:00Z');
+  const plan = (now: number, extra: Partial<BackfillPlanInput> = {}) =>
+    planBackfill(
+      backfill({
+        streams: [intervalMetrics],
+        range: { from, to: t('2026-11-14T00:00:00Z') },
+        resumeFrom: { interval_metrics: '2026-11-12T00:00:00.000Z' },
+        now,
+        ...extra,
+      }),
+    );
+  it('the first run accepts the range; the same plan an hour later would refuse it', () => {
+    assert.deepEqual(plan(began, { resumeFrom: {} }).problems, []);
+    assert.match(plan(began + HOUR, { resumeFrom: {} }).problems.join(), /earliest possible "from" is 2026-11-11T01:30:00.000Z/);
+  });
+  it('a continued run is not refused: it keeps the windows still allowed and names none aged out when none did', () => {
+    const p = plan(began + HOUR, { continued: true });
+    assert.deepEqual(p.problems, []);
+    assert.deepEqual(p.agedOut, []);
+    assert.deepEqual(
+      p.todo.map((w) => `${iso(w.start)}..${iso(w.end)}`),
+      ['2026-11-12T00:00:00.000Z..2026-11-13T00:00:00.000Z', '2026-11-13T00:00:00.000Z..2026-11-14T00:00:00.000Z'],
+    );
+  });
+  it('windows the limit passed are left out and listed; a window straddling it is cut to its allowed part', () => {
+    // 30 hours later: the limit (with its margin) is at 11-12T06:30Z.
+    const p = plan(began + 30 * HOUR, { continued: true });
+    assert.deepEqual(p.problems, []);
+    assert.deepEqual(
+      p.agedOut.map((a) => [a.stream, iso(a.start), iso(a.end), a.windows]),
+      [['interval_metrics', '2026-11-12T00:00:00.000Z', '2026-11-12T06:30:00.000Z', 0]],
+    );
+    assert.deepEqual(
+      p.todo.map((w) => `${iso(w.start)}..${iso(w.end)}`),
+      ['2026-11-12T06:30:00.000Z..2026-11-13T00:00:00.000Z', '2026-11-13T00:00:00.000Z..2026-11-14T00:00:00.000Z'],
+    );
+    // Two days later: the first remaining window is wholly lost, the next one cut.
+    const later = plan(began + 2 * DAY, { continued: true });
+    assert.deepEqual(
+      later.agedOut.map((a) => [iso(a.start), iso(a.end), a.windows]),
+      [['2026-11-12T00:00:00.000Z', '2026-11-13T00:30:00.000Z', 1]],
+    );
+    assert.deepEqual(
+      later.todo.map((w) => iso(w.start)),
+      ['2026-11-13T00:30:00.000Z'],
+    );
+  });
+  it('a part already complete never counts as aged out', () => {
+    const p = plan(began + 30 * HOUR, { continued: true, completed: { interval_metrics: [{ start: '2026-11-12T00:00:00Z', end: '2026-11-12T12:00:00Z' }] } });
+    assert.deepEqual(p.agedOut, []);
+    assert.deepEqual(
+      p.todo.map((w) => iso(w.start)),
+      ['2026-11-12T12:00:00.000Z', '2026-11-13T00:00:00.000Z'],
+    );
+  });
+  it('streams without an age limit are untouched', () => {
+    const p = planBackfill(backfill({ continued: true, now: t('2027-06-01T00:00:00Z') }));
+    assert.deepEqual([p.problems, p.agedOut, p.todo.length], [[], [], 2]);
+  });
+});
+
 describe('the page check (what a fetch accepts)', () => {
   it('refuses empty windows, windows over the maximum size, and windows past the age limit, naming each', () => {
     const now = t('2026-11-20T10:00:00Z');
