@@ -48,6 +48,11 @@ export interface SyncProgress {
   failures: { window: string; type?: string; message: string }[];
   /** How many times this workflow continued as new. */
   continuedRuns: number;
+  /**
+   * Windows the vendor had only partly ready (it kept answering "still processing"): each was read
+   * and recorded complete up to `until`; the next incremental run reads the rest. Newest last.
+   */
+  notReady?: { window: string; until: string }[];
 }
 
 /** What a run carries over when it continues as new. */
@@ -208,6 +213,9 @@ export async function runWindows(
       progress.inserted += totals.inserted;
       progress.updated += totals.updated;
       progress.unchanged += totals.unchanged;
+      if (totals.readyUntil) {
+        progress.notReady = [...(progress.notReady ?? []), { window: label, until: totals.readyUntil }].slice(-MAX_FAILURES_SHOWN);
+      }
     } catch (err) {
       if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
       const cause = rootCause(err);
