@@ -187,6 +187,12 @@ export interface SourceDeclaration<Settings = unknown, Credentials = unknown> {
    */
   retryPause?(status: number, attempt: number, answer?: { retryAfterMs?: number }): number | undefined;
   /**
+   * The vendor's own domains (LivePerson: `liveperson.net`): a next-page link on another host under
+   * one of them is followed, with the credentials; a link anywhere else is refused. Without it,
+   * links are followed only on the API's own origin.
+   */
+  ownDomains?: readonly string[];
+  /**
    * Where the API lives. May discover it (LivePerson's domain lookup) with `lookup`, an unauthenticated
    * GET returning parsed JSON; a source that discovers should cache what it found.
    */
