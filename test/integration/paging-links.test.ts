@@ -97,8 +97,8 @@ describe('LivePerson refs.next', () => {
   it('a link that repeats (the endpoint ignores offset) fails the window with MalformedResponse, not a loop', async () => {
     lpRefs.setRefs({ ignoreOffset: true });
     const logStart = lpRefs.requests().length;
+    const handle = await stack.start('backfill', { connection: 'lp-plain', from: iso(DAY_FROM), to: iso(DAY_FROM + DAY) });
     try {
-      const handle = await stack.start('backfill', { connection: 'lp-plain', from: iso(DAY_FROM), to: iso(DAY_FROM + DAY) });
       const f = await failureOf(handle.result(), 60_000);
       assert.equal(f.type, 'MalformedResponse');
       assert.match(f.message, /same next-page link it was given \(\/api\/account\/\S+\/interval-metrics\?offset=25&limit=25\)/);
@@ -106,6 +106,8 @@ describe('LivePerson refs.next', () => {
       assert.ok(sent.length <= 10, `stopped after ${sent.length} requests`);
       assert.deepEqual(await stack.destination.completedIntervals('lp-plain', 'interval_metrics'), [], 'nothing recorded complete');
     } finally {
+      // A backfill still paging (the guard broken) must not reach into the next test.
+      await handle.terminate('test over').catch(() => undefined);
       lpRefs.setRefs({});
     }
   });
