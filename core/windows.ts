@@ -185,8 +185,7 @@ export function planBackfill(p: BackfillPlanInput): BackfillPlan {
       end: i.end,
       // Windows wholly lost: a window cut at the limit still runs, from the limit on.
       windows:
-        splitIntoWindows(i, sizes[name]!).length -
-        (floorTo(i.end, sizes[name]!) !== i.end && todo.some((w) => w.stream === name && w.start === i.end) ? 1 : 0),
+        splitIntoWindows(i, sizes[name]!).length - (floorTo(i.end, sizes[name]!) !== i.end && todo.some((w) => w.stream === name && w.start === i.end) ? 1 : 0),
     })),
   );
   return { todo: sortWindows(todo), skipped, problems, agedOut: sortWindows(merged) };

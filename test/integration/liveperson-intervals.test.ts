@@ -61,7 +61,7 @@ const registry: SourceRegistry = {
       },
     },
   },
-} as SourceRegistry;
+};
 
 const connection = (name: string, settings: string) => `  - name: ${name}
     source: liveperson
@@ -121,8 +121,8 @@ before(async () => {
   stack = await startStack({
     destination: 'sqlite',
     extraConnectionsYaml: yaml,
-    extraEnv: { TEST_LP_BEARER: DEMO_LIVEPERSON.bearerToken! },
-    extraSecrets: [DEMO_LIVEPERSON.bearerToken!],
+    extraEnv: { TEST_LP_BEARER: DEMO_LIVEPERSON.bearerToken },
+    extraSecrets: [DEMO_LIVEPERSON.bearerToken],
     sources: registry,
   });
   ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [TABLE]);
@@ -142,7 +142,9 @@ describe('LivePerson intervals of 15, 30, 60 and 1440 minutes', () => {
       // A patience short enough that a window kept waiting on 202 fails the test instead of hanging it.
       const backfillFrom = floorTo(Date.now(), DAY) - 2 * DAY;
       const backfillTo = floorTo(Date.now(), DAY) - DAY + 6 * HOUR;
-      const b = (await (await stack.start('backfill', { connection: conn, from: iso(backfillFrom), to: iso(backfillTo), patience: 'PT40S' })).result()) as Progress;
+      const b = (await (
+        await stack.start('backfill', { connection: conn, from: iso(backfillFrom), to: iso(backfillTo), patience: 'PT40S' })
+      ).result()) as Progress;
       assert.deepEqual([b.windows.failed, b.windows.done], [0, b.windows.total]);
       const inc = (await (await stack.start('incrementalSync', { connection: conn, patience: 'PT40S' })).result()) as Progress;
       assert.equal(inc.windows.failed, 0);
@@ -150,7 +152,10 @@ describe('LivePerson intervals of 15, 30, 60 and 1440 minutes', () => {
       assert.equal(planTo % step, 0, `the run ends on the ${d}-minute grid (${iso(planTo)})`);
       assert.ok(planTo <= Date.now() - 30 * MIN, 'its newest interval ended at least the lag ago');
 
-      const sent = sim.requests().slice(logStart).filter((e) => e.endpoint === 'interval-metrics');
+      const sent = sim
+        .requests()
+        .slice(logStart)
+        .filter((e) => e.endpoint === 'interval-metrics');
       assert.ok(sent.length >= 2);
       assert.deepEqual([...new Set(sent.map((e) => e.status))], [200], `${d} minutes: every answer a 200, no 202`);
       for (const e of sent) {

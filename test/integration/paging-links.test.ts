@@ -41,7 +41,7 @@ const ccaip = new CcaipSimulator(demoCcaipOptions({ unsortedOrder: 'unstable' })
 const registry: SourceRegistry = {
   ...SOURCES,
   lplocal: { ...liveperson, name: 'lplocal', ownDomains: ['liveperson.net', 'localhost'] },
-} as SourceRegistry;
+};
 
 const lp = (name: string, source: string) => `  - name: ${name}
     source: ${source}
@@ -80,8 +80,8 @@ before(async () => {
   stack = await startStack({
     destination: 'sqlite',
     extraConnectionsYaml: yaml,
-    extraEnv: { TEST_LP_BEARER: DEMO_LIVEPERSON.bearerToken!, TEST_CCAIP_TOKEN: DEMO_CCAIP.apiToken! },
-    extraSecrets: [DEMO_LIVEPERSON.bearerToken!, DEMO_CCAIP.apiToken!],
+    extraEnv: { TEST_LP_BEARER: DEMO_LIVEPERSON.bearerToken, TEST_CCAIP_TOKEN: DEMO_CCAIP.apiToken },
+    extraSecrets: [DEMO_LIVEPERSON.bearerToken, DEMO_CCAIP.apiToken],
     sources: registry,
   });
   ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [LP_TABLE]);
@@ -122,7 +122,10 @@ describe('LivePerson refs.next', () => {
         60_000,
       );
       assert.equal(refused.type, 'VendorRejected');
-      assert.match(refused.message, /pointed the next page at http:\/\/localhost:\d+, not http:\/\/127\.0\.0\.1:\d+ or a host of liveperson\.net; refusing to send credentials there/);
+      assert.match(
+        refused.message,
+        /pointed the next page at http:\/\/localhost:\d+, not http:\/\/127\.0\.0\.1:\d+ or a host of liveperson\.net; refusing to send credentials there/,
+      );
       // The first page was asked for; the link to the other host never was (refused before sending, not retried).
       assert.equal(lpRefs.requests().slice(logStart).length, 1, 'no request followed the link');
 
@@ -145,7 +148,13 @@ describe('LivePerson refs.next', () => {
       assert.equal(rows.length, truth.length, 'every record, through the links on the other host');
       const writes = await ledger.counts(LP_TABLE.name, 'lp-local');
       assert.deepEqual([writes.inserted, writes.updated], [truth.length, 0]);
-      assert.ok(lpRefs.requests().slice(followedStart).filter((e) => e.page === 'refs').length >= 2, 'the refs links were followed');
+      assert.ok(
+        lpRefs
+          .requests()
+          .slice(followedStart)
+          .filter((e) => e.page === 'refs').length >= 2,
+        'the refs links were followed',
+      );
     } finally {
       lpRefs.setRefs({});
     }

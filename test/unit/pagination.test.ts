@@ -64,12 +64,12 @@ describe('cursor paging guard', () => {
     const second = p.next({ pageSize: 100 }, page(100, { next: link }));
     assert.deepEqual(second, { pageSize: 100, url: link }, 'the first link is followed');
     assert.throws(
-      () => p.next(second!, page(100, { next: link })),
+      () => p.next(second, page(100, { next: link })),
       (err: Error & { type?: string }) =>
         err.type === 'MalformedResponse' && /same next-page link it was given \(\/api\/account\/1\/interval-metrics\?offset=100&limit=100\)/.test(err.message),
     );
     // A link that moves on is followed.
-    assert.deepEqual(p.next(second!, page(100, { next: link.replace('offset=100', 'offset=200') })), {
+    assert.deepEqual(p.next(second, page(100, { next: link.replace('offset=100', 'offset=200') })), {
       pageSize: 100,
       url: link.replace('offset=100', 'offset=200'),
     });

@@ -305,7 +305,7 @@ describe("LivePerson windows follow the connection's intervalDuration", () => {
   }
 });
 
-describe("LivePerson 202: the intervals marked Done", () => {
+describe('LivePerson 202: the intervals marked Done', () => {
   const w = { start: t('2026-11-20T09:00:00Z'), end: t('2026-11-20T10:00:00Z') };
   const body = (statuses: string[], step = 15) => ({
     intervals: statuses.map((status, i) => {
