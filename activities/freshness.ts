@@ -5,6 +5,7 @@
  * and after each committed window.
  */
 import { freshnessFacts } from '../core/freshness';
+import { windowRulesOf } from '../core/source';
 import type { Runtime } from './runtime';
 
 /** Refreshes the gauges of every windowed stream, or only those of one connection / stream. */
@@ -21,7 +22,7 @@ export async function refreshFreshness(rt: Runtime, only?: { connection: string;
       const intervals = await rt.destination.completedIntervals(config.name, stream.name);
       // A paused schedule is not expected to keep the stream fresh: no interval, no staleness alert.
       const schedule = config.schedule?.paused ? undefined : config.schedule;
-      rt.metrics.streamState(config.name, stream.name, intervals, freshnessFacts(schedule, stream.window));
+      rt.metrics.streamState(config.name, stream.name, intervals, freshnessFacts(schedule, windowRulesOf(stream, config.settings)));
     }
   }
 }

@@ -81,7 +81,9 @@ export function createActivities(rt: Runtime) {
     finishSnapshot: mapped(rt, (_a, input: Parameters<typeof finishSnapshot>[1]) => finishSnapshot(rt, input)),
     // `page` (the page's number in its window) only labels log lines; fetching goes by the cursor.
     syncPage: mapped(rt, async (attempt, input: Parameters<typeof syncPage>[1] & { page?: number }) => {
-      const page = await withHeartbeat(() => syncPage(rt, input, attempt));
+      // Since when earlier attempts saw "still processing" (202): a 202 that lasts is narrowed (sources' `stillProcessing`).
+      const seen = { stillProcessingSince: currentTally().VendorStillProcessing?.firstAt };
+      const page = await withHeartbeat(() => syncPage(rt, input, attempt, seen));
       rt.metrics?.pageWritten(input.connection, input.stream, page);
       // What the vendor budget cost this page, in its result: the order of grants shows in history.
       const budget = budgetSummaryForActivity();

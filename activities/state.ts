@@ -5,7 +5,7 @@
  */
 import type { ConnectionConfig } from '../core/connections';
 import { CcsyncError } from '../core/errors';
-import type { WindowRules } from '../core/source';
+import { type WindowRules, windowRulesOf } from '../core/source';
 import { intervalToIso, parseDuration, parseInstant } from '../core/time';
 import type { Runtime } from './runtime';
 import { snapshotRunId, streamOf, tableSpecOf } from './streams';
@@ -54,7 +54,7 @@ export function describeConnection(rt: Runtime, input: { connection: string; str
     sourceTitle: source.title,
     streams: names.map((n) => {
       const s = streamOf(source, n);
-      return { name: s.name, table: s.table, kind: s.kind, window: s.window };
+      return { name: s.name, table: s.table, kind: s.kind, window: windowRulesOf(s, config.settings) };
     }),
     start: config.start && new Date(parseInstant(config.start)!).toISOString(),
     rateLimit: (({ limit, perMs }) => ({ limit, perMs }))(source.rateLimit(config.settings)),

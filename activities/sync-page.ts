@@ -6,10 +6,12 @@
  * and page/write.ts.
  */
 import type { Cursor } from '../core/pagination';
-import { parseInstant } from '../core/time';
+import { windowRulesOf } from '../core/source';
+import { type Interval, parseInstant, toIso } from '../core/time';
 import { checkWindow } from '../core/windows';
 import type { Row, TableSpec, TableWrite } from '../destinations/destination';
 import { decodePage } from './page/decode';
+import type { HttpAnswer } from './http/client';
 import { buildRequest, firstCursor, type PageTarget, sendRequest } from './page/request';
 import { writePage } from './page/write';
 import type { FetchRuntime, Runtime } from './runtime';
@@ -29,6 +31,11 @@ export interface SyncPageInput {
   snapshotRun?: string;
 }
 
+/** What earlier attempts of this page activity saw: since when the vendor has answered "still processing". */
+export interface PageHistory {
+  stillProcessingSince?: number;
+}
+
 export interface SyncPageResult {
   records: number;
   /** Child-stream rows written with the page (participants, transfers...). */
@@ -37,6 +44,12 @@ export interface SyncPageResult {
   openFrom?: string;
   /** True for snapshot streams: the window ends with `finishSnapshot`, not `commitWindow`. */
   snapshot: boolean;
+  /**
+   * The vendor kept answering "still processing" (202): the page was asked for the part it marked
+   * ready, `[start, readyUntil)` (ISO). Later pages ask for that part only; the window is recorded
+   * complete only up to here.
+   */
+  readyUntil?: string;
   inserted: number;
   updated: number;
   unchanged: number;
@@ -61,21 +74,31 @@ export interface FetchedPage {
   httpMs: number;
   /** Records the vendor sent (before validation). */
   received: number;
+  /** The window was narrowed to the part the vendor marked ready (see `SyncPageResult.readyUntil`). */
+  readyUntil?: number;
 }
 
 /** Fetches and validates one page; writes nothing. Shared by the page activity and `connections check`. */
-export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt: number): Promise<FetchedPage> {
+export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt: number, seen: PageHistory = {}): Promise<FetchedPage> {
   const { config, source } = rt.connections.get(input.connection);
   const stream = streamOf(source, input.stream);
   const window = { start: parseInstant(input.start)!, end: parseInstant(input.end)! };
-  checkWindow(source, stream, window, Date.now());
-  const target: PageTarget = { config, source, stream, window };
+  checkWindow(source, { ...stream, window: windowRulesOf(stream, config.settings) }, window, Date.now());
+  let target: PageTarget = { config, source, stream, window };
 
   const cursor = input.cursor ?? firstCursor(target);
-  const request = await buildRequest(rt, target, cursor);
-  const answer = await sendRequest(rt, target, request);
+  let request = await buildRequest(rt, target, cursor);
+  let answer = await sendRequest(rt, target, request);
+  // Only a first page is narrowed: a later page's key belongs to the query as it began.
+  const ready = input.cursor === null ? readyPart(target, answer, seen) : undefined;
+  if (ready) {
+    target = { ...target, window: ready };
+    request = await buildRequest(rt, target, cursor);
+    answer = await sendRequest(rt, target, request);
+  }
   const page = decodePage(source, stream, answer, cursor, request.url.host, attempt);
   return {
+    readyUntil: ready?.end,
     table: tableSpecOf(stream),
     rows: page.rows,
     children: page.children,
@@ -87,9 +110,29 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
   };
 }
 
+/**
+ * The part of the window to ask for instead, when the vendor has been "still processing" (202)
+ * for longer than the stream's patience and its answer marks a leading part of the window ready.
+ * Nothing ready (or everything): undefined, and the 202 is retried as before.
+ */
+function readyPart(target: PageTarget, answer: HttpAnswer, seen: PageHistory): Interval | undefined {
+  const rule = target.stream.stillProcessing;
+  if (answer.status !== 202 || !rule || seen.stillProcessingSince === undefined) return undefined;
+  if (Date.now() - seen.stillProcessingSince < rule.patienceMs(target.config.settings)) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.text);
+  } catch {
+    return undefined;
+  }
+  const until = rule.readyUntil(body, target.window);
+  if (until === undefined || until <= target.window.start || until >= target.window.end) return undefined;
+  return { start: target.window.start, end: until };
+}
+
 /** The page activity's work: fetch one page and write it (and its child streams) in one transaction. */
-export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: number): Promise<SyncPageResult> {
-  const page = await fetchPage(rt, input, attempt);
+export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: number, seen: PageHistory = {}): Promise<SyncPageResult> {
+  const page = await fetchPage(rt, input, attempt, seen);
   const written = await writePage(rt.destination, input.connection, snapshotRunId(input), page);
   return {
     records: page.rows.length,
@@ -99,6 +142,7 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
     unchanged: written.unchanged,
     next: page.next,
     openFrom: page.openFrom === undefined ? undefined : new Date(page.openFrom).toISOString(),
+    ...(page.readyUntil === undefined ? {} : { readyUntil: toIso(page.readyUntil) }),
     snapshot: page.snapshot,
     httpMs: page.httpMs,
     writeMs: written.writeMs,

@@ -8,6 +8,7 @@ import { SecretRegistry } from '../activities/runtime';
 import { fetchPage, type FetchRuntime } from '../activities/sync-page';
 import { type ConnectionConfig, credentialReferences } from '../core/connections';
 import { isCcsyncError, redact } from '../core/errors';
+import { windowRulesOf } from '../core/source';
 import { floorTo, toIso } from '../core/time';
 import { CliError, EXIT, printJson } from './output';
 
@@ -22,8 +23,9 @@ async function probe(rt: FetchRuntime, c: ConnectionConfig): Promise<StreamProbe
   const out: StreamProbe[] = [];
   for (const s of c.streams) {
     const stream = rt.connections.get(c.name).source.streams[s.name]!;
-    const end = floorTo(Date.now() - stream.window.defaultLag, stream.window.alignment);
-    const start = end - stream.window.alignment;
+    const rules = windowRulesOf(stream, c.settings);
+    const end = floorTo(Date.now() - rules.defaultLag, rules.alignment);
+    const start = end - rules.alignment;
     try {
       const page = await fetchPage(rt, { connection: c.name, stream: s.name, start: toIso(start), end: toIso(end), cursor: null }, 1);
       out.push({ stream: s.name, ok: true, message: `answered with ${page.received} record(s) for ${toIso(start)} → ${toIso(end)}` });

@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { connectionsFilePath, ConnectionsStore } from '../activities/connections';
 import type { ConnectionConfig } from '../core/connections';
 import { isCcsyncError } from '../core/errors';
+import { windowRulesOf } from '../core/source';
 import { behindMs, completeUntil, expectedUntil, freshnessFacts, gapsOf, type FreshnessFacts } from '../core/freshness';
 import { formatDuration, parseDuration, toIso, type Interval } from '../core/time';
 import { describeDestinationUrl, destinationUrlFromEnv, openDestination, SqliteDestination, type Destination } from '../destinations';
@@ -157,7 +158,7 @@ export function statusCommands(program: Command): void {
           for (const choice of config.streams) {
             const decl = source.streams[choice.name]!;
             const schedule = config.schedule?.paused ? undefined : config.schedule;
-            const facts = freshnessFacts(schedule, decl.window);
+            const facts = freshnessFacts(schedule, windowRulesOf(decl, config.settings));
             const intervals = destination ? await destination.completedIntervals(config.name, decl.name) : [];
             const windowed = decl.kind === 'windowed';
             const until = completeUntil(intervals);

@@ -282,6 +282,13 @@ export function followLink(link: string, request: HttpRequestSpec, equivalent: R
   return { ...request, path, query: missing };
 }
 
+/** A next-page link for a message: its path and paging parameters, not the rest of its query. */
+function linkForMessage(link: string): string {
+  const u = new URL(link, 'http://x.invalid');
+  const paging = ['offset', 'limit', 'page', 'pageKey'].filter((k) => u.searchParams.has(k)).map((k) => `${k}=${u.searchParams.get(k)!.slice(0, 16)}`);
+  return `${u.pathname}${paging.length ? `?${paging.join('&')}` : ''}`;
+}
+
 /**
  * An opaque next-page key or a next-page URL in the body (LivePerson: `nextPageKey` or
  * `refs.next`). Continues through empty pages for as long as the vendor gives a key. Every request
@@ -310,6 +317,12 @@ export function cursorPaging(opts: {
         );
       if (key) return { pageSize: cursor.pageSize, pageKey: key };
       const url = opts.nextUrl?.(page.body);
+      // Nor would one handing back the link it was followed on (an endpoint ignoring `offset`).
+      if (url && url === cursor.url)
+        throw new CcsyncError(
+          'MalformedResponse',
+          `the vendor returned the same next-page link it was given (${linkForMessage(url)}); the API seems to ignore the paging parameters, stopping rather than looping`,
+        );
       if (url) return { pageSize: cursor.pageSize, url };
       return null;
     },

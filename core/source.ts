@@ -78,6 +78,22 @@ export interface StreamDeclaration<Settings = unknown, Options = unknown> {
   pagination: Pagination;
   pageSize: { default: number; max: number };
   window: WindowRules;
+  /**
+   * Rules that depend on the connection's settings (LivePerson: windows on the grid of the
+   * connection's `intervalDuration`); `window` when absent. Read through `windowRulesOf`.
+   */
+  windowFor?(settings: Settings): WindowRules;
+  /**
+   * A vendor whose "still processing" answer (202) says which part of the window is ready. Once
+   * such an answer has lasted `patienceMs`, a window's first page is asked again for the leading
+   * part marked ready, `[start, readyUntil)`; the window is then read and recorded complete only
+   * up to there, and the next incremental run reads the rest.
+   */
+  stillProcessing?: {
+    patienceMs(settings: Settings): number;
+    /** From the 202 body: where the leading ready part of `window` ends; undefined when none is. */
+    readyUntil(body: unknown, window: Interval): number | undefined;
+  };
   /** The vendor's request for the window, without paging: `pagination.apply` adds the cursor. */
   request(ctx: RequestContext<Settings, Options>): HttpRequestSpec;
   /**
@@ -98,6 +114,11 @@ export interface StreamDeclaration<Settings = unknown, Options = unknown> {
    * a stored row of a newer version is never overwritten by an older one, nor are its children.
    */
   version?(record: Record<string, unknown>): number | undefined;
+}
+
+/** A stream's window rules for one connection's settings. */
+export function windowRulesOf(stream: Pick<StreamDeclaration, 'window'> & { windowFor?(settings: never): WindowRules }, settings: unknown): WindowRules {
+  return stream.windowFor ? stream.windowFor(settings as never) : stream.window;
 }
 
 /** Each key column's value read from the record as text: the key a stream has unless it computes one. */
@@ -165,6 +186,12 @@ export interface SourceDeclaration<Settings = unknown, Credentials = unknown> {
    * says what the answer itself asked for (`retryAfterMs` from Retry-After, when it came with one).
    */
   retryPause?(status: number, attempt: number, answer?: { retryAfterMs?: number }): number | undefined;
+  /**
+   * The vendor's own domains (LivePerson: `liveperson.net`): a next-page link on another host under
+   * one of them is followed, with the credentials; a link anywhere else is refused. Without it,
+   * links are followed only on the API's own origin.
+   */
+  ownDomains?: readonly string[];
   /**
    * Where the API lives. May discover it (LivePerson's domain lookup) with `lookup`, an unauthenticated
    * GET returning parsed JSON; a source that discovers should cache what it found.

@@ -105,6 +105,13 @@ export interface BackfillPlanInput {
   /** Per stream, everything before this instant was handled by an earlier run. */
   resumeFrom: Record<string, string>;
   now: number;
+  /**
+   * A continued run (after continue-as-new) of a backfill whose range was accepted when it began:
+   * the age limit is no longer a reason to refuse it. Windows that have aged out since are left
+   * out and listed in `agedOut`, a window straddling the limit is cut to its allowed part, and the
+   * run goes on with the rest.
+   */
+  continued?: boolean;
 }
 
 export interface BackfillPlan {
@@ -114,12 +121,21 @@ export interface BackfillPlan {
   skipped: number;
   /** Every rule the request breaks, worded for the user (`windowSize: ...`, `from: ...`). */
   problems: string[];
+  /** Continued runs: the parts of the range, per stream, that aged out before they could be read (merged, start order). */
+  agedOut: AgedOut[];
+}
+
+/** A part of a backfill's range that aged out before it could be read; `windows`: planned windows wholly inside it. */
+export interface AgedOut extends PlannedWindow {
+  windows: number;
 }
 
 /** Validates a backfill request against each stream's rules and plans the windows to sync. */
 export function planBackfill(p: BackfillPlanInput): BackfillPlan {
   const problems: string[] = [];
   const todo: PlannedWindow[] = [];
+  const agedOut: PlannedWindow[] = [];
+  const sizes: Record<string, number> = {};
   let skipped = 0;
   for (const s of p.streams) {
     if (s.kind !== 'windowed') {
@@ -130,6 +146,7 @@ export function planBackfill(p: BackfillPlanInput): BackfillPlan {
       continue;
     }
     const size = p.windowSize?.ms ?? s.window.defaultSize;
+    sizes[s.name] = size;
     for (const broken of sizeProblems(s.window, size)) {
       problems.push(
         broken === 'maxSize'
@@ -139,7 +156,7 @@ export function planBackfill(p: BackfillPlanInput): BackfillPlan {
     }
     // The same margin as incremental runs: a window must still be young enough when it is fetched.
     const earliest = earliestStart(s.window, p.now, 'plan');
-    if (earliest !== undefined && p.range.from < earliest) {
+    if (earliest !== undefined && p.range.from < earliest && !p.continued) {
       problems.push(`from: ${s.name} serves only the last ${formatDuration(s.window.maxAge!)}; the earliest possible "from" is ${toIso(earliest)}`);
     }
     if (problems.length) continue;
@@ -150,13 +167,28 @@ export function planBackfill(p: BackfillPlanInput): BackfillPlan {
     const end = Math.min(ceilTo(p.range.to, s.window.alignment), floorTo(p.now - s.window.defaultLag, s.window.alignment));
     if (start >= end) continue;
     const span = { start, end };
-    const gaps = p.force ? [span] : subtractIntervals(span, (p.completed[s.name] ?? []).map(intervalFromIso));
+    let gaps = p.force ? [span] : subtractIntervals(span, (p.completed[s.name] ?? []).map(intervalFromIso));
     // A window counts as skipped when no part of it is left to sync.
     skipped += splitIntoWindows(span, size).filter((full) => !gaps.some((g) => g.start < full.end && g.end > full.start)).length;
+    if (p.continued && earliest !== undefined) {
+      // What is left to read before the limit can no longer be read: say so, keep the rest.
+      for (const g of gaps) if (g.start < earliest) agedOut.push({ stream: s.name, start: g.start, end: Math.min(g.end, earliest) });
+      gaps = gaps.filter((g) => g.end > earliest).map((g) => ({ start: Math.max(g.start, earliest), end: g.end }));
+    }
     for (const w of gaps.flatMap((g) => splitIntoWindows(g, size))) todo.push({ stream: s.name, start: w.start, end: w.end });
   }
-  if (problems.length) return { todo: [], skipped: 0, problems };
-  return { todo: sortWindows(todo), skipped, problems };
+  if (problems.length) return { todo: [], skipped: 0, problems, agedOut: [] };
+  const merged = [...new Set(agedOut.map((a) => a.stream))].flatMap((name) =>
+    mergeIntervals(agedOut.filter((a) => a.stream === name)).map((i) => ({
+      stream: name,
+      start: i.start,
+      end: i.end,
+      // Windows wholly lost: a window cut at the limit still runs, from the limit on.
+      windows:
+        splitIntoWindows(i, sizes[name]!).length - (floorTo(i.end, sizes[name]!) !== i.end && todo.some((w) => w.stream === name && w.start === i.end) ? 1 : 0),
+    })),
+  );
+  return { todo: sortWindows(todo), skipped, problems, agedOut: sortWindows(merged) };
 }
 
 export interface IncrementalPlanInput {
@@ -234,6 +266,6 @@ export function notYetHandled(todo: PlannedWindow[], resumeFrom: Record<string, 
 }
 
 /** Start order, then stream name: the order windows are dispatched in (and recorded in histories). */
-export function sortWindows(windows: PlannedWindow[]): PlannedWindow[] {
+export function sortWindows<W extends PlannedWindow>(windows: W[]): W[] {
   return windows.sort((a, b) => a.start - b.start || a.stream.localeCompare(b.stream));
 }

@@ -5,12 +5,12 @@
  * `maxParallelWindows` at once), and continues as new before its history grows large, carrying
  * its progress over.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, patched } from '@temporalio/workflow';
 import { type BackfillEstimate, describeEstimate, estimateBackfill } from '../core/estimate';
 import { invalidInputFailure } from '../core/failures';
 import { backfillInput } from '../core/inputs';
-import { parseDuration, parseInstant } from '../core/time';
-import { planBackfill } from '../core/windows';
+import { parseDuration, parseInstant, toIso } from '../core/time';
+import { type BackfillPlanInput, planBackfill } from '../core/windows';
 import { validInput } from './common';
 import { closeRun, MAX_PARALLEL_WINDOWS, newProgress, openRun, type RunCarry, type SyncProgress, WINDOWS_PER_RUN } from './window-runner';
 
@@ -21,6 +21,12 @@ export type BackfillProgress = SyncProgress & {
    * Counts only the windows left to do (complete ones are skipped). Carried over continue-as-new.
    */
   plan?: BackfillEstimate & { summary: string };
+  /**
+   * Parts of the range that aged out of the vendor's age limit (LivePerson: 14 days) before they
+   * could be read, per stream; `windows` counts the planned windows wholly lost. Empty unless a
+   * long backfill that began near the limit continued as new after the limit passed its windows.
+   */
+  agedOut: { stream: string; from: string; to: string; windows: number }[];
 };
 export type BackfillCarry = RunCarry<BackfillProgress>;
 
@@ -36,7 +42,9 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     throw invalidInputFailure('backfill', [`from: ${input.from} is in the future; nothing to backfill`]);
   }
 
-  const progress: BackfillProgress = carry?.progress ?? newProgress(input.connection, input.streams ?? [], from, to);
+  const progress: BackfillProgress = carry?.progress ?? { ...newProgress(input.connection, input.streams ?? [], from, to), agedOut: [] };
+  // Progress carried from a run started before `agedOut` existed.
+  progress.agedOut ??= [];
   const { connection, completed } = await openRun({
     title: 'backfill',
     input,
@@ -48,7 +56,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   });
 
   const resumeFrom = { ...(carry?.resumeFrom ?? {}) };
-  const { todo, skipped, problems } = planBackfill({
+  const planInput: BackfillPlanInput = {
     streams: connection.streams,
     requested: input.streams,
     windowSize: input.windowSize === undefined ? undefined : { text: input.windowSize, ms: parseDuration(input.windowSize)! },
@@ -57,7 +65,18 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     completed,
     resumeFrom,
     now: Date.now(),
-  });
+  };
+  let plan = planBackfill(planInput);
+  // A continued run was accepted when the backfill began: time passing the age limit since is no
+  // reason to fail, only to drop what aged out. Patched: older continued runs replay as they ran
+  // (the check is reached only when the plain plan is refused, so other runs record no marker).
+  if (carry && plan.problems.length && patched('continued-backfill-drops-aged-out-windows')) {
+    plan = planBackfill({ ...planInput, continued: true });
+    for (const a of plan.agedOut) {
+      progress.agedOut.push({ stream: a.stream, from: toIso(a.start), to: toIso(a.end), windows: a.windows });
+    }
+  }
+  const { todo, skipped, problems } = plan;
   if (problems.length) {
     throw invalidInputFailure('backfill', problems);
   }

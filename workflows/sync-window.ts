@@ -31,6 +31,8 @@ export interface WindowTotals {
   childRecords: number;
   /** Earliest instant still open (ISO): the window was recorded complete only up to here. */
   openFrom?: string;
+  /** The vendor was still processing the rest (202): the window was read and recorded complete only up to here (ISO). */
+  readyUntil?: string;
   /** Snapshot streams: rows marked deleted because this run no longer saw them. */
   deleted?: number;
   inserted: number;
@@ -68,6 +70,8 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   const start = parseInstant(input.start)!;
   const end = parseInstant(input.end)!;
   const window = { connection: input.connection, stream: input.stream, start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  // Narrowed to what the vendor had ready, if an earlier run of this window was (see `readyUntil`).
+  if (carry?.totals.readyUntil) window.end = carry.totals.readyUntil;
   // Identifies this execution's snapshot (if the stream is one) across continue-as-new.
   const snapshotRun = workflowInfo().firstExecutionRunId;
   const { syncPage } = proxyActivities<Activities>(pageActivityOptions(input.patience));
@@ -124,6 +128,11 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
     totals.childRecords += result.childRecords;
     snapshot = result.snapshot;
     if (result.openFrom && (!totals.openFrom || result.openFrom < totals.openFrom)) totals.openFrom = result.openFrom;
+    if (result.readyUntil) {
+      // The vendor had only this much ready: later pages ask for it alone, and only it is committed.
+      totals.readyUntil = result.readyUntil;
+      window.end = new Date(Date.parse(result.readyUntil)).toISOString();
+    }
     totals.inserted += result.inserted;
     totals.updated += result.updated;
     totals.unchanged += result.unchanged;
@@ -153,11 +162,13 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   } else {
     // Records still open (an agent status not ended yet) keep their part of the window incomplete,
     // so the next incremental run reads it again.
-    const committedEnd = totals.openFrom ? Math.min(end, Date.parse(totals.openFrom)) : end;
+    const windowEnd = Date.parse(window.end);
+    const committedEnd = totals.openFrom ? Math.min(windowEnd, Date.parse(totals.openFrom)) : windowEnd;
     if (committedEnd > start) {
       phase = 'committing';
       show();
-      const summary = committedEnd < end ? `commit ${label} up to ${new Date(committedEnd).toISOString()} (later records still open)` : `commit ${label}`;
+      const why = committedEnd < windowEnd ? 'later records still open' : 'the vendor is still processing the rest';
+      const summary = committedEnd < end ? `commit ${label} up to ${new Date(committedEnd).toISOString()} (${why})` : `commit ${label}`;
       await commitWindow.executeWithOptions({ ...controlActivityOptions(input.patience), summary }, [{ ...window, end: new Date(committedEnd).toISOString() }]);
     }
   }

@@ -52,6 +52,11 @@ export interface SyncProgress {
   misfits?: Record<string, number>;
   /** How many times this workflow continued as new. */
   continuedRuns: number;
+  /**
+   * Windows the vendor had only partly ready (it kept answering "still processing"): each was read
+   * and recorded complete up to `until`; the next incremental run reads the rest. Newest last.
+   */
+  notReady?: { window: string; until: string }[];
 }
 
 /** What a run carries over when it continues as new. */
@@ -174,8 +179,15 @@ export function showProgress(progress: SyncProgress, title: string): void {
     `**${title}** · ${progress.connection} · ${progress.streams.join(', ')} · ${progress.from} → ${progress.to}\n\n` +
       `${progress.phase} · windows ${w.done + w.skipped}/${w.total} done (${w.skipped} already complete), ${w.running} running, ${w.failed} failed · ` +
       `${progress.records} records (${progress.inserted} new, ${progress.updated} changed)` +
+      agedOutLine(progress) +
       (progress.failures.length ? `\n\nlast failure: ${progress.failures[progress.failures.length - 1]!.message}` : ''),
   );
+}
+
+/** A backfill's parts that aged out of the vendor's age limit, for the Web UI. */
+function agedOutLine(progress: SyncProgress & { agedOut?: { stream: string; from: string; to: string }[] }): string {
+  if (!progress.agedOut?.length) return '';
+  return `\n\naged out before they could be read: ${progress.agedOut.map((a) => `${a.stream} ${a.from} → ${a.to}`).join(', ')}`;
 }
 
 /**
@@ -208,6 +220,9 @@ export async function runWindows(
       if (totals.addedColumns?.length) progress.addedColumns = [...new Set([...(progress.addedColumns ?? []), ...totals.addedColumns])];
       for (const [field, rows] of Object.entries(totals.misfits ?? {}))
         progress.misfits = { ...progress.misfits, [field]: (progress.misfits?.[field] ?? 0) + rows };
+      if (totals.readyUntil) {
+        progress.notReady = [...(progress.notReady ?? []), { window: label, until: totals.readyUntil }].slice(-MAX_FAILURES_SHOWN);
+      }
     } catch (err) {
       if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
       const cause = rootCause(err);

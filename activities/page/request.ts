@@ -50,16 +50,29 @@ export async function buildRequest(rt: FetchRuntime, target: PageTarget, cursor:
   const timeoutMs = (config.requestTimeout && parseDuration(config.requestTimeout)) || DEFAULT_TIMEOUT_MS;
   const baseUrl = await source.baseUrl(config.settings, (u) => lookupJson(rt, source, config.name, u, timeoutMs));
   const url = VendorHttp.url(baseUrl, spec);
-  if (url.origin !== new URL(baseUrl).origin) {
+  if (!mayFollow(source, url, new URL(baseUrl))) {
     // A next-page link elsewhere must not receive our credentials.
+    const own = source.ownDomains?.length ? ` or a host of ${source.ownDomains.join(', ')}` : '';
     throw new CcsyncError(
       'VendorRejected',
-      `${source.title} pointed the next page at ${url.origin}, not ${new URL(baseUrl).origin}; refusing to send credentials there`,
+      `${source.title} pointed the next page at ${url.origin}, not ${new URL(baseUrl).origin}${own}; refusing to send credentials there`,
     );
   }
   const headers = await source.authHeaders({ connection: config.name, settings: config.settings, credentials }, spec, url);
   rt.secrets.addAll(Object.values(headers));
   return { spec, url, headers, timeoutMs };
+}
+
+/**
+ * Whether a request may go to `url` with the connection's credentials: the API's own origin, or a
+ * host of one of the vendor's own domains (LivePerson's absolute `refs.next` links name another
+ * host of liveperson.net), over https or the API's own scheme (never a downgrade from https).
+ */
+export function mayFollow(source: Pick<SourceDeclaration, 'ownDomains'>, url: URL, base: URL): boolean {
+  if (url.origin === base.origin) return true;
+  if (url.protocol !== 'https:' && url.protocol !== base.protocol) return false;
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  return (source.ownDomains ?? []).some((d) => host === d.toLowerCase() || host.endsWith(`.${d.toLowerCase()}`));
 }
 
 /** Waits for the account's rate limit, then sends. */

@@ -8,7 +8,9 @@
  *    calls and chats by `updated_at` or `created_at`, agent activity logs by `started_at`, agents by
  *    `status_updated_at`;
  *  - `sort_column` (per endpoint, default `id`) and `sort_direction` (`ASC`, default, or `DESC`);
- *    ties are broken by id in the same direction.
+ *    ties are broken by id in the same direction. Without `sort_column` the order is the database's
+ *    (unspecified); option `unsortedOrder: 'unstable'` makes it differ from one request to the next
+ *    (as a table being written to may), so a client that pages an unsorted list misses records.
  * Answers: a bare JSON array, with `Total`, `Per-Page` and (like Rails' api-pagination) a `Link`
  * header with `first`/`prev` after page 1 and `next`/`last` before the last page — or, per tenant
  * mode, without `next` (`no-next`) or without any Link (`none`), and with or without `Total`.
@@ -201,6 +203,18 @@ export function linkHeader(url: URL, page: number, totalPages: number, mode: Lin
 export interface AnswerOptions {
   linkMode: LinkMode;
   totalHeader: boolean;
+  /** Without `sort_column`: records in an order of their own for this request (its number). */
+  unstableOrder?: number;
+}
+
+/** A per-request order (a hash of the id and the request's number): stable within one answer only. */
+function shuffled(records: Record<string, unknown>[], request: number): Record<string, unknown>[] {
+  const rank = (r: Record<string, unknown>) => {
+    let h = 2166136261 ^ request;
+    for (const c of `${String(r.id)}#${request}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+    return h >>> 0;
+  };
+  return [...records].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Answers one request to a known endpoint. `url` is the URL as the client addressed it (for Link). */
@@ -212,7 +226,9 @@ export function answer(spec: EndpointSpec, data: CcaipDataset, url: URL, opts: A
     if (err instanceof BadRequest) return { status: 400, body: ccaipError(400, err.message), headers: {} };
     throw err;
   }
-  const all = spec.list(data, params);
+  const listed = spec.list(data, params);
+  const unsorted = url.searchParams.get('sort_column') === null;
+  const all = unsorted && opts.unstableOrder !== undefined ? shuffled(listed, opts.unstableOrder) : listed;
   if (!spec.paged) return { status: 200, body: all, headers: {}, count: all.length };
   const total = all.length;
   const totalPages = Math.max(1, Math.ceil(total / params.per));

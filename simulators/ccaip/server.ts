@@ -33,6 +33,8 @@ export interface CcaipSimulatorOptions extends CcaipDataOptions {
   totalHeader?: boolean;
   /** Serve teams at /team and /team/tree (default, the vendor's docs) or /teams and /teams/tree (the Singer tap's). */
   teamPaths?: 'team' | 'teams';
+  /** The order of a list asked for without `sort_column`: by id (default) or different on every request (`unstable`). */
+  unsortedOrder?: 'id' | 'unstable';
   /** Requests per rolling second per tenant before 429 (default 10, the vendor's limit; 0: no limit). */
   rateLimitPerSecond?: number;
   faultSeed?: number | string;
@@ -72,6 +74,8 @@ export class CcaipSimulator extends HttpSimulator<CcaipRequestLogEntry, CcaipFau
   private readonly specs: Record<string, EndpointSpec>;
   private readonly actions: AfterAction[] = [];
   private linkMode: LinkMode;
+  private unsortedOrder: 'id' | 'unstable';
+  private unsortedRequests = 0;
   private totalHeader: boolean;
 
   constructor(options: CcaipSimulatorOptions) {
@@ -85,6 +89,7 @@ export class CcaipSimulator extends HttpSimulator<CcaipRequestLogEntry, CcaipFau
     this.linkMode = 'full';
     this.totalHeader = options.totalHeader ?? true;
     this.setLinkMode(options.linkMode ?? 'full');
+    this.unsortedOrder = options.unsortedOrder ?? 'id';
   }
 
   /** What a connection's `baseUrl` is set to: the origin and the API's base path. */
@@ -93,6 +98,12 @@ export class CcaipSimulator extends HttpSimulator<CcaipRequestLogEntry, CcaipFau
   }
 
   // --- behaviour controls ---------------------------------------------------------------------
+
+  /** How a list asked for without `sort_column` is ordered: by id, or differently on every request. */
+  setUnsortedOrder(order: 'id' | 'unstable'): void {
+    if (order !== 'id' && order !== 'unstable') throw new RangeError(`unsortedOrder must be id or unstable (got ${String(order)})`);
+    this.unsortedOrder = order;
+  }
 
   setLinkMode(mode: LinkMode): void {
     if (mode !== 'full' && mode !== 'no-next' && mode !== 'none') throw new RangeError(`linkMode must be full, no-next or none (got ${String(mode)})`);
@@ -162,7 +173,11 @@ export class CcaipSimulator extends HttpSimulator<CcaipRequestLogEntry, CcaipFau
     if (!auth.ok) return reply(auth.status, ccaipError(auth.status, auth.message), { 'www-authenticate': 'Basic realm="Manager API"' });
     entry.auth = auth.via;
 
-    const result = answer(spec, this.data, url, { linkMode: this.linkMode, totalHeader: this.totalHeader });
+    const result = answer(spec, this.data, url, {
+      linkMode: this.linkMode,
+      totalHeader: this.totalHeader,
+      unstableOrder: this.unsortedOrder === 'unstable' ? ++this.unsortedRequests : undefined,
+    });
     if (result.status === 200) entry.count = result.count;
     this.respond(exchange, result, fault, (body) => (Array.isArray(body) ? (body as Record<string, unknown>[]) : undefined));
     if (result.status === 200) this.runActions(spec.name);

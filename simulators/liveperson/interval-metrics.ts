@@ -20,6 +20,8 @@
  *  - id fields appear exactly for the grouping's dimensions (the reference table), not as in the
  *    agent sample, which also shows the skill;
  *  - a `pageKey` is bound to its query: sent with other parameters it is a 400;
+ *  - `refs.next` links are path-only like the doc's samples, or absolute on an origin of choice
+ *    (`refsOrigin`: LivePerson's real links are absolute URLs on its API domain);
  *  - `refs.next` links are shaped like the doc's samples: `v`, `source`, `limit`, `offset`,
  *    `handleTimeModel`, `fromL`, `toL` only, so a client that follows them verbatim loses its
  *    grouping and metrics (option `refsCarryAllParams` gives complete links);
@@ -54,6 +56,10 @@ export type RuleBroken = '14-day' | '1-day';
 export interface IntervalMetricsOptions {
   paging: PagingStyle;
   refsCarryAllParams: boolean;
+  /** refs links as absolute URLs on this origin (LivePerson's are absolute); path-only when absent. */
+  refsOrigin?: string;
+  /** A broken endpoint: refs paging ignores `offset` (every page is the first, with the same next link). */
+  refsIgnoreOffset?: boolean;
   emptyPages: number;
   processingAgeMs: number;
 }
@@ -339,7 +345,7 @@ export function handleIntervalMetrics(
       ...(position + 1 < total ? { nextPageKey: encodeKey({ q: hash, p: position + 1, s: size }) } : {}),
     };
   } else {
-    const offset = parsed.offset ?? 0;
+    const offset = opts.refsIgnoreOffset ? 0 : (parsed.offset ?? 0);
     intervals = all.slice(offset, offset + size);
     const end = offset + intervals.length;
     // With empty pages on, the walk ends with one empty page: the last data page still links on.
@@ -370,5 +376,5 @@ function refLink(accountId: string, p: ParsedQuery, limit: number, offset: numbe
     for (const [k, v] of Object.entries(p.filters)) q.set(k, String(v));
     if (p.q.includeBotSkills) q.set('includeBotSkills', 'true');
   }
-  return `/api/account/${encodeURIComponent(accountId)}/interval-metrics?${q.toString().replace(/%2C/g, ',')}`;
+  return `${opts.refsOrigin ?? ''}/api/account/${encodeURIComponent(accountId)}/interval-metrics?${q.toString().replace(/%2C/g, ',')}`;
 }

@@ -37,6 +37,10 @@ export interface LivePersonSimulatorOptions extends LivePersonDataOptions {
   paging?: PagingStyle;
   /** refs.next links with every query parameter (default false: shaped like the vendor's samples). */
   refsCarryAllParams?: boolean;
+  /** refs links as absolute URLs on this origin (default: path only, like the doc's samples). */
+  refsOrigin?: string;
+  /** A broken endpoint for tests: refs paging ignores `offset`, so the next link repeats. */
+  refsIgnoreOffset?: boolean;
   /** Empty pages (`count: 0`, with a next) after each page of data (pageKey) / at the end (refs). Default 0. */
   emptyPages?: number;
   /** An interval is "In Progress" (202) until it has been over this long (ms, default 0: as soon as it ends). */
@@ -80,6 +84,8 @@ export class LivePersonSimulator extends HttpSimulator<LivePersonRequestLogEntry
   private paging: PagingStyle;
   private emptyPages: number;
   private processingAgeMs: number;
+  private refsOrigin?: string;
+  private refsIgnoreOffset = false;
 
   constructor(options: LivePersonSimulatorOptions) {
     const data = new LivePersonDataset(options);
@@ -93,6 +99,7 @@ export class LivePersonSimulator extends HttpSimulator<LivePersonRequestLogEntry
     this.processingAgeMs = 0;
     this.setEmptyPages(options.emptyPages ?? 0);
     this.setProcessingAge(options.processingAgeMs ?? 0);
+    this.setRefs({ origin: options.refsOrigin, ignoreOffset: options.refsIgnoreOffset });
   }
 
   /** The domain lookup URL template for this simulator (what a connection's `domainLookupUrl` is set to). */
@@ -105,6 +112,12 @@ export class LivePersonSimulator extends HttpSimulator<LivePersonRequestLogEntry
   setPaging(style: PagingStyle): void {
     if (style !== 'pageKey' && style !== 'refs') throw new RangeError(`paging must be pageKey or refs (got ${String(style)})`);
     this.paging = style;
+  }
+
+  /** refs links as absolute URLs on `origin` (undefined: path only); `ignoreOffset` breaks offset paging on purpose. */
+  setRefs(o: { origin?: string; ignoreOffset?: boolean }): void {
+    this.refsOrigin = o.origin;
+    this.refsIgnoreOffset = o.ignoreOffset ?? false;
   }
 
   setEmptyPages(n: number): void {
@@ -202,6 +215,8 @@ export class LivePersonSimulator extends HttpSimulator<LivePersonRequestLogEntry
         {
           paging: this.paging,
           refsCarryAllParams: this.options.refsCarryAllParams ?? false,
+          refsOrigin: this.refsOrigin,
+          refsIgnoreOffset: this.refsIgnoreOffset,
           emptyPages: this.emptyPages,
           processingAgeMs: this.processingAgeMs,
         },

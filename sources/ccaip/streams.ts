@@ -231,7 +231,7 @@ export const teams: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   pagination: pagePer({ fingerprint: idFingerprint }),
   pageSize: PAGE_SIZE,
   window: SNAPSHOT,
-  request: snapshotRequest('teams', false),
+  request: snapshotRequest('teams', true),
 });
 
 /**
@@ -283,7 +283,7 @@ export const user_statuses: StreamDeclaration<CcaipSettings> = defineStream('cca
   pagination: pagePer({ fingerprint: idFingerprint }),
   pageSize: PAGE_SIZE,
   window: SNAPSHOT,
-  request: snapshotRequest('user_statuses', false),
+  request: snapshotRequest('user_statuses', true),
 });
 
 export const CCAIP_STREAMS = { calls, chats, agent_activity_logs, agents, teams, team_tree, user_statuses };

@@ -4,6 +4,7 @@
  * OAuth 1.0a request signing, or a bearer token).
  */
 import { z } from 'zod';
+import { parseDuration } from '../../core/time';
 
 /** LivePerson's domain lookup (CSDS) for the Agent Activity API; `{accountId}` is replaced. */
 export const DEFAULT_DOMAIN_LOOKUP_URL = 'https://api.liveperson.net/api/account/{accountId}/service/agentActivityDomain/baseURI.json?version=1.0';
@@ -92,6 +93,15 @@ export const livepersonSettings = z
     conversationId: z.string().min(1).optional(),
     /** Include intervals without human agent activity (bot skills): only skill-level metrics are filled for them. */
     includeBotSkills: z.boolean({ error: 'must be true or false' }).default(false),
+    /**
+     * How long a 202 ("some intervals are still processing") may last before the window is narrowed
+     * to the intervals the answer marks `Done` (the documented alternative to retrying). The rest
+     * is left to the next incremental run.
+     */
+    processingPatience: z
+      .string({ error: 'must be a duration such as PT15M' })
+      .refine((d) => (parseDuration(d) ?? 0) > 0, 'must be a duration such as PT15M')
+      .default('PT15M'),
     /** Records per page (the API's default is 100, its maximum 500). */
     pageSize: z.number().int().min(1).max(500, "must be at most 500 (the API's maximum)").optional(),
     /**

@@ -144,6 +144,9 @@ export const liveperson: SourceDeclaration<LivePersonSettings, LivePersonCredent
   authHeaders(ctx, request, url) {
     return Promise.resolve({ authorization: livepersonAuthorization(ctx.credentials, request.method, url) });
   },
+  // API domains are hosts of liveperson.net (va.agentactivity.liveperson.net, ...); absolute
+  // refs.next links may name another of them.
+  ownDomains: ['liveperson.net'],
   rateLimit: (s) => ({ key: `liveperson:${s.accountId}`, limit: s.rateLimitPerMinute, perMs: 60_000 }),
   errorMessage: livepersonErrorMessage,
   retryPause: livepersonRetryPause,

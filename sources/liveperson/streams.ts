@@ -3,10 +3,10 @@
  * `GET https://{domain}/api/account/{accountId}/interval-metrics`.
  */
 import { cursorPaging } from '../../core/pagination';
-import { defineStream, type HttpRequestSpec, type RequestContext, type StreamDeclaration } from '../../core/source';
-import { DAY, HOUR, MINUTE, type Interval } from '../../core/time';
+import { defineStream, type HttpRequestSpec, type RequestContext, type StreamDeclaration, type WindowRules } from '../../core/source';
+import { DAY, HOUR, MINUTE, parseDuration, type Interval } from '../../core/time';
 import { GROUPINGS, type LivePersonSettings } from './connection';
-import { intervalMetricsResponse, intervalRecord, type IntervalMetricsResponse } from './schemas';
+import { intervalMetricsResponse, intervalRecord, type IntervalMetricsResponse, processingStatusBody } from './schemas';
 
 /** The `source` parameter: who is asking (the API allows at most 20 characters). */
 export const REQUEST_SOURCE = 'ccsync';
@@ -138,6 +138,61 @@ export function intervalKey(r: Record<string, unknown>): Record<string, string> 
 }
 
 /**
+ * How long after an interval ends LivePerson has it `Done`: undocumented (unverified); the
+ * simulator's demo account takes 5 minutes. A connection's `schedule.lag` overrides it.
+ */
+export const PROCESSING_DELAY = 30 * MINUTE;
+
+/**
+ * The window rules for a connection's `intervalDuration`. The API returns the intervals that
+ * *start* in `[from, to)`, so a window on a multiple of the interval length asks only for whole
+ * intervals, and one ending at least the processing delay ago asks only for intervals that have
+ * ended and been processed: the window grid is the interval grid. 1-day windows (the API's
+ * largest) start at UTC midnight, which every length divides.
+ */
+export function intervalWindowRules(intervalDuration: number): WindowRules {
+  const interval = intervalDuration * MINUTE;
+  return {
+    // `to` may be at most one day after `from`.
+    maxSize: DAY,
+    defaultSize: DAY,
+    alignment: interval,
+    // `from` may be at most 14 days before the request.
+    maxAge: 14 * DAY,
+    // Windows end on the interval grid, so their newest interval has ended by `to`; the lag is what
+    // LivePerson then needs to have it Done.
+    defaultLag: PROCESSING_DELAY,
+    // Re-read the last hour (at least the last interval): interval metrics of recent intervals can
+    // still be revised as conversations close (unverified how long; widen it with the schedule's lookback).
+    defaultLookback: Math.max(HOUR, interval),
+  };
+}
+
+function when(ms: number | undefined, iso: string | undefined): number {
+  // The doc's 202 sample repeats one `fromL` for two intervals: the RFC 3339 text is the safer reading.
+  const t = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(t) ? t : ms === undefined ? NaN : Number(ms);
+}
+
+/**
+ * From a 202 body (every requested interval with its status): where the leading run of intervals
+ * marked `Done` ends, i.e. the start of the first interval not done. Undefined when the first is
+ * not done, or when the body does not say.
+ */
+export function doneUntil(body: unknown, window: Interval): number | undefined {
+  const parsed = processingStatusBody.safeParse(body);
+  if (!parsed.success || parsed.data.intervals.length === 0) return undefined;
+  const intervals = parsed.data.intervals
+    .map((i) => ({ from: when(i.fromL, i.from), to: when(i.toL, i.to), done: (i.status ?? '').trim().toLowerCase() === 'done' }))
+    .filter((i) => Number.isFinite(i.from))
+    .sort((a, b) => a.from - b.from);
+  const firstNotDone = intervals.find((i) => !i.done);
+  if (!firstNotDone) return undefined;
+  if (firstNotDone.from <= window.start) return undefined;
+  return Math.min(firstNotDone.from, window.end);
+}
+
+/**
  * Interval metrics: one record per interval x group (`interval_metrics`). Pages by
  * `metadata.paging.nextPageKey`, or by `metadata.paging.refs.next` when that is what comes back,
  * through empty pages, until neither is present.
@@ -160,23 +215,13 @@ export const interval_metrics: StreamDeclaration<LivePersonSettings> = defineStr
     linkEquivalents: LINK_EQUIVALENTS,
   }),
   pageSize: { default: 500, max: 500 },
-  window: {
-    // `to` may be at most one day after `from`.
-    maxSize: DAY,
-    defaultSize: DAY,
-    // The shortest interval. The connection's intervalDuration (30, 60, 1440) is not known when
-    // streams are declared; 1-day backfill windows start at UTC midnight, which every duration divides.
-    alignment: 15 * MINUTE,
-    // `from` may be at most 14 days before the request.
-    maxAge: 14 * DAY,
-    // An incremental run ends at a 15-minute boundary at least 30 minutes ago, so its newest interval
-    // closed at least 15 minutes before the request: LivePerson's near-real-time intervals are
-    // normally "Done" by then and 202 is rare (for 30/60/1440-minute intervals, set the schedule's
-    // lag to at least the interval length plus 15 minutes).
-    defaultLag: 30 * MINUTE,
-    // Re-read the last hour: interval metrics of recent intervals can still be revised as
-    // conversations close (unverified how long; widen it with the schedule's lookback).
-    defaultLookback: HOUR,
+  // The API's default interval (15 minutes); each connection's own comes from `windowFor`.
+  window: intervalWindowRules(15),
+  windowFor: (settings) => intervalWindowRules(settings.intervalDuration),
+  // "Retry later, or change the requested time frame to include only intervals with status Done."
+  stillProcessing: {
+    patienceMs: (settings) => parseDuration(settings.processingPatience)!,
+    readyUntil: doneUntil,
   },
   request: ({ settings, window }: RequestContext<LivePersonSettings>): HttpRequestSpec => ({
     method: 'GET',

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { SourceRegistry } from '../../core/connections';
 import { openDestination, type Destination } from '../../destinations';
 import { DEMO_KORE, KoreSimulator, demoKoreOptions, type KoreSimulatorOptions } from '../../simulators/kore';
 import { createCcsyncWorker, quietBundle, type CcsyncWorker } from '../../workers/worker';
@@ -48,6 +49,8 @@ export interface StackOptions {
   extraEnv?: Record<string, string>;
   /** More secret values that must never show up in histories or logs. */
   extraSecrets?: string[];
+  /** The sources the worker loads (the product's registry unless given). */
+  sources?: SourceRegistry;
 }
 
 export interface Stack {
@@ -97,6 +100,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     connectionsFile,
     destinationUrl: url,
     env,
+    sources: opts.sources,
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();

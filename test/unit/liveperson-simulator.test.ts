@@ -382,6 +382,54 @@ describe('202: intervals still processing', () => {
     assert.equal((await get(url, PATH + qs(baseParams('2026-03-20T09:00:00Z', '2026-03-20T10:00:00Z')))).status, 200);
   });
 
+  for (const d of [15, 30, 60, 1440]) {
+    test(`${d}-minute intervals: each is In Progress until it has ended and aged, Done after; asking for the Done ones alone is a 200`, async () => {
+      const step = d * MIN;
+      const { url, clock } = await startSim({ processingAgeMs: 10 * MIN });
+      // The interval that started last before NOW - step - 10 min is the newest Done one.
+      const newestDoneStart = Math.floor((NOW - 10 * MIN - step) / step) * step;
+      const from = newestDoneStart - step;
+      const to = newestDoneStart + 2 * step;
+      const isoZ = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+      if (d === 1440) {
+        // `to` may be at most a day after `from`: one daily interval per request.
+        const done = await get(url, PATH + qs(baseParams(isoZ(newestDoneStart), isoZ(newestDoneStart + DAY), { intervalDuration: d })));
+        assert.equal(done.status, 200);
+        assert.ok(done.json.intervals.every((rec: { timeframe: { fromL: number; toL: number } }) => rec.timeframe.toL - rec.timeframe.fromL === DAY));
+        const today = await get(url, PATH + qs(baseParams(isoZ(newestDoneStart + DAY), isoZ(newestDoneStart + 2 * DAY), { intervalDuration: d })));
+        assert.equal(today.status, 202);
+        assert.deepEqual(
+          today.json.intervals.map((i: { fromL: number; toL: number; status: string }) => [i.fromL, i.toL, i.status]),
+          [[newestDoneStart + DAY, newestDoneStart + 2 * DAY, 'In Progress']],
+        );
+        clock.t = newestDoneStart + 2 * DAY + 10 * MIN;
+        const later = await get(url, PATH + qs(baseParams(isoZ(newestDoneStart + DAY), isoZ(newestDoneStart + 2 * DAY), { intervalDuration: d })));
+        assert.equal(later.status, 200, 'done once the day has ended and aged');
+        return;
+      }
+      const r = await get(url, PATH + qs(baseParams(isoZ(from), isoZ(to), { intervalDuration: d })));
+      assert.equal(r.status, 202);
+      assert.deepEqual(
+        r.json.intervals.map((i: { fromL: number; toL: number; status: string }) => [i.fromL, i.toL - i.fromL, i.status]),
+        [
+          [from, step, 'Done'],
+          [newestDoneStart, step, 'Done'],
+          [newestDoneStart + step, step, 'In Progress'],
+        ],
+      );
+      const narrowed = await get(url, PATH + qs(baseParams(isoZ(from), isoZ(newestDoneStart + step), { intervalDuration: d })));
+      assert.equal(narrowed.status, 200);
+      assert.equal(narrowed.json.metadata.query.intervalDuration, d);
+      for (const rec of narrowed.json.intervals as { timeframe: { fromL: number; toL: number } }[]) {
+        assert.equal(rec.timeframe.toL - rec.timeframe.fromL, step);
+        assert.ok(rec.timeframe.fromL >= from && rec.timeframe.fromL <= newestDoneStart);
+      }
+      // Once the last interval has aged, the whole request is a 200.
+      clock.t = newestDoneStart + 2 * step + 10 * MIN;
+      assert.equal((await get(url, PATH + qs(baseParams(isoZ(from), isoZ(to), { intervalDuration: d })))).status, 200);
+    });
+  }
+
   test('an interval not over yet is In Progress even with age 0; the age can change at run time', async () => {
     const { sim, url } = await startSim();
     const current = await get(url, PATH + qs(baseParams('2026-03-20T09:45:00Z', '2026-03-20T10:15:00Z')));

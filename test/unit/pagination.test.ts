@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mayFollow } from '../../activities/page/request';
 import { cursorPaging, describeCursor, followLink, linkTarget, offsetLimit, pagePer, singlePage, skipLimit, timeTail } from '../../core/pagination';
 
 const page = (recordCount: number, body: unknown = {}, headers: Record<string, string> = {}) => ({ recordCount, body, headers });
@@ -57,6 +58,22 @@ describe('cursor paging guard', () => {
     const p = cursorPaging({ nextKey: (b) => (b as { k?: string }).k });
     assert.throws(() => p.next({ pageSize: 5, pageKey: 'same' }, { recordCount: 0, body: { k: 'same' }, headers: {} }), /same next-page key/);
   });
+  it('refuses a next-page link equal to the one it was followed on (an endpoint ignoring offset), as MalformedResponse', () => {
+    const p = cursorPaging({ nextUrl: (b) => (b as { next?: string }).next });
+    const link = '/api/account/1/interval-metrics?v=1&source=x&limit=100&offset=100&fromL=1&toL=2';
+    const second = p.next({ pageSize: 100 }, page(100, { next: link }));
+    assert.deepEqual(second, { pageSize: 100, url: link }, 'the first link is followed');
+    assert.throws(
+      () => p.next(second, page(100, { next: link })),
+      (err: Error & { type?: string }) =>
+        err.type === 'MalformedResponse' && /same next-page link it was given \(\/api\/account\/1\/interval-metrics\?offset=100&limit=100\)/.test(err.message),
+    );
+    // A link that moves on is followed.
+    assert.deepEqual(p.next(second, page(100, { next: link.replace('offset=100', 'offset=200') })), {
+      pageSize: 100,
+      url: link.replace('offset=100', 'offset=200'),
+    });
+  });
 });
 
 describe('offset/limit options', () => {
@@ -110,5 +127,26 @@ describe('each style places its own parameters', () => {
     });
     assert.equal(p.apply(get, { pageSize: 5, url: 'list?offset=5' }).path, '/api/list?offset=5', 'relative to the request path');
     assert.equal(followLink('https://h/y', get).path, 'https://h/y');
+  });
+});
+
+describe('where a next-page link may take the credentials', () => {
+  const lp = { ownDomains: ['liveperson.net'] };
+  const base = new URL('https://va.agentactivity.liveperson.net');
+  const may = (source: { ownDomains?: string[] }, url: string, b = base) => mayFollow(source, new URL(url), b);
+  it("the API's own origin, always", () => {
+    assert.ok(may({}, 'https://va.agentactivity.liveperson.net/api/account/1/interval-metrics?offset=100'));
+    assert.ok(may({}, 'http://127.0.0.1:4020/x', new URL('http://127.0.0.1:4020')));
+  });
+  it("another host of the vendor's own domain, over https", () => {
+    assert.ok(may(lp, 'https://lo.agentactivity.liveperson.net/api/account/1/interval-metrics?offset=100'));
+    assert.ok(may(lp, 'https://LIVEPERSON.NET./x'));
+    assert.ok(!may({}, 'https://lo.agentactivity.liveperson.net/x'), 'a source without own domains: its origin only');
+  });
+  it('nowhere else: look-alike domains, other vendors, a downgrade to http', () => {
+    assert.ok(!may(lp, 'https://liveperson.net.evil.example/x'));
+    assert.ok(!may(lp, 'https://evilliveperson.net/x'));
+    assert.ok(!may(lp, 'https://api.example.com/x'));
+    assert.ok(!may(lp, 'http://lo.agentactivity.liveperson.net/x'), 'https base, http link');
   });
 });

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StreamDeclaration } from '../../core/source';
+import { offGridProblems } from '../../core/inputs';
+import { type StreamDeclaration, windowRulesOf } from '../../core/source';
 import { DAY, formatDuration, HOUR, MINUTE } from '../../core/time';
 import {
   AGE_LIMIT_MARGIN,
@@ -19,6 +20,8 @@ import {
 import { ccaip } from '../../sources/ccaip';
 import { kore } from '../../sources/kore';
 import { liveperson } from '../../sources/liveperson';
+import { livepersonSettings } from '../../sources/liveperson/connection';
+import { doneUntil } from '../../sources/liveperson/streams';
 
 const t = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -194,6 +197,140 @@ describe('backfill planning', () => {
       todo.map((w) => `${w.stream}@${iso(w.start).slice(0, 10)}`),
       ['calldetails@2026-11-18', 'callvolume@2026-11-18', 'calldetails@2026-11-19', 'callvolume@2026-11-19'],
     );
+  });
+});
+
+describe('a continued backfill near the age limit', () => {
+  // The backfill began at 2026-11-25T00:00Z with from = the earliest it allowed then (11-11T00:30Z);
+  // its first run read up to 11-12T00:00Z and continued as new.
+  const began = t('2026-11-25T00:00:00Z');
+  const from = t('2026-11-11T00:30:00Z');
+  const plan = (now: number, extra: Partial<BackfillPlanInput> = {}) =>
+    planBackfill(
+      backfill({
+        streams: [intervalMetrics],
+        range: { from, to: t('2026-11-14T00:00:00Z') },
+        resumeFrom: { interval_metrics: '2026-11-12T00:00:00.000Z' },
+        now,
+        ...extra,
+      }),
+    );
+  it('the first run accepts the range; the same plan an hour later would refuse it', () => {
+    assert.deepEqual(plan(began, { resumeFrom: {} }).problems, []);
+    assert.match(plan(began + HOUR, { resumeFrom: {} }).problems.join(), /earliest possible "from" is 2026-11-11T01:30:00.000Z/);
+  });
+  it('a continued run is not refused: it keeps the windows still allowed and names none aged out when none did', () => {
+    const p = plan(began + HOUR, { continued: true });
+    assert.deepEqual(p.problems, []);
+    assert.deepEqual(p.agedOut, []);
+    assert.deepEqual(
+      p.todo.map((w) => `${iso(w.start)}..${iso(w.end)}`),
+      ['2026-11-12T00:00:00.000Z..2026-11-13T00:00:00.000Z', '2026-11-13T00:00:00.000Z..2026-11-14T00:00:00.000Z'],
+    );
+  });
+  it('windows the limit passed are left out and listed; a window straddling it is cut to its allowed part', () => {
+    // 30 hours later: the limit (with its margin) is at 11-12T06:30Z.
+    const p = plan(began + 30 * HOUR, { continued: true });
+    assert.deepEqual(p.problems, []);
+    assert.deepEqual(
+      p.agedOut.map((a) => [a.stream, iso(a.start), iso(a.end), a.windows]),
+      [['interval_metrics', '2026-11-12T00:00:00.000Z', '2026-11-12T06:30:00.000Z', 0]],
+    );
+    assert.deepEqual(
+      p.todo.map((w) => `${iso(w.start)}..${iso(w.end)}`),
+      ['2026-11-12T06:30:00.000Z..2026-11-13T00:00:00.000Z', '2026-11-13T00:00:00.000Z..2026-11-14T00:00:00.000Z'],
+    );
+    // Two days later: the first remaining window is wholly lost, the next one cut.
+    const later = plan(began + 2 * DAY, { continued: true });
+    assert.deepEqual(
+      later.agedOut.map((a) => [iso(a.start), iso(a.end), a.windows]),
+      [['2026-11-12T00:00:00.000Z', '2026-11-13T00:30:00.000Z', 1]],
+    );
+    assert.deepEqual(
+      later.todo.map((w) => iso(w.start)),
+      ['2026-11-13T00:30:00.000Z'],
+    );
+  });
+  it('a part already complete never counts as aged out', () => {
+    const p = plan(began + 30 * HOUR, { continued: true, completed: { interval_metrics: [{ start: '2026-11-12T00:00:00Z', end: '2026-11-12T12:00:00Z' }] } });
+    assert.deepEqual(p.agedOut, []);
+    assert.deepEqual(
+      p.todo.map((w) => iso(w.start)),
+      ['2026-11-12T12:00:00.000Z', '2026-11-13T00:00:00.000Z'],
+    );
+  });
+  it('streams without an age limit are untouched', () => {
+    const p = planBackfill(backfill({ continued: true, now: t('2027-06-01T00:00:00Z') }));
+    assert.deepEqual([p.problems, p.agedOut, p.todo.length], [[], [], 2]);
+  });
+});
+
+describe("LivePerson windows follow the connection's intervalDuration", () => {
+  /** The stream as one connection sees it (what describeConnection hands the workflows). */
+  const forDuration = (intervalDuration: number) => ({
+    ...intervalMetrics,
+    window: windowRulesOf(intervalMetrics, livepersonSettings.parse({ accountId: '1', intervalDuration })),
+  });
+  for (const d of [15, 30, 60, 1440]) {
+    it(`${d} minutes: an incremental run asks only for intervals that have ended at least the lag ago`, () => {
+      const step = d * MINUTE;
+      const s = forDuration(d);
+      assert.equal(s.window.alignment, step);
+      // Every 7 minutes over two days, with and without earlier state.
+      for (let at = t('2026-11-20T00:00:00Z'); at < t('2026-11-22T00:00:00Z'); at += 7 * MINUTE) {
+        // State as earlier runs on this grid leave it.
+        const done = { start: Math.floor((at - 3 * DAY) / step) * step, end: Math.floor((at - 2 * HOUR) / step) * step };
+        for (const completed of [{}, { interval_metrics: [done] }] as Record<string, { start: number; end: number }[]>[]) {
+          const [p] = planIncremental({ streams: [s], completed, scheduledAt: at, now: at, start: at - 5 * DAY });
+          for (const w of p!.windows) {
+            assert.equal(w.start % step, 0, `${iso(w.start)} starts on the ${d}-minute grid (run at ${iso(at)})`);
+            assert.equal(w.end % step, 0, `${iso(w.end)} ends on the ${d}-minute grid (run at ${iso(at)})`);
+            // Its newest interval starts at end - step and ends at `end`: over, and processed for the lag.
+            assert.ok(w.end <= at - s.window.defaultLag, `${iso(w.end)}: the newest interval ended a lag before ${iso(at)}`);
+          }
+        }
+      }
+    });
+    it(`${d} minutes: a backfill ends on the interval grid, and a window by hand off that grid is refused`, () => {
+      const s = forDuration(d);
+      const now = t('2026-11-20T10:50:00Z');
+      const plan = planBackfill(backfill({ streams: [s], range: { from: t('2026-11-19T00:00:00Z'), to: now }, now }));
+      assert.deepEqual(plan.problems, []);
+      const last = plan.todo.at(-1)!;
+      assert.equal(last.end % (d * MINUTE), 0);
+      assert.ok(last.end <= now - s.window.defaultLag);
+      const quarter = t('2026-11-19T09:15:00Z');
+      assert.equal(offGridProblems(s, quarter, quarter + 30 * MINUTE).length, d === 15 ? 0 : 2);
+    });
+  }
+});
+
+describe('LivePerson 202: the intervals marked Done', () => {
+  const w = { start: t('2026-11-20T09:00:00Z'), end: t('2026-11-20T10:00:00Z') };
+  const body = (statuses: string[], step = 15) => ({
+    intervals: statuses.map((status, i) => {
+      const from = w.start + i * step * MINUTE;
+      return { from: iso(from).replace('.000Z', 'Z'), fromL: from, to: iso(from + step * MINUTE).replace('.000Z', 'Z'), toL: from + step * MINUTE, status };
+    }),
+  });
+  it('ends the ready part where the first interval not done starts', () => {
+    assert.equal(doneUntil(body(['Done', 'Done', 'In Progress', 'Done']), w), t('2026-11-20T09:30:00Z'));
+    assert.equal(doneUntil(body(['Done', 'In Progress'], 30), w), t('2026-11-20T09:30:00Z'));
+  });
+  it('nothing ready when the first interval is not done, or when the body says nothing', () => {
+    assert.equal(doneUntil(body(['In Progress', 'Done']), w), undefined);
+    assert.equal(doneUntil(body(['Done', 'Done', 'Done', 'Done']), w), undefined);
+    assert.equal(doneUntil({ intervals: [] }, w), undefined);
+    assert.equal(doneUntil({ message: 'x' }, w), undefined);
+  });
+  it("reads the RFC 3339 text first (the doc's sample repeats one fromL for two intervals), in any order", () => {
+    const doc = {
+      intervals: [
+        { from: '2026-11-20T09:15:00Z', fromL: w.start, to: '2026-11-20T09:30:00Z', toL: w.start, status: 'In Progress' },
+        { from: '2026-11-20T09:00:00Z', fromL: w.start, to: '2026-11-20T09:15:00Z', toL: w.start, status: 'Done' },
+      ],
+    };
+    assert.equal(doneUntil(doc, w), t('2026-11-20T09:15:00Z'));
   });
 });
 
