@@ -160,11 +160,10 @@ describe('faults on the self-hosted cluster', { timeout: 40 * 60_000 }, () => {
   }
 
   async function killWorkers(tag: string, count: number, live: InFlight[]): Promise<string> {
-    const busy = world.workers.filter((w) => live.some((l) => l.worker === world.identityOf(w) && l.workflowId.includes(`-${tag}/`)));
+    const busy = world.workers.filter((w) => live.some((l) => world.isWorker(w, l.worker) && l.workflowId.includes(`-${tag}/`)));
     const victims = [...busy, ...world.workers.filter((w) => !busy.includes(w))].slice(0, count);
-    assert.ok(busy.length >= 1, 'a worker holds a page activity of this run');
-    const identities = victims.map((w) => world.identityOf(w));
-    const held = live.filter((l) => identities.includes(l.worker));
+    assert.ok(busy.length >= 1, `a worker holds a page activity of this run (in flight: ${JSON.stringify(live.map((l) => l.worker))})`);
+    const held = live.filter((l) => victims.some((w) => world.isWorker(w, l.worker)));
     await Promise.all(victims.map((w) => w.kill('SIGKILL')));
     await sleep(1500);
     await Promise.all(victims.map((w) => w.start(120_000)));

@@ -96,8 +96,10 @@ export interface ClusterWorld {
   ccaip: CcaipSimulator;
   workers: WorkerProcess[];
   workerEnv: Record<string, string>;
-  /** `pid@hostname`, the SDK's default worker identity, as it appears in histories. */
+  /** `ccsync <pid>@<host>`: how the worker's Temporal identity starts (workers/fleet.ts), as histories and pollers show it. */
   identityOf(w: WorkerProcess): string;
+  /** Whether a history's or DescribeWorkflowExecution's identity is this worker process's. */
+  isWorker(w: WorkerProcess, identity: string): boolean;
   expected(source: Source, range: Range): Expected[];
   /** Starts one backfill per source over its range, on the tag's connections; returns the handles by source. */
   startBackfills(ranges: Record<Source, Range>, tag: string, extra?: Rec): Promise<Record<Source, WorkflowHandle>>;
@@ -352,7 +354,8 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
       ccaip,
       workers,
       workerEnv,
-      identityOf: (w) => `${w.pid}@${hostname()}`,
+      identityOf: (w) => `ccsync ${w.pid}@${hostname()}`,
+      isWorker: (w, identity) => w.pid !== undefined && identity.startsWith(`ccsync ${w.pid}@${hostname()} `),
       expected,
       async startBackfills(ranges, tag, extra = {}) {
         const out = {} as Record<Source, WorkflowHandle>;
