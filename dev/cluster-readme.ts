@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
-const README = join(ROOT, 'README.md');
+export const README = join(ROOT, 'README.md');
 
 function replaceSection(text: string, name: string, body: string): string {
   const begin = `<!-- cluster:${name}:begin -->`;
@@ -90,15 +90,34 @@ export function deploySection(d: DeployFigures): string {
   );
 }
 
-function main(): void {
-  let text = readFileSync(README, 'utf8');
-  const faults = join(ROOT, 'test', 'cluster', 'last-run.md');
-  if (existsSync(faults)) text = replaceSection(text, 'faults', readFileSync(faults, 'utf8'));
-  const deploy = readJson<DeployFigures>(join(ROOT, 'test', 'cluster', 'last-deploy.json'));
-  if (deploy) text = replaceSection(text, 'deploy', deploySection(deploy));
-  const scale = readJson<ScaleFigures>(join(ROOT, 'bench', 'cluster-scale.json'));
-  if (scale) text = replaceSection(text, 'scale', scaleSection(scale));
-  writeFileSync(README, text);
+export const FAULTS_FILE = join(ROOT, 'test', 'cluster', 'last-run.md');
+export const DEPLOY_FILE = join(ROOT, 'test', 'cluster', 'last-deploy.json');
+export const SCALE_FILE = join(ROOT, 'bench', 'cluster-scale.json');
+
+/** The faults table as recorded, with the run's total time under it. */
+export function faultsSection(lastRun: string): string {
+  const table = lastRun.trim();
+  const header = table.split('\n')[0]!.split('|').map((c) => c.trim());
+  const at = header.indexOf('seconds');
+  const rows = table.split('\n').slice(2);
+  const total = rows.reduce((n, r) => n + Number(r.split('|')[at]?.trim() ?? 0), 0);
+  return `${table}\n\nTotal ${Math.floor(total / 60)} min ${Math.round(total % 60)} s over ${rows.length} faults.`;
 }
 
-if (require.main === module) main();
+/** README text with every cluster section whose recorded file exists regenerated from it. */
+export function withClusterSections(readme: string): string {
+  let text = readme;
+  if (existsSync(FAULTS_FILE)) text = replaceSection(text, 'faults', faultsSection(readFileSync(FAULTS_FILE, 'utf8')));
+  const deploy = readJson<DeployFigures>(DEPLOY_FILE);
+  if (deploy) text = replaceSection(text, 'deploy', deploySection(deploy));
+  const scale = readJson<ScaleFigures>(SCALE_FILE);
+  if (scale) text = replaceSection(text, 'scale', scaleSection(scale));
+  return text;
+}
+
+if (require.main === module) {
+  const readme = readFileSync(README, 'utf8');
+  const next = withClusterSections(readme);
+  if (next !== readme) writeFileSync(README, next);
+  console.log(next === readme ? 'README.md cluster figures already up to date' : 'README.md cluster figures regenerated from the recorded runs');
+}

@@ -102,6 +102,7 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
     assert.equal(v.lost, 0, JSON.stringify(v.perTable));
     assert.equal(v.duplicated, 0, JSON.stringify(v.perTable));
     assert.equal(v.inserts, v.checked, 'each key inserted exactly once');
+    assert.equal(v.extraWrites, 0, 'no row rewritten or deleted after its insert');
 
     // Which build completed which workflow task, and who took the patched path.
     const identitiesB = new Set(buildB.map((w) => world.identityOf(w)));
@@ -136,6 +137,7 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
     Object.assign(report, {
       recordsChecked: v.checked,
       inserts: v.inserts,
+      extraWrites: v.extraWrites,
       lost: v.lost,
       duplicated: v.duplicated,
       backfillsFinishedOnB,
