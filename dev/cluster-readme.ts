@@ -54,7 +54,9 @@ export interface DeployFigures {
   windowsStartedOnA: number;
   windowsStartedOnAMovedToB: number;
   windowsTakingThePatchedPath: number;
+  runningAtSwitch?: string[];
   recordsChecked: number;
+  extraWrites?: number;
   inserts: number;
   lost: number;
   duplicated: number;
@@ -84,9 +86,10 @@ export function scaleSection(s: ScaleFigures): string {
 
 export function deploySection(d: DeployFigures): string {
   return (
-    `Recorded ${String(d.recordedAt).slice(0, 16).replace('T', ' ')} UTC by test/cluster/rolling-deploy.test.ts: build B took over ${d.secondsToSwitch} s into the backfills; ` +
+    `Recorded ${String(d.recordedAt).slice(0, 16).replace('T', ' ')} UTC by test/cluster/rolling-deploy.test.ts: build B took over ${d.secondsToSwitch} s into the backfills` +
+    `${d.runningAtSwitch ? ` (running at the switch: ${d.runningAtSwitch.join(', ')})` : ''}; ` +
     `${d.backfillsFinishedOnB} backfill runs finished on build B; ${d.windowsStartedOnA} windows started on build A, ${d.windowsStartedOnAMovedToB} of them moved to B mid-window; ` +
-    `${d.windowsTakingThePatchedPath} windows took the patched path; ${d.recordsChecked} records checked, ${d.inserts} inserts, ${d.lost} lost, ${d.duplicated} duplicated; ${d.seconds} s in all.`
+    `${d.windowsTakingThePatchedPath} windows took the patched path; ${d.recordsChecked} records checked, ${d.inserts} inserts, ${d.extraWrites ?? 0} extra writes, ${d.lost} lost, ${d.duplicated} duplicated; ${d.seconds} s in all.`
   );
 }
 
