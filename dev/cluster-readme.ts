@@ -81,7 +81,29 @@ export function scaleSection(s: ScaleFigures): string {
     `| Temporal RSS (MB) | ${Object.entries(s.rssMb)
       .map(([k, v]) => `${k} ${String(v)}`)
       .join(', ')} |`,
+    ...extrapolation(s),
   ].join('\n');
+}
+
+/**
+ * What the measured figures mean for 10,000 connections on the same schedule, computed here (not
+ * written by hand) so the README's extrapolation always matches the recorded run.
+ */
+export function extrapolation(s: ScaleFigures, target = 10_000): string[] {
+  const everyMin = Number(/^(\d+)m$/.exec(s.scheduleEvery)?.[1] ?? 15);
+  const runsPerMin = target / everyMin;
+  const windowsPerRun = s.incrementalRuns > 0 ? s.windowsCompleted / s.incrementalRuns : 1;
+  const windowsNeeded = runsPerMin * windowsPerRun;
+  const perWorker = s.windowsPerMinute / Math.max(1, s.workers);
+  const cores = (windowsNeeded * s.workerCpu.cpuMsPerWindow) / 60_000;
+  const gbPerDay = (s.temporalPostgres.mbPerSyncedConnectionDay * target) / 1000;
+  const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  return [
+    `| towards ${fmt(target)} connections (computed from the figures above) | |`,
+    `| incremental runs needed | ${fmt(runsPerMin)} per minute (${fmt(runsPerMin / 60, 1)} per second), ${fmt(windowsNeeded)} windows per minute at the measured ${fmt(windowsPerRun, 2)} windows per run |`,
+    `| workers at the measured rate | ${fmt(perWorker, 1)} windows per minute per worker here: ${fmt(Math.ceil(windowsNeeded / Math.max(perWorker, 0.001)))} workers of this kind, or ${fmt(cores, 1)} cores of worker CPU at ${s.workerCpu.cpuMsPerWindow} ms per window |`,
+    `| Temporal's PostgreSQL | ${fmt(gbPerDay, 1)} GB per day of syncing; ${fmt(gbPerDay * 3, 1)} GB held at the 3-day retention |`,
+  ];
 }
 
 export function deploySection(d: DeployFigures): string {
