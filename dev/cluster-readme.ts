@@ -122,7 +122,10 @@ export const SCALE_FILE = join(ROOT, 'bench', 'cluster-scale.json');
 /** The faults table as recorded, with the run's total time under it. */
 export function faultsSection(lastRun: string): string {
   const table = lastRun.trim();
-  const header = table.split('\n')[0]!.split('|').map((c) => c.trim());
+  const header = table
+    .split('\n')[0]!
+    .split('|')
+    .map((c) => c.trim());
   const at = header.indexOf('seconds');
   const rows = table.split('\n').slice(2);
   const total = rows.reduce((n, r) => n + Number(r.split('|')[at]?.trim() ?? 0), 0);

@@ -63,7 +63,16 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: cluster.address });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     await worker.start(180_000);
@@ -85,7 +94,11 @@ async function main(): Promise<void> {
     for (let i = 0; ; i++) {
       described = await handle.describe().catch(() => undefined);
       if (described) break;
-      if (i > 100) throw new Error(`the Web UI did not start ${workflowId}`);
+      if (i > 100) {
+        const shot = join(tmpdir(), 'ccsync-ui-not-started.png');
+        await page.screenshot({ path: shot });
+        throw new Error(`the Web UI did not start ${workflowId} (the page as it was: ${shot})`);
+      }
       await page.waitForTimeout(300);
     }
     assert.equal(described.type, 'backfill');

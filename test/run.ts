@@ -204,7 +204,11 @@ async function main(): Promise<number> {
         if (interrupted) break;
         const suiteStarted = Date.now();
         const result = await runNodeTest(group, pattern ? [...runnerFlags, `--test-name-pattern=${pattern}`] : runnerFlags, env);
-        results.push({ suite: pattern ? `${suite} (${group.map((f) => path.basename(f)).join(', ')}: ${pattern})` : suite, ms: Date.now() - suiteStarted, result });
+        results.push({
+          suite: pattern ? `${suite} (${group.map((f) => path.basename(f)).join(', ')}: ${pattern})` : suite,
+          ms: Date.now() - suiteStarted,
+          result,
+        });
       }
     }
     testsMs = Date.now() - testsStarted;

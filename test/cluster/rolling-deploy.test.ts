@@ -103,9 +103,9 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
     // Every backfill was running at the switch; some may finish while build A drains. What counts is
     // that every backfill's last workflow task ran on build B (checked below), so none finished on A.
     assert.deepEqual(runningAtSwitch, SOURCES, 'every backfill was running when build B became current');
-    const runningWhenAGone = (
-      await Promise.all(SOURCES.map(async (s) => ((await handles[s].describe()).status.name === 'RUNNING' ? s : undefined)))
-    ).filter(Boolean);
+    const runningWhenAGone = (await Promise.all(SOURCES.map(async (s) => ((await handles[s].describe()).status.name === 'RUNNING' ? s : undefined)))).filter(
+      Boolean,
+    );
 
     await allDone(handles, 600_000);
     const v = await world.verify(RANGES, 'roll');
