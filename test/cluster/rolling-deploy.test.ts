@@ -130,7 +130,14 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
       if (/nondetermin/i.test(json)) nondeterminism++;
       if (w.type === 'backfill' && builds.at(-1) === 'build-b') backfillsFinishedOnB++;
       if (w.type === 'syncWindow') {
-        const patchedHere = json.includes(PATCH_ID);
+        // The patch marker's id is inside a payload (bytes), so it is decoded, not searched for in the JSON.
+        const patchedHere = events.some(
+          (e) =>
+            e.markerRecordedEventAttributes?.markerName === 'core_patch' &&
+            Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) =>
+              (d.payloads ?? []).some((p) => p.data instanceof Uint8Array && Buffer.from(p.data).toString('utf8').includes(PATCH_ID)),
+            ),
+        );
         if (patchedHere) windowsPatched++;
         if (builds[0] === 'build-a') {
           windowsOnA++;
