@@ -2,7 +2,7 @@
  * `npm run cluster:scale`: the scale simulation on the self-hosted cluster. N connections (default
  * 100), each a distinct Kore.ai account on a simulator of its own, each with a 15-minute schedule
  * (`incrementalSync`), served by 3 worker processes. Time is compressed with the schedules' own
- * backfill: every schedule runs every 15-minute action of the last H hours (default 2) one after
+ * backfill: every schedule runs every 15-minute action of the last H hours (default 1) one after
  * another, as it would have live, all schedules at once.
  *
  * Measured, from the run itself: schedule-to-start latency of every activity and workflow task
@@ -11,7 +11,7 @@
  * worker CPU (utime+stime from /proc over the run). Written to bench/cluster-scale.json; the
  * README's table comes from it (npm run cluster:readme).
  *
- *   CCSYNC_SCALE_CONNECTIONS=100 CCSYNC_SCALE_HOURS=2 npm run cluster:scale
+ *   CCSYNC_SCALE_CONNECTIONS=100 CCSYNC_SCALE_HOURS=1 npm run cluster:scale
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ import { applySchedules, scheduleIdFor } from '../workers/schedules';
 import { WorkerProcess } from '../test/helpers/worker-process';
 
 const N = Number(process.env.CCSYNC_SCALE_CONNECTIONS ?? 100);
-const HOURS = Number(process.env.CCSYNC_SCALE_HOURS ?? 2);
+const HOURS = Number(process.env.CCSYNC_SCALE_HOURS ?? 1);
 const WORKERS = Number(process.env.CCSYNC_SCALE_WORKERS ?? 3);
 const OUT = resolve(__dirname, 'cluster-scale.json');
 const MIN = 60_000;

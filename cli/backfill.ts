@@ -8,6 +8,7 @@ import type { BackfillProgress } from '../workflows/backfill';
 import { checkedBackfillPlan, checkedConnection, checkedInput, describeEstimate, humanDuration, wholeNumber } from './checks';
 import { CliError, EXIT, printJson, withTemporal } from './output';
 import { ProgressBar } from './progress';
+import { progressOf } from './workflow-progress';
 
 function line(p: BackfillProgress): string {
   const w = p.windows;
@@ -33,9 +34,9 @@ export interface BackfillOutcome {
 }
 
 /** Status, progress and, for a closed backfill, what really happened. */
-async function outcomeOf(handle: WorkflowHandle, workflowId: string): Promise<BackfillOutcome> {
+async function outcomeOf(client: Client, handle: WorkflowHandle, workflowId: string): Promise<BackfillOutcome> {
   const d = await handle.describe();
-  const progress = await handle.query<BackfillProgress>('progress').catch(() => undefined);
+  const progress = await progressOf<BackfillProgress>(client, handle, d.status.name);
   const out: BackfillOutcome = { workflowId, status: d.status.name, progress };
   if (d.status.name === 'FAILED' || d.status.name === 'CANCELLED' || d.status.name === 'TERMINATED' || d.status.name === 'TIMED_OUT') {
     try {
@@ -198,7 +199,7 @@ export function backfillCommands(program: Command): void {
     'status',
     "a backfill's status and progress; a failed one exits 1 with its first failed window and the cause",
     async (client, workflowId, opts) => {
-      const o = await notFound(workflowId, opts.json, () => outcomeOf(client.workflow.getHandle(workflowId), workflowId));
+      const o = await notFound(workflowId, opts.json, () => outcomeOf(client, client.workflow.getHandle(workflowId), workflowId));
       if (opts.json) printJson(o);
       else printOutcome(o);
       if (o.status !== 'RUNNING' && o.status !== 'COMPLETED' && o.status !== 'CONTINUED_AS_NEW') process.exitCode = EXIT.failed;
@@ -214,7 +215,7 @@ export function backfillCommands(program: Command): void {
       const d = await notFound(workflowId, opts.json, () => handle.describe());
       if (d.status.name !== 'RUNNING') {
         // Cancelling a closed workflow is a no-op at Temporal: say what really happened instead.
-        const o = await outcomeOf(handle, workflowId);
+        const o = await outcomeOf(client, handle, workflowId);
         if (opts.json) printJson({ ...o, cancelled: false });
         else {
           console.log(`${workflowId} is not running: it already ended ${o.status}; nothing was cancelled`);
@@ -271,10 +272,7 @@ async function listBackfills(client: Client, connection: string | undefined, lim
     // A backfill that continued as new is listed once per run: keep its newest run only.
     if (rows.some((r) => r.workflowId === w.workflowId)) continue;
     const row: BackfillRow = { workflowId: w.workflowId, status: w.status.name, startTime: w.startTime.toISOString(), closeTime: w.closeTime?.toISOString() };
-    const p = await client.workflow
-      .getHandle(w.workflowId, w.runId)
-      .query<BackfillProgress>('progress')
-      .catch(() => undefined);
+    const p = await progressOf<BackfillProgress>(client, client.workflow.getHandle(w.workflowId, w.runId), w.status.name);
     if (p) {
       row.windows = `${p.windows.done + p.windows.skipped}/${p.windows.total}${p.windows.failed ? ` (${p.windows.failed} failed)` : ''}`;
       row.records = p.records;

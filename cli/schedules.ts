@@ -6,6 +6,7 @@ import { isCcsyncError } from '../core/errors';
 import { parseInstant } from '../core/time';
 import { applySchedules, scheduleIdFor, SCHEDULE_PREFIX } from '../workers/schedules';
 import { CliError, EXIT, printJson, temporalClient, withTemporal } from './output';
+import { progressOf } from './workflow-progress';
 
 function loadOrExplain(file: string) {
   try {
@@ -79,10 +80,7 @@ export function schedulesCommands(program: Command): void {
               .describe()
               .then((d) => d.status.name)
               .catch(() => undefined);
-            lastRecords = await handle
-              .query<{ records: number }>('progress')
-              .then((p) => p.records)
-              .catch(() => undefined);
+            lastRecords = (await progressOf<{ records: number }>(client, handle, lastOutcome))?.records;
           }
           rows.push({
             scheduleId: s.scheduleId,

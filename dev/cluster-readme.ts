@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
-const README = join(ROOT, 'README.md');
+export const README = join(ROOT, 'README.md');
 
 function replaceSection(text: string, name: string, body: string): string {
   const begin = `<!-- cluster:${name}:begin -->`;
@@ -54,7 +54,9 @@ export interface DeployFigures {
   windowsStartedOnA: number;
   windowsStartedOnAMovedToB: number;
   windowsTakingThePatchedPath: number;
+  runningAtSwitch?: string[];
   recordsChecked: number;
+  extraWrites?: number;
   inserts: number;
   lost: number;
   duplicated: number;
@@ -79,26 +81,71 @@ export function scaleSection(s: ScaleFigures): string {
     `| Temporal RSS (MB) | ${Object.entries(s.rssMb)
       .map(([k, v]) => `${k} ${String(v)}`)
       .join(', ')} |`,
+    ...extrapolation(s),
   ].join('\n');
+}
+
+/**
+ * What the measured figures mean for 10,000 connections on the same schedule, computed here (not
+ * written by hand) so the README's extrapolation always matches the recorded run.
+ */
+export function extrapolation(s: ScaleFigures, target = 10_000): string[] {
+  const everyMin = Number(/^(\d+)m$/.exec(s.scheduleEvery)?.[1] ?? 15);
+  const runsPerMin = target / everyMin;
+  const windowsPerRun = s.incrementalRuns > 0 ? s.windowsCompleted / s.incrementalRuns : 1;
+  const windowsNeeded = runsPerMin * windowsPerRun;
+  const perWorker = s.windowsPerMinute / Math.max(1, s.workers);
+  const cores = (windowsNeeded * s.workerCpu.cpuMsPerWindow) / 60_000;
+  const gbPerDay = (s.temporalPostgres.mbPerSyncedConnectionDay * target) / 1000;
+  const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  return [
+    `| towards ${fmt(target)} connections (computed from the figures above) | |`,
+    `| incremental runs needed | ${fmt(runsPerMin)} per minute (${fmt(runsPerMin / 60, 1)} per second), ${fmt(windowsNeeded)} windows per minute at the measured ${fmt(windowsPerRun, 2)} windows per run |`,
+    `| workers at the measured rate | ${fmt(perWorker, 1)} windows per minute per worker here: ${fmt(Math.ceil(windowsNeeded / Math.max(perWorker, 0.001)))} workers of this kind, or ${fmt(cores, 1)} cores of worker CPU at ${s.workerCpu.cpuMsPerWindow} ms per window |`,
+    `| Temporal's PostgreSQL | ${fmt(gbPerDay, 1)} GB per day of syncing; ${fmt(gbPerDay * 3, 1)} GB held at the 3-day retention |`,
+  ];
 }
 
 export function deploySection(d: DeployFigures): string {
   return (
-    `Recorded ${String(d.recordedAt).slice(0, 16).replace('T', ' ')} UTC by test/cluster/rolling-deploy.test.ts: build B took over ${d.secondsToSwitch} s into the backfills; ` +
+    `Recorded ${String(d.recordedAt).slice(0, 16).replace('T', ' ')} UTC by test/cluster/rolling-deploy.test.ts: build B took over ${d.secondsToSwitch} s into the backfills` +
+    `${d.runningAtSwitch ? ` (running at the switch: ${d.runningAtSwitch.join(', ')})` : ''}; ` +
     `${d.backfillsFinishedOnB} backfill runs finished on build B; ${d.windowsStartedOnA} windows started on build A, ${d.windowsStartedOnAMovedToB} of them moved to B mid-window; ` +
-    `${d.windowsTakingThePatchedPath} windows took the patched path; ${d.recordsChecked} records checked, ${d.inserts} inserts, ${d.lost} lost, ${d.duplicated} duplicated; ${d.seconds} s in all.`
+    `${d.windowsTakingThePatchedPath} windows took the patched path; ${d.recordsChecked} records checked, ${d.inserts} inserts, ${d.extraWrites ?? 0} extra writes, ${d.lost} lost, ${d.duplicated} duplicated; ${d.seconds} s in all.`
   );
 }
 
-function main(): void {
-  let text = readFileSync(README, 'utf8');
-  const faults = join(ROOT, 'test', 'cluster', 'last-run.md');
-  if (existsSync(faults)) text = replaceSection(text, 'faults', readFileSync(faults, 'utf8'));
-  const deploy = readJson<DeployFigures>(join(ROOT, 'test', 'cluster', 'last-deploy.json'));
-  if (deploy) text = replaceSection(text, 'deploy', deploySection(deploy));
-  const scale = readJson<ScaleFigures>(join(ROOT, 'bench', 'cluster-scale.json'));
-  if (scale) text = replaceSection(text, 'scale', scaleSection(scale));
-  writeFileSync(README, text);
+export const FAULTS_FILE = join(ROOT, 'test', 'cluster', 'last-run.md');
+export const DEPLOY_FILE = join(ROOT, 'test', 'cluster', 'last-deploy.json');
+export const SCALE_FILE = join(ROOT, 'bench', 'cluster-scale.json');
+
+/** The faults table as recorded, with the run's total time under it. */
+export function faultsSection(lastRun: string): string {
+  const table = lastRun.trim();
+  const header = table
+    .split('\n')[0]!
+    .split('|')
+    .map((c) => c.trim());
+  const at = header.indexOf('seconds');
+  const rows = table.split('\n').slice(2);
+  const total = rows.reduce((n, r) => n + Number(r.split('|')[at]?.trim() ?? 0), 0);
+  return `${table}\n\nTotal ${Math.floor(total / 60)} min ${Math.round(total % 60)} s over ${rows.length} faults.`;
 }
 
-if (require.main === module) main();
+/** README text with every cluster section whose recorded file exists regenerated from it. */
+export function withClusterSections(readme: string): string {
+  let text = readme;
+  if (existsSync(FAULTS_FILE)) text = replaceSection(text, 'faults', faultsSection(readFileSync(FAULTS_FILE, 'utf8')));
+  const deploy = readJson<DeployFigures>(DEPLOY_FILE);
+  if (deploy) text = replaceSection(text, 'deploy', deploySection(deploy));
+  const scale = readJson<ScaleFigures>(SCALE_FILE);
+  if (scale) text = replaceSection(text, 'scale', scaleSection(scale));
+  return text;
+}
+
+if (require.main === module) {
+  const readme = readFileSync(README, 'utf8');
+  const next = withClusterSections(readme);
+  if (next !== readme) writeFileSync(README, next);
+  console.log(next === readme ? 'README.md cluster figures already up to date' : 'README.md cluster figures regenerated from the recorded runs');
+}

@@ -228,6 +228,10 @@ export function spawnLogged(
     running: () => !exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000) {
       if (!exited) {
+        // Referenced again while we wait: an unreferenced child does not keep node alive, so once the
+        // SIGKILL timer below has fired, node could exit before the child's exit is seen (it did:
+        // `npm run test:cluster` ended with code 0 in the middle of a failed start).
+        child.ref();
         child.kill(signal);
         const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
         await exitedPromise;
@@ -400,7 +404,12 @@ export async function startTemporalCluster(opts: ClusterOptions = {}): Promise<T
   try {
     const started = Date.now();
     const deadline = started + 90_000;
-    for (const name of SERVICES) launch(name);
+    // History first, alone: every service writes the cluster's metadata row when it finds none, and
+    // on a fresh database two doing it at once make one exit ("duplicate key ... cluster_metadata_info_pkey",
+    // seen on 1.32.1). Once history listens the row exists, and the other three start together.
+    launch('history');
+    await waitForPort(grpcPort.history, 'the history service', deadline, services.history);
+    for (const name of SERVICES.filter((s) => s !== 'history')) launch(name);
     for (const name of SERVICES) await waitForPort(grpcPort[name], `the ${name} service`, deadline, services[name]);
     await ensureNamespace(address, namespace, deadline);
     log(

@@ -4,12 +4,11 @@
  * three vendor simulators behind latency proxies, a destination PostgreSQL database of its own
  * reached through another proxy, and a fleet of ccsync worker processes (`workers/main.ts`).
  *
- * Exactness is checked against the simulators' ground truth record by record, and inserts are
- * counted by PostgreSQL itself: an event trigger in the private destination database puts an
- * AFTER INSERT trigger on every table the product creates, logging each inserted key. Rows of a
- * rolled-back transaction are rolled back from the log too, so the log holds exactly the inserts
- * that happened; a key logged twice was inserted twice (deleted and written again), whatever the
- * table looks like at the end.
+ * Exactness is checked against the simulators' ground truth record by record, and writes are
+ * counted by PostgreSQL itself with the write ledger of test/helpers/write-ledger.ts: triggers on
+ * every table the backfills fill log each committed insert, change and delete (a rolled-back
+ * transaction's lines roll back with it), so "inserts = records checked" and no key inserted twice
+ * mean each record was written exactly once, whatever the table looks like at the end.
  */
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
@@ -27,6 +26,7 @@ import { callVolumeGroundTruth, DEMO_KORE, demoKoreOptions, KoreSimulator } from
 import { DEMO_LIVEPERSON, demoLivePersonOptions, LivePersonSimulator } from '../../simulators/liveperson';
 import { INTERVAL_METRICS_KEY } from '../../sources/liveperson/streams';
 import { TcpProxy } from '../helpers/tcp-proxy';
+import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
 import { WorkerProcess } from '../helpers/worker-process';
 import { readAll } from '../helpers/destination-access';
 import { ccaipWindowedRows, livePersonIntervalRows } from '../helpers/expected-rows';
@@ -92,13 +92,17 @@ export interface ClusterWorld {
   destinationProxy: TcpProxy;
   destinationUrl: string;
   destination: Destination;
+  /** Every committed insert, change and delete in the destination's tables (test/helpers/write-ledger.ts). */
+  ledger: WriteLedger;
   kore: KoreSimulator;
   liveperson: LivePersonSimulator;
   ccaip: CcaipSimulator;
   workers: WorkerProcess[];
   workerEnv: Record<string, string>;
-  /** `pid@hostname`, the SDK's default worker identity, as it appears in histories. */
+  /** `ccsync <pid>@<host>`: how the worker's Temporal identity starts (workers/fleet.ts), as histories and pollers show it. */
   identityOf(w: WorkerProcess): string;
+  /** Whether a history's or DescribeWorkflowExecution's identity is this worker process's. */
+  isWorker(w: WorkerProcess, identity: string): boolean;
   expected(source: Source, range: Range): Expected[];
   /** Starts one backfill per source over its range, on the tag's connections; returns the handles by source. */
   startBackfills(ranges: Record<Source, Range>, tag: string, extra?: Rec): Promise<Record<Source, WorkflowHandle>>;
@@ -120,38 +124,20 @@ export interface InFlight {
 export interface Verification {
   checked: number;
   lost: number;
-  /** Keys stored twice, or inserted more than once (insert log), or rows that are not in the ground truth. */
+  /** Keys stored twice, or inserted more than once (write ledger), or rows that are not in the ground truth. */
   duplicated: number;
-  /** Committed inserts (insert log) vs ground-truth records, per table. */
+  /** Committed inserts (write ledger), to compare with the ground-truth records. */
   inserts: number;
-  perTable: { table: string; expected: number; rows: number; inserts: number; lost: number; duplicated: number }[];
+  /** Committed changes and deletes of rows (write ledger): a page written twice with other content. */
+  extraWrites: number;
+  perTable: { table: string; expected: number; rows: number; inserts: number; extraWrites: number; lost: number; duplicated: number }[];
 }
 
-/** A private destination database whose every new table logs its inserts (see the file comment). */
+/** A private destination database for the suite (dropped on close). */
 async function createDestinationDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
   const name = `ccsync_dest_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const admin = new Pool({ host: PG.host, port: PG.port, user: 'postgres', database: 'postgres', max: 1 });
   await admin.query(`CREATE DATABASE ${name}`);
-  const db = new Pool({ host: PG.host, port: PG.port, user: 'postgres', database: name, max: 1 });
-  await db.query(`
-    CREATE TABLE ccsync_test_insert_log (tbl text NOT NULL, key jsonb NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
-    CREATE FUNCTION ccsync_test_log_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO ccsync_test_insert_log (tbl, key) VALUES (TG_TABLE_NAME, to_jsonb(NEW) - 'record' - '_synced_at' - '_deleted_at');
-      RETURN NULL;
-    END $$;
-    CREATE FUNCTION ccsync_test_attach() RETURNS event_trigger LANGUAGE plpgsql AS $$
-    DECLARE obj record;
-    BEGIN
-      FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
-        IF obj.object_identity NOT LIKE '%ccsync_test_insert_log' AND obj.object_identity NOT LIKE '%ccsync_state%' THEN
-          EXECUTE format('CREATE OR REPLACE TRIGGER ccsync_test_count AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION ccsync_test_log_insert()', obj.object_identity);
-        END IF;
-      END LOOP;
-    END $$;
-    CREATE EVENT TRIGGER ccsync_test_attach ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION ccsync_test_attach();
-  `);
-  await db.end();
   return {
     name,
     async drop() {
@@ -205,6 +191,13 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
     const destinationUrl = `postgres://postgres@127.0.0.1:${destPort}/${destDb.name}?poolSize=4`;
     const destination = openDestination(`postgres://postgres@127.0.0.1:5432/${destDb.name}?poolSize=2`);
     cleanups.push(() => destination.close());
+    // The tables exist before any worker writes (created by the product's own code), with the ledger on them.
+    const ledger = await installWriteLedger(
+      `postgres://postgres@127.0.0.1:5432/${destDb.name}`,
+      destination,
+      SOURCES.flatMap((s) => Object.values(TABLES[s])),
+    );
+    cleanups.push(() => ledger.close());
 
     const latency = opts.vendorLatencyMs ?? 0;
     const behind = async (port: number) => {
@@ -291,12 +284,14 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
       destinationProxy,
       destinationUrl,
       destination,
+      ledger,
       kore,
       liveperson,
       ccaip,
       workers,
       workerEnv,
-      identityOf: (w) => `${w.pid}@${hostname()}`,
+      identityOf: (w) => `ccsync ${w.pid}@${hostname()}`,
+      isWorker: (w, identity) => w.pid !== undefined && identity.startsWith(`ccsync ${w.pid}@${hostname()} `),
       expected,
       async startBackfills(ranges, tag, extra = {}) {
         const out = {} as Record<Source, WorkflowHandle>;
@@ -318,38 +313,30 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
         return out;
       },
       async verify(ranges, tag) {
-        const pool = new Pool({ host: PG.host, port: PG.port, user: 'postgres', database: destDb.name, max: 1 });
-        try {
-          const v: Verification = { checked: 0, lost: 0, duplicated: 0, inserts: 0, perTable: [] };
-          for (const s of SOURCES) {
-            for (const e of expected(s, ranges[s])) {
-              const keyOf = (k: Record<string, string | undefined>) => e.table.keyColumns.map((c) => String(k[c])).join('|');
-              const rows = (await readAll(destination, e.table, connName(s, tag)).catch(() => [])).filter((r) => r.deletedAt === null);
-              const want = new Map(e.rows.map((x) => [keyOf(x.key), x.record]));
-              const stored = new Map<string, unknown[]>();
-              for (const r of rows) stored.set(keyOf(r.key), [...(stored.get(keyOf(r.key)) ?? []), r.record]);
-              let lost = 0;
-              for (const [k, rec] of want) if (!stored.has(k) || !same(stored.get(k)![0], rec)) lost++;
-              let duplicated = rows.length - stored.size + [...stored.keys()].filter((k) => !want.has(k)).length;
-              // The insert log: every committed insert of this connection's rows in this table.
-              const log = await pool.query<{ key: Record<string, string>; n: string }>(
-                `SELECT key, count(*) AS n FROM ccsync_test_insert_log WHERE tbl = $1 AND key->>'_connection' = $2 GROUP BY key`,
-                [e.table.name, connName(s, tag)],
-              );
-              const inserted = log.rows.filter((r) => want.has(keyOf(r.key)));
-              const inserts = inserted.reduce((n, r) => n + Number(r.n), 0);
-              duplicated += inserted.filter((r) => Number(r.n) > 1).length;
-              v.checked += want.size;
-              v.lost += lost;
-              v.duplicated += duplicated;
-              v.inserts += inserts;
-              v.perTable.push({ table: e.table.name, expected: want.size, rows: rows.length, inserts, lost, duplicated });
-            }
+        const v: Verification = { checked: 0, lost: 0, duplicated: 0, inserts: 0, extraWrites: 0, perTable: [] };
+        for (const s of SOURCES) {
+          for (const e of expected(s, ranges[s])) {
+            const conn = connName(s, tag);
+            const keyOf = (k: Record<string, string | undefined>) => e.table.keyColumns.map((c) => String(k[c])).join('|');
+            const rows = (await readAll(destination, e.table, conn).catch(() => [])).filter((r) => r.deletedAt === null);
+            const want = new Map(e.rows.map((x) => [keyOf(x.key), x.record]));
+            const stored = new Map<string, unknown[]>();
+            for (const r of rows) stored.set(keyOf(r.key), [...(stored.get(keyOf(r.key)) ?? []), r.record]);
+            let lost = 0;
+            for (const [k, rec] of want) if (!stored.has(k) || !same(stored.get(k)![0], rec)) lost++;
+            const counts = await ledger.counts(e.table.name, conn);
+            // Stored twice, not in the ground truth, or inserted more than once (deleted and inserted again).
+            const duplicated = rows.length - stored.size + [...stored.keys()].filter((k) => !want.has(k)).length + counts.reinserted.length;
+            const extraWrites = counts.updated + counts.deleted;
+            v.checked += want.size;
+            v.lost += lost;
+            v.duplicated += duplicated;
+            v.inserts += counts.inserted;
+            v.extraWrites += extraWrites;
+            v.perTable.push({ table: e.table.name, expected: want.size, rows: rows.length, inserts: counts.inserted, extraWrites, lost, duplicated });
           }
-          return v;
-        } finally {
-          await pool.end();
         }
+        return v;
       },
       async inFlight() {
         const out: InFlight[] = [];
@@ -386,10 +373,16 @@ export async function allDone(handles: Record<string, WorkflowHandle>, ms = 300_
   const out: Record<string, unknown> = {};
   await Promise.all(
     Object.entries(handles).map(async ([k, h]) => {
-      const timer = sleep(ms).then(() => {
-        throw new Error(`backfill ${h.workflowId} did not finish within ${ms} ms`);
+      // Cleared when the result comes: a pending timer would keep the test file's process alive for `ms`.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`backfill ${h.workflowId} did not finish within ${ms} ms`)), ms);
       });
-      out[k] = await Promise.race([h.result(), timer]);
+      try {
+        out[k] = await Promise.race([h.result(), late]);
+      } finally {
+        clearTimeout(timer);
+      }
     }),
   );
   return out;

@@ -24,7 +24,7 @@ import { PATCH_ID } from './variant/workflows-guarded';
 const TODAY = Math.floor(Date.now() / DAY) * DAY;
 const RANGES: Record<Source, Range> = {
   kore: { from: Date.parse('2026-09-01T00:00:00Z'), to: Date.parse('2026-09-07T00:00:00Z') },
-  liveperson: { from: TODAY - 12 * DAY, to: TODAY - 9 * DAY },
+  liveperson: { from: TODAY - 13 * DAY, to: TODAY - 8 * DAY },
   ccaip: { from: TODAY - 16 * DAY, to: TODAY - 12 * DAY },
 };
 const DEPLOYMENT = 'ccsync';
@@ -69,6 +69,12 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
       workerEnv: { CCSYNC_DEPLOYMENT_NAME: DEPLOYMENT, CCSYNC_BUILD_ID: 'build-a' },
     });
     await setCurrent(world, 'build-a');
+    // Build B's workers come up first, as a deploy brings up the new build before switching to it:
+    // polling but not current, they get no task until the switch (each bundles its workflow code for
+    // 20 to 60 s on a loaded machine, longer than a short backfill lasts).
+    const envB = { ...world.workerEnv, CCSYNC_BUILD_ID: 'build-b' };
+    for (let i = 0; i < 3; i++) buildB.push(new WorkerProcess(envB, 'test/cluster/variant/worker-b.ts'));
+    await Promise.all(buildB.map((w) => w.start(180_000)));
   });
   after(async () => {
     await Promise.all(buildB.map((w) => w.stop()));
@@ -83,10 +89,10 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
     await waitFor('page activities in flight on build A', async () => ((await world.inFlight()).length >= 2 ? true : undefined));
     await sleep(2000);
 
-    // Build B: same environment but the build id, and the guarded workflow change.
-    const envB = { ...world.workerEnv, CCSYNC_BUILD_ID: 'build-b' };
-    for (let i = 0; i < 3; i++) buildB.push(new WorkerProcess(envB, 'test/cluster/variant/worker-b.ts'));
-    await Promise.all(buildB.map((w) => w.start(120_000)));
+    // Build B (same environment but the build id, and the guarded workflow change) becomes current.
+    const runningAtSwitch = (await Promise.all(SOURCES.map(async (s) => ((await handles[s].describe()).status.name === 'RUNNING' ? s : undefined)))).filter(
+      Boolean,
+    );
     await setCurrent(world, 'build-b');
     const switchedAt = Date.now();
     // The old build drains one worker at a time, as a rolling deploy does.
@@ -94,7 +100,12 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
       await w.stop();
       await sleep(1000);
     }
-    for (const s of SOURCES) assert.equal((await handles[s].describe()).status.name, 'RUNNING', `${s} was still running when build A was gone`);
+    // Every backfill was running at the switch; some may finish while build A drains. What counts is
+    // that every backfill's last workflow task ran on build B (checked below), so none finished on A.
+    assert.deepEqual(runningAtSwitch, SOURCES, 'every backfill was running when build B became current');
+    const runningWhenAGone = (await Promise.all(SOURCES.map(async (s) => ((await handles[s].describe()).status.name === 'RUNNING' ? s : undefined)))).filter(
+      Boolean,
+    );
 
     await allDone(handles, 600_000);
     const v = await world.verify(RANGES, 'roll');
@@ -102,6 +113,7 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
     assert.equal(v.lost, 0, JSON.stringify(v.perTable));
     assert.equal(v.duplicated, 0, JSON.stringify(v.perTable));
     assert.equal(v.inserts, v.checked, 'each key inserted exactly once');
+    assert.equal(v.extraWrites, 0, 'no row rewritten or deleted after its insert');
 
     // Which build completed which workflow task, and who took the patched path.
     const identitiesB = new Set(buildB.map((w) => world.identityOf(w)));
@@ -118,7 +130,14 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
       if (/nondetermin/i.test(json)) nondeterminism++;
       if (w.type === 'backfill' && builds.at(-1) === 'build-b') backfillsFinishedOnB++;
       if (w.type === 'syncWindow') {
-        const patchedHere = json.includes(PATCH_ID);
+        // The patch marker's id is inside a payload (bytes), so it is decoded, not searched for in the JSON.
+        const patchedHere = events.some(
+          (e) =>
+            e.markerRecordedEventAttributes?.markerName === 'core_patch' &&
+            Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) =>
+              (d.payloads ?? []).some((p) => p.data instanceof Uint8Array && Buffer.from(p.data).toString('utf8').includes(PATCH_ID)),
+            ),
+        );
         if (patchedHere) windowsPatched++;
         if (builds[0] === 'build-a') {
           windowsOnA++;
@@ -136,12 +155,15 @@ describe('rolling deploy with Worker Versioning on the cluster', { timeout: 20 *
     Object.assign(report, {
       recordsChecked: v.checked,
       inserts: v.inserts,
+      extraWrites: v.extraWrites,
       lost: v.lost,
       duplicated: v.duplicated,
       backfillsFinishedOnB,
       windowsStartedOnA: windowsOnA,
       windowsStartedOnAMovedToB: windowsMovedToB,
       windowsTakingThePatchedPath: windowsPatched,
+      runningAtSwitch,
+      runningWhenAGone,
       secondsToSwitch: Math.round((switchedAt - started) / 1000),
       seconds: Math.round((Date.now() - started) / 1000),
     });
