@@ -5,18 +5,7 @@
 import pg from 'pg';
 import { CcsyncError, isCcsyncError, redact, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type {
-  Destination,
-  ResetOutcome,
-  ResetTable,
-  Row,
-  SnapshotOutcome,
-  StoredRow,
-  TableSpec,
-  TableWrite,
-  TableWriteResult,
-  WriteResult,
-} from './destination';
+import type { Destination, ResetOutcome, ResetTable, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';

@@ -8,18 +8,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CcsyncError, isCcsyncError, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
-import type {
-  Destination,
-  ResetOutcome,
-  ResetTable,
-  Row,
-  SnapshotOutcome,
-  StoredRow,
-  TableSpec,
-  TableWrite,
-  TableWriteResult,
-  WriteResult,
-} from './destination';
+import type { Destination, ResetOutcome, ResetTable, SnapshotOutcome, StoredRow, TableSpec, TableWrite, TableWriteResult, WriteResult } from './destination';
 import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';
