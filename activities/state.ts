@@ -7,6 +7,7 @@ import type { ConnectionConfig } from '../core/connections';
 import { CcsyncError } from '../core/errors';
 import type { WindowRules } from '../core/source';
 import { intervalToIso, parseDuration, parseInstant } from '../core/time';
+import { parallelWindowsFor } from '../core/parallel-windows';
 import type { Runtime } from './runtime';
 import { snapshotRunId, streamOf } from './streams';
 
@@ -25,6 +26,11 @@ export interface ConnectionPlan {
   /** How far back a first incremental run reaches (ISO), if configured. */
   start?: string;
   schedule?: { everyMs: number; lagMs?: number; lookbackMs?: number };
+  /**
+   * Windows to run at once when the input does not say (core/parallel-windows.ts: enough to keep the
+   * account's budget full). Absent from results recorded before it existed: those runs keep 4.
+   */
+  parallelWindows?: number;
 }
 
 function enabledStreams(config: ConnectionConfig, requested: string[] | undefined, sourceTitle: string, known: string[]): string[] {
@@ -57,6 +63,7 @@ export function describeConnection(rt: Runtime, input: { connection: string; str
       lagMs: ms(config.schedule.lag),
       lookbackMs: ms(config.schedule.lookback),
     },
+    parallelWindows: parallelWindowsFor(source.rateLimit(config.settings)),
   };
 }
 

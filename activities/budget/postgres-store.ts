@@ -15,17 +15,25 @@ import { parsePostgresUrl } from '../../destinations/postgres';
 import { PRIORITY_RECHECK_MS, WAITER_TTL_MS, type BudgetStore, type TakeRequest, type TakeResult } from './store';
 
 const quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+/** NOTIFY channel of settled grants (payload: the key), shared by every schema of the database (a stray wake costs one round trip). */
+const SETTLED_CHANNEL = 'ccsync_budget_settled';
 
 export class PostgresBudgetStore implements BudgetStore {
   readonly describe: string;
   private readonly pool: pg.Pool;
   private readonly schema?: string;
   private ready?: Promise<void>;
+  private readonly connectionString: string;
+  private listener?: (key: string) => void;
+  /** The connection that LISTENs for settles; reopened on the next take after it drops. */
+  private listening?: Promise<pg.Client | undefined>;
+  private closed = false;
 
   constructor(url: string) {
     const config = parsePostgresUrl(url);
     this.describe = config.describe;
     this.schema = config.schema;
+    this.connectionString = config.connectionString;
     // Two connections: one grant at a time per key is all the limiter asks, the second serves pauses.
     this.pool = new pg.Pool({ connectionString: config.connectionString, max: 2, idleTimeoutMillis: 30_000 });
     this.pool.on('error', () => undefined);
@@ -110,7 +118,39 @@ $fn$`);
     }
   }
 
+  /**
+   * Settles in any process are announced with NOTIFY, so a waiter blocked by a request in flight asks
+   * again as soon as its answer came, not at its next poll. Without the LISTEN connection (not open
+   * yet, dropped) waiters fall back to the limiter's poll: slower, never wrong.
+   */
+  watch(listener: (key: string) => void): void {
+    this.listener = listener;
+  }
+
+  private listen(): void {
+    if (!this.listener || this.listening || this.closed) return;
+    const client = new pg.Client({ connectionString: this.connectionString });
+    const drop = () => {
+      this.listening = undefined;
+      client.end().catch(() => undefined);
+    };
+    client.on('error', drop);
+    client.on('end', () => (this.listening = undefined));
+    client.on('notification', (n) => {
+      if (n.channel === SETTLED_CHANNEL && n.payload) this.listener?.(n.payload);
+    });
+    this.listening = client
+      .connect()
+      .then(() => client.query(`LISTEN ${SETTLED_CHANNEL}`))
+      .then(() => client)
+      .catch(() => {
+        drop();
+        return undefined;
+      });
+  }
+
   async take(req: TakeRequest): Promise<TakeResult> {
+    this.listen();
     return this.run(async () => {
       const result = await this.pool.query<{ wait: string[] }>(`SELECT ${this.name('ccsync_budget_take')}($1, $2, $3, $4, $5, $6) AS wait`, [
         req.key,
@@ -128,7 +168,9 @@ $fn$`);
   async settle(key: string, id: number): Promise<void> {
     await this.run(() =>
       this.pool.query(
-        `UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2`,
+        `WITH settled AS (
+           UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2 RETURNING key
+         ) SELECT pg_notify('${SETTLED_CHANNEL}', key) FROM settled`,
         [id, key],
       ),
     );
@@ -156,6 +198,9 @@ $fn$`);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    const client = await this.listening;
+    await client?.end().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }
 }

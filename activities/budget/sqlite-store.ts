@@ -12,6 +12,12 @@ import { PRIORITY_RECHECK_MS, slidingWait, WAITER_TTL_MS, type BudgetStore, type
 
 export class SqliteBudgetStore implements BudgetStore {
   readonly describe: string;
+  /**
+   * SQLite cannot announce another process's settle, so a waiter blocked by a request in flight asks
+   * again this often: a read of a local file (well under a millisecond), so the slot is reused within
+   * 20 ms of its answer (this process's own settles wake its waiters at once).
+   */
+  readonly inFlightPollMs = 20;
   private readonly db: Database.Database;
   private readonly takeTx: (req: TakeRequest) => TakeResult;
   private readonly pauseTx: (key: string, pauseMs: number, slowMs: number) => void;

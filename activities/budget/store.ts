@@ -52,6 +52,14 @@ export interface BudgetStore {
    * grant for `pauseMs`, then the key runs at half its limit for `slowMs` before it recovers.
    */
   pause(key: string, pauseMs: number, slowMs: number): Promise<void>;
+  /**
+   * Tells `listener` (with the key) when any process settled a grant, so waiters blocked by a request
+   * in flight ask again at once instead of polling (PostgreSQL: LISTEN/NOTIFY). Stores that cannot
+   * announce it leave it out and set `inFlightPollMs`.
+   */
+  watch?(listener: (key: string) => void): void;
+  /** How often a waiter blocked by another process's request in flight asks again (default: the limiter's maxSleepMs). */
+  readonly inFlightPollMs?: number;
   close(): Promise<void>;
 }
 

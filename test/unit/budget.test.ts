@@ -110,6 +110,29 @@ for (const kind of kinds) {
       await slow;
     });
 
+    it('a waiter in another process goes as soon as the slot it waits for frees, not at its next poll', async () => {
+      const rule: RateLimitRule = { key: uniqueKey(), limit: 1, perMs: 300 };
+      // Polls only every 3 s: a grant sooner than that came from being woken by the settle.
+      const [a, b] = [0, 1].map((i) => new SharedBudget(kind.open(), { holder: `wake-${i}-${randomBytes(2).toString('hex')}`, maxSleepMs: 3_000 }));
+      opened.push(a!, b!);
+      // Opens both stores (and their LISTEN connections, for PostgreSQL) first.
+      await Promise.all([grant(a!, { ...rule, key: uniqueKey() }), grant(b!, { ...rule, key: uniqueKey() })]);
+      let answeredAt = 0;
+      const slow = a!.call(rule, async (answered) => {
+        await new Promise((r) => setTimeout(r, 500));
+        answeredAt = Date.now();
+        answered(); // the headers came: the body still takes 1.5 s, the slot counts from here
+        await new Promise((r) => setTimeout(r, 1_500));
+        return { status: 200, headers: {} };
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      await grant(b!, rule);
+      const after = Date.now() - answeredAt;
+      assert.ok(answeredAt > 0 && after >= 290, `the slot counted from the answer's headers (granted ${after} ms after them)`);
+      assert.ok(after < 800, `granted ${after} ms after the headers: the window (300 ms) plus a wake-up, not the body's 1.5 s nor a 3 s poll`);
+      await slow;
+    });
+
     it('a 429 pauses the key for every process, then it runs at half rate, then recovers', async () => {
       const rule: RateLimitRule = { key: uniqueKey(), limit: 4, perMs: 500 };
       const [a, b] = limiters(kind.open, 2);
