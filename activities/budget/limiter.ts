@@ -358,7 +358,10 @@ export class SharedBudget implements RequestBudget {
         const inFlight = wait > Math.max(...windows.map((x) => x.perMs)) + 1;
         // Else ask again so as to reach the store as the slot frees (half a round trip early): the store's
         // clock decides, so asking early costs one more round trip at worst, never a request too many.
-        await this.sleep(key, inFlight ? Math.min(this.store.inFlightPollMs ?? this.maxSleepMs, this.maxSleepMs) : Math.min(wait - this.rttMs / 2, this.maxSleepMs));
+        await this.sleep(
+          key,
+          inFlight ? Math.min(this.store.inFlightPollMs ?? this.maxSleepMs, this.maxSleepMs) : Math.min(wait - this.rttMs / 2, this.maxSleepMs),
+        );
       }
     } finally {
       this.pumping.delete(key);

@@ -12,7 +12,7 @@
 import pg from 'pg';
 import { CcsyncError } from '../../core/errors';
 import { parsePostgresUrl } from '../../destinations/postgres';
-import { PRIORITY_RECHECK_MS, WAITER_TTL_MS, type BudgetStore, type TakeRequest, type TakeResult } from './store';
+import { PACE_SLACK, PRIORITY_RECHECK_MS, WAITER_TTL_MS, type BudgetStore, type TakeRequest, type TakeResult } from './store';
 
 const quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
 /** NOTIFY channel of settled grants (payload: the key), shared by every schema of the database (a stray wake costs one round trip). */
@@ -65,6 +65,8 @@ export class PostgresBudgetStore implements BudgetStore {
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${keys} (key text PRIMARY KEY, paused_until bigint NOT NULL DEFAULT 0, slow_until bigint NOT NULL DEFAULT 0)`,
       );
+      // Pacing (store.ts pacingWait): the key's pacing clock; added to tables made before it.
+      await client.query(`ALTER TABLE ${keys} ADD COLUMN IF NOT EXISTS pace_at bigint NOT NULL DEFAULT 0`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${grants} (id bigserial PRIMARY KEY, key text NOT NULL, at bigint NOT NULL)`);
       await client.query(`CREATE INDEX IF NOT EXISTS ccsync_budget_grants_key_at ON ${grants} (key, at)`);
       await client.query(
@@ -75,10 +77,10 @@ CREATE OR REPLACE FUNCTION ${take}(p_key text, p_limits int[], p_windows bigint[
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_now bigint;
-  v_paused bigint; v_slow bigint; v_id bigint; v_wait bigint := 0; v_limit int; v_count int; v_at bigint; v_horizon bigint := 0; i int;
+  v_paused bigint; v_slow bigint; v_pace bigint; v_spacing bigint := 0; v_id bigint; v_wait bigint := 0; v_limit int; v_count int; v_at bigint; v_horizon bigint := 0; i int;
 BEGIN
   INSERT INTO ${keys} (key) VALUES (p_key) ON CONFLICT (key) DO NOTHING;
-  SELECT paused_until, slow_until INTO v_paused, v_slow FROM ${keys} WHERE key = p_key FOR UPDATE;
+  SELECT paused_until, slow_until, pace_at INTO v_paused, v_slow, v_pace FROM ${keys} WHERE key = p_key FOR UPDATE;
   -- The clock is read once the row lock is held: a grant is never recorded earlier than it was made.
   v_now := floor(extract(epoch from clock_timestamp()) * 1000)::bigint;
   IF v_paused > v_now THEN v_wait := v_paused - v_now; END IF;
@@ -90,6 +92,11 @@ BEGIN
     IF v_wait = 0 OR v_wait = ${PRIORITY_RECHECK_MS} THEN
       v_limit := p_limits[i];
       IF v_slow > v_now THEN v_limit := greatest(1, v_limit / 2); END IF;
+      -- Pacing (store.ts): the first window's share apart, on a virtual clock with a little slack.
+      IF i = 1 THEN
+        v_spacing := p_windows[i] / v_limit;
+        IF v_pace - ${PACE_SLACK} * v_spacing > v_now THEN v_wait := greatest(v_wait, v_pace - ${PACE_SLACK} * v_spacing - v_now); END IF;
+      END IF;
       SELECT count(*) INTO v_count FROM ${grants} g WHERE g.key = p_key AND g.at > v_now - p_windows[i];
       IF v_count >= v_limit THEN
         SELECT g.at INTO v_at FROM ${grants} g WHERE g.key = p_key AND g.at > v_now - p_windows[i] ORDER BY g.at OFFSET (v_count - v_limit) LIMIT 1;
@@ -104,6 +111,7 @@ BEGIN
   END IF;
   -- In flight until settled: it holds its slot (counts as later than now).
   INSERT INTO ${grants} (key, at) VALUES (p_key, v_now + p_hold) RETURNING id INTO v_id;
+  UPDATE ${keys} SET pace_at = greatest(v_pace, v_now) + v_spacing WHERE key = p_key;
   DELETE FROM ${grants} g WHERE g.key = p_key AND g.at <= v_now - v_horizon;
   DELETE FROM ${waiters} w WHERE w.key = p_key AND (w.holder = p_holder OR w.seen < v_now - 60000);
   RETURN ARRAY[0, v_now, v_id];

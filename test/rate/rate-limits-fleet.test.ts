@@ -103,9 +103,7 @@ describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Plat
       await temporal.client.workflow.start('backfill', {
         taskQueue: env.CCSYNC_TASK_QUEUE,
         workflowId: `fleet-ccaip-${Date.now()}`,
-        args: [
-          { connection: 'ccaip-fleet', from: iso(ccaipFrom + DAY), to: iso(ccaipFrom + DAY + CCAIP_DAYS * DAY), windowSize: 'PT6H' },
-        ],
+        args: [{ connection: 'ccaip-fleet', from: iso(ccaipFrom + DAY), to: iso(ccaipFrom + DAY + CCAIP_DAYS * DAY), windowSize: 'PT6H' }],
       }),
     );
   });

@@ -54,5 +54,9 @@ if (require.main === module) {
   const readme = readFileSync(README, 'utf8');
   const next = withRateBlocks(readme);
   if (next !== readme) writeFileSync(README, next);
-  console.log(next === readme ? 'README.md rate figures already up to date' : 'README.md rate figures regenerated from test/rate/last-run.json and bench/results/recorded-rate-bound.json');
+  console.log(
+    next === readme
+      ? 'README.md rate figures already up to date'
+      : 'README.md rate figures regenerated from test/rate/last-run.json and bench/results/recorded-rate-bound.json',
+  );
 }

@@ -32,7 +32,10 @@ export interface RecordedRun {
 
 /** 200 answers per minute of the run, minute 1 starting at `started`. */
 export function perMinute(log: readonly { at: number; status: number }[], started: number, minutes: number): number[] {
-  return Array.from({ length: minutes }, (_, m) => log.filter((e) => e.status === 200 && e.at >= started + m * 60_000 && e.at < started + (m + 1) * 60_000).length);
+  return Array.from(
+    { length: minutes },
+    (_, m) => log.filter((e) => e.status === 200 && e.at >= started + m * 60_000 && e.at < started + (m + 1) * 60_000).length,
+  );
 }
 
 export function readRuns(file = LAST_RUN): RecordedRun[] {

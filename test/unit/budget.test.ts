@@ -63,6 +63,8 @@ for (const kind of kinds) {
       // 45 grants at 10 per 500 ms need at least 4 full windows: 2 s; used fully, not much more.
       assert.ok(elapsed >= 2_000, `the budget held them back (${elapsed} ms)`);
       assert.ok(elapsed < 3_200, `the budget was used, not wasted (${elapsed} ms for 45 grants at 20/s)`);
+      // Paced, never the window's 10 in a burst: 50 ms apart with 5 spacings of slack, so any 50 ms holds 7 at most.
+      assert.ok(maxInAnyWindow(grants, 50) <= 7, `paced: at most 7 in any 50 ms (saw ${maxInAnyWindow(grants, 50)})`);
     });
 
     it('a second window (per hour) holds too, and edited limits apply at the next grant', async () => {
