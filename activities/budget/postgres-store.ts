@@ -34,8 +34,10 @@ export class PostgresBudgetStore implements BudgetStore {
     this.describe = config.describe;
     this.schema = config.schema;
     this.connectionString = config.connectionString;
-    // Two connections: one grant at a time per key is all the limiter asks, the second serves pauses.
-    this.pool = new pg.Pool({ connectionString: config.connectionString, max: 2, idleTimeoutMillis: 30_000 });
+    // Four connections: one grant at a time per key (a few keys at once) plus the settles of answered
+    // requests (ten a second on CCAI Platform), which must not queue behind each other: a late settle
+    // keeps its slot busy longer and wakes the waiters later.
+    this.pool = new pg.Pool({ connectionString: config.connectionString, max: 4, idleTimeoutMillis: 30_000 });
     this.pool.on('error', () => undefined);
   }
 
