@@ -7,6 +7,7 @@ import type { ConnectionConfig } from '../core/connections';
 import { CcsyncError } from '../core/errors';
 import { type WindowRules, windowRulesOf } from '../core/source';
 import { intervalToIso, parseDuration, parseInstant } from '../core/time';
+import { parallelWindowsFor } from '../core/parallel-windows';
 import type { Runtime } from './runtime';
 import { snapshotRunId, streamOf, tableSpecOf } from './streams';
 
@@ -30,6 +31,11 @@ export interface ConnectionPlan {
    * Absent in histories recorded before it existed.
    */
   rateLimit?: { limit: number; perMs: number };
+  /**
+   * Windows to run at once when the input does not say (core/parallel-windows.ts: enough to keep the
+   * account's budget full). Absent from results recorded before it existed: those runs keep 4.
+   */
+  parallelWindows?: number;
 }
 
 function enabledStreams(config: ConnectionConfig, requested: string[] | undefined, sourceTitle: string, known: string[]): string[] {
@@ -63,6 +69,7 @@ export function describeConnection(rt: Runtime, input: { connection: string; str
       lagMs: ms(config.schedule.lag),
       lookbackMs: ms(config.schedule.lookback),
     },
+    parallelWindows: parallelWindowsFor(source.rateLimit(config.settings)),
   };
 }
 

@@ -75,7 +75,10 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
     activities: createActivities(runtime),
     interceptors: { activity: [activityLogAttributes] },
     workflowBundle: opts.workflowBundle ?? (await quietBundle()),
-    maxConcurrentActivityTaskExecutions: 20,
+    // Page activities waiting for a vendor budget hold a slot each (a promise, nothing more): rate-bound
+    // runs keep many windows in flight (core/parallel-windows.ts, up to 32 per run), and one account's
+    // waiting pages must not take every slot from another account's.
+    maxConcurrentActivityTaskExecutions: 100,
     // Graceful shutdown: in-flight page activities get this long to finish before they are handed back.
     shutdownGraceTime: '20s',
     // Worker Versioning when CCSYNC_DEPLOYMENT_NAME + CCSYNC_BUILD_ID are set (workers/deployment.ts).

@@ -96,7 +96,9 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     runner: {
       connection: input.connection,
       patience: input.patience,
-      maxParallel: input.maxParallelWindows ?? MAX_PARALLEL_WINDOWS,
+      // The connection's figure keeps a rate-bound budget full (core/parallel-windows.ts); results
+      // recorded before it existed have none and replay with the old default.
+      maxParallel: input.maxParallelWindows ?? connection.parallelWindows ?? MAX_PARALLEL_WINDOWS,
       windowsPerRun: input.windowsPerRun ?? WINDOWS_PER_RUN,
     },
     todo,

@@ -88,7 +88,7 @@ export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): P
     runner: {
       connection: input.connection,
       patience: input.patience,
-      maxParallel: input.maxParallelWindows ?? MAX_PARALLEL_WINDOWS,
+      maxParallel: input.maxParallelWindows ?? conn.parallelWindows ?? MAX_PARALLEL_WINDOWS,
       windowsPerRun: WINDOWS_PER_RUN,
     },
     todo,

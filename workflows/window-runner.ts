@@ -76,7 +76,7 @@ export interface RunnerOptions {
 const MAX_FAILURES_SHOWN = 10;
 /** Windows one run starts before continuing as new: keeps each run's history well under limits. */
 export const WINDOWS_PER_RUN = 250;
-/** Windows running at once, unless the input says otherwise. */
+/** Windows running at once, unless the input or the connection's budget (`parallelWindows`) says otherwise. */
 export const MAX_PARALLEL_WINDOWS = 4;
 
 export interface RunOpening {

@@ -40,9 +40,16 @@ export interface BudgetedAnswer {
   headers: Record<string, string | undefined>;
 }
 
+/**
+ * Called by a request as soon as the vendor's answer starts arriving (its status line and headers):
+ * the vendor counted the request by then, so its slot counts from this moment, not from when the
+ * body has been read. Calling it is optional (the end of the request settles it anyway) and idempotent.
+ */
+export type Answered = () => void;
+
 /** What the page activity needs: run a request within the rule's budget. */
 export interface RequestBudget {
-  call<T extends BudgetedAnswer>(rule: RateLimitRule, request: () => Promise<T>): Promise<T>;
+  call<T extends BudgetedAnswer>(rule: RateLimitRule, request: (answered: Answered) => Promise<T>): Promise<T>;
 }
 
 /** One grant: how long it waited, at which priority. Sent to listeners and kept for the activity's result. */
@@ -167,7 +174,10 @@ interface Waiter {
 export interface SharedBudgetOptions {
   /** Unique per process (default: host, pid and a random part). */
   holder?: string;
-  /** The longest a waiter sleeps before asking the store again (new waiters of better priority, edited limits). */
+  /**
+   * The longest a waiter sleeps before asking the store again (new waiters of better priority, edited
+   * limits, a slot freed in another process whose store cannot say so).
+   */
   maxSleepMs?: number;
   /** How long a granted request holds its slot as "now" until settled (default 2 minutes: longer than a request's timeout). */
   holdMs?: number;
@@ -186,6 +196,10 @@ export class SharedBudget implements RequestBudget {
   /** The first guard: this process's own sliding log per key (in-flight entries count as later than now). */
   private readonly local = new Map<string, { at: number }[]>();
   private seq = 0;
+  /** The sleeping pump of each key: called to wake it early (a slot was settled). */
+  private readonly wakers = new Map<string, () => void>();
+  /** Keys settled while their pump was busy asking the store: it asks again at once instead of sleeping. */
+  private readonly woken = new Set<string>();
   /** Round trip to the store, smoothed. */
   private rttMs = 0;
   private readonly maxSleepMs: number;
@@ -202,16 +216,25 @@ export class SharedBudget implements RequestBudget {
     this.now = opts.now ?? Date.now;
     this.defaultPauseMs = opts.defaultPauseMs ?? defaultPause;
     this.holdMs = opts.holdMs ?? 120_000;
+    // A slot settled in another process (PostgreSQL: NOTIFY) wakes this process's waiters for that key.
+    store.watch?.((key) => this.wake(key));
   }
 
-  async call<T extends BudgetedAnswer>(rule: RateLimitRule, request: () => Promise<T>): Promise<T> {
+  async call<T extends BudgetedAnswer>(rule: RateLimitRule, request: (answered: Answered) => Promise<T>): Promise<T> {
     const grant = await this.acquire(rule, currentPriorityKey());
     noteForActivity(grant);
+    // Settled at the first sign of an answer (the request calls `answered` when its headers arrive),
+    // else when the request ends: the slot is held no longer than the vendor could still be counting it.
+    let settled: Promise<void> | undefined;
+    const answered = () => {
+      settled ??= this.settle(grant);
+    };
     let answer: T | undefined;
     try {
-      answer = await request();
+      answer = await request(answered);
     } finally {
-      await this.settle(grant);
+      answered();
+      await settled;
     }
     if (answer.status === 429) await this.slowDown(rule, answer.headers['retry-after']);
     return answer;
@@ -225,6 +248,27 @@ export class SharedBudget implements RequestBudget {
   async settle(grant: Grant): Promise<void> {
     grant.local.at = this.now();
     if (grant.id !== undefined) await this.store.settle(grant.key, grant.id).catch(() => undefined);
+    // A waiter blocked by this slot can now learn exactly when it frees (answer + window): ask at once.
+    this.wake(grant.key);
+  }
+
+  private wake(key: string): void {
+    this.woken.add(key);
+    this.wakers.get(key)?.();
+  }
+
+  /** Sleeps `ms`, or less when `wake(key)` is called (or was called since the pump last asked). */
+  private sleep(key: string, ms: number): Promise<void> {
+    if (this.woken.has(key) || ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.set(key, done);
+    });
   }
 
   /** Resolves when a request under `rule` may start, lowest priority key first. Call `settle` when it was answered. */
@@ -252,6 +296,7 @@ export class SharedBudget implements RequestBudget {
     const queue = this.queues.get(key)!;
     try {
       while (queue.length) {
+        this.woken.delete(key);
         let best = 0;
         for (let i = 1; i < queue.length; i++) {
           const a = queue[i]!;
@@ -299,9 +344,16 @@ export class SharedBudget implements RequestBudget {
           w.resolve(event);
           continue;
         }
-        // Ask again so as to reach the store as the slot frees (half a round trip early): the store's
+        // A wait longer than the rule's longest window means a slot held by a request still in flight
+        // (it counts as now + holdMs): when it frees depends on its answer, so sleep until a settle wakes
+        // us (this process's, or another's the store announces), or the store's poll interval.
+        const inFlight = wait > Math.max(...windows.map((x) => x.perMs)) + 1;
+        // Else ask again so as to reach the store as the slot frees (half a round trip early): the store's
         // clock decides, so asking early costs one more round trip at worst, never a request too many.
-        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait - this.rttMs / 2, this.maxSleepMs))));
+        await this.sleep(
+          key,
+          inFlight ? Math.min(this.store.inFlightPollMs ?? this.maxSleepMs, this.maxSleepMs) : Math.min(wait - this.rttMs / 2, this.maxSleepMs),
+        );
       }
     } finally {
       this.pumping.delete(key);

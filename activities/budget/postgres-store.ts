@@ -12,22 +12,32 @@
 import pg from 'pg';
 import { CcsyncError } from '../../core/errors';
 import { parsePostgresUrl } from '../../destinations/postgres';
-import { PRIORITY_RECHECK_MS, WAITER_TTL_MS, type BudgetStore, type TakeRequest, type TakeResult } from './store';
+import { PACE_SLACK, PRIORITY_RECHECK_MS, WAITER_TTL_MS, type BudgetStore, type TakeRequest, type TakeResult } from './store';
 
 const quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+/** NOTIFY channel of settled grants (payload: the key), shared by every schema of the database (a stray wake costs one round trip). */
+const SETTLED_CHANNEL = 'ccsync_budget_settled';
 
 export class PostgresBudgetStore implements BudgetStore {
   readonly describe: string;
   private readonly pool: pg.Pool;
   private readonly schema?: string;
   private ready?: Promise<void>;
+  private readonly connectionString: string;
+  private listener?: (key: string) => void;
+  /** The connection that LISTENs for settles; reopened on the next take after it drops. */
+  private listening?: Promise<pg.Client | undefined>;
+  private closed = false;
 
   constructor(url: string) {
     const config = parsePostgresUrl(url);
     this.describe = config.describe;
     this.schema = config.schema;
-    // Two connections: one grant at a time per key is all the limiter asks, the second serves pauses.
-    this.pool = new pg.Pool({ connectionString: config.connectionString, max: 2, idleTimeoutMillis: 30_000 });
+    this.connectionString = config.connectionString;
+    // Four connections: one grant at a time per key (a few keys at once) plus the settles of answered
+    // requests (ten a second on CCAI Platform), which must not queue behind each other: a late settle
+    // keeps its slot busy longer and wakes the waiters later.
+    this.pool = new pg.Pool({ connectionString: config.connectionString, max: 4, idleTimeoutMillis: 30_000 });
     this.pool.on('error', () => undefined);
   }
 
@@ -57,6 +67,8 @@ export class PostgresBudgetStore implements BudgetStore {
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${keys} (key text PRIMARY KEY, paused_until bigint NOT NULL DEFAULT 0, slow_until bigint NOT NULL DEFAULT 0)`,
       );
+      // Pacing (store.ts pacingWait): the key's pacing clock; added to tables made before it.
+      await client.query(`ALTER TABLE ${keys} ADD COLUMN IF NOT EXISTS pace_at bigint NOT NULL DEFAULT 0`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${grants} (id bigserial PRIMARY KEY, key text NOT NULL, at bigint NOT NULL)`);
       await client.query(`CREATE INDEX IF NOT EXISTS ccsync_budget_grants_key_at ON ${grants} (key, at)`);
       await client.query(
@@ -67,10 +79,10 @@ CREATE OR REPLACE FUNCTION ${take}(p_key text, p_limits int[], p_windows bigint[
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_now bigint;
-  v_paused bigint; v_slow bigint; v_id bigint; v_wait bigint := 0; v_limit int; v_count int; v_at bigint; v_horizon bigint := 0; i int;
+  v_paused bigint; v_slow bigint; v_pace bigint; v_spacing bigint := 0; v_id bigint; v_wait bigint := 0; v_limit int; v_count int; v_at bigint; v_horizon bigint := 0; i int;
 BEGIN
   INSERT INTO ${keys} (key) VALUES (p_key) ON CONFLICT (key) DO NOTHING;
-  SELECT paused_until, slow_until INTO v_paused, v_slow FROM ${keys} WHERE key = p_key FOR UPDATE;
+  SELECT paused_until, slow_until, pace_at INTO v_paused, v_slow, v_pace FROM ${keys} WHERE key = p_key FOR UPDATE;
   -- The clock is read once the row lock is held: a grant is never recorded earlier than it was made.
   v_now := floor(extract(epoch from clock_timestamp()) * 1000)::bigint;
   IF v_paused > v_now THEN v_wait := v_paused - v_now; END IF;
@@ -82,6 +94,11 @@ BEGIN
     IF v_wait = 0 OR v_wait = ${PRIORITY_RECHECK_MS} THEN
       v_limit := p_limits[i];
       IF v_slow > v_now THEN v_limit := greatest(1, v_limit / 2); END IF;
+      -- Pacing (store.ts): the first window's share apart, on a virtual clock with a little slack.
+      IF i = 1 THEN
+        v_spacing := p_windows[i] / v_limit;
+        IF v_pace - ${PACE_SLACK} * v_spacing > v_now THEN v_wait := greatest(v_wait, v_pace - ${PACE_SLACK} * v_spacing - v_now); END IF;
+      END IF;
       SELECT count(*) INTO v_count FROM ${grants} g WHERE g.key = p_key AND g.at > v_now - p_windows[i];
       IF v_count >= v_limit THEN
         SELECT g.at INTO v_at FROM ${grants} g WHERE g.key = p_key AND g.at > v_now - p_windows[i] ORDER BY g.at OFFSET (v_count - v_limit) LIMIT 1;
@@ -96,6 +113,7 @@ BEGIN
   END IF;
   -- In flight until settled: it holds its slot (counts as later than now).
   INSERT INTO ${grants} (key, at) VALUES (p_key, v_now + p_hold) RETURNING id INTO v_id;
+  UPDATE ${keys} SET pace_at = greatest(v_pace, v_now) + v_spacing WHERE key = p_key;
   DELETE FROM ${grants} g WHERE g.key = p_key AND g.at <= v_now - v_horizon;
   DELETE FROM ${waiters} w WHERE w.key = p_key AND (w.holder = p_holder OR w.seen < v_now - 60000);
   RETURN ARRAY[0, v_now, v_id];
@@ -110,7 +128,39 @@ $fn$`);
     }
   }
 
+  /**
+   * Settles in any process are announced with NOTIFY, so a waiter blocked by a request in flight asks
+   * again as soon as its answer came, not at its next poll. Without the LISTEN connection (not open
+   * yet, dropped) waiters fall back to the limiter's poll: slower, never wrong.
+   */
+  watch(listener: (key: string) => void): void {
+    this.listener = listener;
+  }
+
+  private listen(): void {
+    if (!this.listener || this.listening || this.closed) return;
+    const client = new pg.Client({ connectionString: this.connectionString });
+    const drop = () => {
+      this.listening = undefined;
+      client.end().catch(() => undefined);
+    };
+    client.on('error', drop);
+    client.on('end', () => (this.listening = undefined));
+    client.on('notification', (n) => {
+      if (n.channel === SETTLED_CHANNEL && n.payload) this.listener?.(n.payload);
+    });
+    this.listening = client
+      .connect()
+      .then(() => client.query(`LISTEN ${SETTLED_CHANNEL}`))
+      .then(() => client)
+      .catch(() => {
+        drop();
+        return undefined;
+      });
+  }
+
   async take(req: TakeRequest): Promise<TakeResult> {
+    this.listen();
     return this.run(async () => {
       const result = await this.pool.query<{ wait: string[] }>(`SELECT ${this.name('ccsync_budget_take')}($1, $2, $3, $4, $5, $6) AS wait`, [
         req.key,
@@ -128,7 +178,9 @@ $fn$`);
   async settle(key: string, id: number): Promise<void> {
     await this.run(() =>
       this.pool.query(
-        `UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2`,
+        `WITH settled AS (
+           UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2 RETURNING key
+         ) SELECT pg_notify('${SETTLED_CHANNEL}', key) FROM settled`,
         [id, key],
       ),
     );
@@ -156,6 +208,9 @@ $fn$`);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    const client = await this.listening;
+    await client?.end().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }
 }

@@ -8,10 +8,16 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CcsyncError } from '../../core/errors';
-import { PRIORITY_RECHECK_MS, slidingWait, WAITER_TTL_MS, type BudgetStore, type TakeRequest, type TakeResult } from './store';
+import { nextPaceAt, pacingWait, PRIORITY_RECHECK_MS, slidingWait, WAITER_TTL_MS, type BudgetStore, type TakeRequest, type TakeResult } from './store';
 
 export class SqliteBudgetStore implements BudgetStore {
   readonly describe: string;
+  /**
+   * SQLite cannot announce another process's settle, so a waiter blocked by a request in flight asks
+   * again this often: a read of a local file (well under a millisecond), so the slot is reused within
+   * 20 ms of its answer (this process's own settles wake its waiters at once).
+   */
+  readonly inFlightPollMs = 20;
   private readonly db: Database.Database;
   private readonly takeTx: (req: TakeRequest) => TakeResult;
   private readonly pauseTx: (key: string, pauseMs: number, slowMs: number) => void;
@@ -33,10 +39,18 @@ export class SqliteBudgetStore implements BudgetStore {
         CREATE INDEX IF NOT EXISTS budget_grants_key_at ON budget_grants (key, at);
         CREATE TABLE IF NOT EXISTS budget_waiters (key TEXT NOT NULL, holder TEXT NOT NULL, priority INTEGER NOT NULL, seen INTEGER NOT NULL, PRIMARY KEY (key, holder));
       `);
+      // Files made before pacing (store.ts): the key's pacing clock.
+      const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(budget_keys)').all();
+      if (!columns.some((c) => c.name === 'pace_at')) this.db.exec('ALTER TABLE budget_keys ADD COLUMN pace_at INTEGER NOT NULL DEFAULT 0');
     } catch (err) {
       throw new CcsyncError('ConfigError', `the rate-limit file ${path} cannot be opened: ${(err as Error).message}`, { cause: err });
     }
-    const keyRow = this.db.prepare<[string], { paused_until: number; slow_until: number }>('SELECT paused_until, slow_until FROM budget_keys WHERE key = ?');
+    const keyRow = this.db.prepare<[string], { paused_until: number; slow_until: number; pace_at: number }>(
+      'SELECT paused_until, slow_until, pace_at FROM budget_keys WHERE key = ?',
+    );
+    const paced = this.db.prepare<[string, number]>(
+      'INSERT INTO budget_keys (key, pace_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET pace_at = excluded.pace_at',
+    );
     const better = this.db.prepare<[string, string, number, number]>(
       'SELECT 1 FROM budget_waiters WHERE key = ? AND holder <> ? AND priority < ? AND seen > ? LIMIT 1',
     );
@@ -57,17 +71,19 @@ export class SqliteBudgetStore implements BudgetStore {
       const now = this.now();
       const k = keyRow.get(req.key);
       const horizon = Math.max(...req.windows.map((w) => w.perMs));
+      const slowed = Boolean(k && k.slow_until > now);
       let ms = k && k.paused_until > now ? k.paused_until - now : 0;
       if (!ms && better.get(req.key, req.holder, req.priorityKey, now - WAITER_TTL_MS)) ms = PRIORITY_RECHECK_MS;
       if (!ms || ms === PRIORITY_RECHECK_MS) {
         const times = grants.all(req.key, now - horizon).map((r) => r.at);
-        ms = Math.max(ms, slidingWait(times, req.windows, now, Boolean(k && k.slow_until > now)));
+        ms = Math.max(ms, pacingWait(k?.pace_at ?? 0, req.windows, now, slowed), slidingWait(times, req.windows, now, slowed));
       }
       if (ms > 0) {
         wait.run(req.key, req.holder, req.priorityKey, now);
         return { waitMs: ms, at: now };
       }
       const id = Number(grant.run(req.key, now + req.holdMs).lastInsertRowid);
+      paced.run(req.key, nextPaceAt(k?.pace_at ?? 0, req.windows, now, slowed));
       prune.run(req.key, now - horizon);
       done.run(req.key, req.holder, now - 60_000);
       return { waitMs: 0, at: now, id };

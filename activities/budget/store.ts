@@ -52,6 +52,14 @@ export interface BudgetStore {
    * grant for `pauseMs`, then the key runs at half its limit for `slowMs` before it recovers.
    */
   pause(key: string, pauseMs: number, slowMs: number): Promise<void>;
+  /**
+   * Tells `listener` (with the key) when any process settled a grant, so waiters blocked by a request
+   * in flight ask again at once instead of polling (PostgreSQL: LISTEN/NOTIFY). Stores that cannot
+   * announce it leave it out and set `inFlightPollMs`.
+   */
+  watch?(listener: (key: string) => void): void;
+  /** How often a waiter blocked by another process's request in flight asks again (default: the limiter's maxSleepMs). */
+  readonly inFlightPollMs?: number;
   close(): Promise<void>;
 }
 
@@ -79,7 +87,36 @@ export function slidingWait(times: readonly number[], windows: readonly BudgetWi
   return wait;
 }
 
+/**
+ * Pacing: grants of a key follow a schedule one share of the window apart (`perMs ÷ limit` of the
+ * rule's first window, the vendor's rate: Kore.ai about 1 s, CCAI Platform 100 ms; a longer quota
+ * such as Kore.ai's hourly one is left to its log), as a virtual clock `paceAt` (GCRA): a grant may go
+ * once `paceAt − PACE_SLACK × spacing` is reached (5 spacings: Kore.ai 5 s, CCAI Platform 0.5 s), and moves `paceAt` to `max(paceAt, now) + spacing`.
+ * Why: the sliding log alone lets a whole window's requests go in a burst and then none, a pattern
+ * that repeats window after window, so a five-minute stretch could see anywhere between four and
+ * five windows' worth. The slack lets a grant that came late (a store round trip, a busy event loop)
+ * be made up at once instead of shifting every later one. Pacing is not what keeps the limit (the
+ * log does, counted from answers): it is counted from grants and holds no slot.
+ */
+export const PACE_SLACK = 5;
+
+export function paceSpacing(windows: readonly BudgetWindow[], slowed: boolean): number {
+  const w = windows[0]!;
+  return Math.floor(w.perMs / (slowed ? slowedLimit(w.limit) : w.limit));
+}
+
+/** The wait pacing imposes now (0 when a grant may go). */
+export function pacingWait(paceAt: number, windows: readonly BudgetWindow[], now: number, slowed: boolean): number {
+  return Math.max(0, paceAt - PACE_SLACK * paceSpacing(windows, slowed) - now);
+}
+
+/** `paceAt` after a grant at `now`. */
+export function nextPaceAt(paceAt: number, windows: readonly BudgetWindow[], now: number, slowed: boolean): number {
+  return Math.max(paceAt, now) + paceSpacing(windows, slowed);
+}
+
 interface KeyState {
+  paceAt: number;
   grants: { id: number; at: number }[];
   pausedUntil: number;
   slowUntil: number;
@@ -96,7 +133,7 @@ export class MemoryBudgetStore implements BudgetStore {
 
   private state(key: string): KeyState {
     let s = this.keys.get(key);
-    if (!s) this.keys.set(key, (s = { grants: [], pausedUntil: 0, slowUntil: 0, waiters: new Map() }));
+    if (!s) this.keys.set(key, (s = { paceAt: 0, grants: [], pausedUntil: 0, slowUntil: 0, waiters: new Map() }));
     return s;
   }
 
@@ -113,11 +150,14 @@ export class MemoryBudgetStore implements BudgetStore {
         }
       }
       if (!wait)
-        wait = slidingWait(
-          s.grants.map((g) => g.at).sort((a, b) => a - b),
-          req.windows,
-          now,
-          s.slowUntil > now,
+        wait = Math.max(
+          pacingWait(s.paceAt, req.windows, now, s.slowUntil > now),
+          slidingWait(
+            s.grants.map((g) => g.at).sort((a, b) => a - b),
+            req.windows,
+            now,
+            s.slowUntil > now,
+          ),
         );
       if (wait > 0) {
         s.waiters.set(req.holder, { priorityKey: req.priorityKey, seen: now });
@@ -125,6 +165,7 @@ export class MemoryBudgetStore implements BudgetStore {
       }
       const id = this.nextId++;
       s.grants.push({ id, at: now + req.holdMs });
+      s.paceAt = nextPaceAt(s.paceAt, req.windows, now, s.slowUntil > now);
       s.waiters.delete(req.holder);
       return { waitMs: 0, at: now, id };
     });

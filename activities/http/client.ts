@@ -18,6 +18,8 @@ export interface HttpAnswer {
 
 export interface HttpOptions {
   timeoutMs: number;
+  /** Called once the status line and headers arrived (before the body is read): the budget's slot settles then. */
+  onAnswer?: () => void;
 }
 
 const BODY_LIMIT = 64 * 1024 * 1024;
@@ -68,6 +70,7 @@ export class VendorHttp {
         // Guard against a response that never ends: the whole exchange gets twice the timeout.
         signal: AbortSignal.timeout(opts.timeoutMs * 2),
       });
+      opts.onAnswer?.();
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {

@@ -29,13 +29,18 @@ export class RateLimiter {
    * Runs `request` once the rule allows it (the `RequestBudget` shape the page activity calls). Its
    * slot counts from the answer, not the start: the vendor counted it before we saw the answer.
    */
-  async call<T>(rule: RateLimitRule, request: () => Promise<T>): Promise<T> {
+  async call<T>(rule: RateLimitRule, request: (answered: () => void) => Promise<T>): Promise<T> {
     const entry = await this.acquire(rule);
     entry.at = Number.POSITIVE_INFINITY;
+    let answered = false;
+    const answer = () => {
+      if (!answered) entry.at = this.now();
+      answered = true;
+    };
     try {
-      return await request();
+      return await request(answer);
     } finally {
-      entry.at = this.now();
+      answer();
     }
   }
 

@@ -79,8 +79,8 @@ export function mayFollow(source: Pick<SourceDeclaration, 'ownDomains'>, url: UR
 export async function sendRequest(rt: FetchRuntime, target: PageTarget, request: BuiltRequest): Promise<HttpAnswer> {
   const waitStarted = performance.now();
   // The account's budget, shared by every worker process; a 429 that gets through slows the whole account.
-  return rt.limiter.call(target.source.rateLimit(target.config.settings), () => {
+  return rt.limiter.call(target.source.rateLimit(target.config.settings), (answered) => {
     rt.metrics?.rateLimitWait(target.config.name, (performance.now() - waitStarted) / 1000);
-    return rt.http.send(target.config.name, request.url, request.spec, request.headers, { timeoutMs: request.timeoutMs });
+    return rt.http.send(target.config.name, request.url, request.spec, request.headers, { timeoutMs: request.timeoutMs, onAnswer: answered });
   });
 }

@@ -63,6 +63,8 @@ for (const kind of kinds) {
       // 45 grants at 10 per 500 ms need at least 4 full windows: 2 s; used fully, not much more.
       assert.ok(elapsed >= 2_000, `the budget held them back (${elapsed} ms)`);
       assert.ok(elapsed < 3_200, `the budget was used, not wasted (${elapsed} ms for 45 grants at 20/s)`);
+      // Paced, never the window's 10 in a burst: 50 ms apart with 5 spacings of slack, so any 50 ms holds 7 at most.
+      assert.ok(maxInAnyWindow(grants, 50) <= 7, `paced: at most 7 in any 50 ms (saw ${maxInAnyWindow(grants, 50)})`);
     });
 
     it('a second window (per hour) holds too, and edited limits apply at the next grant', async () => {
@@ -107,6 +109,29 @@ for (const kind of kinds) {
       await grant(b!, rule);
       // Answered at ~700 ms: the next may go 300 ms after that, not 300 ms after the start.
       assert.ok(Date.now() - t >= 850, `waited for the answer plus the window (${Date.now() - t} ms)`);
+      await slow;
+    });
+
+    it('a waiter in another process goes as soon as the slot it waits for frees, not at its next poll', async () => {
+      const rule: RateLimitRule = { key: uniqueKey(), limit: 1, perMs: 300 };
+      // Polls only every 3 s: a grant sooner than that came from being woken by the settle.
+      const [a, b] = [0, 1].map((i) => new SharedBudget(kind.open(), { holder: `wake-${i}-${randomBytes(2).toString('hex')}`, maxSleepMs: 3_000 }));
+      opened.push(a!, b!);
+      // Opens both stores (and their LISTEN connections, for PostgreSQL) first.
+      await Promise.all([grant(a!, { ...rule, key: uniqueKey() }), grant(b!, { ...rule, key: uniqueKey() })]);
+      let answeredAt = 0;
+      const slow = a!.call(rule, async (answered) => {
+        await new Promise((r) => setTimeout(r, 500));
+        answeredAt = Date.now();
+        answered(); // the headers came: the body still takes 1.5 s, the slot counts from here
+        await new Promise((r) => setTimeout(r, 1_500));
+        return { status: 200, headers: {} };
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      await grant(b!, rule);
+      const after = Date.now() - answeredAt;
+      assert.ok(answeredAt > 0 && after >= 290, `the slot counted from the answer's headers (granted ${after} ms after them)`);
+      assert.ok(after < 800, `granted ${after} ms after the headers: the window (300 ms) plus a wake-up, not the body's 1.5 s nor a 3 s poll`);
       await slow;
     });
 

@@ -21,7 +21,6 @@ import { pageRequest } from '../../core/source';
 import type { Row } from '../../destinations/destination';
 import { SOURCES } from '../../sources';
 import { ccaip, ccaipErrorMessage, RATE_WINDOW_MS } from '../../sources/ccaip';
-import { maxInAnyWindow } from '../../simulators/kit/server';
 import { basicAuthorization } from '../../sources/ccaip/auth';
 import { ccaipCredentials, ccaipSettings, DEFAULT_PATHS, pathFor, type CcaipSettings } from '../../sources/ccaip/connection';
 import { callRecord, agentActivityLogRecord, teamRecord } from '../../sources/ccaip/schemas';
@@ -193,8 +192,8 @@ describe('requests', () => {
       for (const c of s.children ?? []) assert.ok(c.primaryKey.includes(c.parentKey), `${c.name} keys include its parent`);
     assert.deepEqual(
       ccaip.rateLimit(settings()),
-      { key: 'ccaip:acme.uc1.ccaiplatform.com', limit: 10, perMs: 1_010, also: [{ limit: 2, perMs: 202 }] },
-      '10 in any 1.01 s (counted from each answer), at most 2 in any 202 ms: no bursts',
+      { key: 'ccaip:acme.uc1.ccaiplatform.com', limit: 10, perMs: 1_000 },
+      '10 in any second, counted from each answer (no sub-window: it capped the rate below 90%)',
     );
     assert.deepEqual(
       ccaip.rateLimit(settings({ rateLimitPerSecond: 1 })),
@@ -614,10 +613,10 @@ describe('fetchPage walking the simulator', () => {
         'no 429',
       );
       assert.ok(limited.maxRequestsInAnySecond() <= 10, `${limited.maxRequestsInAnySecond()} in one second`);
-      // 25 requests at 10 per 1.01 s: the last five wait two windows.
+      // 25 requests at 10 per second: the last five wait two windows.
       assert.ok(elapsed >= 2 * RATE_WINDOW_MS - 50, `25 requests took ${elapsed} ms`);
-      const times = limited.requests().map((e) => e.at);
-      assert.ok(maxInAnyWindow(times, 200) <= 2, `spaced out, never a burst (${maxInAnyWindow(times, 200)} in 200 ms)`);
+      // A second's 10 may go at once (the vendor allows it): the budget is used, not spread thinner.
+      assert.ok(elapsed < 2 * RATE_WINDOW_MS + 1_000, `the budget was used: 25 requests took ${elapsed} ms`);
     } finally {
       await fast.http.close();
       await limited.stop();

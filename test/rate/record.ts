@@ -1,0 +1,50 @@
+/**
+ * The fleet rate-limit test's recorded runs (test/rate/last-run.json): the latest run per number of
+ * workers and destination, with its figures and the machine's load, so the README's figures are
+ * generated from a run (`npm run readme:rate`), never typed in.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const LAST_RUN = resolve(__dirname, 'last-run.json');
+
+export interface VendorFigures {
+  requests: number;
+  maxIn60s?: number;
+  maxIn1s?: number;
+  /** Answered 200 within the middle minutes. */
+  middle: number;
+  allowed: number;
+  /** Requests answered 200 in each minute of the run, from the first request. */
+  perMinute: number[];
+}
+
+export interface RecordedRun {
+  at: string;
+  workers: number;
+  destination: string;
+  minutes: number;
+  middleMinutes: number;
+  loadAverage: { start: number[]; end: number[] };
+  kore: VendorFigures;
+  ccaip: VendorFigures;
+}
+
+/** 200 answers per minute of the run, minute 1 starting at `started`. */
+export function perMinute(log: readonly { at: number; status: number }[], started: number, minutes: number): number[] {
+  return Array.from(
+    { length: minutes },
+    (_, m) => log.filter((e) => e.status === 200 && e.at >= started + m * 60_000 && e.at < started + (m + 1) * 60_000).length,
+  );
+}
+
+export function readRuns(file = LAST_RUN): RecordedRun[] {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RecordedRun[]) : [];
+}
+
+/** Keeps the latest run of each (workers, destination, minutes). */
+export function recordRun(run: RecordedRun, file = LAST_RUN): void {
+  const others = readRuns(file).filter((r) => !(r.workers === run.workers && r.destination === run.destination && r.minutes === run.minutes));
+  const runs = [...others, run].sort((a, b) => a.minutes - b.minutes || b.workers - a.workers || a.destination.localeCompare(b.destination));
+  writeFileSync(file, JSON.stringify(runs, null, 2) + '\n');
+}
