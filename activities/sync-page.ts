@@ -5,7 +5,7 @@
  * check, auth, rate limit), page/decode.ts (status, JSON, schemas, records, children, next cursor)
  * and page/write.ts.
  */
-import type { Cursor } from '../core/pagination';
+import type { Cursor, StatedTotal } from '../core/pagination';
 import { parseInstant } from '../core/time';
 import { checkWindow } from '../core/windows';
 import type { Row, TableWrite } from '../destinations/destination';
@@ -41,6 +41,8 @@ export interface SyncPageResult {
   updated: number;
   unchanged: number;
   next: Cursor | null;
+  /** The total the vendor states for this page's query (the window reconciles its records with it). */
+  statedTotal?: StatedTotal;
   /** Time spent in HTTP and in the destination, for benchmarks and the UI. */
   httpMs: number;
   writeMs: number;
@@ -57,6 +59,7 @@ export interface FetchedPage {
   httpMs: number;
   /** Records the vendor sent (before validation). */
   received: number;
+  statedTotal?: StatedTotal;
 }
 
 /** Fetches and validates one page; writes nothing. Shared by the page activity and `connections check`. */
@@ -80,6 +83,7 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
     next: page.next,
     httpMs: Math.round(answer.ms),
     received: page.received,
+    statedTotal: page.statedTotal,
   };
 }
 
@@ -94,6 +98,7 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
     updated: written.updated,
     unchanged: written.unchanged,
     next: page.next,
+    ...(page.statedTotal ? { statedTotal: page.statedTotal } : {}),
     openFrom: page.openFrom === undefined ? undefined : new Date(page.openFrom).toISOString(),
     snapshot: page.snapshot,
     httpMs: page.httpMs,

@@ -105,6 +105,8 @@ export interface BackfillPlanInput {
   /** Per stream, everything before this instant was handled by an earlier run. */
   resumeFrom: Record<string, string>;
   now: number;
+  /** The connection's `schedule.lag`, when set: it replaces each stream's default lag. */
+  lagMs?: number;
 }
 
 export interface BackfillPlan {
@@ -147,7 +149,7 @@ export function planBackfill(p: BackfillPlanInput): BackfillPlan {
     const start = Math.max(floorTo(p.range.from, s.window.alignment), resume ? Date.parse(resume) : -Infinity);
     // Never past what is final at the vendor: a window committed before its data exists would
     // hide that data from every later run. Incremental runs pick up from here.
-    const end = Math.min(ceilTo(p.range.to, s.window.alignment), floorTo(p.now - s.window.defaultLag, s.window.alignment));
+    const end = Math.min(ceilTo(p.range.to, s.window.alignment), floorTo(p.now - (p.lagMs ?? s.window.defaultLag), s.window.alignment));
     if (start >= end) continue;
     const span = { start, end };
     const gaps = p.force ? [span] : subtractIntervals(span, (p.completed[s.name] ?? []).map(intervalFromIso));

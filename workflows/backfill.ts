@@ -5,11 +5,11 @@
  * `maxParallelWindows` at once), and continues as new before its history grows large, carrying
  * its progress over.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, patched } from '@temporalio/workflow';
 import { invalidInputFailure } from '../core/failures';
 import { backfillInput } from '../core/inputs';
 import { parseDuration, parseInstant } from '../core/time';
-import { planBackfill } from '../core/windows';
+import { planBackfill, snapshotWindows } from '../core/windows';
 import { validInput } from './common';
 import { closeRun, MAX_PARALLEL_WINDOWS, newProgress, openRun, type RunCarry, type SyncProgress, WINDOWS_PER_RUN } from './window-runner';
 
@@ -40,6 +40,9 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   });
 
   const resumeFrom = { ...(carry?.resumeFrom ?? {}) };
+  // The connection's own lag, when it sets one: data newer than that is not final at the vendor.
+  // Patched: backfills recorded before it planned with the streams' defaults.
+  const lagMs = connection.schedule?.lagMs !== undefined && patched('backfill-uses-schedule-lag') ? connection.schedule.lagMs : undefined;
   const { todo, skipped, problems } = planBackfill({
     streams: connection.streams,
     requested: input.streams,
@@ -49,12 +52,18 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     completed,
     resumeFrom,
     now: Date.now(),
+    lagMs,
   });
   if (problems.length) {
     throw invalidInputFailure('backfill', problems);
   }
+  // With no streams named, the snapshot streams (agents, teams...) are read once at the end, so the
+  // tables a backfill leaves join up. Patched: backfills recorded before it read none.
+  const snapshots = input.streams === undefined ? connection.streams.filter((s) => s.kind === 'snapshot') : [];
+  const readSnapshots = snapshots.length > 0 && patched('backfill-reads-snapshots');
+  if (readSnapshots && !carry) progress.streams = [...progress.streams, ...snapshots.map((s) => s.name)];
   if (!carry) {
-    progress.windows.total = todo.length + skipped;
+    progress.windows.total = todo.length + skipped + (readSnapshots ? snapshots.length : 0);
     progress.windows.skipped = skipped;
   }
 
@@ -71,5 +80,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     progress,
     resumeFrom,
     raw,
+    // Named by the time they run (the workflow's clock, deterministic), like an incremental run's.
+    atEnd: readSnapshots ? () => snapshotWindows(snapshots, Math.floor(Date.now() / 1000) * 1000) : undefined,
   });
 }

@@ -48,6 +48,8 @@ export interface SyncProgress {
   failures: { window: string; type?: string; message: string }[];
   /** How many times this workflow continued as new. */
   continuedRuns: number;
+  /** Windows whose records were reconciled with the vendor's stated total; `readAgain`: those that agreed only on a second read. */
+  reconciled?: { windows: number; readAgain: number };
 }
 
 /** What a run carries over when it continues as new. */
@@ -133,9 +135,14 @@ export async function closeRun<P extends SyncProgress>(o: {
   resumeFrom: Record<string, string>;
   /** The workflow's raw input, passed unchanged to the next run. */
   raw: unknown;
+  /** Windows run once the planned ones are done, in the last run only (a backfill's snapshot streams). */
+  atEnd?: () => PlannedWindow[];
 }): Promise<P> {
   const { progress, resumeFrom, title } = o;
   const { mustContinue } = await runWindows(o.runner, o.todo, progress, resumeFrom, title);
+  if (!mustContinue && o.atEnd && progress.windows.failed === 0 && !CancellationScope.current().consideredCancelled) {
+    await runWindows({ ...o.runner, windowsPerRun: Infinity }, o.atEnd(), progress, {}, title);
+  }
   finishOrThrow(progress, title, o.againHint);
   if (mustContinue) {
     progress.continuedRuns++;
@@ -201,6 +208,11 @@ export async function runWindows(
       progress.inserted += totals.inserted;
       progress.updated += totals.updated;
       progress.unchanged += totals.unchanged;
+      if (totals.totalCheck) {
+        progress.reconciled ??= { windows: 0, readAgain: 0 };
+        progress.reconciled.windows++;
+        if (totals.totalCheck.reads > 1) progress.reconciled.readAgain++;
+      }
     } catch (err) {
       if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
       const cause = rootCause(err);

@@ -6,7 +6,7 @@
  */
 import { CcsyncError } from '../../core/errors';
 import { describeIssue } from '../../core/issues';
-import type { Cursor } from '../../core/pagination';
+import type { Cursor, StatedTotal } from '../../core/pagination';
 import type { ChildStreamDeclaration, SourceDeclaration, StreamDeclaration } from '../../core/source';
 import type { Row, TableWrite } from '../../destinations/destination';
 import type { HttpAnswer } from '../http/client';
@@ -22,6 +22,8 @@ export interface DecodedPage {
   next: Cursor | null;
   /** Records the vendor sent (before validation). */
   received: number;
+  /** The total the vendor states for this page's query, if it states one. */
+  statedTotal?: StatedTotal;
 }
 
 export function decodePage(
@@ -39,12 +41,14 @@ export function decodePage(
   const envelope = checkEnvelope(what, stream, body);
   const raw = stream.records(envelope);
   const rows = validRecords(what, stream, raw);
+  const seen = { body: envelope, headers: answer.headers, recordCount: raw.length };
   return {
     rows,
     children: (stream.children ?? []).map((child) => childWrite(what, stream.recordsPath, child, rows)),
     openFrom: earliestOpen(stream, rows),
-    next: stream.pagination.next(cursor, { body: envelope, headers: answer.headers, recordCount: raw.length }),
+    next: stream.pagination.next(cursor, seen),
     received: raw.length,
+    statedTotal: stream.pagination.statedTotal?.(cursor, seen),
   };
 }
 

@@ -34,7 +34,12 @@ export const callvolume: StreamDeclaration<KoreSettings> = defineStream('kore', 
   records: (body: { CallVolumeUpdate: unknown[] }) => body.CallVolumeUpdate,
   recordsPath: 'CallVolumeUpdate',
   // skip and limit go in the JSON body, after the range.
-  pagination: skipLimit({ hasMore: (body) => (body as { hasMore?: boolean }).hasMore === true, place: 'body' }),
+  pagination: skipLimit({
+    hasMore: (body) => (body as { hasMore?: boolean }).hasMore === true,
+    // Every record the range matches: the window's records must add up to it (reconciled by syncWindow).
+    total: { read: (body) => (body as { totalCount?: unknown }).totalCount, field: 'totalCount' },
+    place: 'body',
+  }),
   pageSize: { default: 1000, max: 1000 },
   window: {
     // The API states no range limit for call volume; a month keeps each window's page walk short.

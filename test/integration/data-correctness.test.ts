@@ -1,0 +1,145 @@
+/**
+ * Data correctness under real-world conditions (issue 13, items 6 and 7), on the real Temporal dev
+ * server, the Kore.ai and CCAI Platform simulators over real HTTP and real SQLite:
+ *  - a window whose records do not add up to the vendor's stated total (Kore.ai `totalCount`,
+ *    CCAI Platform `Total`) is read again, and fails with `TotalMismatch` naming both numbers if it
+ *    still disagrees; the check shows in the progress query;
+ *  - a backfill with no streams named also reads each snapshot stream once, at the end, and uses
+ *    the connection's `schedule.lag`.
+ * Run: npm test -- data-correctness
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CcaipSimulator, DEMO_CCAIP, demoCcaipOptions } from '../../simulators/ccaip';
+import { callVolumeGroundTruth } from '../../simulators/kore';
+import type { TableSpec } from '../../destinations/destination';
+import type { TotalCheck } from '../../core/reconcile';
+import { CONNECTION, startStack, type Stack } from '../helpers/stack';
+import { installWriteLedger, type WriteLedger } from '../helpers/write-ledger';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const iso = (t: number) => new Date(t).toISOString();
+const VOLUME: TableSpec = { name: 'kore_callvolume', keyColumns: ['_id'] };
+const AGENTS: TableSpec = { name: 'ccaip_agents', keyColumns: ['id'] };
+const SNAPSHOT_TABLES = ['agents', 'teams', 'team_tree', 'user_statuses'];
+
+async function failureOf(promise: Promise<unknown>): Promise<{ message: string; type?: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowFailedError, `expected a workflow failure, got ${String(err)}`);
+    let cause = err.cause as { message: string; type?: string; cause?: unknown };
+    while (cause.cause) cause = cause.cause as typeof cause;
+    return { message: cause.message, type: cause.type };
+  }
+  assert.fail('the workflow was expected to fail');
+}
+
+type Progress = { windows: { total: number; done: number }; streams: string[]; reconciled?: { windows: number; readAgain: number } };
+
+describe('vendor totals, snapshot streams and lag in backfills (SQLite)', () => {
+  const sim = new CcaipSimulator(demoCcaipOptions());
+  let stack: Stack;
+  let ledger: WriteLedger;
+  before(async () => {
+    await sim.start(0);
+    stack = await startStack({
+      destination: 'sqlite',
+      connectionExtra: '    schedule: { every: 1h, lag: 2h }',
+      extraConnectionsYaml: `  - name: cc-data
+    source: ccaip
+    settings: { baseUrl: "${sim.apiUrl}", pageSize: 25 }
+    credentials: { username: acme-demo, password: "\${TEST_CCAIP_TOKEN}" }
+`,
+      extraEnv: { TEST_CCAIP_TOKEN: DEMO_CCAIP.apiToken },
+      extraSecrets: [DEMO_CCAIP.apiToken],
+    });
+    ledger = await installWriteLedger(stack.destinationUrl, stack.destination, [VOLUME]);
+  });
+  after(async () => {
+    await ledger?.close();
+    await stack?.close();
+    await sim.stop();
+  });
+
+  const DAY1 = Date.parse('2026-10-05T00:00:00Z');
+
+  it('Kore.ai call volume: a record missing against totalCount is read again; the window then holds the ground truth', async () => {
+    stack.kore.resetLog();
+    stack.kore.failNext({ endpoint: 'callvolume', kind: 'drop-record' });
+    const handle = await stack.start('backfill', { connection: CONNECTION, streams: ['callvolume'], from: iso(DAY1), to: iso(DAY1 + DAY) });
+    const result = (await handle.result()) as Progress;
+    const truth = callVolumeGroundTruth(stack.kore.data, DAY1, DAY1 + DAY);
+    const rows = await stack.destination.readAll(VOLUME, CONNECTION);
+    assert.equal(rows.length, truth.length, 'the record left out on the first read is there');
+    assert.deepEqual(result.reconciled, { windows: 1, readAgain: 1 }, 'the backfill says one window agreed only on its second read');
+    const writes = await ledger.counts(VOLUME.name, CONNECTION);
+    assert.equal(writes.inserted, truth.length, 'each record inserted once; the re-read rewrote nothing');
+    assert.equal(writes.updated, 0);
+    assert.equal(stack.kore.requests().filter((r) => r.endpoint === 'callvolume').length, 2, 'one page, read twice');
+    // The window's own progress query shows the check.
+    const window = stack.client.workflow.getHandle(`${CONNECTION}/callvolume/${iso(DAY1)}`);
+    const progress = (await window.query('progress')) as { totalCheck?: TotalCheck };
+    assert.deepEqual(
+      { ...progress.totalCheck },
+      {
+        stated: truth.length,
+        field: 'totalCount',
+        received: truth.length,
+        reads: 2,
+        verdict: 'agrees',
+        earlier: { stated: truth.length, received: truth.length - 1 },
+      },
+    );
+  });
+
+  it('Kore.ai call volume: still short on the second read, the window fails with TotalMismatch naming both numbers and is not recorded complete', async () => {
+    const day = DAY1 + DAY;
+    stack.kore.failNext({ endpoint: 'callvolume', kind: 'drop-record' }, { endpoint: 'callvolume', kind: 'drop-record' });
+    const f = await failureOf(
+      (await stack.start('backfill', { connection: CONNECTION, streams: ['callvolume'], from: iso(day), to: iso(day + DAY) })).result(),
+    );
+    const n = callVolumeGroundTruth(stack.kore.data, day, day + DAY).length;
+    assert.equal(f.type, 'TotalMismatch');
+    assert.match(f.message, new RegExp(`the vendor states ${n} records \\(totalCount\\) but sent ${n - 1}, on 2 reads`));
+    const state = await stack.destination.completedIntervals(CONNECTION, 'callvolume');
+    assert.ok(!state.some((i) => i.start < day + DAY && i.end > day), 'the window is not recorded complete');
+  });
+
+  it("a backfill uses the connection's schedule.lag: nothing newer than now - 2h is recorded complete", async () => {
+    const now = Date.now();
+    const from = Math.floor((now - 6 * HOUR) / (15 * MIN)) * 15 * MIN;
+    await (await stack.start('backfill', { connection: CONNECTION, streams: ['callvolume'], from: iso(from) })).result();
+    const state = await stack.destination.completedIntervals(CONNECTION, 'callvolume');
+    const end = Math.max(...state.filter((i) => i.end > from).map((i) => i.end));
+    assert.ok(end <= now - 2 * HOUR, `complete until ${iso(end)}, later than now - 2h (${iso(now - 2 * HOUR)})`);
+    assert.ok(end >= now - 2 * HOUR - 15 * MIN - 60_000, `complete until ${iso(end)}: up to the lag`);
+  });
+
+  it('a CCAI Platform backfill with no streams named reads agents, teams, team tree and user statuses once at the end; a missing agent is read again', async () => {
+    sim.resetLog();
+    sim.failNext({ endpoint: 'agents', kind: 'drop-record' });
+    const from = Math.floor((Date.now() - 2 * DAY) / HOUR) * HOUR;
+    const handle = await stack.start('backfill', { connection: 'cc-data', from: iso(from), to: iso(from + HOUR) });
+    const result = (await handle.result()) as Progress;
+    for (const s of SNAPSHOT_TABLES) assert.ok(result.streams.includes(s), `progress lists ${s}`);
+    assert.equal(result.windows.done, result.windows.total);
+    const agents = await stack.destination.readAll(AGENTS, 'cc-data');
+    assert.equal(agents.length, sim.data.agents().length, 'every agent, the one left out on the first read included');
+    for (const s of SNAPSHOT_TABLES) {
+      const rows = await stack.destination.readAll({ name: `ccaip_${s}`, keyColumns: ['id'] }, 'cc-data');
+      assert.ok(rows.length > 0, `ccaip_${s} filled`);
+    }
+    assert.ok((result.reconciled?.readAgain ?? 0) >= 1, 'the agents window agreed with Total only on its second read');
+    // Once, at the end: every snapshot request comes after the last windowed one.
+    const log = sim.requests();
+    const windowed = log.filter((r) => ['calls', 'chats', 'agent_activity_logs'].includes(String(r.endpoint)));
+    const snapshots = log.filter((r) => SNAPSHOT_TABLES.includes(String(r.endpoint)));
+    assert.ok(windowed.length > 0 && snapshots.length >= 4);
+    assert.ok(Math.min(...snapshots.map((r) => r.at)) >= Math.max(...windowed.map((r) => r.at)), 'snapshots read after the windows');
+    assert.equal(log.filter((r) => r.endpoint === 'teams').length, 1, 'teams read once');
+  });
+});
