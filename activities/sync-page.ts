@@ -73,7 +73,11 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
   const cursor = input.cursor ?? firstCursor(target);
   const request = await buildRequest(rt, target, cursor);
   const answer = await sendRequest(rt, target, request);
-  const page = decodePage(source, stream, answer, cursor, request.url.host, attempt);
+  const holdLimit = stream.window.openHold;
+  const page = decodePage(source, stream, answer, cursor, request.url.host, attempt, {
+    from: window.start,
+    notBefore: holdLimit === undefined ? undefined : Date.now() - holdLimit,
+  });
   return {
     table: { name: stream.table, keyColumns: stream.primaryKey },
     rows: page.rows,

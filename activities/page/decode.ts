@@ -33,6 +33,8 @@ export function decodePage(
   cursor: Cursor,
   host: string,
   attempt: number,
+  /** Which open records hold the window: those opened in `[from, ...)`, no earlier than `notBefore` (the stream's `openHold` ago). */
+  holds: { from: number; notBefore?: number } = { from: -Infinity },
 ): DecodedPage {
   const failure = errorForStatus(source, answer, host, attempt);
   if (failure) throw failure;
@@ -45,7 +47,7 @@ export function decodePage(
   return {
     rows,
     children: (stream.children ?? []).map((child) => childWrite(what, stream.recordsPath, child, rows)),
-    openFrom: earliestOpen(stream, rows),
+    openFrom: earliestOpen(stream, rows, holds),
     next: stream.pagination.next(cursor, seen),
     received: raw.length,
     statedTotal: stream.pagination.statedTotal?.(cursor, seen),
@@ -78,12 +80,18 @@ function validRecords(what: string, stream: StreamDeclaration, raw: unknown[]): 
   });
 }
 
-function earliestOpen(stream: StreamDeclaration, rows: Row[]): number | undefined {
+/**
+ * The earliest instant from which a record that holds the window may still change. A record opened
+ * before the window (carried over: the API lists a status on every day it overlaps) is held by the
+ * window it opened in; one open for longer than the stream's `openHold` holds none.
+ */
+function earliestOpen(stream: StreamDeclaration, rows: Row[], holds: { from: number; notBefore?: number }): number | undefined {
   let openFrom: number | undefined;
   if (stream.openSince) {
     for (const r of rows) {
       const since = stream.openSince(r.record as Record<string, unknown>);
-      if (since !== undefined && (openFrom === undefined || since < openFrom)) openFrom = since;
+      if (since === undefined || !(since >= holds.from) || (holds.notBefore !== undefined && since < holds.notBefore)) continue;
+      if (openFrom === undefined || since < openFrom) openFrom = since;
     }
   }
   return openFrom;

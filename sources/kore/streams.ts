@@ -192,11 +192,14 @@ export const agentstatus: StreamDeclaration<KoreSettings, z.infer<typeof agentSt
     defaultSize: DAY,
     alignment: DAY,
     defaultLag: 10 * MINUTE,
-    // Open segments are re-read through `openSince` however long they stay open. The one-day
+    // Open segments are re-read through `openSince` while they stay open (up to `openHold`). The one-day
     // lookback re-reads the last complete day on every run (one request per 50 agents): it covers a
     // backfill that reached into a day not yet over (the segments still to come that day) and late
     // corrections.
     defaultLookback: DAY,
+    // A status nobody closed (an agent who never logged out) holds its day for two days at most;
+    // the day it finally closes lists it again, closed (the API lists a segment on every day it overlaps).
+    openHold: 2 * DAY,
   },
   optionsSchema: agentStatusOptions,
   request: ({ settings, window, options: { agents } }) => {

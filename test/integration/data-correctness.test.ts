@@ -143,3 +143,77 @@ describe('vendor totals, snapshot streams and lag in backfills (SQLite)', () => 
     assert.equal(log.filter((r) => r.endpoint === 'teams').length, 1, 'teams read once');
   });
 });
+
+describe('Kore.ai agent statuses left open for days (SQLite)', () => {
+  const STATUS: TableSpec = { name: 'kore_agentstatus', keyColumns: ['userId', 'startTime'] };
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  const yesterday = today - DAY;
+  // The vendor's clock stands at T1 (20 minutes before midnight, real time) until released.
+  const T1 = today - 20 * MIN;
+  // Agent 0 has been in a status for three days at T1, and closes it 10 minutes later (yesterday).
+  const S0 = T1 - 3 * DAY;
+  const E0 = T1 + 10 * MIN;
+  // Agent 1 has been in one for a day: still within the two-day hold, and it never closes.
+  const S1 = T1 - DAY;
+  const D = Math.floor(S0 / DAY) * DAY;
+  let frozen: number | undefined = T1;
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      destination: 'sqlite',
+      koreStreams: ['agentstatus'],
+      simulator: {
+        seed: 'stuck',
+        agents: 2,
+        now: () => frozen ?? Date.now(),
+        stuckStatuses: [
+          { agent: 0, start: S0, end: E0 },
+          { agent: 1, start: S1, end: today + 30 * DAY, primaryStatus: 'AWAY' },
+        ],
+      },
+      credentials: '      token: ${TEST_KORE_TOKEN}',
+      connectionExtra: `    start: ${iso(D)}\n    schedule: { every: 1h, lag: 1s }`,
+    });
+  });
+  after(async () => {
+    await stack?.close();
+  });
+  const sync = async () => (await (await stack.start('incrementalSync', { connection: CONNECTION })).result()) as Progress;
+  const row = async (userId: string, start: number) =>
+    (await stack.destination.readAll(STATUS, CONNECTION)).find((r) => r.key.userId === userId && r.key.startTime === iso(start))?.record as
+      | Record<string, unknown>
+      | undefined;
+
+  it('days after the one a status opened in are complete; its own day is held only within the two-day bound; it closes when it ends', async () => {
+    const [a0, a1] = stack.kore.data.agents;
+    await sync();
+    // Agent 0's status (three days open) holds nothing; agent 1's (a day open) holds its own day from
+    // its start, and no later day (it is listed there too, carried over).
+    assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, 'agentstatus'), [
+      { start: D, end: S1 },
+      { start: yesterday, end: today },
+    ]);
+    assert.equal((await row(a0!.userId, S0))?.open, true, 'stored open');
+    assert.equal((await row(a1!.userId, S1))?.open, true);
+
+    // Read again: only the held day and the one-day lookback, not every day since agent 0's status opened.
+    stack.kore.resetLog();
+    await sync();
+    const days = stack.kore.requests().map((e) => (e.body as { filter: { dateFilter: { startDate: string } } }).filter.dateFilter.startDate);
+    assert.deepEqual(days.sort(), [iso(S1).slice(0, 10), iso(yesterday).slice(0, 10)]);
+
+    // The vendor's clock catches up: agent 0's status closed yesterday, and yesterday's listing says so.
+    frozen = undefined;
+    await sync();
+    const closed = await row(a0!.userId, S0);
+    assert.deepEqual([closed?.open, closed?.endTime, closed?.duration], [false, iso(E0), (E0 - S0) / 1000]);
+    assert.equal((await row(a1!.userId, S1))?.open, true, 'still open');
+    assert.deepEqual(await stack.destination.completedIntervals(CONNECTION, 'agentstatus'), [
+      { start: D, end: S1 },
+      { start: yesterday, end: today },
+    ]);
+    const truth = stack.kore.agentStatusGroundTruth(D, today);
+    const rows = await stack.destination.readAll(STATUS, CONNECTION);
+    assert.equal(rows.length, truth.length, 'every segment of the days, once');
+  });
+});
