@@ -217,3 +217,59 @@ describe('Kore.ai agent statuses left open for days (SQLite)', () => {
     assert.equal(rows.length, truth.length, 'every segment of the days, once');
   });
 });
+
+describe('CCAI Platform activity logs left open (SQLite)', () => {
+  const LOGS: TableSpec = { name: 'ccaip_agent_activity_logs', keyColumns: ['id'] };
+  const FIVE = 5 * MIN;
+  const now0 = Date.now();
+  // Agent 0 has been in a status for 30 hours (past the one-day hold); agent 1 for two hours (within it).
+  const OLD = Math.floor((now0 - 30 * HOUR) / 1000) * 1000;
+  const RECENT = Math.floor((now0 - 2 * HOUR) / 1000) * 1000;
+  const FROM = Math.floor((OLD - HOUR) / FIVE) * FIVE;
+  const sim = new CcaipSimulator(
+    demoCcaipOptions({
+      dataStart: FROM - DAY,
+      stuckLogs: [
+        { agent: 0, start: OLD, end: now0 + 30 * DAY },
+        { agent: 1, start: RECENT, end: now0 + 30 * DAY },
+      ],
+    }),
+  );
+  let stack: Stack;
+  before(async () => {
+    await sim.start(0);
+    stack = await startStack({
+      destination: 'sqlite',
+      extraConnectionsYaml: `  - name: cc-logs
+    source: ccaip
+    settings: { baseUrl: "${sim.apiUrl}", pageSize: 100 }
+    credentials: { username: acme-demo, password: "\${TEST_CCAIP_TOKEN}" }
+    streams: [agent_activity_logs]
+    start: ${iso(FROM)}
+    schedule: { every: 1h, lag: 5m, lookback: 15m }
+`,
+      extraEnv: { TEST_CCAIP_TOKEN: DEMO_CCAIP.apiToken },
+      extraSecrets: [DEMO_CCAIP.apiToken],
+    });
+  });
+  after(async () => {
+    await stack?.close();
+    await sim.stop();
+  });
+
+  it('a log open for longer than a day no longer holds its window; one open for two hours does, from its start', async () => {
+    await (await stack.start('incrementalSync', { connection: 'cc-logs' })).result();
+    const state = await stack.destination.completedIntervals('cc-logs', 'agent_activity_logs');
+    // Other agents' ordinary logs may still be open too (minutes to an hour): complete up to the earliest that holds.
+    assert.equal(state[0]!.start, FROM);
+    assert.ok(state[0]!.end > OLD + 24 * HOUR, `complete until ${iso(state[0]!.end)}: past the log open for 30 hours`);
+    assert.equal(state.length, 1);
+    assert.ok(state[0]!.end <= RECENT, `complete until ${iso(state[0]!.end)}: not past the log open for two hours`);
+    const rows = await stack.destination.readAll(LOGS, 'cc-logs');
+    const old = rows.find((r) => {
+      const log = r.record as { started_at?: unknown; ended_at?: unknown };
+      return log.started_at === iso(OLD) && log.ended_at === null;
+    });
+    assert.ok(old, 'the 30-hour log is stored, open');
+  });
+});
