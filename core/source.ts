@@ -38,6 +38,13 @@ export interface WindowRules {
    * for as long as they stay open.
    */
   openHold?: number;
+  /**
+   * How long after its start a record may still first appear (a conversation listed once it ends,
+   * filed under its start). Incremental runs read each stretch once more when it is this old, so
+   * a conversation longer than the lookback is still found; every instant is read again once,
+   * not on every run.
+   */
+  settleAfter?: number;
 }
 
 /**

@@ -174,6 +174,8 @@ export interface IncrementalPlanInput {
   /** The connection's schedule overrides; each stream's defaults otherwise. */
   lagMs?: number;
   lookbackMs?: number;
+  /** Plan the streams' `settleAfter` re-reads (a workflow patch decides; older runs planned none). */
+  settle?: boolean;
 }
 
 export interface StreamPlanOutcome {
@@ -185,6 +187,8 @@ export interface StreamPlanOutcome {
   windows: Interval[];
   /** The part re-read although already complete (late revisions, open segments). */
   lookback?: Interval;
+  /** The part read once more because it just became `settleAfter` old (records listed late, under their start). */
+  settle?: Interval;
   /** Why the range was cut, for the Web UI (e.g. the vendor's age limit). */
   note?: string;
 }
@@ -216,9 +220,14 @@ export function planIncremental(p: IncrementalPlanInput): StreamPlanOutcome[] {
       const frontier = completed.filter((c) => c.start < to && c.end > from).reduce((m, c) => Math.max(m, Math.min(c.end, to)), -Infinity);
       const lookbackRange =
         Number.isFinite(frontier) && lookback > 0 ? { start: Math.max(from, floorTo(frontier - lookback, align)), end: frontier } : undefined;
-      const ranges = mergeIntervals(lookbackRange ? [...gaps, lookbackRange] : gaps);
+      // What became `settleAfter` old since the previous run (its frontier) is read once more.
+      const settleAfter = p.settle ? s.window.settleAfter : undefined;
+      const settleStart = Number.isFinite(frontier) && settleAfter ? Math.max(from, floorTo(frontier - settleAfter, align)) : NaN;
+      const settleEnd = settleAfter ? Math.min(floorTo(to - settleAfter, align), lookbackRange?.start ?? Infinity) : NaN;
+      const settleRange = settleEnd > settleStart ? { start: settleStart, end: settleEnd } : undefined;
+      const ranges = mergeIntervals([...gaps, ...(lookbackRange ? [lookbackRange] : []), ...(settleRange ? [settleRange] : [])]);
       const windows = ranges.flatMap((r) => splitIntoWindows(r, s.window.defaultSize));
-      return { stream: s.name, from, to, windows, lookback: lookbackRange, note };
+      return { stream: s.name, from, to, windows, lookback: lookbackRange, settle: settleRange, note };
     });
 }
 

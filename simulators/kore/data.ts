@@ -41,6 +41,8 @@ export interface KoreDataOptions {
    * `primaryStatus` (default AVAILABLE) from `start` to `end` (epoch ms or ISO), besides its shifts.
    * Open while the clock is before `end`; listed on every day it overlaps, like any segment.
    */
+  /** Chat sessions of a given length (epoch ms or ISO), besides each day's own (e.g. one longer than a client's lookback). */
+  longChats?: readonly { start: number | string; end: number | string }[];
   stuckStatuses?: readonly { agent: number; start: number | string; end: number | string; primaryStatus?: string }[];
 }
 
@@ -208,6 +210,7 @@ export class KoreDataset {
     this.queues = queues.sort((a, b) => (a.queueId < b.queueId ? -1 : a.queueId > b.queueId ? 1 : 0));
     this.agents = makeAgents(this.seed, this.orgId, options.agents ?? DEFAULT_AGENT_COUNT);
     this.sessionsPerDay = options.sessionsPerDay;
+    this.longChats = (options.longChats ?? []).map((c) => ({ start: toMs(c.start, 'longChats.start'), end: toMs(c.end, 'longChats.end') }));
     this.stuck = (options.stuckStatuses ?? []).map((x) => {
       const agent = this.agents[x.agent];
       if (!agent) throw new RangeError(`stuckStatuses: no agent ${x.agent} (there are ${this.agents.length})`);
@@ -217,6 +220,7 @@ export class KoreDataset {
   }
 
   private readonly stuck: StatusSegment[];
+  private readonly longChats: { start: number; end: number }[];
 
   private readonly sessionsPerDay?: readonly [number, number];
 
@@ -229,6 +233,7 @@ export class KoreDataset {
       queues: this.queues,
       agents: this.agents,
       sessionsPerDay: this.sessionsPerDay,
+      longChats: this.longChats,
     };
   }
 

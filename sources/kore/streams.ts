@@ -134,8 +134,11 @@ function conversationStream(
       alignment: MINUTE,
       defaultLag: 10 * MINUTE,
       // A conversation is listed once it ends and filed under its start: re-reading two hours picks
-      // up conversations up to about that long that were still going on at the previous run.
+      // up conversations up to about that long that were still going on at the previous run...
       defaultLookback: 2 * HOUR,
+      // ...and each stretch is read once more when it is a day old, for longer ones (a chat left
+      // open for hours): one more read of every instant, not a day re-read on every run.
+      settleAfter: DAY,
     },
     optionsSchema: conversationOptions,
     request: ({ settings, window, options: { channels, queues } }) => {

@@ -273,3 +273,51 @@ describe('CCAI Platform activity logs left open (SQLite)', () => {
     assert.ok(old, 'the 30-hour log is stored, open');
   });
 });
+
+describe('Kore.ai chat sessions longer than the call-details lookback (SQLite)', () => {
+  const CALLS: TableSpec = { name: 'kore_calldetails', keyColumns: ['sessionId'] };
+  let frozen: number | undefined;
+  let stack: Stack;
+  let L = 0;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  before(async () => {
+    // The first run must start in the same minute the test computes its frontier in.
+    while (new Date().getUTCSeconds() > 35) await sleep(1000);
+    // The first run's frontier (now - 10 min lag, on the minute); the chat starts a day before it.
+    const F1 = Math.floor((Date.now() - 10 * MIN) / MIN) * MIN;
+    L = F1 - DAY;
+    frozen = L + HOUR;
+    stack = await startStack({
+      destination: 'sqlite',
+      koreStreams: ['calldetails'],
+      simulator: { seed: 'long-chat', sessionsPerDay: [0, 0], longChats: [{ start: L, end: L + 5 * HOUR }], now: () => frozen ?? Date.now() },
+      credentials: '      token: ${TEST_KORE_TOKEN}',
+      connectionExtra: `    start: ${iso(L - HOUR)}`,
+    });
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  it('a 5-hour chat, still going on when its stretch was first read, is found when that stretch is a day old', async () => {
+    type Run = { plan: { stream: string; lookback?: string; settle?: string }[] };
+    // 1. The vendor's clock stands an hour into the chat: nothing is listed yet, the range is recorded complete.
+    await (await stack.start('incrementalSync', { connection: CONNECTION })).result();
+    assert.equal((await stack.destination.readAll(CALLS, CONNECTION)).length, 0);
+    // 2. The chat ended long ago; a minute later the stretch it started in is a day old.
+    frozen = undefined;
+    while (Math.floor((Date.now() - 10 * MIN) / MIN) * MIN <= L + DAY) await sleep(1000);
+    stack.kore.resetLog();
+    const run = (await (await stack.start('incrementalSync', { connection: CONNECTION })).result()) as Run;
+    const rows = await stack.destination.readAll(CALLS, CONNECTION);
+    assert.deepEqual(
+      rows.map((r) => r.key.sessionId),
+      stack.kore.conversationsGroundTruth(L - HOUR, L + DAY).map((c) => String(c.sessionId)),
+      'the long chat is stored',
+    );
+    assert.equal(rows.length, 1);
+    // Bounded: the two-hour lookback and one more read of the minute that just became a day old.
+    assert.equal(run.plan[0]!.settle, `${iso(L)}/${iso(L + MIN)}`);
+    assert.equal(stack.kore.requests().length, 2);
+  });
+});
