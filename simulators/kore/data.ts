@@ -215,7 +215,13 @@ export class KoreDataset {
       const agent = this.agents[x.agent];
       if (!agent) throw new RangeError(`stuckStatuses: no agent ${x.agent} (there are ${this.agents.length})`);
       const status = x.primaryStatus ?? 'AVAILABLE';
-      return { userId: agent.userId, primaryStatus: status, secondaryStatus: status, start: toMs(x.start, 'stuckStatuses.start'), end: toMs(x.end, 'stuckStatuses.end') };
+      return {
+        userId: agent.userId,
+        primaryStatus: status,
+        secondaryStatus: status,
+        start: toMs(x.start, 'stuckStatuses.start'),
+        end: toMs(x.end, 'stuckStatuses.end'),
+      };
     });
   }
 

@@ -82,7 +82,7 @@ describe('vendor totals, snapshot streams and lag in backfills (SQLite)', () => 
     assert.equal(stack.kore.requests().filter((r) => r.endpoint === 'callvolume').length, 2, 'one page, read twice');
     // The window's own progress query shows the check.
     const window = stack.client.workflow.getHandle(`${CONNECTION}/callvolume/${iso(DAY1)}`);
-    const progress = (await window.query('progress')) as { totalCheck?: TotalCheck };
+    const progress = await window.query<{ totalCheck?: TotalCheck }>('progress');
     assert.deepEqual(
       { ...progress.totalCheck },
       {
@@ -181,8 +181,7 @@ describe('Kore.ai agent statuses left open for days (SQLite)', () => {
   const sync = async () => (await (await stack.start('incrementalSync', { connection: CONNECTION })).result()) as Progress;
   const row = async (userId: string, start: number) =>
     (await stack.destination.readAll(STATUS, CONNECTION)).find((r) => r.key.userId === userId && r.key.startTime === iso(start))?.record as
-      | Record<string, unknown>
-      | undefined;
+      Record<string, unknown> | undefined;
 
   it('days after the one a status opened in are complete; its own day is held only within the two-day bound; it closes when it ends', async () => {
     const [a0, a1] = stack.kore.data.agents;
