@@ -5,7 +5,7 @@
  * check, auth, rate limit), page/decode.ts (status, JSON, schemas, records, children, next cursor)
  * and page/write.ts.
  */
-import type { Cursor } from '../core/pagination';
+import type { Cursor, StatedTotal } from '../core/pagination';
 import { windowRulesOf } from '../core/source';
 import { type Interval, parseInstant, toIso } from '../core/time';
 import { checkWindow } from '../core/windows';
@@ -54,6 +54,8 @@ export interface SyncPageResult {
   updated: number;
   unchanged: number;
   next: Cursor | null;
+  /** The total the vendor states for this page's query (the window reconciles its records with it). */
+  statedTotal?: StatedTotal;
   /** Time spent in HTTP and in the destination, for benchmarks and the UI. */
   httpMs: number;
   writeMs: number;
@@ -76,6 +78,7 @@ export interface FetchedPage {
   received: number;
   /** The window was narrowed to the part the vendor marked ready (see `SyncPageResult.readyUntil`). */
   readyUntil?: number;
+  statedTotal?: StatedTotal;
 }
 
 /** Fetches and validates one page; writes nothing. Shared by the page activity and `connections check`. */
@@ -96,7 +99,11 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
     request = await buildRequest(rt, target, cursor);
     answer = await sendRequest(rt, target, request);
   }
-  const page = decodePage(source, stream, answer, cursor, request.url.host, attempt);
+  const holdLimit = stream.window.openHold;
+  const page = decodePage(source, stream, answer, cursor, request.url.host, attempt, {
+    from: window.start,
+    notBefore: holdLimit === undefined ? undefined : Date.now() - holdLimit,
+  });
   return {
     readyUntil: ready?.end,
     table: tableSpecOf(stream),
@@ -107,6 +114,7 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
     next: page.next,
     httpMs: Math.round(answer.ms),
     received: page.received,
+    statedTotal: page.statedTotal,
   };
 }
 
@@ -141,6 +149,7 @@ export async function syncPage(rt: Runtime, input: SyncPageInput, attempt: numbe
     updated: written.updated,
     unchanged: written.unchanged,
     next: page.next,
+    ...(page.statedTotal ? { statedTotal: page.statedTotal } : {}),
     openFrom: page.openFrom === undefined ? undefined : new Date(page.openFrom).toISOString(),
     ...(page.readyUntil === undefined ? {} : { readyUntil: toIso(page.readyUntil) }),
     snapshot: page.snapshot,

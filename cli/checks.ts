@@ -75,12 +75,14 @@ export function checkedBackfillPlan(input: BackfillInput, checked: { plan: Conne
     completed: {},
     resumeFrom: {},
     now,
+    // As the workflow plans: the connection's schedule.lag, when set.
+    lagMs: checked.plan.schedule?.lagMs,
   });
   if (planned.problems.length) throw new CliError(`Invalid backfill input: ${planned.problems.join('; ')}; nothing started`, EXIT.usage);
   const todo = planned.todo;
   const windowed = checked.plan.streams.filter((s) => s.kind === 'windowed');
   if (todo.length === 0) {
-    const lag = Math.max(...windowed.map((s) => s.window.defaultLag), 0);
+    const lag = checked.plan.schedule?.lagMs ?? Math.max(...windowed.map((s) => s.window.defaultLag), 0);
     throw new CliError(
       `invalid backfill input, nothing started: [${input.from}, ${input.to ?? toIso(to)}) has no window to sync: data is final at the vendor only up to now minus the stream's lag (${formatDuration(lag)})`,
       EXIT.usage,

@@ -50,6 +50,12 @@ const TAXONOMY = {
   ResponseCutShort: { retryable: true, giveUpAfterAttempts: 10, patienceMs: 3_600_000 },
   /** A record does not match the stream's schema (a field changed type). Never retried. */
   SchemaMismatch: { retryable: false },
+  /**
+   * A window's records do not add up to the total the vendor states for it (Kore.ai `totalCount`,
+   * CCAI Platform `Total`). The window reads itself once more (the workflow's own retry); still
+   * disagreeing, it fails naming both numbers and is not recorded complete. Raised by `syncWindow` only.
+   */
+  TotalMismatch: { retryable: false, workflowOnly: true },
   /** The destination database is unreachable. Retried. */
   DestinationUnavailable: { retryable: true },
   /** The destination refused the write (permissions, constraint). Never retried. */

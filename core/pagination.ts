@@ -35,8 +35,23 @@ export interface PageSeen {
   recordCount: number;
 }
 
+/**
+ * The number of records the vendor says its query matches (Kore.ai `totalCount`, CCAI Platform's
+ * `Total` header), read from one page. `firstOfQuery` marks the page that starts the query the
+ * total counts (the first page; for a time tail, each page 1 under a moved `since`): the records
+ * from there to the end of the walk must add up to `stated`.
+ */
+export interface StatedTotal {
+  stated: number;
+  firstOfQuery: boolean;
+  /** Where the vendor states it, for messages (`totalCount`, `Total header`). */
+  field: string;
+}
+
 export interface Pagination<C extends Cursor = Cursor> {
   readonly style: 'skip-limit' | 'offset-limit' | 'page-per' | 'time-tail' | 'cursor' | 'single';
+  /** The total the vendor states for this page's query, when the API states one. */
+  statedTotal?(cursor: C, page: PageSeen): StatedTotal | undefined;
   /** The first page's cursor. */
   first(pageSize: number): C;
   /** The next page's cursor, or null when this was the last page. */
@@ -45,10 +60,27 @@ export interface Pagination<C extends Cursor = Cursor> {
   apply(request: HttpRequestSpec, cursor: C): HttpRequestSpec;
 }
 
-/** `skip`/`limit` with a `hasMore` flag in the body (Kore.ai call volume: both in the JSON body). */
-export function skipLimit(opts: { hasMore: (body: unknown) => boolean; place?: ParameterPlace }): Pagination<SkipLimitCursor> {
+/** A count as a number: a finite, whole, non-negative number or numeric text; undefined otherwise. */
+function countOf(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * `skip`/`limit` with a `hasMore` flag in the body (Kore.ai call volume: both in the JSON body).
+ * With `total`, the body's count of every record the query matches (`totalCount`).
+ */
+export function skipLimit(opts: {
+  hasMore: (body: unknown) => boolean;
+  total?: { read: (body: unknown) => unknown; field: string };
+  place?: ParameterPlace;
+}): Pagination<SkipLimitCursor> {
   return {
     style: 'skip-limit',
+    statedTotal(cursor, page) {
+      const stated = opts.total ? countOf(opts.total.read(page.body)) : undefined;
+      return stated === undefined ? undefined : { stated, firstOfQuery: Number(cursor.skip) === 0, field: opts.total!.field };
+    },
     first: (pageSize) => ({ skip: 0, limit: pageSize }),
     next(cursor, page) {
       // An empty page ends the walk even if the flag lies: otherwise we would loop forever.
@@ -141,6 +173,13 @@ function pageNumberParams(cursor: { page: unknown; per: unknown }): { page: numb
   return { page: Number(cursor.page), per: Number(cursor.per) };
 }
 
+/** The `Total` header of a page/per answer, as a stated total; the query starts on page 1. */
+function headerTotal(cursor: { page: number | string }, page: PageSeen, header: string | undefined): StatedTotal | undefined {
+  const name = header ?? 'Total';
+  const stated = countOf(page.headers[name.toLowerCase()]);
+  return stated === undefined ? undefined : { stated, firstOfQuery: Number(cursor.page) === 1, field: `${name} header` };
+}
+
 /** Guards against a vendor that ignores `page` and answers every page alike: the walk would never end. */
 function checkNotRepeated(cursor: PagePerCursor, fingerprint: string | undefined): void {
   if (fingerprint !== undefined && cursor.seen !== undefined && cursor.seen === fingerprint) {
@@ -163,6 +202,7 @@ export function pagePer(
   const headers = { total: opts.totalHeader, link: opts.linkHeader };
   return {
     style: 'page-per',
+    statedTotal: (cursor, page) => headerTotal(cursor, page, opts.totalHeader),
     first: firstPageNumber,
     next(cursor, page): PagePerCursor | null {
       const { current, per, more } = pageNumberStep(cursor, page, headers);
@@ -211,6 +251,8 @@ export function timeTail(opts: {
   const fromParam = opts.fromParam ?? `${opts.field}[from]`;
   return {
     style: 'time-tail',
+    // Each page 1 (a moved `since`) is a new query, whose Total counts from `since` on.
+    statedTotal: (cursor, page) => headerTotal(cursor, page, opts.totalHeader),
     first: firstPageNumber,
     next(cursor, page): TimeTailCursor | null {
       const { current, per, more } = pageNumberStep(cursor, page, headers);

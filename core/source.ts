@@ -31,6 +31,20 @@ export interface WindowRules {
   defaultLag: number;
   /** How much already-synced time an incremental run reads again, for late revisions. */
   defaultLookback: number;
+  /**
+   * How long a record still open (`openSince`) keeps its window incomplete, counted from when it
+   * opened. Past it the window is recorded complete with the record stored open: re-reading a day
+   * for a status nobody closed would go on forever. Without it, open records hold their window
+   * for as long as they stay open.
+   */
+  openHold?: number;
+  /**
+   * How long after its start a record may still first appear (a conversation listed once it ends,
+   * filed under its start). Incremental runs read each stretch once more when it is this old, so
+   * a conversation longer than the lookback is still found; every instant is read again once,
+   * not on every run.
+   */
+  settleAfter?: number;
 }
 
 /**
@@ -106,7 +120,9 @@ export interface StreamDeclaration<Settings = unknown, Options = unknown> {
   /**
    * For records that are not final yet (an agent-status segment still open): the instant from which
    * the record may still change. The window is then recorded complete only up to the earliest such
-   * instant, so the next incremental run reads it again until it closes.
+   * instant, so the next incremental run reads it again until it closes. A record open since before
+   * the window's start (carried over from an earlier day) does not hold the window: it is held by the
+   * window it opened in. Nor does one open for longer than `window.openHold`.
    */
   openSince?(record: Record<string, unknown>): number | undefined;
   /**

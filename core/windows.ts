@@ -112,6 +112,8 @@ export interface BackfillPlanInput {
    * run goes on with the rest.
    */
   continued?: boolean;
+  /** The connection's `schedule.lag`, when set: it replaces each stream's default lag. */
+  lagMs?: number;
 }
 
 export interface BackfillPlan {
@@ -164,7 +166,7 @@ export function planBackfill(p: BackfillPlanInput): BackfillPlan {
     const start = Math.max(floorTo(p.range.from, s.window.alignment), resume ? Date.parse(resume) : -Infinity);
     // Never past what is final at the vendor: a window committed before its data exists would
     // hide that data from every later run. Incremental runs pick up from here.
-    const end = Math.min(ceilTo(p.range.to, s.window.alignment), floorTo(p.now - s.window.defaultLag, s.window.alignment));
+    const end = Math.min(ceilTo(p.range.to, s.window.alignment), floorTo(p.now - (p.lagMs ?? s.window.defaultLag), s.window.alignment));
     if (start >= end) continue;
     const span = { start, end };
     let gaps = p.force ? [span] : subtractIntervals(span, (p.completed[s.name] ?? []).map(intervalFromIso));
@@ -204,6 +206,8 @@ export interface IncrementalPlanInput {
   /** The connection's schedule overrides; each stream's defaults otherwise. */
   lagMs?: number;
   lookbackMs?: number;
+  /** Plan the streams' `settleAfter` re-reads (a workflow patch decides; older runs planned none). */
+  settle?: boolean;
 }
 
 export interface StreamPlanOutcome {
@@ -215,6 +219,8 @@ export interface StreamPlanOutcome {
   windows: Interval[];
   /** The part re-read although already complete (late revisions, open segments). */
   lookback?: Interval;
+  /** The part read once more because it just became `settleAfter` old (records listed late, under their start). */
+  settle?: Interval;
   /** Why the range was cut, for the Web UI (e.g. the vendor's age limit). */
   note?: string;
 }
@@ -246,9 +252,14 @@ export function planIncremental(p: IncrementalPlanInput): StreamPlanOutcome[] {
       const frontier = completed.filter((c) => c.start < to && c.end > from).reduce((m, c) => Math.max(m, Math.min(c.end, to)), -Infinity);
       const lookbackRange =
         Number.isFinite(frontier) && lookback > 0 ? { start: Math.max(from, floorTo(frontier - lookback, align)), end: frontier } : undefined;
-      const ranges = mergeIntervals(lookbackRange ? [...gaps, lookbackRange] : gaps);
+      // What became `settleAfter` old since the previous run (its frontier) is read once more.
+      const settleAfter = p.settle ? s.window.settleAfter : undefined;
+      const settleStart = Number.isFinite(frontier) && settleAfter ? Math.max(from, floorTo(frontier - settleAfter, align)) : NaN;
+      const settleEnd = settleAfter ? Math.min(floorTo(to - settleAfter, align), lookbackRange?.start ?? Infinity) : NaN;
+      const settleRange = settleEnd > settleStart ? { start: settleStart, end: settleEnd } : undefined;
+      const ranges = mergeIntervals([...gaps, ...(lookbackRange ? [lookbackRange] : []), ...(settleRange ? [settleRange] : [])]);
       const windows = ranges.flatMap((r) => splitIntoWindows(r, s.window.defaultSize));
-      return { stream: s.name, from, to, windows, lookback: lookbackRange, note };
+      return { stream: s.name, from, to, windows, lookback: lookbackRange, settle: settleRange, note };
     });
 }
 

@@ -10,7 +10,7 @@ import { type BackfillEstimate, describeEstimate, estimateBackfill } from '../co
 import { invalidInputFailure } from '../core/failures';
 import { backfillInput } from '../core/inputs';
 import { parseDuration, parseInstant, toIso } from '../core/time';
-import { type BackfillPlanInput, planBackfill } from '../core/windows';
+import { type BackfillPlanInput, planBackfill, snapshotWindows } from '../core/windows';
 import { validInput } from './common';
 import { closeRun, MAX_PARALLEL_WINDOWS, newProgress, openRun, type RunCarry, type SyncProgress, WINDOWS_PER_RUN } from './window-runner';
 
@@ -56,6 +56,9 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   });
 
   const resumeFrom = { ...(carry?.resumeFrom ?? {}) };
+  // The connection's own lag, when it sets one: data newer than that is not final at the vendor.
+  // Patched: backfills recorded before it planned with the streams' defaults.
+  const lagMs = connection.schedule?.lagMs !== undefined && patched('backfill-uses-schedule-lag') ? connection.schedule.lagMs : undefined;
   const planInput: BackfillPlanInput = {
     streams: connection.streams,
     requested: input.streams,
@@ -65,6 +68,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     completed,
     resumeFrom,
     now: Date.now(),
+    lagMs,
   };
   let plan = planBackfill(planInput);
   // A continued run was accepted when the backfill began: time passing the age limit since is no
@@ -80,8 +84,13 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
   if (problems.length) {
     throw invalidInputFailure('backfill', problems);
   }
+  // With no streams named, the snapshot streams (agents, teams...) are read once at the end, so the
+  // tables a backfill leaves join up. Patched: backfills recorded before it read none.
+  const snapshots = input.streams === undefined ? connection.streams.filter((s) => s.kind === 'snapshot') : [];
+  const readSnapshots = snapshots.length > 0 && patched('backfill-reads-snapshots');
+  if (readSnapshots && !carry) progress.streams = [...progress.streams, ...snapshots.map((s) => s.name)];
   if (!carry) {
-    progress.windows.total = todo.length + skipped;
+    progress.windows.total = todo.length + skipped + (readSnapshots ? snapshots.length : 0);
     progress.windows.skipped = skipped;
     // A query answers from memory: recording the plan here adds no command to the history.
     if (connection.rateLimit) {
@@ -105,5 +114,7 @@ export async function backfill(raw: unknown, carry?: BackfillCarry): Promise<Bac
     progress,
     resumeFrom,
     raw,
+    // Named by the time they run (the workflow's clock, deterministic), like an incremental run's.
+    atEnd: readSnapshots ? () => snapshotWindows(snapshots, Math.floor(Date.now() / 1000) * 1000) : undefined,
   });
 }

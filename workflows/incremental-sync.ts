@@ -6,7 +6,7 @@
  * `syncWindow` children and the sync state with `backfill`.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, patched, workflowInfo } from '@temporalio/workflow';
 import { incrementalSyncInput } from '../core/inputs';
 import { intervalFromIso, toIso } from '../core/time';
 import { notYetHandled, planIncremental, snapshotWindows, sortWindows } from '../core/windows';
@@ -17,7 +17,7 @@ export interface IncrementalProgress extends SyncProgress {
   /** The nominal time this run syncs up to (minus each stream's lag). */
   scheduledAt: string;
   /** Per stream: the range brought up to date and the part re-read as lookback. */
-  plan: { stream: string; from: string; to: string; windows: number; lookback?: string; note?: string }[];
+  plan: { stream: string; from: string; to: string; windows: number; lookback?: string; settle?: string; note?: string }[];
 }
 
 export type IncrementalCarry = RunCarry<IncrementalProgress>;
@@ -60,6 +60,8 @@ export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): P
     start: conn.start ? Date.parse(conn.start) : undefined,
     lagMs: conn.schedule?.lagMs,
     lookbackMs: conn.schedule?.lookbackMs,
+    // Patched: runs recorded before it planned no settle re-reads (only streams declaring `settleAfter` have any).
+    settle: conn.streams.some((s) => s.window.settleAfter !== undefined) && patched('settle-late-records'),
   });
 
   const resumeFrom = { ...(carry?.resumeFrom ?? {}) };
@@ -72,6 +74,7 @@ export async function incrementalSync(raw: unknown, carry?: IncrementalCarry): P
       to: toIso(o.to),
       windows: o.windows.length,
       lookback: o.lookback && `${toIso(o.lookback.start)}/${toIso(o.lookback.end)}`,
+      settle: o.settle && `${toIso(o.settle.start)}/${toIso(o.settle.end)}`,
       note: o.note,
     }));
     const spans = outcomes.filter((o) => o.to > o.from);

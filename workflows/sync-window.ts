@@ -17,10 +17,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { invalidInputFailure } from '../core/failures';
+import { invalidInputFailure, workflowFailure } from '../core/failures';
 import { offGridProblems, syncWindowInput } from '../core/inputs';
 import { describeCursor, type Cursor } from '../core/pagination';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes';
+import { countPage, judge, mismatchMessage, newTotalCheck, READS_BEFORE_MISMATCH_FAILS, readAgain, type TotalCheck } from '../core/reconcile';
 import { parseInstant } from '../core/time';
 import { controlActivityOptions, failWorkflowWith, pageActivityOptions, validInput, windowLabel } from './common';
 
@@ -44,6 +45,8 @@ export interface WindowTotals {
   addedColumns?: string[];
   /** Rows whose value did not fit its column (NULL there, kept in `record`), by `table.field`. */
   misfits?: Record<string, number>;
+  /** The records reconciled with the total the vendor states for the window, where it states one. */
+  totalCheck?: TotalCheck;
 }
 
 export interface SyncWindowCarry {
@@ -102,13 +105,19 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   }
 
   const totals = carry?.totals ?? emptyTotals();
+  const check: TotalCheck = totals.totalCheck ?? newTotalCheck();
   let cursor: Cursor | null = carry?.cursor ?? null;
   let snapshot: boolean;
   let phase: WindowProgress['phase'] = 'paging';
   const label = windowLabel(input.connection, input.stream, start, end);
   setHandler(windowProgressQuery, () => ({ ...totals, window: label, phase, cursor: describeCursor(cursor) }));
   const show = () =>
-    setCurrentDetails(`**${label}**\n\n${phase} · ${totals.pages} pages · ${totals.records} records (${totals.inserted} new, ${totals.updated} changed)`);
+    setCurrentDetails(
+      `**${label}**\n\n${phase} · ${totals.pages} pages · ${totals.records} records (${totals.inserted} new, ${totals.updated} changed)` +
+        (totals.totalCheck
+          ? ` · vendor total ${check.stated ?? '?'} (${check.field ?? ''}), ${check.received} received, read ${check.reads}: ${check.verdict ?? 'counting'}`
+          : ''),
+    );
   show();
 
   let pagesThisRun = 0;
@@ -141,8 +150,23 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
     // Plain bookkeeping (no commands): histories without these fields replay unchanged.
     if (result.addedColumns?.length) totals.addedColumns = [...(totals.addedColumns ?? []), ...result.addedColumns];
     for (const [field, rows] of Object.entries(result.misfits ?? {})) totals.misfits = { ...totals.misfits, [field]: (totals.misfits?.[field] ?? 0) + rows };
+    countPage(check, result.records, result.statedTotal);
+    if (check.stated !== undefined) totals.totalCheck = check;
     show();
-    if (!result.next) break;
+    if (!result.next) {
+      // Before anything is recorded complete: do the records add up to what the vendor states?
+      if (check.stated === undefined || judge(check) === 'agrees') break;
+      if (check.reads >= READS_BEFORE_MISMATCH_FAILS || !patched('reconcile-vendor-totals')) {
+        throw workflowFailure('TotalMismatch', mismatchMessage(label, check), {
+          details: { stated: check.stated, received: check.received, reads: check.reads },
+        });
+      }
+      // The list may have moved while it was walked: read the window once more from its first page.
+      readAgain(check);
+      cursor = null;
+      show();
+      continue;
+    }
     cursor = result.next;
     pagesThisRun++;
     if (pagesThisRun >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {

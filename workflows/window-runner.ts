@@ -57,6 +57,8 @@ export interface SyncProgress {
    * and recorded complete up to `until`; the next incremental run reads the rest. Newest last.
    */
   notReady?: { window: string; until: string }[];
+  /** Windows whose records were reconciled with the vendor's stated total; `readAgain`: those that agreed only on a second read. */
+  reconciled?: { windows: number; readAgain: number };
 }
 
 /** What a run carries over when it continues as new. */
@@ -142,9 +144,14 @@ export async function closeRun<P extends SyncProgress>(o: {
   resumeFrom: Record<string, string>;
   /** The workflow's raw input, passed unchanged to the next run. */
   raw: unknown;
+  /** Windows run once the planned ones are done, in the last run only (a backfill's snapshot streams). */
+  atEnd?: () => PlannedWindow[];
 }): Promise<P> {
   const { progress, resumeFrom, title } = o;
   const { mustContinue } = await runWindows(o.runner, o.todo, progress, resumeFrom, title);
+  if (!mustContinue && o.atEnd && progress.windows.failed === 0 && !CancellationScope.current().consideredCancelled) {
+    await runWindows({ ...o.runner, windowsPerRun: Infinity }, o.atEnd(), progress, {}, title);
+  }
   finishOrThrow(progress, title, o.againHint);
   if (mustContinue) {
     progress.continuedRuns++;
@@ -222,6 +229,11 @@ export async function runWindows(
         progress.misfits = { ...progress.misfits, [field]: (progress.misfits?.[field] ?? 0) + rows };
       if (totals.readyUntil) {
         progress.notReady = [...(progress.notReady ?? []), { window: label, until: totals.readyUntil }].slice(-MAX_FAILURES_SHOWN);
+      }
+      if (totals.totalCheck) {
+        progress.reconciled ??= { windows: 0, readAgain: 0 };
+        progress.reconciled.windows++;
+        if (totals.totalCheck.reads > 1) progress.reconciled.readAgain++;
       }
     } catch (err) {
       if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;

@@ -6,7 +6,7 @@
  */
 import { CcsyncError } from '../../core/errors';
 import { describeIssue } from '../../core/issues';
-import type { Cursor } from '../../core/pagination';
+import type { Cursor, StatedTotal } from '../../core/pagination';
 import type { ChildStreamDeclaration, SourceDeclaration, StreamDeclaration } from '../../core/source';
 import type { Row, TableWrite } from '../../destinations/destination';
 import type { HttpAnswer } from '../http/client';
@@ -23,6 +23,8 @@ export interface DecodedPage {
   next: Cursor | null;
   /** Records the vendor sent (before validation). */
   received: number;
+  /** The total the vendor states for this page's query, if it states one. */
+  statedTotal?: StatedTotal;
 }
 
 export function decodePage(
@@ -32,6 +34,8 @@ export function decodePage(
   cursor: Cursor,
   host: string,
   attempt: number,
+  /** Which open records hold the window: those opened in `[from, ...)`, no earlier than `notBefore` (the stream's `openHold` ago). */
+  holds: { from: number; notBefore?: number } = { from: -Infinity },
 ): DecodedPage {
   const failure = errorForStatus(source, answer, host, attempt);
   if (failure) throw failure;
@@ -40,12 +44,14 @@ export function decodePage(
   const envelope = checkEnvelope(what, stream, body);
   const raw = stream.records(envelope);
   const rows = validRecords(what, stream, raw);
+  const seen = { body: envelope, headers: answer.headers, recordCount: raw.length };
   return {
     rows,
     children: (stream.children ?? []).map((child) => childWrite(what, stream.recordsPath, child, rows)),
-    openFrom: earliestOpen(stream, rows),
-    next: stream.pagination.next(cursor, { body: envelope, headers: answer.headers, recordCount: raw.length }),
+    openFrom: earliestOpen(stream, rows, holds),
+    next: stream.pagination.next(cursor, seen),
     received: raw.length,
+    statedTotal: stream.pagination.statedTotal?.(cursor, seen),
   };
 }
 
@@ -75,12 +81,18 @@ function validRecords(what: string, stream: StreamDeclaration, raw: unknown[]): 
   });
 }
 
-function earliestOpen(stream: StreamDeclaration, rows: Row[]): number | undefined {
+/**
+ * The earliest instant from which a record that holds the window may still change. A record opened
+ * before the window (carried over: the API lists a status on every day it overlaps) is held by the
+ * window it opened in; one open for longer than the stream's `openHold` holds none.
+ */
+function earliestOpen(stream: StreamDeclaration, rows: Row[], holds: { from: number; notBefore?: number }): number | undefined {
   let openFrom: number | undefined;
   if (stream.openSince) {
     for (const r of rows) {
       const since = stream.openSince(r.record as Record<string, unknown>);
-      if (since !== undefined && (openFrom === undefined || since < openFrom)) openFrom = since;
+      if (since === undefined || !(since >= holds.from) || (holds.notBefore !== undefined && since < holds.notBefore)) continue;
+      if (openFrom === undefined || since < openFrom) openFrom = since;
     }
   }
   return openFrom;

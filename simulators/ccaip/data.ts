@@ -44,6 +44,12 @@ export interface CcaipDataOptions {
   dataStart?: string | number;
   /** The simulator's clock (epoch ms). Only what happened before it exists. */
   now?: () => number;
+  /**
+   * Activity logs left open (an agent who never logged out): agent number `agent` (0-based) in the
+   * first user status (Available) from `start` to `end` (epoch ms), besides its usual segments;
+   * `ended_at` is null while the clock is before `end`.
+   */
+  stuckLogs?: readonly { agent: number; start: number; end: number }[];
 }
 
 export interface UserStatus {
@@ -200,6 +206,7 @@ export class CcaipDataset {
   private readonly removedAgents = new Set<number>();
   private readonly removedTeams = new Set<number>();
   private readonly segments: Segment[][];
+  private readonly stuck: Segment[];
   private readonly slots = new Map<string, Conversation[]>();
   /** Conversations with manual changes, by `kind:id`: always candidates, whatever a filter says. */
   private readonly touched = new Map<string, Conversation>();
@@ -249,6 +256,12 @@ export class CcaipDataset {
       });
     }
     this.segments = this.agentList.map(() => []);
+    this.stuck = (options.stuckLogs ?? []).map((x, i) => {
+      if (!this.agentList[x.agent]) throw new RangeError(`stuckLogs: no agent ${x.agent}`);
+      const { id, name, color, wfm_id } = STATUS_PLAN[0]!;
+      // Ids below every planned segment's, so they never collide.
+      return { id: ACTIVITY_LOG_ID_BASE - 1 - i, agentIndex: x.agent, status: { id, name, color, wfm_id }, start: x.start, end: x.end };
+    });
   }
 
   // --- agents, teams, statuses ------------------------------------------------------------------
@@ -420,7 +433,7 @@ export class CcaipDataset {
     const at = this.now();
     const out: Rec[] = [];
     for (const a of this.agentList) {
-      for (const s of this.segmentsUntil(a.index, at)) {
+      for (const s of [...this.segmentsUntil(a.index, at), ...this.stuck.filter((x) => x.agentIndex === a.index && x.start <= at)]) {
         if (s.start < this.dataStart - HOUR_MS) continue;
         if (q.from !== undefined && s.start < q.from) continue;
         if (q.to !== undefined && s.start > q.to) continue;

@@ -54,7 +54,9 @@ export type FaultEffect<S extends number = number> =
   /** Answer with the endpoint's response cut short, so it is not valid JSON. */
   | { kind: 'malformed' }
   /** Answer normally, but with `field` of the first record replaced (or added) with `value`. */
-  | { kind: 'schema-drift'; field: string; value: unknown };
+  | { kind: 'schema-drift'; field: string; value: unknown }
+  /** Answer normally, but without the page's first record: the vendor's stated total no longer adds up. */
+  | { kind: 'drop-record' };
 
 /** A one-shot fault; `endpoint` says which requests may consume it (see `FaultPolicy`). */
 export type ScriptedFault<S extends number = number, T extends string = string> = { endpoint?: T } & FaultEffect<S>;
@@ -68,7 +70,7 @@ export interface FaultRates {
   malformedRate?: number;
 }
 
-export type FaultKind = 'status' | 'timeout' | 'reset' | 'malformed' | 'schema-drift';
+export type FaultKind = 'status' | 'timeout' | 'reset' | 'malformed' | 'schema-drift' | 'drop-record';
 
 /** What the server must do for one request; `origin` says whether the script or a rate caused it. */
 export type ResolvedFault = { origin: 'script' | 'rate' } & (
@@ -77,6 +79,7 @@ export type ResolvedFault = { origin: 'script' | 'rate' } & (
   | { kind: 'reset' }
   | { kind: 'malformed' }
   | { kind: 'schema-drift'; field: string; value: unknown }
+  | { kind: 'drop-record' }
 );
 
 /** What one vendor's faults may be and aim at. */
@@ -108,6 +111,8 @@ function resolve(f: ScriptedFault): ResolvedFault {
       return { origin: 'script', kind: 'malformed' };
     case 'schema-drift':
       return { origin: 'script', kind: 'schema-drift', field: f.field, value: f.value };
+    case 'drop-record':
+      return { origin: 'script', kind: 'drop-record' };
   }
 }
 

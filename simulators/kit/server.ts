@@ -48,7 +48,7 @@ export interface Exchange<E extends RequestLogEntry> {
 }
 
 /** Faults that shape a real answer rather than replace it. */
-export type ResponseFault = Extract<ResolvedFault, { kind: 'malformed' | 'schema-drift' }>;
+export type ResponseFault = Extract<ResolvedFault, { kind: 'malformed' | 'schema-drift' | 'drop-record' }>;
 
 /** Said by `injectFault` when the fault has answered (or dropped) the request itself. */
 export const FAULT_ANSWERED = 'answered';
@@ -315,7 +315,8 @@ export abstract class HttpSimulator<E extends RequestLogEntry, F extends Scripte
 
   /**
    * Sends the endpoint's answer, shaped by a response fault: schema drift changes the first of the
-   * `records` of a 200 answer, malformed cuts the JSON short.
+   * `records` of a 200 answer, drop-record leaves the first of them out (headers and stated totals
+   * unchanged), malformed cuts the JSON short.
    */
   protected respond(
     exchange: Exchange<E>,
@@ -327,6 +328,7 @@ export abstract class HttpSimulator<E extends RequestLogEntry, F extends Scripte
       const list = records(answer.body);
       if (list) driftFirstRecord(list, fault.field, fault.value);
     }
+    if (fault?.kind === 'drop-record' && answer.status === 200) records(answer.body)?.splice(0, 1);
     if (fault?.kind !== 'malformed') return exchange.reply(answer.status, answer.body, answer.headers);
     exchange.entry.status = answer.status;
     sendText(exchange.res, answer.status, truncateJson(JSON.stringify(answer.body)), answer.headers);

@@ -22,6 +22,8 @@ export interface ConversationContext {
   queues: ReadonlyArray<{ queueId: string; queueName: string }>;
   agents: readonly KoreAgent[];
   sessionsPerDay?: readonly [number, number];
+  /** Chat sessions of a given length (epoch ms), besides the day's own: listed once they end, under their start. */
+  longChats?: readonly { start: number; end: number }[];
 }
 
 export interface ConversationFilter {
@@ -185,7 +187,29 @@ export function sessionsOfDay(ctx: ConversationContext, day: number): Session[] 
   const rng = rngFor('sessions-per-day', ctx.seed, day);
   const [min, max] = ctx.sessionsPerDay ?? (weekday === 0 || weekday === 6 ? [2, 5] : [5, 10]);
   const count = between(rng, min, max);
-  return Array.from({ length: count }, (_, i) => sessionOf(ctx, day, i));
+  const own = Array.from({ length: count }, (_, i) => sessionOf(ctx, day, i));
+  const long = (ctx.longChats ?? []).filter((c) => floorDay(c.start) === day).map((c, i) => longChat(ctx, c, i));
+  return long.length ? [...own, ...long].sort((a, b) => a.start - b.start) : own;
+}
+
+/** A chat (channel rtm) from `start` to `end`, with an agent, as the day's sessions look. */
+function longChat(ctx: ConversationContext, c: { start: number; end: number }, index: number): Session {
+  const sessionId = sha256('long-chat', ctx.seed, c.start, index).slice(0, 24);
+  const queue = ctx.queues[0]!;
+  const record = (off = 0): Record<string, unknown> => ({
+    sessionId,
+    conversationId: `c-${uuidLike(sha256('long-chat-conversation', ctx.seed, c.start, index))}`,
+    channel: 'rtm',
+    sessionStartTime: koreLocalTime(c.start, off),
+    sessionEndTime: koreLocalTime(c.end, off),
+    botId: ctx.iId,
+    orgId: ctx.orgId,
+    queues: [{ queueId: queue.queueId, queueName: queue.queueName }],
+    smartStatus: 'CLOSED AT AGENT',
+    reason: '',
+    finalStatus: 'AgentResolved',
+  });
+  return { sessionId, channel: 'rtm', start: c.start, end: c.end, queueIds: [queue.queueId], record, wire: record };
 }
 
 function matches(s: Session, filter: ConversationFilter): boolean {

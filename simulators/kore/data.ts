@@ -9,7 +9,7 @@
  * Nothing is stored except revisions (late data), so windows of any size cost nothing until asked
  * for, and a page is generated straight from its offset.
  */
-import { agentStatusRecord, segmentsOverlapping, type SegmentAsOf } from './agentstatus-data';
+import { agentStatusRecord, segmentsOverlapping, type SegmentAsOf, type StatusSegment } from './agentstatus-data';
 import { type ConversationContext, type ConversationFilter, type Session, sessionsBetween } from './conversations-data';
 import { DEFAULT_AGENT_COUNT, type KoreAgent, makeAgents } from './people';
 import { rngFor, sha256, uuidLike } from '../kit/seeded';
@@ -36,6 +36,14 @@ export interface KoreDataOptions {
   agents?: number;
   /** Conversations a day, as [min, max] (default 5-10 on weekdays, 2-5 at weekends): for tests that need more than a page. */
   sessionsPerDay?: readonly [number, number];
+  /**
+   * Statuses left open (an agent who never logged out): agent number `agent` (0-based) is in
+   * `primaryStatus` (default AVAILABLE) from `start` to `end` (epoch ms or ISO), besides its shifts.
+   * Open while the clock is before `end`; listed on every day it overlaps, like any segment.
+   */
+  /** Chat sessions of a given length (epoch ms or ISO), besides each day's own (e.g. one longer than a client's lookback). */
+  longChats?: readonly { start: number | string; end: number | string }[];
+  stuckStatuses?: readonly { agent: number; start: number | string; end: number | string; primaryStatus?: string }[];
 }
 
 export interface KoreQueue {
@@ -202,7 +210,23 @@ export class KoreDataset {
     this.queues = queues.sort((a, b) => (a.queueId < b.queueId ? -1 : a.queueId > b.queueId ? 1 : 0));
     this.agents = makeAgents(this.seed, this.orgId, options.agents ?? DEFAULT_AGENT_COUNT);
     this.sessionsPerDay = options.sessionsPerDay;
+    this.longChats = (options.longChats ?? []).map((c) => ({ start: toMs(c.start, 'longChats.start'), end: toMs(c.end, 'longChats.end') }));
+    this.stuck = (options.stuckStatuses ?? []).map((x) => {
+      const agent = this.agents[x.agent];
+      if (!agent) throw new RangeError(`stuckStatuses: no agent ${x.agent} (there are ${this.agents.length})`);
+      const status = x.primaryStatus ?? 'AVAILABLE';
+      return {
+        userId: agent.userId,
+        primaryStatus: status,
+        secondaryStatus: status,
+        start: toMs(x.start, 'stuckStatuses.start'),
+        end: toMs(x.end, 'stuckStatuses.end'),
+      };
+    });
   }
+
+  private readonly stuck: StatusSegment[];
+  private readonly longChats: { start: number; end: number }[];
 
   private readonly sessionsPerDay?: readonly [number, number];
 
@@ -215,6 +239,7 @@ export class KoreDataset {
       queues: this.queues,
       agents: this.agents,
       sessionsPerDay: this.sessionsPerDay,
+      longChats: this.longChats,
     };
   }
 
@@ -226,7 +251,13 @@ export class KoreDataset {
   /** Each agent (of `agents`, default all) with its status segments overlapping `[fromMs, toMs)` as of the clock. */
   agentStatus(fromMs: number, toMs: number, agents: readonly KoreAgent[] = this.agents): Array<{ agent: KoreAgent; segments: SegmentAsOf[] }> {
     const now = this.now();
-    return agents.map((agent) => ({ agent, segments: segmentsOverlapping(this.seed, agent, fromMs, toMs, now, this.dataStart) }));
+    return agents.map((agent) => {
+      const stuck = this.stuck
+        .filter((seg) => seg.userId === agent.userId && seg.start <= now && seg.start < toMs && seg.end > fromMs)
+        .map((seg) => ({ ...seg, open: seg.end > now }));
+      const segments = segmentsOverlapping(this.seed, agent, fromMs, toMs, now, this.dataStart);
+      return { agent, segments: stuck.length ? [...segments, ...stuck].sort((a, b) => a.start - b.start) : segments };
+    });
   }
 
   /**

@@ -195,7 +195,9 @@ export const agent_activity_logs: StreamDeclaration<CcaipSettings> = defineStrea
   recordsPath: 'agent_activity_logs',
   pagination: tail('started_at'),
   pageSize: PAGE_SIZE,
-  window: WINDOWED,
+  // A log still open after a day (an agent who never logged out) stops holding its window: the rest
+  // of the window is recorded complete, the log stays stored open until a forced backfill reads it.
+  window: { ...WINDOWED, openHold: DAY },
   request: windowedRequest('agent_activity_logs', 'started_at'),
   // A segment the agent is still in has no end yet and will change without its start moving:
   // the window stays incomplete from its start, so the next run reads it again until it closes.

@@ -35,7 +35,12 @@ export const callvolume: StreamDeclaration<KoreSettings> = defineStream('kore', 
   records: (body: { CallVolumeUpdate: unknown[] }) => body.CallVolumeUpdate,
   recordsPath: 'CallVolumeUpdate',
   // skip and limit go in the JSON body, after the range.
-  pagination: skipLimit({ hasMore: (body) => (body as { hasMore?: boolean }).hasMore === true, place: 'body' }),
+  pagination: skipLimit({
+    hasMore: (body) => (body as { hasMore?: boolean }).hasMore === true,
+    // Every record the range matches: the window's records must add up to it (reconciled by syncWindow).
+    total: { read: (body) => (body as { totalCount?: unknown }).totalCount, field: 'totalCount' },
+    place: 'body',
+  }),
   pageSize: { default: 1000, max: 1000 },
   window: {
     // The API states no range limit for call volume; a month keeps each window's page walk short.
@@ -151,8 +156,11 @@ function conversationStream(
       alignment: MINUTE,
       defaultLag: 10 * MINUTE,
       // A conversation is listed once it ends and filed under its start: re-reading two hours picks
-      // up conversations up to about that long that were still going on at the previous run.
+      // up conversations up to about that long that were still going on at the previous run...
       defaultLookback: 2 * HOUR,
+      // ...and each stretch is read once more when it is a day old, for longer ones (a chat left
+      // open for hours): one more read of every instant, not a day re-read on every run.
+      settleAfter: DAY,
     },
     optionsSchema: conversationOptions,
     request: ({ settings, window, options: { channels, queues } }) => {
@@ -209,11 +217,14 @@ export const agentstatus: StreamDeclaration<KoreSettings, z.infer<typeof agentSt
     defaultSize: DAY,
     alignment: DAY,
     defaultLag: 10 * MINUTE,
-    // Open segments are re-read through `openSince` however long they stay open. The one-day
+    // Open segments are re-read through `openSince` while they stay open (up to `openHold`). The one-day
     // lookback re-reads the last complete day on every run (one request per 50 agents): it covers a
     // backfill that reached into a day not yet over (the segments still to come that day) and late
     // corrections.
     defaultLookback: DAY,
+    // A status nobody closed (an agent who never logged out) holds its day for two days at most;
+    // the day it finally closes lists it again, closed (the API lists a segment on every day it overlaps).
+    openHold: 2 * DAY,
   },
   optionsSchema: agentStatusOptions,
   request: ({ settings, window, options: { agents } }) => {

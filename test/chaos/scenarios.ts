@@ -233,24 +233,29 @@ export async function workerKills(size: Size): Promise<ScenarioReport> {
   const stack = await chaosStack({ latencyMs: 300 });
   const worker = new WorkerProcess(stack.workerEnv);
   try {
-    await worker.start();
+    await worker.start(180_000);
     const handle = await startBackfill(stack, FROM.workerKills, days);
     const rng = mulberry32(size === 'full' ? 11 : 7);
     let done = false;
     const result = handle.result().finally(() => (done = true));
+    // Awaited below; a failure before that (a restart that timed out) must surface as itself, not
+    // as this promise's rejection once the leftovers are terminated.
+    result.catch(() => undefined);
     let killed = 0;
     while (killed < kills && !done) {
       // Kill while pages are in flight: after the (re)started worker has synced a page, at a random
-      // moment of the next ones. A kill before it polls at all would prove nothing.
-      const mark = worker.logs().length;
+      // moment of the next ones. A kill before it polls at all would prove nothing. Counted, not
+      // searched in the kept output: that is trimmed, and an offset into it goes stale.
+      const mark = worker.pagesSynced;
       const deadline = Date.now() + 120_000;
-      while (!done && Date.now() < deadline && !worker.logs().slice(mark).includes('page synced')) await sleep(100);
+      while (!done && Date.now() < deadline && worker.pagesSynced === mark) await sleep(100);
       await sleep(100 + rng() * 400);
       if (done) break;
       await worker.kill('SIGKILL');
       killed++;
       await sleep(100 + rng() * 1000);
-      await worker.start();
+      // A restart bundles the workflows again: on a loaded 2-core machine that can take a minute.
+      await worker.start(180_000);
     }
     assert.equal(killed, kills, `the backfill outlived ${kills} kills (it finished after ${killed})`);
     await result;
@@ -281,7 +286,7 @@ export async function serverRestart(size: Size): Promise<ScenarioReport> {
   const stack = await chaosStack({ address: server.address, latencyMs: 400 });
   const worker = new WorkerProcess(stack.workerEnv);
   try {
-    await worker.start();
+    await worker.start(180_000);
     const handle = await startBackfill(stack, FROM.serverRestart, days, { maxParallelWindows: 2 });
     const firstRun = (await handle.describe()).runId;
     let met = 0;
@@ -337,7 +342,7 @@ export async function postgresOutage(size: Size): Promise<ScenarioReport> {
   const stack = await chaosStack({ destinationUrl: viaProxy.toString(), readUrl: direct, latencyMs: 300 });
   const worker = new WorkerProcess(stack.workerEnv);
   try {
-    await worker.start();
+    await worker.start(180_000);
     const handle = await startBackfill(stack, FROM.postgresOutage, days, { maxParallelWindows: 2 });
     for (let i = 0; i < outages; i++) {
       await waitFor('pages to land', async () => (await readAll(stack.destination, TABLE, CONNECTION)).length > i * 300).catch((err: Error) => {
@@ -397,7 +402,7 @@ export async function vendorFaults(size: Size): Promise<ScenarioReport> {
   const stack = await chaosStack();
   const worker = new WorkerProcess(stack.workerEnv);
   try {
-    await worker.start();
+    await worker.start(180_000);
     stack.kore.setFaults(VENDOR_FAULT_RATES);
     stack.kore.failNext(...VENDOR_SCRIPT);
     const handle = await startBackfill(stack, FROM.vendorFaults, days);

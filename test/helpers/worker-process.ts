@@ -12,6 +12,8 @@ export class WorkerProcess {
   private output: string[] = [];
   /** How many times the worker was started. */
   starts = 0;
+  /** Pages the worker logged as synced, over all its starts: the kept output is trimmed, this count is not. */
+  pagesSynced = 0;
 
   /** `script`: the entry point (default the product's workers/main.ts; the rolling-deploy test runs a variant build). */
   constructor(
@@ -32,6 +34,7 @@ export class WorkerProcess {
       const timer = setTimeout(() => fail(new Error(`the worker did not start within ${timeoutMs} ms:\n${this.tail()}`)), timeoutMs);
       const onLine = (chunk: Buffer) => {
         const text = chunk.toString();
+        this.pagesSynced += text.split('page synced').length - 1;
         this.output.push(text);
         if (this.output.length > 400) this.output.splice(0, 200);
         if (text.includes('ccsync worker polling')) {
