@@ -6,7 +6,7 @@
  * Run: npx tsx --test test/unit/ccaip-source.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it, mock } from 'node:test';
 import type { ConnectionsStore } from '../../activities/connections';
 import type { HttpAnswer } from '../../activities/http/client';
 import { VendorHttp } from '../../activities/http/client';
@@ -495,7 +495,10 @@ describe('fetchPage walking the simulator', () => {
   }
 
   it('agent activity logs: open segments are reported as open from their start', async () => {
-    const w = await walk(rt, 'agent_activity_logs', NOW - 3 * HOUR, NOW);
+    // Our clock agrees with the simulator's: an open log holds its window only within the stream's
+    // openHold of now (1 day), so a vendor "now" weeks ago would hold nothing.
+    mock.timers.enable({ apis: ['Date'], now: NOW });
+    const w = await walk(rt, 'agent_activity_logs', NOW - 3 * HOUR, NOW).finally(() => mock.timers.reset());
     const truth = sim.data.activityLogs({ from: NOW - 3 * HOUR, to: NOW });
     assert.equal(w.rows.size, truth.length);
     const open = truth.filter((l) => l.ended_at === null);

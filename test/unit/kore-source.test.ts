@@ -6,7 +6,7 @@
  * Run: npx tsx --test test/unit/kore-source.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { ConnectionsStore } from '../../activities/connections';
 import { VendorHttp } from '../../activities/http/client';
 import { RateLimiter } from '../../activities/http/rate-limit';
@@ -489,11 +489,14 @@ describe('fetching pages from the simulator', () => {
         },
       );
       const local: FetchRuntime = { ...rt, connections: new ConnectionsStore(file, {}) };
+      // Our clock agrees with the simulator's: an open record holds its window only within the
+      // stream's openHold of now (2 days), so a vendor "now" months ago would hold nothing.
+      mock.timers.enable({ apis: ['Date'], now: ms('2026-10-07T10:30:00Z') });
       const page = await fetchPage(
         local,
         { connection: 'k', stream: 'agentstatus', start: '2026-10-07T00:00:00Z', end: '2026-10-08T00:00:00Z', cursor: null },
         1,
-      );
+      ).finally(() => mock.timers.reset());
       const open = page.rows.map((r) => r.record as Record<string, unknown>).filter((r) => r.open === true);
       assert.ok(open.length > 0, 'someone is mid-status at 10:30');
       assert.equal(page.openFrom, Math.min(...open.map((r) => Date.parse(String(r.startTime)))));
