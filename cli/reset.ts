@@ -35,7 +35,15 @@ export async function runningOf(client: Client, connection: string): Promise<{ w
     `WorkflowId STARTS_WITH 'incremental/${c}/' OR WorkflowId STARTS_WITH 'backfill/${c}/' OR WorkflowId STARTS_WITH '${c}/')`;
   const out: { workflowId: string; type: string }[] = [];
   for await (const w of client.workflow.list({ query })) {
-    if (!out.some((o) => o.workflowId === w.workflowId)) out.push({ workflowId: w.workflowId, type: w.type });
+    if (out.some((o) => o.workflowId === w.workflowId)) continue;
+    // Visibility lags behind a run that has just closed (a backfill's last windows, seconds ago):
+    // describe() reads the run itself, so only what is really running refuses the reset.
+    const d = await client.workflow
+      .getHandle(w.workflowId, w.runId)
+      .describe()
+      .catch(() => undefined);
+    if (d !== undefined && d.status.name !== 'RUNNING') continue;
+    out.push({ workflowId: w.workflowId, type: w.type });
   }
   // The runs people started first; their windows (children) after them.
   return [...out.filter((o) => o.type !== 'syncWindow'), ...out.filter((o) => o.type === 'syncWindow')];
