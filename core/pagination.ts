@@ -158,17 +158,6 @@ function firstPageNumber(pageSize: number): { page: number; per: number } {
   return { page: 1, per: pageSize };
 }
 
-/** Where a page-number walk stands, and whether the response says another page follows (`morePages`). */
-function pageNumberStep(
-  cursor: { page: unknown; per: unknown },
-  page: PageSeen,
-  headers: { total?: string; link?: string },
-): { current: number; per: number; more: boolean } {
-  const per = Number(cursor.per);
-  const current = Number(cursor.page);
-  return { current, per, more: morePages(current, per, page, headers) };
-}
-
 function pageNumberParams(cursor: { page: unknown; per: unknown }): { page: number; per: number } {
   return { page: Number(cursor.page), per: Number(cursor.per) };
 }
@@ -178,6 +167,30 @@ function headerTotal(cursor: { page: number | string }, page: PageSeen, header: 
   const name = header ?? 'Total';
   const stated = countOf(page.headers[name.toLowerCase()]);
   return stated === undefined ? undefined : { stated, firstOfQuery: Number(cursor.page) === 1, field: `${name} header` };
+}
+
+/** Where a page-number walk stands, and whether the response says another page follows (`morePages`). */
+type PageNumberStep = { current: number; per: number; more: boolean };
+
+/**
+ * What page-number walks (`pagePer`, `timeTail`) share: the `Total` header as the stated total
+ * (each page 1 is a new query, whose Total counts from there on), page 1 with the stream's page
+ * size first, and `next` told where the walk stands (`PageNumberStep`) before `step` decides.
+ */
+function pageNumberWalk<C extends { page: number; per: number }>(
+  opts: { totalHeader?: string; linkHeader?: string },
+  step: (cursor: C, page: PageSeen, at: PageNumberStep) => C | null,
+): Pick<Pagination<C>, 'statedTotal' | 'next'> & { first: typeof firstPageNumber } {
+  const headers = { total: opts.totalHeader, link: opts.linkHeader };
+  return {
+    statedTotal: (cursor, page) => headerTotal(cursor, page, opts.totalHeader),
+    first: firstPageNumber,
+    next(cursor, page) {
+      const per = Number(cursor.per);
+      const current = Number(cursor.page);
+      return step(cursor, page, { current, per, more: morePages(current, per, page, headers) });
+    },
+  };
 }
 
 /** Guards against a vendor that ignores `page` and answers every page alike: the walk would never end. */
@@ -199,18 +212,14 @@ function checkNotRepeated(cursor: PagePerCursor, fingerprint: string | undefined
 export function pagePer(
   opts: { totalHeader?: string; linkHeader?: string; fingerprint?: (body: unknown) => string | undefined } = {},
 ): Pagination<PagePerCursor> {
-  const headers = { total: opts.totalHeader, link: opts.linkHeader };
   return {
     style: 'page-per',
-    statedTotal: (cursor, page) => headerTotal(cursor, page, opts.totalHeader),
-    first: firstPageNumber,
-    next(cursor, page): PagePerCursor | null {
-      const { current, per, more } = pageNumberStep(cursor, page, headers);
+    ...pageNumberWalk<PagePerCursor>(opts, (cursor, page, { current, per, more }) => {
       const fingerprint = opts.fingerprint?.(page.body);
       checkNotRepeated(cursor, fingerprint);
       if (!more) return null;
       return fingerprint === undefined ? { page: current + 1, per } : { page: current + 1, per, seen: fingerprint };
-    },
+    }),
     apply: (request, cursor) => withParameters(request, 'query', pageNumberParams(cursor)),
   };
 }
@@ -247,15 +256,11 @@ export function timeTail(opts: {
   totalHeader?: string;
   linkHeader?: string;
 }): Pagination<TimeTailCursor> {
-  const headers = { total: opts.totalHeader, link: opts.linkHeader };
   const fromParam = opts.fromParam ?? `${opts.field}[from]`;
   return {
     style: 'time-tail',
     // Each page 1 (a moved `since`) is a new query, whose Total counts from `since` on.
-    statedTotal: (cursor, page) => headerTotal(cursor, page, opts.totalHeader),
-    first: firstPageNumber,
-    next(cursor, page): TimeTailCursor | null {
-      const { current, per, more } = pageNumberStep(cursor, page, headers);
+    ...pageNumberWalk<TimeTailCursor>(opts, (cursor, page, { current, per, more }) => {
       const since = cursor.since === undefined ? undefined : Date.parse(String(cursor.since));
       const times = opts.records(page.body).map((r, i) => {
         const text = opts.time(r);
@@ -285,7 +290,7 @@ export function timeTail(opts: {
       const last = times[times.length - 1]!;
       if (since !== undefined && last === since) return { since: String(cursor.since), page: current + 1, per };
       return { since: new Date(last).toISOString(), page: 1, per };
-    },
+    }),
     apply: (request, cursor) =>
       withParameters(request, 'query', {
         ...(cursor.since === undefined ? {} : { [fromParam]: String(cursor.since) }),

@@ -21,7 +21,7 @@ import {
   withoutStaleParents,
   checkIdentifier,
   dialectDdl,
-  checkTableSpec,
+  checkedSpec,
   describeWrites,
   keyObject,
   prepareWrites,
@@ -30,7 +30,6 @@ import {
   selectAllSql,
   specId,
   writtenColumns,
-  storedSpec,
   type StoredSpec,
   type ColumnTypes,
   type PreparedRow,
@@ -127,8 +126,7 @@ export class PostgresDestination implements Destination {
 
   /** Not on `Destination` (tables are made by their first write): tests reach it via test/helpers/destination-access.ts. */
   async ensureTable(given: TableSpec): Promise<void> {
-    const spec = storedSpec(given);
-    checkTableSpec(spec);
+    const spec = checkedSpec(given);
     await this.guard(`Creating table ${spec.name}`, () => this.ensure(spec));
   }
 
@@ -179,8 +177,7 @@ export class PostgresDestination implements Destination {
   }
 
   async noteSnapshotKeys(given: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
-    const spec = storedSpec(given);
-    checkTableSpec(spec);
+    const spec = checkedSpec(given);
     checkRunId(runId);
     const texts = snapshotKeyTexts(spec, keys);
     if (texts.length === 0) return;
@@ -202,8 +199,7 @@ export class PostgresDestination implements Destination {
   }
 
   async finishSnapshot(given: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
-    const spec = storedSpec(given);
-    checkTableSpec(spec);
+    const spec = checkedSpec(given);
     checkRunId(runId);
     return this.guard(`Finishing snapshot run ${runId} of ${spec.name}`, async () => {
       await this.ensureSnapshot(spec);
@@ -353,8 +349,7 @@ export class PostgresDestination implements Destination {
 
   /** Every row of a table for a connection, ordered by key. Not on `Destination`: tests reach it via test/helpers/destination-access.ts. */
   async readAll(given: TableSpec, connection: string): Promise<StoredRow[]> {
-    const spec = storedSpec(given);
-    checkTableSpec(spec);
+    const spec = checkedSpec(given);
     return this.guard(`Reading ${spec.name}`, async () => {
       const read = (hasDeletedAt: boolean) =>
         this.queryOrEmpty<Record<string, unknown>>(selectAllSql(this.table(spec.name), spec, '$1', ' COLLATE "C"', hasDeletedAt), [connection]);

@@ -93,6 +93,13 @@ export function checkTableSpec(spec: TableSpec): void {
   }
 }
 
+/** A table spec as the destinations store it (`storedSpec`), validated (`checkTableSpec`). */
+export function checkedSpec(given: TableSpec): StoredSpec {
+  const spec = storedSpec(given);
+  checkTableSpec(spec);
+  return spec;
+}
+
 import { canonicalJson } from './json';
 
 export { canonicalJson };

@@ -19,7 +19,7 @@ import {
   SNAPSHOT_RUNS_TABLE,
   STATE_TABLE,
   dialectDdl,
-  checkTableSpec,
+  checkedSpec,
   describeWrites,
   keyObject,
   keyText,
@@ -33,7 +33,6 @@ import {
   VERSION,
   withoutStaleParents,
   writtenColumns,
-  storedSpec,
   type ColumnTypes,
   type PreparedWrite,
   type StoredSpec,
@@ -106,8 +105,7 @@ export class SqliteDestination implements Destination {
   /** Not on `Destination` (tables are made by their first write): tests reach it via test/helpers/destination-access.ts. */
   ensureTable(given: TableSpec): Promise<void> {
     return settle(() => {
-      const spec = storedSpec(given);
-      checkTableSpec(spec);
+      const spec = checkedSpec(given);
       this.guard('Creating table ' + spec.name, () => this.ensureSync(spec));
     });
   }
@@ -150,8 +148,7 @@ export class SqliteDestination implements Destination {
 
   noteSnapshotKeys(given: TableSpec, connection: string, runId: string, keys: readonly Record<string, string>[]): Promise<void> {
     return settle(() => {
-      const spec = storedSpec(given);
-      checkTableSpec(spec);
+      const spec = checkedSpec(given);
       checkRunId(runId);
       const texts = snapshotKeyTexts(spec, keys);
       if (texts.length === 0) return;
@@ -175,8 +172,7 @@ export class SqliteDestination implements Destination {
 
   finishSnapshot(given: TableSpec, connection: string, runId: string): Promise<SnapshotOutcome> {
     return settle(() => {
-      const spec = storedSpec(given);
-      checkTableSpec(spec);
+      const spec = checkedSpec(given);
       checkRunId(runId);
       return this.guard(`Finishing snapshot run ${runId} of ${spec.name}`, () => {
         this.ensureSnapshotSync(spec);
@@ -293,8 +289,7 @@ export class SqliteDestination implements Destination {
   /** Every row of a table for a connection, ordered by key. Not on `Destination`: tests reach it via test/helpers/destination-access.ts. */
   readAll(given: TableSpec, connection: string): Promise<StoredRow[]> {
     return settle(() => {
-      const spec = storedSpec(given);
-      checkTableSpec(spec);
+      const spec = checkedSpec(given);
       return this.guard(`Reading ${spec.name}`, () => {
         if (!this.tableExists(spec.name)) return [];
         const sql = selectAllSql(quoteIdent(spec.name), spec, '?', '', this.hasColumn(spec.name, DELETED_AT));

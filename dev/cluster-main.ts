@@ -25,6 +25,7 @@ import { applySchedules } from '../workers/schedules';
 import { DEFAULT_TASK_QUEUE } from '../workers/temporal-connection';
 import { DEFAULT_PORTS, ROOT, startTemporalCluster, type TemporalCluster } from './cluster';
 import { pidGone, startWatchdog } from './dev-server';
+import { orderedShutdown } from './stopper';
 import { resolveClusterBinaries } from './temporal-server';
 
 export interface ClusterArgs {
@@ -120,22 +121,15 @@ async function main(): Promise<void> {
   const frontendPort = Number(process.env.CCSYNC_TEMPORAL_PORT ?? DEFAULT_PORTS.frontend);
   const uiPort = Number(process.env.CCSYNC_UI_PORT ?? 8233);
   const destination = process.env.CCSYNC_DESTINATION ?? 'postgres://postgres@127.0.0.1:5432/ccsync';
-  const stops: (() => Promise<void>)[] = [];
   const workers: PrefixedWorker[] = [];
   let cluster: TemporalCluster | undefined;
-  let stopping = false;
-
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nccsync cluster: stopping; the workers drain first...');
-    await Promise.all(workers.map((w) => w.stop().catch((err) => console.error(`ccsync cluster: ${String(err)}`))));
-    for (const stop of stops.reverse()) await stop().catch((err) => console.error(`ccsync cluster: ${String(err)}`));
-    console.log('ccsync cluster: stopped');
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  const stops = orderedShutdown({
+    name: 'ccsync cluster',
+    stopping: 'stopping; the workers drain first...',
+    first: async () => {
+      await Promise.all(workers.map((w) => w.stop().catch((err) => console.error(`ccsync cluster: ${String(err)}`))));
+    },
+  });
 
   try {
     const started = Date.now();
@@ -185,7 +179,7 @@ async function main(): Promise<void> {
 `);
   } catch (err) {
     console.error(`ccsync cluster: could not start: ${err instanceof Error ? err.message : String(err)}`);
-    await stopAll(1);
+    await stops.stopAll(1);
   }
 }
 

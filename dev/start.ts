@@ -12,6 +12,7 @@ import { demoLivePersonOptions, LIVEPERSON_SIMULATOR_DEFAULT_PORT, LivePersonSim
 import { CCAIP_SIMULATOR_DEFAULT_PORT, CcaipSimulator, demoCcaipOptions } from '../simulators/ccaip';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from './dev-server';
+import { orderedShutdown } from './stopper';
 import { applySchedules } from '../workers/schedules';
 import { resolveTemporalCli } from './temporal-cli';
 import { createCcsyncWorker, type CcsyncWorker } from '../workers/worker';
@@ -29,30 +30,21 @@ const CCAIP_PORT = Number(process.env.CCSYNC_CCAIP_PORT ?? CCAIP_SIMULATOR_DEFAU
 
 async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
-  const stops: (() => Promise<void>)[] = [];
   let worker: CcsyncWorker | undefined;
-  let stopping = false;
-
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nccsync: stopping (the worker finishes or hands back its in-flight tasks first)...');
-    if (worker) {
+  // In reverse order of starting: the worker drains (its last completions reach the server),
+  // then the simulators, then the server, which runs in its own process group so a terminal's
+  // Ctrl-C reaches only us.
+  const stops = orderedShutdown({
+    name: 'ccsync',
+    stopping: 'stopping (the worker finishes or hands back its in-flight tasks first)...',
+    first: () => {
       try {
-        worker.shutdown();
+        worker?.shutdown();
       } catch {
         /* already shutting down on the SDK's own signal handler */
       }
-    }
-    // In reverse order of starting: the worker drains (its last completions reach the server),
-    // then the simulators, then the server, which runs in its own process group so a terminal's
-    // Ctrl-C reaches only us.
-    for (const stop of stops.reverse()) await stop().catch((err) => console.error(`ccsync: ${String(err)}`));
-    console.log('ccsync: stopped');
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+    },
+  });
 
   try {
     const cli = await resolveTemporalCli();
@@ -109,10 +101,10 @@ async function main(): Promise<void> {
 `);
     await running;
     // The worker ended on its own (the SDK's signal handler): take the rest down too.
-    await stopAll(0);
+    await stops.stopAll(0);
   } catch (err) {
     console.error(`ccsync: could not start: ${err instanceof Error ? err.message : String(err)}`);
-    await stopAll(1);
+    await stops.stopAll(1);
   }
 }
 

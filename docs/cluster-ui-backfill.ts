@@ -15,11 +15,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { chromium } from 'playwright-core';
 import { findFreeLowPort, startTemporalCluster, uniqueClusterName } from '../dev/cluster';
 import { openDestination } from '../destinations';
 import { callVolumeGroundTruth, DEMO_KORE, demoKoreOptions, KoreSimulator } from '../simulators/kore';
 import { WorkerProcess } from '../test/helpers/worker-process';
+import { launchChromium } from './browser';
 
 const OUT = resolve(__dirname, 'cluster-ui-backfill.png');
 const FROM = '2026-11-01T00:00:00Z';
@@ -61,19 +61,7 @@ async function main(): Promise<void> {
     UI_KORE_SECRET: DEMO_KORE.clientSecret,
   });
   const connection = await Connection.connect({ address: cluster.address });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     await worker.start(180_000);
     const client = new Client({ connection, namespace: cluster.namespace });

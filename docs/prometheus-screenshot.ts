@@ -9,13 +9,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { findFreePort } from '../dev/dev-server';
 import { DEMO_KORE, demoKoreOptions, KoreSimulator } from '../simulators/kore';
 import { startPrometheus } from '../test/helpers/prometheus';
 import { testTemporal, uniqueTaskQueue } from '../test/helpers/temporal';
 import { WorkerProcess } from '../test/helpers/worker-process';
 import { koreConnection, writeConnectionsFile } from '../test/helpers/connections-file';
+import { launchChromium } from './browser';
 
 const OUT = resolve(__dirname, 'prometheus-records-written.png');
 
@@ -65,19 +65,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5000));
     const expr = 'sum by (connection, stream, outcome) (ccsync_records_written_total)';
     const url = `${prometheus.url}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=0&g0.stacked=0&g0.show_exemplars=0&g0.range_input=5m`;
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.goto(url, { waitUntil: 'networkidle' });
