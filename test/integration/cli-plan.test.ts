@@ -17,6 +17,27 @@ describe("the backfill workflow's first progress report states the plan", () => 
   });
   after(async () => stack?.close());
 
+  /**
+   * A terminated backfill only asks its windows to cancel (ParentClosePolicy.REQUEST_CANCEL): wait
+   * until this worker has cancelled them, so no window of this connection is left running on the
+   * shared dev server for a later test file that backfills the same dates.
+   */
+  async function windowsClosed(): Promise<void> {
+    const query = `TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Running'`;
+    for (let i = 0; i < 150; i++) {
+      const running: string[] = [];
+      for await (const w of stack.client.workflow.list({ query })) running.push(w.workflowId);
+      const open = [];
+      for (const id of running) {
+        const d = await stack.client.workflow.getHandle(id).describe();
+        if (d.status.name === 'RUNNING') open.push(id);
+      }
+      if (open.length === 0) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.fail('the terminated backfill left windows running');
+  }
+
   it('windows, requests and time at the limit, the very figures and words `ccsync backfill start` printed', async () => {
     const env = { TEMPORAL_ADDRESS: stack.temporal.address, CCSYNC_TASK_QUEUE: stack.taskQueue, CCSYNC_CONNECTIONS: stack.connectionsFile };
     const args = ['backfill', 'start', '-c', CONNECTION, '--from', '2026-09-01T00:00:00Z', '--to', '2026-11-30T00:00:00Z', '--window-size', 'P1D'];
@@ -29,6 +50,7 @@ describe("the backfill workflow's first progress report states the plan", () => 
         if (!progress.plan) await new Promise((r) => setTimeout(r, 100));
       }
       await handle.terminate('plan seen');
+      await windowsClosed();
       assert.ok(progress?.plan, `${id}: the progress query states the plan`);
       assert.ok(progress.windows.done < progress.windows.total, `${id}: stated before the work is done`);
       return progress.plan;
