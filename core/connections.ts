@@ -101,6 +101,14 @@ export function quoteEnvReferences(text: string): string {
   return text.replace(/(:[ \t]+)(\$\{(?:file:[^}\s"']+|[A-Za-z_][A-Za-z0-9_]*)\})(?=[ \t]*(?:[,}\]#\r\n]|$))/gm, '$1"$2"');
 }
 
+/** A line shown back to the user never echoes a credential written as a literal (`password: hunter2`). */
+function maskSecretValue(line: string): string {
+  return line.replace(
+    /^(\s*(?:-\s*)?[\w-]*(?:secret|password|token|key|credential)[\w-]*\s*:\s*)(?!\$\{)(\S.*)$/i,
+    (_m, head: string, value: string) => head + '*'.repeat(value.length),
+  );
+}
+
 /**
  * A YAML syntax error as an editor would point at it: the line number, the line as the user wrote
  * it and a caret under the column. The parser saw `quoted` (bare `${VAR}` values quoted), whose
@@ -110,7 +118,7 @@ export function yamlSyntaxProblem(e: YAMLError, original: string, quoted: string
   const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   const pos = e.linePos?.[0];
   if (!pos) return `YAML syntax: ${what}`;
-  const line = original.split(/\r?\n/)[pos.line - 1] ?? '';
+  const line = maskSecretValue(original.split(/\r?\n/)[pos.line - 1] ?? '');
   const seen = quoted.split(/\r?\n/)[pos.line - 1] ?? '';
   // Walk the parsed line up to the error column; characters it has and the original lacks were inserted.
   let j = 0;
