@@ -16,6 +16,8 @@ export interface TableSpec {
   keyColumns: readonly string[];
   /** Typed columns declared from the record schema (destinations/columns.ts); more are added as the vendor sends new fields. */
   columns?: readonly ColumnSpec[];
+  /** History mode (the stream's `history: true`): every distinct version also goes to `<name>_history` (destinations/history.ts). */
+  history?: boolean;
 }
 
 export interface Row {

@@ -9,6 +9,7 @@ import type { Destination, ResetOutcome, ResetTable, SnapshotOutcome, StoredRow,
 import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';
+import { ensureHistoryPostgres, writeHistoryPostgres } from './history';
 import {
   DELETED_AT,
   EnsureCache,
@@ -147,6 +148,7 @@ export class PostgresDestination implements Destination {
         for (const write of page) {
           action = `Adding columns to ${write.spec.name}`;
           added.push(await this.evolve(write));
+          await ensureHistoryPostgres((work) => this.transaction(async (c) => (await c.query(DDL_LOCK_SQL), work(c))), (n) => this.table(n), write, this.columnIndex.get(write.spec.name)!);
         }
         action = describeWrites(page);
         const syncedAt = new Date().toISOString();
@@ -160,6 +162,7 @@ export class PostgresDestination implements Destination {
             const { write: fresh, skipped } = withoutStaleParents(write, await this.storedChildVersions(client, write, connection));
             const deleted = await this.replaceChildren(client, fresh, connection);
             const { misfits, ...counts } = await this.upsertRows(client, fresh, connection, syncedAt);
+            await writeHistoryPostgres(client, (n) => this.table(n), fresh, this.columnIndex.get(write.spec.name)!, connection, syncedAt);
             const columns = added[results.length]!;
             results.push({
               table: write.spec.name,

@@ -12,6 +12,7 @@ import type { Destination, ResetOutcome, ResetTable, SnapshotOutcome, StoredRow,
 import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';
+import { ensureHistorySqlite, writeHistorySqlite } from './history';
 import {
   DELETED_AT,
   SNAPSHOT_KEYS_TABLE,
@@ -121,6 +122,7 @@ export class SqliteDestination implements Destination {
           for (const write of page) this.ensureSync(write.spec);
           // New fields get their columns before the data transaction (DDL of its own).
           const added = page.map((write) => this.evolve(write));
+          for (const write of page) ensureHistorySqlite(this.db, write, this.columnIndex.get(write.spec.name)!);
           const syncedAt = new Date().toISOString();
           const run = this.db.transaction(() =>
             page.map((write, i): TableWriteResult => {
@@ -128,6 +130,7 @@ export class SqliteDestination implements Destination {
               const { write: fresh, skipped } = withoutStaleParents(write, this.storedChildVersions(write, connection));
               const deleted = this.replaceChildren(fresh, connection);
               const { misfits, ...counts } = this.upsertRows(fresh, connection, syncedAt);
+              writeHistorySqlite(this.db, fresh, this.columnIndex.get(write.spec.name)!, connection, syncedAt);
               return {
                 table: write.spec.name,
                 ...counts,

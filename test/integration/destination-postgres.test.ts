@@ -11,6 +11,7 @@ import { describeDestinationUrl, openDestination } from '../../destinations/inde
 import { PostgresDestination, pgErrorType } from '../../destinations/postgres';
 import { destinationContract, ofType, using, type RawStore } from '../helpers/destination-contract';
 import { typedColumnsContract } from '../helpers/typed-contract';
+import { historyContract } from '../helpers/history-contract';
 import { ensureTable, readAll, upsert } from '../helpers/destination-access';
 
 const BASE_URL = process.env.CCSYNC_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -49,6 +50,7 @@ const rawStore: RawStore = {
 
 destinationContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
 typedColumnsContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
+historyContract('postgres', () => new PostgresDestination(URL_IN_SCHEMA), rawStore);
 
 describe('PostgresDestination specifics', () => {
   it('creates its schema, stores keys as snake_case text, records as jsonb, _synced_at and typed columns with their types', async () => {

@@ -8,6 +8,7 @@ import { openDestination } from '../../destinations/index';
 import { SqliteDestination, sqliteErrorType } from '../../destinations/sqlite';
 import { destinationContract, ofType, using, type RawStore } from '../helpers/destination-contract';
 import { typedColumnsContract } from '../helpers/typed-contract';
+import { historyContract } from '../helpers/history-contract';
 import { ensureTable, readAll, upsert } from '../helpers/destination-access';
 
 const dir = mkdtempSync(join(tmpdir(), 'ccsync-sqlite-'));
@@ -41,6 +42,7 @@ const rawStore: RawStore = {
 
 destinationContract('sqlite', () => new SqliteDestination(contractFile), rawStore);
 typedColumnsContract('sqlite', () => new SqliteDestination(contractFile), rawStore);
+historyContract('sqlite', () => new SqliteDestination(contractFile), rawStore);
 
 describe('SqliteDestination specifics', () => {
   it('creates missing parent directories and turns WAL on', async () => {
