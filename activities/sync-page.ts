@@ -10,6 +10,7 @@ import { windowRulesOf } from '../core/source';
 import { type Interval, parseInstant, toIso } from '../core/time';
 import { checkWindow } from '../core/windows';
 import type { Row, TableSpec, TableWrite } from '../destinations/destination';
+import { withHistory } from '../destinations/history';
 import { decodePage } from './page/decode';
 import type { HttpAnswer } from './http/client';
 import { buildRequest, firstCursor, type PageTarget, sendRequest } from './page/request';
@@ -106,7 +107,7 @@ export async function fetchPage(rt: FetchRuntime, input: SyncPageInput, attempt:
   });
   return {
     readyUntil: ready?.end,
-    table: tableSpecOf(stream),
+    table: withHistory(tableSpecOf(stream), config.streams.find((s) => s.name === input.stream)?.history),
     rows: page.rows,
     children: page.children,
     openFrom: page.openFrom,

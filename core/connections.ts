@@ -11,7 +11,16 @@ import { connectionName, duration, instant, streamName } from './inputs';
 import { describeIssues, describePath } from './issues';
 import type { SourceDeclaration } from './source';
 
-const streamEntry = z.union([streamName, z.strictObject({ name: streamName, options: z.record(z.string(), z.unknown()).default({}) })]);
+const streamEntry = z.union([
+  streamName,
+  z.strictObject({
+    name: streamName,
+    options: z.record(z.string(), z.unknown()).default({}),
+    // Engine-level, so every stream of every source takes it (options are the source's own): destinations/history.ts.
+    // Checked with the options below (`HISTORY`): inside this union a wrong value would only say "Invalid input".
+    history: z.unknown().optional(),
+  }),
+]);
 
 const scheduleShape = z.strictObject({
   every: duration,
@@ -44,6 +53,8 @@ const fileShape = z.strictObject({ connections: z.array(z.unknown()) });
 export interface StreamChoice {
   name: string;
   options: Record<string, unknown>;
+  /** History mode: every distinct version of each record is also kept in `<table>_history`. Present only when true. */
+  history?: true;
 }
 
 export interface ConnectionConfig {
@@ -68,6 +79,9 @@ export type SourceRegistry = Readonly<Record<string, SourceDeclaration>>;
 function fail(file: string, problems: string[]): never {
   throw new CcsyncError('ConfigError', `${file} is not valid:\n  - ${problems.join('\n  - ')}`, { details: { file, problems } });
 }
+
+/** A stream's `history` (history mode, destinations/history.ts). */
+const HISTORY = z.boolean({ error: 'must be true or false (true keeps every version of each record in <table>_history)' }).optional();
 
 /** What a stream without `optionsSchema` accepts: nothing. */
 const NO_OPTIONS = z.strictObject({});
@@ -186,6 +200,8 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
         if (typeof n !== 'string') return;
         if (!source.streams[n]) return problems.push(unknownStream(where, n, source));
         const given = typeof s === 'object' && s !== null ? (s as { options?: unknown }).options : undefined;
+        const history = HISTORY.safeParse(typeof s === 'object' && s !== null ? (s as { history?: unknown }).history : undefined);
+        if (!history.success) for (const issue of history.error.issues) problems.push(`${where}: streams[${j}].history: ${issue.message}`);
         const checked = streamOptions(source.streams[n], given, ['streams', j, 'options'], entry);
         for (const p of checked.problems) problems.push(`${where}: ${p}`);
         if (checked.options) options.set(j, checked.options);
@@ -194,7 +210,11 @@ export function parseConnections(text: string, file: string, sources: SourceRegi
     if (!shape.success || !source) return;
     const c = shape.data;
     const streams: StreamChoice[] = c.streams
-      ? c.streams.map((s, j) => ({ name: typeof s === 'string' ? s : s.name, options: options.get(j) ?? {} }))
+      ? c.streams.map((s, j) => ({
+          name: typeof s === 'string' ? s : s.name,
+          options: options.get(j) ?? {},
+          ...(typeof s !== 'string' && s.history === true ? { history: true as const } : {}),
+        }))
       : Object.keys(source.streams).map((name) => ({ name, options: streamOptions(source.streams[name]!, {}, [], entry).options ?? {} }));
     out.push({
       name: c.name,

@@ -16,6 +16,7 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import type { TableSpec } from './destination';
 import { rowValues, SQL_TYPES, type ColumnIndex, type ColumnSpec, type ColumnType } from './columns';
 import { canonicalJson, checkIdentifier, keyText, keyValue, quoteIdent, type PreparedRow, type PreparedWrite, type StoredSpec } from './shared';
 
@@ -28,6 +29,15 @@ const EARLIEST_TIME_VERSION = 1e11;
 
 export const historyTable = (table: string) => checkIdentifier(`${table}${HISTORY_SUFFIX}`, 'history table');
 export const changesView = (table: string) => checkIdentifier(`${table}${CHANGES_SUFFIX}`, 'changes view');
+
+const withHistoryCache = new WeakMap<TableSpec, TableSpec>();
+/** The stream's table spec with history mode on when its connection asks for it (`history: true`). */
+export function withHistory(spec: TableSpec, on: boolean | undefined): TableSpec {
+  if (!on) return spec;
+  let copy = withHistoryCache.get(spec);
+  if (!copy) withHistoryCache.set(spec, (copy = { ...spec, history: true }));
+  return copy;
+}
 
 /** `_valid_from` of an incoming row, as epoch ms. */
 export function validFrom(version: number | null, syncedAtMs: number): number {

@@ -177,7 +177,7 @@ export function historyContract(name: string, open: OpenDestination, raw: RawSto
           { spec: { name: 'h_off_children', keyColumns: ['callId', 'n'] }, rows: [{ key: { callId: 'c1', n: '1' }, record: { n: 1 } }] },
         ]);
         for (const table of ['h_off_history', 'h_off_children_history']) {
-          await assert.rejects(raw.query(`SELECT 1 FROM ${raw.table(table)}`), undefined, `${table} must not exist`);
+          await assert.rejects(raw.query(`SELECT 1 FROM ${raw.table(table)}`), Error, `${table} must not exist`);
         }
       });
     });
