@@ -260,41 +260,61 @@ export function historyStatements(
     return typed.map((c) => d.bind(all[index.columns.indexOf(c)]));
   };
   const contentTypes = [d.number, d.timestamp, d.json, ...typed.map((c) => d.typed[c.type])];
-  return ops.map((o): Statement => {
+  const columns = [...spec.keyColumns, ...OWN, ...typed.map((c) => c.name)];
+  const types = [...spec.keyColumns.map(() => 'text'), 'text', d.timestamp, d.timestamp, ...contentTypes];
+  const inserts: unknown[][] = [];
+  const updates: Statement[] = [];
+  for (const o of ops) {
     switch (o.op) {
-      case 'insert': {
-        const columns = [...spec.keyColumns, ...OWN, ...typed.map((c) => c.name)];
-        const types = [...spec.keyColumns.map(() => 'text'), 'text', d.timestamp, d.timestamp, ...contentTypes];
-        const params = [...o.row.keys, connection, at(o.from), o.to === null ? null : at(o.to), o.row.version, syncedAt, o.row.json, ...typedValues(o.row)];
-        return {
-          sql: `INSERT INTO ${history} (${columns.map(quoteIdent).join(', ')}) VALUES (${types.map((t, i) => d.param(i + 1, t)).join(', ')})`,
-          params,
-        };
-      }
+      case 'insert':
+        inserts.push([...o.row.keys, connection, at(o.from), o.to === null ? null : at(o.to), o.row.version, syncedAt, o.row.json, ...typedValues(o.row)]);
+        break;
       case 'replace': {
         const set = ['_version', '_synced_at', 'record', ...typed.map((c) => c.name)].map((c, i) => `${quoteIdent(c)} = ${d.param(i + 1, contentTypes[i]!)}`);
         const params = [o.row.version, syncedAt, o.row.json, ...typedValues(o.row)];
-        return {
+        updates.push({
           sql: `UPDATE ${history} SET ${set.join(', ')} WHERE ${keyWhere(params.length + 1)}`,
           params: [...params, connection, ...o.row.keys, at(o.from)],
-        };
+        });
+        break;
       }
       case 'close':
       case 'move': {
         const column = o.op === 'close' ? '"_valid_to"' : '"_valid_from"';
-        return {
+        updates.push({
           sql: `UPDATE ${history} SET ${column} = ${d.param(1, d.timestamp)} WHERE ${keyWhere(2)}`,
           params: [at(o.to), connection, ...o.keys, at(o.from)],
-        };
+        });
+        break;
       }
     }
-  });
+  }
+  // Each key appears once per page and every statement touches its own row: their order does not matter.
+  // PostgreSQL takes many rows per INSERT (one round trip, not one per version); SQLite, in process, reuses one prepared statement.
+  const perStatement = d.name === 'postgres' ? Math.max(1, Math.min(500, Math.floor(60_000 / columns.length))) : 1;
+  const into = `INSERT INTO ${history} (${columns.map(quoteIdent).join(', ')}) VALUES `;
+  const out: Statement[] = [];
+  for (let i = 0; i < inserts.length; i += perStatement) {
+    const chunk = inserts.slice(i, i + perStatement);
+    const tuples = chunk.map((_r, j) => `(${types.map((t, k) => d.param(j * types.length + k + 1, t)).join(', ')})`);
+    out.push({ sql: into + tuples.join(', '), params: chunk.flat() });
+  }
+  return [...out, ...updates];
 }
 
 // --- runners -------------------------------------------------------------------------------------
 
 /** Indexes whose columns the history table is known to have (an evolved table gets a new index object). */
 const ready = new WeakSet<ColumnIndex>();
+/** Prepared statements per SQLite connection, by SQL text. */
+const prepared = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+function statement(db: Database.Database, sql: string): Database.Statement {
+  let byText = prepared.get(db);
+  if (!byText) prepared.set(db, (byText = new Map()));
+  let s = byText.get(sql);
+  if (!s) byText.set(sql, (s = db.prepare(sql)));
+  return s;
+}
 /** SQLite tables are unqualified. */
 const bare = (n: string) => quoteIdent(n);
 
@@ -312,9 +332,9 @@ export function ensureHistorySqlite(db: Database.Database, write: PreparedWrite,
 export function writeHistorySqlite(db: Database.Database, write: PreparedWrite, index: ColumnIndex, connection: string, syncedAt: string): void {
   if (!write.spec.history || write.rows.length === 0) return;
   const select = selectVersions(SQLITE_HISTORY, write.spec, write.rows, connection, bare);
-  const stored = storedVersions(SQLITE_HISTORY, write.spec, db.prepare(select.sql).all(...select.params) as Record<string, unknown>[]);
+  const stored = storedVersions(SQLITE_HISTORY, write.spec, statement(db, select.sql).all(...select.params) as Record<string, unknown>[]);
   const ops = planHistory(write.rows, stored, Date.parse(syncedAt));
-  for (const s of historyStatements(SQLITE_HISTORY, write.spec, index, ops, connection, syncedAt, bare)) db.prepare(s.sql).run(...s.params);
+  for (const s of historyStatements(SQLITE_HISTORY, write.spec, index, ops, connection, syncedAt, bare)) statement(db, s.sql).run(...s.params);
 }
 
 /** PostgreSQL: the same DDL, in `transaction` (which takes the destination's DDL lock first). */
