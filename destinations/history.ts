@@ -310,7 +310,7 @@ const ready = new WeakSet<ColumnIndex>();
 const prepared = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 function statement(db: Database.Database, sql: string): Database.Statement {
   let byText = prepared.get(db);
-  if (!byText) prepared.set(db, (byText = new Map()));
+  if (!byText) prepared.set(db, (byText = new Map<string, Database.Statement>()));
   let s = byText.get(sql);
   if (!s) byText.set(sql, (s = db.prepare(sql)));
   return s;
@@ -340,12 +340,15 @@ export function writeHistorySqlite(db: Database.Database, write: PreparedWrite, 
 /** PostgreSQL: the same DDL, in `transaction` (which takes the destination's DDL lock first). */
 export async function ensureHistoryPostgres(
   transaction: (work: (client: pg.PoolClient) => Promise<void>) => Promise<void>,
+  /** The destination's DDL lock, taken first so workers never race on the catalog. */
+  lockSql: string,
   name: (n: string) => string,
   write: PreparedWrite,
   index: ColumnIndex,
 ): Promise<void> {
   if (!write.spec.history || ready.has(index)) return;
   await transaction(async (client) => {
+    await client.query(lockSql);
     const { rows } = await client.query<{ name: string }>(POSTGRES_HISTORY.catalog, [name(historyTable(write.spec.name))]);
     for (const sql of historyDdl(
       POSTGRES_HISTORY,

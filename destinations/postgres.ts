@@ -148,7 +148,13 @@ export class PostgresDestination implements Destination {
         for (const write of page) {
           action = `Adding columns to ${write.spec.name}`;
           added.push(await this.evolve(write));
-          await ensureHistoryPostgres((work) => this.transaction(async (c) => (await c.query(DDL_LOCK_SQL), work(c))), (n) => this.table(n), write, this.columnIndex.get(write.spec.name)!);
+          await ensureHistoryPostgres(
+            (work) => this.transaction(work),
+            DDL_LOCK_SQL,
+            (n) => this.table(n),
+            write,
+            this.columnIndex.get(write.spec.name)!,
+          );
         }
         action = describeWrites(page);
         const syncedAt = new Date().toISOString();

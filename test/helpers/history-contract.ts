@@ -33,7 +33,7 @@ function plain(raw: RawStore, value: unknown): unknown {
   return value;
 }
 const json = (raw: RawStore, value: unknown): unknown =>
-  value === null || value === undefined ? null : raw.dialect === 'sqlite' ? JSON.parse(String(value)) : value;
+  value === null || value === undefined ? null : raw.dialect === 'sqlite' ? JSON.parse(value as string) : value;
 
 async function versions(raw: RawStore, table: string) {
   const rows = await raw.query(

@@ -44,8 +44,8 @@ function diff(id: string, older: Rec, newer: Rec) {
 }
 
 /** JSON values: text in SQLite, parsed already by pg for jsonb. */
-const asJson = (kind: DestinationKind, v: unknown) => (v === null || v === undefined ? null : kind === 'sqlite' ? (JSON.parse(String(v)) as unknown) : v);
-const asIso = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+const asJson = (kind: DestinationKind, v: unknown) => (v === null || v === undefined ? null : kind === 'sqlite' ? (JSON.parse(v as string) as unknown) : v);
+const asIso = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(v as string).toISOString());
 
 before(() => sim.start());
 after(() => sim.stop());

@@ -21,7 +21,7 @@ describe('stream option history', () => {
       { name: 'chats', options: {} },
       { name: 'agents', options: {} },
     ]);
-    const calls = tableSpecOf(SOURCES.ccaip!.streams.calls!);
+    const calls = tableSpecOf(SOURCES.ccaip.streams.calls!);
     assert.equal(withHistory(calls, c!.streams[0]!.history).history, true);
     assert.equal(withHistory(calls, c!.streams[1]!.history), calls, 'off: the very spec, no history');
     assert.equal(withHistory(calls, true), withHistory(calls, true), 'one spec object per stream, not one per page');
