@@ -264,6 +264,7 @@ export function historyStatements(
   const types = [...spec.keyColumns.map(() => 'text'), 'text', d.timestamp, d.timestamp, ...contentTypes];
   const inserts: unknown[][] = [];
   const updates: Statement[] = [];
+  const closes: Extract<HistoryOp, { op: 'close' }>[] = [];
   for (const o of ops) {
     switch (o.op) {
       case 'insert':
@@ -280,6 +281,11 @@ export function historyStatements(
       }
       case 'close':
       case 'move': {
+        // PostgreSQL closes a page's versions in one statement (below).
+        if (o.op === 'close' && d.name === 'postgres') {
+          closes.push(o);
+          break;
+        }
         const column = o.op === 'close' ? '"_valid_to"' : '"_valid_from"';
         updates.push({
           sql: `UPDATE ${history} SET ${column} = ${d.param(1, d.timestamp)} WHERE ${keyWhere(2)}`,
@@ -298,6 +304,16 @@ export function historyStatements(
     const chunk = inserts.slice(i, i + perStatement);
     const tuples = chunk.map((_r, j) => `(${types.map((t, k) => d.param(j * types.length + k + 1, t)).join(', ')})`);
     out.push({ sql: into + tuples.join(', '), params: chunk.flat() });
+  }
+  if (closes.length) {
+    const names = spec.keyColumns.map((_c, i) => `k${i}`);
+    const arrays = [...names.map((_n, i) => `$${i + 2}::text[]`), `$${names.length + 2}::timestamptz[]`, `$${names.length + 3}::timestamptz[]`];
+    out.push({
+      sql:
+        `UPDATE ${history} AS h SET "_valid_to" = v.t FROM unnest(${arrays.join(', ')}) AS v(${[...names, 'f', 't'].join(', ')}) ` +
+        `WHERE h."_connection" = $1 AND ${spec.keyColumns.map((c, i) => `h.${quoteIdent(c)} = v.${names[i]}`).join(' AND ')} AND h."_valid_from" = v.f`,
+      params: [connection, ...names.map((_n, i) => closes.map((c) => c.keys[i])), closes.map((c) => at(c.from)), closes.map((c) => at(c.to))],
+    });
   }
   return [...out, ...updates];
 }
