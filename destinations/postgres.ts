@@ -50,6 +50,13 @@ const NOTHING_THERE = new Set(['42P01', '3F000']);
 const UNDEFINED_COLUMN = '42703';
 const INSUFFICIENT_PRIVILEGE = '42501';
 
+/** A table's upsert statement (`upsertPlan`); `json[i]`: typed column i holds JSON text, embedded as is. */
+interface UpsertPlan {
+  name: string;
+  text: string;
+  json: boolean[];
+}
+
 export interface PostgresConfig {
   /** The URL pg receives: ours without `schema`/`poolSize`. */
   connectionString: string;
@@ -106,7 +113,7 @@ export class PostgresDestination implements Destination {
   /** Each table's typed columns as the catalog has them (refreshed when a page adds one). */
   private readonly columnIndex = new Map<string, ColumnIndex>();
   /** Upsert statements by table and column set (`upsertPlan`). */
-  private readonly upserts = new Map<string, { name: string; text: string }>();
+  private readonly upserts = new Map<string, UpsertPlan>();
 
   constructor(url: string) {
     const config = parsePostgresUrl(url);
@@ -622,24 +629,27 @@ export class PostgresDestination implements Destination {
     const result = { inserted: 0, updated: 0, unchanged: 0, misfits: {} as Record<string, number> };
     if (rows.length === 0) return result;
     const plan = this.upsertPlan(spec, index);
-    const keys = spec.keyColumns.map(() => new Array<string>(rows.length));
-    const records = new Array<string>(rows.length);
-    const versions = new Array<number | null>(rows.length);
-    const typed = index.columns.map(() => new Array<unknown>(rows.length));
+    // The page as one JSON array of flat objects (`jsonb_to_recordset`): the records and JSON
+    // columns are embedded as the JSON text they already are, with no escaping into array literals.
+    const parts = new Array<string>(rows.length);
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
-      for (let k = 0; k < keys.length; k++) keys[k]![r] = row.keys[k]!;
-      records[r] = row.json;
-      versions[r] = row.version;
+      let text = `{"r":${row.json},"v":${row.version === null ? 'null' : JSON.stringify(row.version)}`;
+      for (let k = 0; k < row.keys.length; k++) text += `,"k${k}":${JSON.stringify(row.keys[k])}`;
       const { values, misfits } = rowValues(index, row.record);
       for (const field of misfits) result.misfits[field] = (result.misfits[field] ?? 0) + 1;
-      for (let c = 0; c < typed.length; c++) typed[c]![r] = values[c];
+      for (let c = 0; c < values.length; c++) {
+        const v = values[c];
+        if (v === null || v === undefined) continue;
+        text += `,"c${c}":${plan.json[c] ? (v as string) : JSON.stringify(v)}`;
+      }
+      parts[r] = text + '}';
     }
     // Only inserted and really-changed rows come back; xmax = 0 marks a fresh insert.
     const { rows: written } = await client.query<{ inserted: boolean }>({
       name: plan.name,
       text: plan.text,
-      values: [connection, syncedAt, ...keys, records, versions, ...typed],
+      values: [connection, syncedAt, `[${parts.join(',')}]`],
     });
     const inserted = written.filter((r) => r.inserted).length;
     result.inserted = inserted;
@@ -653,40 +663,31 @@ export class PostgresDestination implements Destination {
    * (table, key columns, typed columns): a column added by `evolve` makes a new index, hence a new
    * text and name, so a statement prepared before the column existed is never used after.
    */
-  private upsertPlan(spec: StoredSpec, index: ColumnIndex): { name: string; text: string } {
+  private upsertPlan(spec: StoredSpec, index: ColumnIndex): UpsertPlan {
     const id = `${specId(spec)}|${index.columns.map((c) => `${c.name}:${c.type}`).join(',')}`;
     let plan = this.upserts.get(id);
     if (plan) return plan;
     const typedNames = index.columns.map((c) => quoteIdent(c.name));
     const keyAlias = spec.keyColumns.map((_c, i) => `k${i}`);
     const typedAlias = index.columns.map((_c, i) => `c${i}`);
-    // $1 connection, $2 synced at; then one array per key column, the records, the versions and each typed column.
-    let n = 2;
-    const arrays = [
-      ...keyAlias.map(() => `$${++n}::text[]`),
-      `$${++n}::text[]`,
-      `$${++n}::float8[]`,
-      // JSON columns arrive as canonical JSON text (cast per element below); the rest as their own type.
-      ...index.columns.map((c) => `$${++n}::${c.type === 'json' ? 'text' : TYPES.typed[c.type].toLowerCase()}[]`),
+    // $1 connection, $2 synced at, $3 the page (see upsertRows); each field typed as its column.
+    const fields = [
+      ...keyAlias.map((k) => `${k} text`),
+      'r jsonb',
+      'v float8',
+      ...index.columns.map((c, i) => `${typedAlias[i]} ${c.type === 'json' ? 'jsonb' : TYPES.typed[c.type].toLowerCase()}`),
     ];
-    const selected = [
-      ...keyAlias.map((k) => `u.${k}`),
-      '$1::text',
-      '$2::timestamptz',
-      'u.r::jsonb',
-      'u.v',
-      ...index.columns.map((c, i) => (c.type === 'json' ? `u.${typedAlias[i]}::jsonb` : `u.${typedAlias[i]}`)),
-    ];
+    const selected = [...keyAlias.map((k) => `u.${k}`), '$1::text', '$2::timestamptz', 'u.r', 'u.v', ...typedAlias.map((c) => `u.${c}`)];
     // An older version never replaces a newer one: such a row is not returned, so it counts as unchanged.
     const text =
       `INSERT INTO ${this.table(spec.name)} AS target (${[...[...writtenColumns(spec), VERSION].map(quoteIdent), ...typedNames].join(', ')}) ` +
-      `SELECT ${selected.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${[...keyAlias, 'r', 'v', ...typedAlias].join(', ')}) ` +
+      `SELECT ${selected.join(', ')} FROM jsonb_to_recordset($3::jsonb) AS u(${fields.join(', ')}) ` +
       `ON CONFLICT ${primaryKey(spec)} DO UPDATE SET "_synced_at" = EXCLUDED."_synced_at", "record" = EXCLUDED."record", "_version" = EXCLUDED."_version"` +
       `${typedNames.map((c) => `, ${c} = EXCLUDED.${c}`).join('')} ` +
       `WHERE target."record" IS DISTINCT FROM EXCLUDED."record" AND NOT ${storedIsNewerSql('target', 'EXCLUDED."_version"')} ` +
       `RETURNING (xmax = 0) AS inserted`;
     // pg refuses one name for two texts on a connection: the name is the text's hash.
-    plan = { name: `ccsync_upsert_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
+    plan = { name: `ccsync_upsert_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text, json: index.columns.map((c) => c.type === 'json') };
     this.upserts.set(id, plan);
     return plan;
   }
