@@ -74,6 +74,7 @@ const HELP = `npm run bench -- [flags]
   --quick                 small sizes (development); the full run is the default
   --only=matrix|scale     one part only
   --only=rate             the rate-bound table instead (bench/rate-bound.ts: --minutes=5 --workers=1,3, about 15 min)
+  --only=typed            what typed columns cost per record written, destinations alone (bench/typed-write.ts, about a minute)
   --queues=50             simulator queues (records per 15 minutes)
   --page-size=1000        records per page (Kore.ai call volume allows up to 1000)
   --window-days=N         backfill windowSize in days, both parts (call volume allows up to 31)
@@ -775,6 +776,10 @@ async function main(): Promise<void> {
   // The rate-bound table lives in its own module (bench/rate-bound.ts): mostly idle waiting on the vendor's limit.
   if (process.argv.includes('--only=rate')) {
     await (await import('./rate-bound')).main(process.argv.slice(2).filter((a) => a !== '--only=rate'));
+    return;
+  }
+  if (process.argv.includes('--only=typed')) {
+    await (await import('./typed-write')).main(process.argv.slice(2).filter((a) => a !== '--only=typed'));
     return;
   }
   const benchStarted = Date.now();

@@ -2,6 +2,7 @@
  * PostgreSQL destination over a `pg.Pool`. URL options of our own (`?schema=`, `?poolSize=`) are
  * read here and removed before the URL reaches pg; everything else (sslmode, ...) is pg's.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { CcsyncError, isCcsyncError, redact, type ErrorType } from '../core/errors';
 import type { Interval } from '../core/time';
@@ -33,7 +34,6 @@ import {
   writtenColumns,
   type StoredSpec,
   type ColumnTypes,
-  type PreparedRow,
   type PreparedWrite,
 } from './shared';
 import { checkRunId, decodeOutcome, finishedRunError, finishSnapshotRunAsync, snapshotKeyTexts } from './snapshot-runs';
@@ -44,15 +44,19 @@ const DDL = dialectDdl(TYPES);
 const FILL_BATCH = 1000;
 const DEFAULT_POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
-/** Rows per INSERT statement: big enough to amortise round trips, far below the 65535-parameter cap. */
-const MAX_ROWS_PER_STATEMENT = 500;
-const MAX_PARAMETERS = 65_535;
 /** Serialises our DDL across workers: concurrent CREATE ... IF NOT EXISTS can still collide in the catalog. */
 const DDL_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('ccsync:ddl'))`;
 /** A missing table or schema: nothing has been synced there yet. */
 const NOTHING_THERE = new Set(['42P01', '3F000']);
 const UNDEFINED_COLUMN = '42703';
 const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** A table's upsert statement (`upsertPlan`); `json[i]`: typed column i holds JSON text, embedded as is. */
+interface UpsertPlan {
+  name: string;
+  text: string;
+  json: boolean[];
+}
 
 export interface PostgresConfig {
   /** The URL pg receives: ours without `schema`/`poolSize`. */
@@ -109,6 +113,8 @@ export class PostgresDestination implements Destination {
   private readonly ensured = new EnsureCache();
   /** Each table's typed columns as the catalog has them (refreshed when a page adds one). */
   private readonly columnIndex = new Map<string, ColumnIndex>();
+  /** Upsert statements by table and column set (`upsertPlan`). */
+  private readonly upserts = new Map<string, UpsertPlan>();
 
   constructor(url: string) {
     const config = parsePostgresUrl(url);
@@ -615,6 +621,12 @@ export class PostgresDestination implements Destination {
     return new Map(rows.map((r) => [r.p, Number(r.v)]));
   }
 
+  /**
+   * The page's upsert as ONE statement whatever its size: each column travels as one array
+   * parameter (`unnest`), so the text depends only on the table and its columns, never on the row
+   * count. pg prepares it once per connection under a name derived from that text (`upsertPlan`),
+   * and the server parses and plans it once instead of a VALUES list of ~30 parameters per row.
+   */
   private async upsertRows(
     client: pg.PoolClient,
     write: PreparedWrite,
@@ -623,51 +635,70 @@ export class PostgresDestination implements Destination {
   ): Promise<WriteResult & { misfits: Record<string, number> }> {
     const { spec, rows } = write;
     const index = this.columnIndex.get(spec.name)!;
-    const chunkSize = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor((MAX_PARAMETERS - 2) / (spec.keyColumns.length + 2 + index.columns.length)));
     const result = { inserted: 0, updated: 0, unchanged: 0, misfits: {} as Record<string, number> };
-    for (let i = 0; i < rows.length; i += chunkSize) {
-      const chunk = rows.slice(i, i + chunkSize);
-      const { text, values } = this.upsertStatement(spec, connection, syncedAt, chunk, index, result.misfits);
-      // Only inserted and really-changed rows come back; xmax = 0 marks a fresh insert.
-      const { rows: written } = await client.query<{ inserted: boolean }>(text, values);
-      const inserted = written.filter((r) => r.inserted).length;
-      result.inserted += inserted;
-      result.updated += written.length - inserted;
-      result.unchanged += chunk.length - written.length;
+    if (rows.length === 0) return result;
+    const plan = this.upsertPlan(spec, index);
+    // The page as one JSON array of flat objects (`jsonb_to_recordset`): the records and JSON
+    // columns are embedded as the JSON text they already are, with no escaping into array literals.
+    const parts = new Array<string>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      let text = `{"r":${row.json},"v":${row.version === null ? 'null' : JSON.stringify(row.version)}`;
+      for (let k = 0; k < row.keys.length; k++) text += `,"k${k}":${JSON.stringify(row.keys[k])}`;
+      const { values, misfits } = rowValues(index, row.record);
+      for (const field of misfits) result.misfits[field] = (result.misfits[field] ?? 0) + 1;
+      for (let c = 0; c < values.length; c++) {
+        const v = values[c];
+        if (v === null || v === undefined) continue;
+        text += `,"c${c}":${plan.json[c] ? (v as string) : JSON.stringify(v)}`;
+      }
+      parts[r] = text + '}';
     }
+    // Only inserted and really-changed rows come back; xmax = 0 marks a fresh insert.
+    const { rows: written } = await client.query<{ inserted: boolean }>({
+      name: plan.name,
+      text: plan.text,
+      values: [connection, syncedAt, `[${parts.join(',')}]`],
+    });
+    const inserted = written.filter((r) => r.inserted).length;
+    result.inserted = inserted;
+    result.updated = written.length - inserted;
+    result.unchanged = rows.length - written.length;
     return result;
   }
 
-  private upsertStatement(
-    spec: TableSpec,
-    connection: string,
-    syncedAt: string,
-    chunk: readonly PreparedRow[],
-    index: ColumnIndex,
-    misfits: Record<string, number>,
-  ) {
-    // $1 and $2 are shared by every row; each row adds its key values, its record and its typed columns.
-    const values: unknown[] = [connection, syncedAt];
-    const casts = index.columns.map((c) => `::${TYPES.typed[c.type].toLowerCase()}`);
-    const tuples = chunk.map((row) => {
-      const placeholders = row.keys.map((key) => `$${values.push(key)}`);
-      const record = `$${values.push(row.json)}::jsonb`;
-      const version = `$${values.push(row.version)}::float8`;
-      const typed = rowValues(index, row.record);
-      for (const field of typed.misfits) misfits[field] = (misfits[field] ?? 0) + 1;
-      const columns = typed.values.map((v, i) => `$${values.push(v)}${casts[i]}`);
-      return `(${[...placeholders, '$1', '$2::timestamptz', record, version, ...columns].join(', ')})`;
-    });
+  /**
+   * The upsert text of a table with these columns, and its prepared-statement name, cached per
+   * (table, key columns, typed columns): a column added by `evolve` makes a new index, hence a new
+   * text and name, so a statement prepared before the column existed is never used after.
+   */
+  private upsertPlan(spec: StoredSpec, index: ColumnIndex): UpsertPlan {
+    const id = `${specId(spec)}|${index.columns.map((c) => `${c.name}:${c.type}`).join(',')}`;
+    let plan = this.upserts.get(id);
+    if (plan) return plan;
     const typedNames = index.columns.map((c) => quoteIdent(c.name));
+    const keyAlias = spec.keyColumns.map((_c, i) => `k${i}`);
+    const typedAlias = index.columns.map((_c, i) => `c${i}`);
+    // $1 connection, $2 synced at, $3 the page (see upsertRows); each field typed as its column.
+    const fields = [
+      ...keyAlias.map((k) => `${k} text`),
+      'r jsonb',
+      'v float8',
+      ...index.columns.map((c, i) => `${typedAlias[i]} ${c.type === 'json' ? 'jsonb' : TYPES.typed[c.type].toLowerCase()}`),
+    ];
+    const selected = [...keyAlias.map((k) => `u.${k}`), '$1::text', '$2::timestamptz', 'u.r', 'u.v', ...typedAlias.map((c) => `u.${c}`)];
     // An older version never replaces a newer one: such a row is not returned, so it counts as unchanged.
     const text =
       `INSERT INTO ${this.table(spec.name)} AS target (${[...[...writtenColumns(spec), VERSION].map(quoteIdent), ...typedNames].join(', ')}) ` +
-      `VALUES ${tuples.join(', ')} ` +
+      `SELECT ${selected.join(', ')} FROM jsonb_to_recordset($3::jsonb) AS u(${fields.join(', ')}) ` +
       `ON CONFLICT ${primaryKey(spec)} DO UPDATE SET "_synced_at" = EXCLUDED."_synced_at", "record" = EXCLUDED."record", "_version" = EXCLUDED."_version"` +
       `${typedNames.map((c) => `, ${c} = EXCLUDED.${c}`).join('')} ` +
       `WHERE target."record" IS DISTINCT FROM EXCLUDED."record" AND NOT ${storedIsNewerSql('target', 'EXCLUDED."_version"')} ` +
       `RETURNING (xmax = 0) AS inserted`;
-    return { text, values };
+    // pg refuses one name for two texts on a connection: the name is the text's hash.
+    plan = { name: `ccsync_upsert_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text, json: index.columns.map((c) => c.type === 'json') };
+    this.upserts.set(id, plan);
+    return plan;
   }
 
   /** A missing table reads as empty rather than being created by a reader. */

@@ -65,6 +65,14 @@ interface SelectedRow extends Record<string, unknown> {
   _deleted_at: string | null;
 }
 
+interface UpsertStatements {
+  /** `specId` of the spec and the column index the statements name. */
+  spec: string;
+  index: ColumnIndex;
+  insert: Database.Statement;
+  update: Database.Statement;
+}
+
 /** The run's identity in the snapshot tables, as positional parameters. */
 type RunParams = [connection: string, table: string, runId: string];
 
@@ -77,6 +85,8 @@ export class SqliteDestination implements Destination {
   private readonly columnIndex = new Map<string, ColumnIndex>();
   /** Prepared statements by SQL text (each names its table, so the text is the identity). */
   private readonly statements = new Map<string, Database.Statement>();
+  /** Each table's upsert statements, for the column index they were prepared for (`upsertStatements`). */
+  private readonly upserts = new Map<string, UpsertStatements>();
 
   constructor(file: string, options: SqliteOptions = {}) {
     const path = resolve(file);
@@ -496,34 +506,58 @@ export class SqliteDestination implements Destination {
 
   private upsertRows(write: PreparedWrite, connection: string, syncedAt: string): WriteResult & { misfits: Record<string, number> } {
     const { spec } = write;
-    const table = quoteIdent(spec.name);
     const index = this.columnIndex.get(spec.name)!;
-    const typed = index.columns.map((c) => quoteIdent(c.name));
-    const keyMatch = spec.keyColumns.map((c, i) => ` AND ${quoteIdent(c)} = @k${i}`).join('');
-    // Typed values bind positionally (`?`, in column order), the rest by name: an object of 30 named values per row costs more than the insert.
-    const values = [...spec.keyColumns.map((_c, i) => `@k${i}`), '@connection', '@syncedAt', '@json', '@version', ...typed.map(() => '?')];
-    const insert = this.statement(
-      `INSERT INTO ${table} (${[...[...writtenColumns(spec), VERSION].map(quoteIdent), ...typed].join(', ')}) VALUES (${values.join(', ')}) ` +
-        `ON CONFLICT ${primaryKey(spec)} DO NOTHING`,
-    );
-    // An older version never replaces a newer one: such a row counts as unchanged.
-    const update = this.statement(
-      `UPDATE ${table} SET "record" = @json, "_synced_at" = @syncedAt, "_version" = @version${typed.map((c) => `, ${c} = ?`).join('')} ` +
-        `WHERE "_connection" = @connection${keyMatch} AND "record" <> @json AND NOT ${storedIsNewerSql(table, '@version')}`,
-    );
+    const { insert, update } = this.upsertStatements(spec, index);
     const result = { inserted: 0, updated: 0, unchanged: 0, misfits: {} as Record<string, number> };
+    const keyCount = spec.keyColumns.length;
+    const typedCount = index.columns.length;
+    // Positional parameters only, in one array reused for every row: binding an object of ~30
+    // named values per row cost more than the insert itself.
+    const inserted = new Array<unknown>(keyCount + 4 + typedCount);
+    inserted[keyCount] = connection;
+    inserted[keyCount + 1] = syncedAt;
     // SQLite has no `xmax`, and changes() cannot tell an upsert's insert from its update, so
     // the upsert is spelled as insert-if-new then update-if-different: exact counts, same effect.
     for (const row of write.rows) {
-      const { values: typedValues, misfits } = rowValues(index, row.record);
+      const { values, misfits } = rowValues(index, row.record);
       for (const field of misfits) result.misfits[field] = (result.misfits[field] ?? 0) + 1;
-      const params = { connection, syncedAt, json: row.json, version: row.version, ...keyParams(row.keys) };
-      const bound = typedValues.map(bindValue);
-      if (insert.run(...bound, params).changes > 0) result.inserted++;
-      else if (update.run(...bound, params).changes > 0) result.updated++;
+      for (let k = 0; k < keyCount; k++) inserted[k] = row.keys[k];
+      inserted[keyCount + 2] = row.json;
+      inserted[keyCount + 3] = row.version;
+      for (let c = 0; c < typedCount; c++) inserted[keyCount + 4 + c] = bindValue(values[c]);
+      if (insert.run(inserted).changes > 0) {
+        result.inserted++;
+        continue;
+      }
+      // SET record, _synced_at, _version, typed...; WHERE _connection, keys..., record <>, version guard (twice).
+      const updated = [row.json, syncedAt, row.version, ...inserted.slice(keyCount + 4), connection, ...row.keys, row.json, row.version, row.version];
+      if (update.run(updated).changes > 0) result.updated++;
       else result.unchanged++;
     }
     return result;
+  }
+
+  /**
+   * A table's insert and update, prepared once per (table, key columns, typed columns): a column
+   * added by `evolve` makes a new index, hence new statements naming it; the old ones are dropped.
+   */
+  private upsertStatements(spec: StoredSpec, index: ColumnIndex): UpsertStatements {
+    const cached = this.upserts.get(spec.name);
+    if (cached && cached.index === index && cached.spec === specId(spec)) return cached;
+    const table = quoteIdent(spec.name);
+    const typed = index.columns.map((c) => quoteIdent(c.name));
+    const columns = [...[...writtenColumns(spec), VERSION].map(quoteIdent), ...typed];
+    const insert = this.db.prepare(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT ${primaryKey(spec)} DO NOTHING`,
+    );
+    // An older version never replaces a newer one: such a row counts as unchanged.
+    const update = this.db.prepare(
+      `UPDATE ${table} SET "record" = ?, "_synced_at" = ?, "_version" = ?${typed.map((c) => `, ${c} = ?`).join('')} ` +
+        `WHERE "_connection" = ?${spec.keyColumns.map((c) => ` AND ${quoteIdent(c)} = ?`).join('')} AND "record" <> ? AND NOT ${storedIsNewerSql(table, '?')}`,
+    );
+    const statements = { spec: specId(spec), index, insert, update };
+    this.upserts.set(spec.name, statements);
+    return statements;
   }
 
   /** Runs a sync database step, turning driver errors into the product's taxonomy. */
@@ -553,10 +587,6 @@ export class SqliteDestination implements Destination {
  */
 function settle<T>(body: () => T): Promise<T> {
   return new Promise<T>((resolve) => resolve(body()));
-}
-
-function keyParams(keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(keys.map((value, i) => [`k${i}`, value]));
 }
 
 /** better-sqlite3 binds no booleans: 1 and 0, as SQLite itself stores them. */

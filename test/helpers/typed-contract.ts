@@ -142,6 +142,35 @@ export function typedColumnsContract(name: string, open: OpenDestination, raw: R
       });
     });
 
+    it('the cached upsert statements follow the columns: a column added mid-run is written by the next insert and update of the same destination', async () => {
+      const t = spec('t_cached');
+      await using(open, 1, async (d) => {
+        // Two pages through the same statements: insert, then unchanged and updated rows.
+        assert.deepEqual(await d.writePage('conn', [{ spec: t, rows: rowsOf(SECOND) }]), [
+          { table: 't_cached', inserted: 1, updated: 0, unchanged: 0, deleted: 0 },
+        ]);
+        assert.deepEqual(await d.writePage('conn', [{ spec: t, rows: rowsOf(SECOND, { ...FIRST, offered: 13 }) }]), [
+          { table: 't_cached', inserted: 1, updated: 0, unchanged: 1, deleted: 0 },
+        ]);
+        // A new field: its column is added, then both the update (s1, s2) and the insert (s5) must name it.
+        const later = (r: Record<string, unknown>, handled: number) => ({ ...r, handledCount: handled });
+        assert.deepEqual(await d.writePage('conn', [{ spec: t, rows: rowsOf(later(FIRST, 7), later(SECOND, 8), { sessionId: 's5', handledCount: 9 }) }]), [
+          { table: 't_cached', inserted: 1, updated: 2, unchanged: 0, deleted: 0, addedColumns: ['handled_count numeric'] },
+        ]);
+        assert.deepEqual(
+          await typedRows(raw, 't_cached', [
+            { name: 'offered', type: 'integer' },
+            { name: 'handled_count', type: 'numeric' },
+          ]),
+          [
+            { session_id: 's1', offered: 12, handled_count: 7 },
+            { session_id: 's2', offered: 3, handled_count: 8 },
+            { session_id: 's5', offered: null, handled_count: 9 },
+          ],
+        );
+      });
+    });
+
     it('migrates a table written before typed columns in place: key columns renamed, columns added and filled from record, equal to a fresh write', async () => {
       const table = raw.table('t_legacy_typed');
       const [timestamp, json, number] = raw.dialect === 'postgres' ? ['TIMESTAMPTZ', 'JSONB', 'DOUBLE PRECISION'] : ['TEXT', 'TEXT', 'REAL'];

@@ -1,0 +1,24 @@
+/** The README's typed-write figures are the recorded bench runs', not pasted ones. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { README, RECORDED, typedWriteTable, withTypedBlock } from '../../bench/lib/typed-table';
+
+test('the README typed-write table equals the one generated from bench/results/recorded-typed-write*.json (npm run readme:typed)', () => {
+  const readme = readFileSync(README, 'utf8');
+  assert.equal(withTypedBlock(readme), readme, 'README.md is stale: run npm run readme:typed');
+});
+
+test('the table is computed from the recorded run: growth and the split of the extra cost per destination', () => {
+  const run = JSON.parse(readFileSync(RECORDED, 'utf8')) as {
+    results: Record<string, { rawMedianUs: number; typedMedianUs: number; conversionMedianUs: number; growthPercent: number }>;
+  };
+  const table = typedWriteTable([RECORDED]);
+  for (const [dest, r] of Object.entries(run.results)) {
+    const extra = Math.round((r.typedMedianUs - r.rawMedianUs) * 10) / 10;
+    const row = table.split('\n').find((l) => l.includes(`| ${dest} |`));
+    assert.ok(row, `a row for ${dest}`);
+    assert.ok(row.includes(`${extra} µs`), `${dest}: typed − raw ${extra} µs in ${row}`);
+    assert.ok(row.includes(r.growthPercent <= 20 ? '(met)' : '(not met)'), `${dest}: says whether the 20% target is met`);
+  }
+});
