@@ -119,7 +119,8 @@ export async function walkPages(
     page: firstPage,
     end: input.end,
     done: emptyWalk(limits.check),
-    attemptAtProgress: attempt,
+    // No page written yet: this page's failures are all of the activity's earlier attempts.
+    attemptAtProgress: 1,
     current: `page ${firstPage} · ${describeCursor(input.cursor)}`,
   };
   const sum = progress.done;
