@@ -24,7 +24,7 @@ test('the recorded run checks every target of #18 and was verified', () => {
     );
   }
   assert.ok(
-    run.results.every((r) => r.verified.ok),
-    'every run verified',
+    [...run.results.filter((r) => !scale || r.part !== 'scale'), ...(scale?.results ?? [])].every((r) => r.verified.ok),
+    'every run shown was verified',
   );
 });
