@@ -16,6 +16,10 @@
  * the shared budget in PostgreSQL, as for workers on several machines) or sqlite (the limiter file
  * beside the SQLite destination, as for `npm start`). Each run's figures are recorded in
  * test/rate/last-run.json (the README's figures come from there: `npm run readme:rate`).
+ * Temporal: the dev server test/run.ts starts, or with CCSYNC_TEST_TARGET=cluster the self-hosted
+ * cluster (test/cluster/target.ts: four services on PostgreSQL, eager activities off), recorded as
+ * the run's `target`; `npm run test:rate` runs three workers and one on the dev server, then three
+ * on the cluster.
  * Run: CCSYNC_TEST_SUITES=rate npx tsx test/run.ts
  */
 import assert from 'node:assert/strict';
@@ -31,12 +35,13 @@ import { destinationUrl, POSTGRES_URL, type DestinationKind } from '../helpers/s
 import { testTemporal, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
 import { WorkerProcess } from '../helpers/worker-process';
 import { koreConnection, writeConnectionsFile } from '../helpers/connections-file';
-import { perMinute, recordRun } from './record';
+import { perMinute, recordRun, type RateTarget } from './record';
 
 const MINUTES = Number(process.env.CCSYNC_RATE_TEST_MINUTES ?? 2);
 const MIDDLE_MIN = Math.max(1, MINUTES - 2);
 const DESTINATION = (process.env.CCSYNC_RATE_TEST_DESTINATION ?? 'postgres') as DestinationKind;
 const WORKERS = Number(process.env.CCSYNC_RATE_TEST_WORKERS ?? 3);
+const TARGET: RateTarget = process.env.CCSYNC_TEST_TARGET === 'cluster' ? 'cluster' : 'dev server';
 const SCHEMA = `rate_fleet_${randomBytes(4).toString('hex')}`;
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -48,7 +53,7 @@ const iso = (t: number) => new Date(t).toISOString();
 
 const SECRETS = { FLEET_KORE_CLIENT_ID: DEMO_KORE.clientId, FLEET_KORE_CLIENT_SECRET: DEMO_KORE.clientSecret, FLEET_CCAIP_TOKEN: DEMO_CCAIP.apiToken };
 
-describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Platform tenant (${MINUTES} min, ${DESTINATION})`, () => {
+describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Platform tenant (${MINUTES} min, ${DESTINATION}, Temporal ${TARGET})`, () => {
   let temporal: TestTemporal;
   const kore = new KoreSimulator(demoKoreOptions({ queues: 50 }));
   const ccaipFrom = today - CCAIP_DAYS * DAY - DAY;
@@ -163,6 +168,7 @@ describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Plat
     console.log(`fleet figures: ${JSON.stringify(figures)}`);
     recordRun({
       at: new Date(started).toISOString(),
+      target: TARGET,
       workers: WORKERS,
       destination: DESTINATION,
       minutes: MINUTES,
