@@ -246,8 +246,9 @@ export class SharedBudget implements RequestBudget {
    * answers hold at the vendor however late the request arrived there.
    */
   async settle(grant: Grant): Promise<void> {
+    const answeredAt = performance.now();
     grant.local.at = this.now();
-    if (grant.id !== undefined) await this.store.settle(grant.key, grant.id).catch(() => undefined);
+    if (grant.id !== undefined) await this.store.settle(grant.key, grant.id, answeredAt).catch(() => undefined);
     // A waiter blocked by this slot can now learn exactly when it frees (answer + window): ask at once.
     this.wake(grant.key);
   }
