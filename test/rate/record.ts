@@ -55,8 +55,7 @@ export function recordRun(run: RecordedRun, file = LAST_RUN): void {
   const same = (r: RecordedRun) => targetOf(r) === targetOf(run) && r.workers === run.workers && r.destination === run.destination && r.minutes === run.minutes;
   const others = readRuns(file).filter((r) => !same(r));
   const runs = [...others, run].sort(
-    (a, b) =>
-      targetOf(b).localeCompare(targetOf(a)) || a.minutes - b.minutes || b.workers - a.workers || a.destination.localeCompare(b.destination),
+    (a, b) => targetOf(b).localeCompare(targetOf(a)) || a.minutes - b.minutes || b.workers - a.workers || a.destination.localeCompare(b.destination),
   );
   writeFileSync(file, JSON.stringify(runs, null, 2) + '\n');
 }

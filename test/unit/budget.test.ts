@@ -172,7 +172,10 @@ for (const kind of kinds) {
       }
       const next = await waiting;
       assert.ok(next.grantedAt - first.grantedAt >= 999, `the window held (${next.grantedAt - first.grantedAt} ms)`);
-      assert.ok(takes <= 5, `${takes} round trips to the store for one grant waiting a known time, with ten settles announced (the other process's settles woke it)`);
+      assert.ok(
+        takes <= 5,
+        `${takes} round trips to the store for one grant waiting a known time, with ten settles announced (the other process's settles woke it)`,
+      );
       await b.settle(next);
     });
 
@@ -191,7 +194,10 @@ for (const kind of kinds) {
         const sinceAnswer = performance.now() - answeredAt;
         assert.ok(next.waitMs > 0, 'the window still holds');
         assert.ok(next.waitMs + sinceAnswer >= 998, `never counted from before the answer: free ${(next.waitMs + sinceAnswer).toFixed(0)} ms after it`);
-        assert.ok(next.waitMs + sinceAnswer <= 1_150, `counted from the answer, not from the late settle: free ${(next.waitMs + sinceAnswer).toFixed(0)} ms after it`);
+        assert.ok(
+          next.waitMs + sinceAnswer <= 1_150,
+          `counted from the answer, not from the late settle: free ${(next.waitMs + sinceAnswer).toFixed(0)} ms after it`,
+        );
       } finally {
         await store.close();
       }
