@@ -24,6 +24,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -50,6 +51,15 @@ const today = Math.floor(Date.now() / DAY) * DAY;
 const KORE_DAYS = Math.ceil((MINUTES * 60 * 1.3) / 5) + 5; // 50 queues: 4,800 records a day, 5 pages of 1,000
 const CCAIP_DAYS = Math.ceil((MINUTES * 60 * 10 * 1.3) / (13 * 4)) + 2; // ~13 pages of 5 per 6-hour window
 const iso = (t: number) => new Date(t).toISOString();
+/** A process's CPU time so far (user + system, /proc/<pid>/stat), in seconds; 0 where /proc is not there. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 const SECRETS = { FLEET_KORE_CLIENT_ID: DEMO_KORE.clientId, FLEET_KORE_CLIENT_SECRET: DEMO_KORE.clientSecret, FLEET_CCAIP_TOKEN: DEMO_CCAIP.apiToken };
 
@@ -132,7 +142,13 @@ describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Plat
       return sim.requests()[0]!.at;
     };
     const started = Math.min(await firstRequest(kore), await firstRequest(ccaip));
+    // What the machine and the workers did meanwhile: the 1-minute load each minute, each worker's CPU.
+    const cpuAtStart = workers.map((w) => cpuSeconds(w.pid));
+    const loadPerMinute: number[] = [];
+    const sampler = setInterval(() => loadPerMinute.push(Math.round(loadavg()[0]! * 10) / 10), MIN);
     await new Promise((r) => setTimeout(r, started + MINUTES * MIN - Date.now()));
+    clearInterval(sampler);
+    const workerCpuS = workers.map((w, i) => Math.round((cpuSeconds(w.pid) - cpuAtStart[i]!) * 10) / 10);
     const koreLog = kore.requests();
     const ccaipLog = ccaip.requests();
     for (const h of handles) {
@@ -174,6 +190,8 @@ describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Plat
       minutes: MINUTES,
       middleMinutes: MIDDLE_MIN,
       loadAverage: { start: loadAtStart, end: loadavg() },
+      loadPerMinute,
+      workerCpuS,
       ...figures,
     });
 

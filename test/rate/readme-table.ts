@@ -23,13 +23,13 @@ const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 export function fleetBlock(runs: readonly RecordedRun[]): string {
   const rows = runs.map((r) => {
     const mid = `${r.middleMinutes} min`;
-    return `| ${r.at.slice(0, 16).replace('T', ' ')} | ${targetOf(r)} | ${r.workers} | ${r.destination} | ${r.minutes} min | ${load(r.loadAverage.start)} | ${r.kore.maxIn60s} | ${r.kore.middle} / ${r.kore.allowed} in ${mid} (${pct(r.kore.middle, r.kore.allowed)}) | ${r.ccaip.maxIn1s} | ${r.ccaip.middle} / ${r.ccaip.allowed} in ${mid} (${pct(r.ccaip.middle, r.ccaip.allowed)}) | ${r.kore.perMinute.join(' ')} · ${r.ccaip.perMinute.join(' ')} |`;
+    return `| ${r.at.slice(0, 16).replace('T', ' ')} | ${targetOf(r)} | ${r.workers} | ${r.destination} | ${r.minutes} min | ${load(r.loadAverage.start)}${r.loadPerMinute?.length ? `; each minute ${r.loadPerMinute.map((x) => x.toFixed(1)).join(' ')}` : ''} | ${r.kore.maxIn60s} | ${r.kore.middle} / ${r.kore.allowed} in ${mid} (${pct(r.kore.middle, r.kore.allowed)}) | ${r.ccaip.maxIn1s} | ${r.ccaip.middle} / ${r.ccaip.allowed} in ${mid} (${pct(r.ccaip.middle, r.ccaip.allowed)}) | ${r.kore.perMinute.join(' ')} · ${r.ccaip.perMinute.join(' ')} | ${r.workerCpuS?.length ? r.workerCpuS.map((c) => `${c} s`).join(', ') : '–'} |`;
   });
   return [
     FLEET_START,
-    '| run (UTC) | Temporal | workers | budget store | length | load average at start | Kore.ai most in any 60 s | Kore.ai answered in the middle | CCAI Platform most in any 1 s | CCAI Platform answered in the middle | per minute (Kore.ai · CCAI Platform) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...(rows.length ? rows : ['| (no run recorded yet: `npm run test:rate`) | | | | | | | | | | |']),
+    '| run (UTC) | Temporal | workers | budget store | length | load average at start; 1-min load each minute | Kore.ai most in any 60 s | Kore.ai answered in the middle | CCAI Platform most in any 1 s | CCAI Platform answered in the middle | per minute (Kore.ai · CCAI Platform) | worker CPU over the run |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...(rows.length ? rows : ['| (no run recorded yet: `npm run test:rate`) | | | | | | | | | | | |']),
     FLEET_END,
   ].join('\n');
 }

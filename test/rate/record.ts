@@ -34,6 +34,10 @@ export interface RecordedRun {
   minutes: number;
   middleMinutes: number;
   loadAverage: { start: number[]; end: number[] };
+  /** The machine's 1-minute load average at the end of each minute of the run (runs since the cluster variant). */
+  loadPerMinute?: number[];
+  /** CPU seconds each worker process used over the run (user + system). */
+  workerCpuS?: number[];
   kore: VendorFigures;
   ccaip: VendorFigures;
 }
