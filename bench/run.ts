@@ -494,7 +494,7 @@ async function runOne(stack: Stack, opts: Options, spec: RunSpec, deadline: numb
         peakRssMb = pids.reduce((sum, p) => sum + (memoryOf(p)?.peakMb ?? NaN), 0);
         await Promise.all(workers.map((wk) => stopChild(wk.child)));
         figures = await analyzeBackfill(stack.client, workflowId, handle.firstExecutionRunId);
-        pages = figures.pages.length;
+        pages = figures.pages.reduce((n, p) => n + p.pages, 0);
         writeMsTotal = figures.pages.reduce((n, p) => n + p.writeMs, 0);
         pageSpread = {
           http: figures.perPage.http,
@@ -650,7 +650,7 @@ interface Ratio {
 }
 
 /** The columns every run's row has, in the matrix and the scale table alike (after its own leading ones). */
-const RUN_HEADERS = ['windows×pages×K', 'records', 'wall s', 'records/s', 'pages/s', 'vs plain', 'overhead/page p50/p95 ms', 'peak RSS MB'];
+const RUN_HEADERS = ['windows×pages×K', 'records', 'wall s', 'records/s', 'pages/s', 'vs plain', 'orchestration/page p50/p95 ms', 'peak RSS MB'];
 
 function runCells(x: RunResult, wallDigits: number, vsPlain: string): string[] {
   return [
@@ -660,7 +660,7 @@ function runCells(x: RunResult, wallDigits: number, vsPlain: string): string[] {
     fmt(x.recordsPerSec),
     fmt(x.pagesPerSec, 1),
     vsPlain,
-    x.mode === 'temporal' ? pair(x.overhead?.overhead) : '–',
+    x.mode === 'temporal' ? pair(x.overhead?.orchestration, 1) : '–',
     fmt(x.memory.peakRssMb),
   ];
 }
@@ -714,6 +714,7 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
         pair(o?.scheduleToStart, 1),
         pair(o?.temporalAround, 1),
         pair(o?.gap, 1),
+        pair(o?.orchestration, 1),
         pair(plain.perPageMs.total),
         pair(r.perPageMs.total),
         `${fmt(r.cpuSeconds.runner, 1)} / ${fmt(plain.cpuSeconds.runner, 1)}`,
@@ -753,6 +754,7 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
         'sched→start ms',
         'Temporal around ms',
         'gap ms',
+        'orchestration ms',
         'plain page ms',
         'Temporal page ms',
         'CPU s worker / plain',
@@ -767,6 +769,52 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
       scaleRows,
     ),
   };
+}
+
+// --- targets (issue #18) --------------------------------------------------------------------------
+
+interface TargetCheck {
+  target: string;
+  /** What was measured, as shown. */
+  measured: string;
+  met: boolean;
+}
+
+/** The limits #18 sets, checked against this run's figures (the ratio side by side, not absolute times). */
+const TARGETS = { ratioAt150: 1.05, ratioAt0: 1.3, orchestrationP50Ms: 10, rssGrowth: 0.2 } as const;
+
+function checkTargets(results: RunResult[], ratios: Ratio[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const r of ratios) {
+    const limit = r.latencyMs === 0 ? TARGETS.ratioAt0 : r.latencyMs >= 150 ? TARGETS.ratioAt150 : undefined;
+    if (limit === undefined) continue;
+    out.push({
+      target: `${r.destination} ${r.latencyMs} ms, ${r.parallel} window${r.parallel > 1 ? 's' : ''}: Temporal / plain ≤ ${limit.toFixed(2)}×`,
+      measured: `${r.ratio.toFixed(2)}×`,
+      met: r.ratio <= limit,
+    });
+  }
+  for (const x of results.filter((y) => y.part === 'matrix' && y.mode === 'temporal')) {
+    const p50 = x.overhead?.orchestration?.p50;
+    if (p50 === undefined) continue;
+    out.push({
+      target: `${x.destination} ${x.latencyMs} ms, ${x.params.parallel} window${x.params.parallel > 1 ? 's' : ''}: orchestration per page p50 < ${TARGETS.orchestrationP50Ms} ms`,
+      measured: `${fmt(p50, 1)} ms`,
+      met: p50 < TARGETS.orchestrationP50Ms,
+    });
+  }
+  const scale = results.filter((y) => y.part === 'scale' && y.mode === 'temporal' && y.memory.peakRssMb !== undefined).sort((a, b) => a.days - b.days);
+  const week = scale.find((y) => y.days === 7) ?? scale[0];
+  const year = scale.find((y) => y.days === 365) ?? scale[scale.length - 1];
+  if (week && year && year !== week) {
+    const growth = year.memory.peakRssMb! / week.memory.peakRssMb! - 1;
+    out.push({
+      target: `worker peak RSS, ${week.days} → ${year.days} days of history: growth ≤ ${TARGETS.rssGrowth * 100}%`,
+      measured: `${fmt(week.memory.peakRssMb)} → ${fmt(year.memory.peakRssMb)} MB (${growth >= 0 ? '+' : ''}${fmt(growth * 100)}%)`,
+      met: growth <= TARGETS.rssGrowth,
+    });
+  }
+  return out;
 }
 
 // --- main ------------------------------------------------------------------------------------
@@ -887,6 +935,7 @@ async function main(): Promise<void> {
       note: 'lifted for the benchmark only; the product keeps Kore.ai at 60 per minute',
     },
     ratios: tables.ratios,
+    targets: checkTargets(results, tables.ratios),
     results,
   };
   mkdirSync(resolve(opts.out, '..'), { recursive: true });
@@ -901,6 +950,12 @@ async function main(): Promise<void> {
     console.log(`\nWhere a page's time goes, p50 / p95 ms per page, and CPU seconds per process (Temporal run / plain run)\n${tables.breakdown}`);
   }
   if (tables.scale) console.log(`\nScale (15-minute call volume, ${opts.queues} queues)\n${tables.scale}`);
+  console.log(
+    `\nTargets (#18), measured in this run\n${table(
+      ['target', 'measured', 'met'],
+      output.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO']),
+    )}`,
+  );
   const failed = results.filter((r) => !r.verified.ok);
   console.log(`\nWrote ${opts.out}. The benchmark took ${fmt(output.durationSeconds / 60, 1)} minutes.`);
   await cleanup();

@@ -79,6 +79,10 @@ export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promis
     // runs keep many windows in flight (core/parallel-windows.ts, up to 32 per run), and one account's
     // waiting pages must not take every slot from another account's.
     maxConcurrentActivityTaskExecutions: 100,
+    // A page walk heartbeats its cursor after each page (activities/walk.ts): sent at once, not held
+    // back 16 s (the SDK's default, 0.8 × the heartbeat timeout), so a retry after a killed worker
+    // resumes after the last page written, not up to 16 s of pages earlier.
+    maxHeartbeatThrottleInterval: '10ms',
     // Graceful shutdown: in-flight page activities get this long to finish before they are handed back.
     shutdownGraceTime: '20s',
     // Worker Versioning when CCSYNC_DEPLOYMENT_NAME + CCSYNC_BUILD_ID are set (workers/deployment.ts).

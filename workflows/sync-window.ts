@@ -1,6 +1,7 @@
 /**
- * `syncWindow`: one stream, one window. Walks the window's pages with one activity per page
- * (each fetches AND writes its page), then records the window as complete. Started as a child
+ * `syncWindow`: one stream, one window. Walks the window's pages with page activities (each
+ * fetches AND writes its pages, several per activity: activities/walk.ts), then records the
+ * window as complete. Started as a child
  * by `backfill` and `incrementalSync`, or by hand from the Web UI.
  */
 import {
@@ -65,6 +66,14 @@ export const windowProgressQuery = defineQuery<WindowProgress>('progress');
 
 /** Continue as new after this many pages, so a huge window's history stays small. */
 const PAGES_PER_RUN = 500;
+/**
+ * A page activity walks at most this many pages, for at most this long, before it returns to the
+ * workflow: the window's totals, its details in the Web UI, its query and continue-as-new stay
+ * at most that stale (the activity's heartbeat details show the page being walked meanwhile).
+ * One dispatch and one workflow task per 10 s of walking is under 1% of the walk's time.
+ */
+const PAGES_PER_ACTIVITY = 100;
+const WALK_MS = 10_000;
 
 export const emptyTotals = (): WindowTotals => ({ pages: 0, records: 0, childRecords: 0, inserted: 0, updated: 0, unchanged: 0, httpMs: 0, writeMs: 0 });
 
@@ -123,16 +132,22 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
   let pagesThisRun = 0;
   for (;;) {
     const page = totals.pages + 1;
+    const runLimit = input.pagesPerRun ?? PAGES_PER_RUN;
+    // One activity walks several pages (activities/walk.ts), resuming from its heartbeat on a retry.
+    // Patched: histories recorded with one activity per page replay unchanged.
+    const walk = patched('walk-pages-in-one-activity')
+      ? { maxPages: Math.max(1, Math.min(PAGES_PER_ACTIVITY, runLimit - pagesThisRun)), maxMs: WALK_MS, check: { ...check } }
+      : undefined;
+    const summary = walk ? `pages ${page}… · ${describeCursor(cursor)}` : `page ${page} · ${describeCursor(cursor)}`;
     const result = await syncPage
-      .executeWithOptions({ ...pageActivityOptions(input.patience), summary: `page ${page} · ${describeCursor(cursor)}` }, [
-        { ...window, cursor, snapshotRun, page },
-      ])
+      .executeWithOptions({ ...pageActivityOptions(input.patience), summary }, [{ ...window, cursor, snapshotRun, page, ...(walk ? { walk } : {}) }])
       .catch((err: unknown) => {
         if (isCancellation(err)) throw err;
         // The window's own failure says what went wrong, not "Activity task failed".
         return failWorkflowWith(err, 'Invalid syncWindow input');
       });
-    totals.pages = page;
+    const walked = result.pages ?? 1;
+    totals.pages += walked;
     totals.records += result.records;
     totals.childRecords += result.childRecords;
     snapshot = result.snapshot;
@@ -150,7 +165,9 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
     // Plain bookkeeping (no commands): histories without these fields replay unchanged.
     if (result.addedColumns?.length) totals.addedColumns = [...(totals.addedColumns ?? []), ...result.addedColumns];
     for (const [field, rows] of Object.entries(result.misfits ?? {})) totals.misfits = { ...totals.misfits, [field]: (totals.misfits?.[field] ?? 0) + rows };
-    countPage(check, result.records, result.statedTotal);
+    // A walk counted its pages in (core/reconcile.ts countPage, page by page); a single page is counted here.
+    if (walk && result.check) Object.assign(check, result.check);
+    else countPage(check, result.records, result.statedTotal);
     if (check.stated !== undefined) totals.totalCheck = check;
     show();
     if (!result.next) {
@@ -168,8 +185,8 @@ export async function syncWindow(raw: unknown, carry?: SyncWindowCarry): Promise
       continue;
     }
     cursor = result.next;
-    pagesThisRun++;
-    if (pagesThisRun >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+    pagesThisRun += walked;
+    if (pagesThisRun >= runLimit || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof syncWindow>(raw, { cursor, totals, snapshot });
     }
   }

@@ -22,6 +22,8 @@ export interface PageTiming {
   /** The activity's wall time inside the worker (bench interceptor), when present. */
   execMs?: number;
   records: number;
+  /** Pages this activity walked (1 for a one-page activity; activities/walk.ts walks several). */
+  pages: number;
   /** Time since the previous page of the same window run completed (the workflow task in between). */
   gapMs?: number;
 }
@@ -46,8 +48,14 @@ export interface HistoryFigures {
   perPage: {
     /** ActivityTaskScheduled → ActivityTaskCompleted. */
     activity?: Spread;
-    /** The issue's measure: activity time minus the page's own HTTP and database time. */
+    /** Activity time minus the page's own HTTP and database time, per page (a walk's share spread over its pages). */
     overhead?: Spread;
+    /**
+     * The issue's measure (#18), per page: what Temporal adds around the activity's own work (its
+     * dispatch and completion, activity time minus the activity's wall time in the worker) plus the
+     * workflow task before it (the gap), a walk's share spread over its pages.
+     */
+    orchestration?: Spread;
     /** ActivityTaskScheduled → ActivityTaskStarted. */
     scheduleToStart?: Spread;
     /** Activity time minus the activity's own wall time in the worker: dispatch and completion through Temporal. */
@@ -102,6 +110,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 }
 
 interface PageResult {
+  pages?: number;
   records?: number;
   httpMs?: number;
   writeMs?: number;
@@ -136,6 +145,7 @@ function pagesOf(events: HistoryEvent[]): { pages: PageTiming[]; startedMs?: num
         writeMs: result.writeMs ?? 0,
         execMs: result.benchExecMs,
         records: result.records ?? 0,
+        pages: result.pages ?? 1,
       });
     }
   }
@@ -173,6 +183,8 @@ export async function analyzeBackfill(client: Client, workflowId: string, firstR
   const t0 = sample?.events[0] ? ms(sample.events[0]) : 0;
   const sampleTimeline = (sample?.events ?? []).map((e) => `${(ms(e) - t0).toFixed(1).padStart(8)} ms  ${eventName(e.eventType)}`);
   const withExec = pages.filter((p) => p.execMs !== undefined);
+  // Per page: an activity's figure divided by its pages, counted once per page it walked.
+  const perPage = (list: PageTiming[], f: (p: PageTiming) => number) => spread(list.flatMap((p) => Array<number>(p.pages).fill(f(p) / p.pages)));
   const backfillEvents = backfillRuns.map((r) => r.events.length);
   const windowEvents = windowRuns.map((r) => r.events.length);
   return {
@@ -185,14 +197,18 @@ export async function analyzeBackfill(client: Client, workflowId: string, firstR
     pages,
     sampleTimeline,
     perPage: {
-      activity: spread(pages.map((p) => p.completedMs - p.scheduledMs)),
-      overhead: spread(pages.map((p) => p.completedMs - p.scheduledMs - p.httpMs - p.writeMs)),
-      scheduleToStart: spread(pages.map((p) => p.startedMs - p.scheduledMs)),
-      temporalAround: spread(withExec.map((p) => p.completedMs - p.scheduledMs - p.execMs!)),
-      compute: spread(withExec.map((p) => p.execMs! - p.httpMs - p.writeMs)),
-      gap: spread(pages.flatMap((p) => (p.gapMs === undefined ? [] : [p.gapMs]))),
-      http: spread(pages.map((p) => p.httpMs)),
-      write: spread(pages.map((p) => p.writeMs)),
+      activity: perPage(pages, (p) => p.completedMs - p.scheduledMs),
+      overhead: perPage(pages, (p) => p.completedMs - p.scheduledMs - p.httpMs - p.writeMs),
+      orchestration: perPage(withExec, (p) => p.completedMs - p.scheduledMs - p.execMs! + (p.gapMs ?? 0)),
+      scheduleToStart: perPage(pages, (p) => p.startedMs - p.scheduledMs),
+      temporalAround: perPage(withExec, (p) => p.completedMs - p.scheduledMs - p.execMs!),
+      compute: perPage(withExec, (p) => p.execMs! - p.httpMs - p.writeMs),
+      gap: perPage(
+        pages.filter((p) => p.gapMs !== undefined),
+        (p) => p.gapMs!,
+      ),
+      http: perPage(pages, (p) => p.httpMs),
+      write: perPage(pages, (p) => p.writeMs),
     },
     perWindow: { startToFirstPage: spread(startToFirstPage), lastPageToClose: spread(lastPageToClose) },
   };
