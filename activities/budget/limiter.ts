@@ -246,8 +246,9 @@ export class SharedBudget implements RequestBudget {
    * answers hold at the vendor however late the request arrived there.
    */
   async settle(grant: Grant): Promise<void> {
+    const answeredAt = performance.now();
     grant.local.at = this.now();
-    if (grant.id !== undefined) await this.store.settle(grant.key, grant.id).catch(() => undefined);
+    if (grant.id !== undefined) await this.store.settle(grant.key, grant.id, answeredAt).catch(() => undefined);
     // A waiter blocked by this slot can now learn exactly when it frees (answer + window): ask at once.
     this.wake(grant.key);
   }
@@ -257,9 +258,16 @@ export class SharedBudget implements RequestBudget {
     this.wakers.get(key)?.();
   }
 
-  /** Sleeps `ms`, or less when `wake(key)` is called (or was called since the pump last asked). */
-  private sleep(key: string, ms: number): Promise<void> {
-    if (this.woken.has(key) || ms <= 0) return Promise.resolve();
+  /**
+   * Sleeps `ms`. A pump waiting for a request in flight (`wakeable`) wakes sooner when `wake(key)` is
+   * called (or was called since it last asked). A pump waiting a known time (the sliding log's oldest
+   * settled slot, the pacing clock, a pause) is not woken: a settle moves an in-flight slot to now,
+   * later than every settled one, so it never brings a known wait forward. Waking it anyway cost one
+   * store round trip per settle per process (CCAI Platform: ten a second in every worker, each a
+   * locked write in PostgreSQL) and delayed the grants queued behind them.
+   */
+  private sleep(key: string, ms: number, wakeable: boolean): Promise<void> {
+    if ((wakeable && this.woken.has(key)) || ms <= 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -267,7 +275,7 @@ export class SharedBudget implements RequestBudget {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wakers.set(key, done);
+      if (wakeable) this.wakers.set(key, done);
     });
   }
 
@@ -353,6 +361,7 @@ export class SharedBudget implements RequestBudget {
         await this.sleep(
           key,
           inFlight ? Math.min(this.store.inFlightPollMs ?? this.maxSleepMs, this.maxSleepMs) : Math.min(wait - this.rttMs / 2, this.maxSleepMs),
+          inFlight,
         );
       }
     } finally {

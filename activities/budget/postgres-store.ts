@@ -175,15 +175,27 @@ $fn$`);
     });
   }
 
-  async settle(key: string, id: number): Promise<void> {
-    await this.run(() =>
-      this.pool.query(
-        `WITH settled AS (
-           UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = $1 AND key = $2 RETURNING key
-         ) SELECT pg_notify('${SETTLED_CHANNEL}', key) FROM settled`,
-        [id, key],
-      ),
-    );
+  /**
+   * The slot counts from the answer by the database's clock: its clock when the settle runs, less the
+   * time this process measured between the answer and sending the settle (a pooled connection may
+   * be busy with other grants; ten answers a second on CCAI Platform queue behind each other). Rounded
+   * down and measured before the query leaves, so the slot never counts from earlier than its answer.
+   */
+  async settle(key: string, id: number, answeredAt: number = performance.now()): Promise<void> {
+    await this.run(async () => {
+      const client = await this.pool.connect();
+      try {
+        const agoMs = Math.max(0, Math.floor(performance.now() - answeredAt));
+        await client.query(
+          `WITH settled AS (
+             UPDATE ${this.name('ccsync_budget_grants')} SET at = floor(extract(epoch from clock_timestamp()) * 1000)::bigint - $3 WHERE id = $1 AND key = $2 RETURNING key
+           ) SELECT pg_notify('${SETTLED_CHANNEL}', key) FROM settled`,
+          [id, key, agoMs],
+        );
+      } finally {
+        client.release();
+      }
+    });
   }
 
   async pause(key: string, pauseMs: number, slowMs: number): Promise<void> {

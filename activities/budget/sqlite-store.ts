@@ -106,9 +106,9 @@ export class SqliteBudgetStore implements BudgetStore {
     }
   }
 
-  settle(_key: string, id: number): Promise<void> {
+  settle(_key: string, id: number, answeredAt: number = performance.now()): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.settleStmt.run(this.now(), id);
+      this.settleStmt.run(this.now() - Math.max(0, Math.floor(performance.now() - answeredAt)), id);
       resolve();
     });
   }

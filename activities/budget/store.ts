@@ -45,8 +45,11 @@ export interface BudgetStore {
    * The granted request was answered: from now on it counts from this moment, by the store's clock.
    * The vendor counted it no later than its answer arrived, so a window counted from the answer holds
    * at the vendor whatever the network's delays (a cold connection, a slow TLS handshake).
+   * `answeredAt` (`performance.now()` in this process when the answer came; default: now) lets a store
+   * reached over the network count the slot from the answer rather than from when its settle arrived:
+   * a settle queued behind other queries would otherwise keep the slot busy for as long as it queued.
    */
-  settle(key: string, id: number): Promise<void>;
+  settle(key: string, id: number, answeredAt?: number): Promise<void>;
   /**
    * A 429 got through (another client on the account, or a vendor counting differently): nobody gets a
    * grant for `pauseMs`, then the key runs at half its limit for `slowMs` before it recovers.
@@ -171,10 +174,10 @@ export class MemoryBudgetStore implements BudgetStore {
     });
   }
 
-  settle(key: string, id: number): Promise<void> {
+  settle(key: string, id: number, answeredAt: number = performance.now()): Promise<void> {
     return promised(() => {
       const g = this.state(key).grants.find((x) => x.id === id);
-      if (g) g.at = this.now();
+      if (g) g.at = this.now() - Math.max(0, Math.floor(performance.now() - answeredAt));
     });
   }
 

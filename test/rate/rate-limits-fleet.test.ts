@@ -16,10 +16,15 @@
  * the shared budget in PostgreSQL, as for workers on several machines) or sqlite (the limiter file
  * beside the SQLite destination, as for `npm start`). Each run's figures are recorded in
  * test/rate/last-run.json (the README's figures come from there: `npm run readme:rate`).
+ * Temporal: the dev server test/run.ts starts, or with CCSYNC_TEST_TARGET=cluster the self-hosted
+ * cluster (test/cluster/target.ts: four services on PostgreSQL, eager activities off), recorded as
+ * the run's `target`; `npm run test:rate` runs three workers and one on the dev server, then three
+ * on the cluster.
  * Run: CCSYNC_TEST_SUITES=rate npx tsx test/run.ts
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -31,12 +36,13 @@ import { destinationUrl, POSTGRES_URL, type DestinationKind } from '../helpers/s
 import { testTemporal, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
 import { WorkerProcess } from '../helpers/worker-process';
 import { koreConnection, writeConnectionsFile } from '../helpers/connections-file';
-import { perMinute, recordRun } from './record';
+import { perMinute, recordRun, type RateTarget } from './record';
 
 const MINUTES = Number(process.env.CCSYNC_RATE_TEST_MINUTES ?? 2);
 const MIDDLE_MIN = Math.max(1, MINUTES - 2);
 const DESTINATION = (process.env.CCSYNC_RATE_TEST_DESTINATION ?? 'postgres') as DestinationKind;
 const WORKERS = Number(process.env.CCSYNC_RATE_TEST_WORKERS ?? 3);
+const TARGET: RateTarget = process.env.CCSYNC_TEST_TARGET === 'cluster' ? 'cluster' : 'dev server';
 const SCHEMA = `rate_fleet_${randomBytes(4).toString('hex')}`;
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -45,10 +51,19 @@ const today = Math.floor(Date.now() / DAY) * DAY;
 const KORE_DAYS = Math.ceil((MINUTES * 60 * 1.3) / 5) + 5; // 50 queues: 4,800 records a day, 5 pages of 1,000
 const CCAIP_DAYS = Math.ceil((MINUTES * 60 * 10 * 1.3) / (13 * 4)) + 2; // ~13 pages of 5 per 6-hour window
 const iso = (t: number) => new Date(t).toISOString();
+/** A process's CPU time so far (user + system, /proc/<pid>/stat), in seconds; 0 where /proc is not there. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 const SECRETS = { FLEET_KORE_CLIENT_ID: DEMO_KORE.clientId, FLEET_KORE_CLIENT_SECRET: DEMO_KORE.clientSecret, FLEET_CCAIP_TOKEN: DEMO_CCAIP.apiToken };
 
-describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Platform tenant (${MINUTES} min, ${DESTINATION})`, () => {
+describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Platform tenant (${MINUTES} min, ${DESTINATION}, Temporal ${TARGET})`, () => {
   let temporal: TestTemporal;
   const kore = new KoreSimulator(demoKoreOptions({ queues: 50 }));
   const ccaipFrom = today - CCAIP_DAYS * DAY - DAY;
@@ -127,7 +142,13 @@ describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Plat
       return sim.requests()[0]!.at;
     };
     const started = Math.min(await firstRequest(kore), await firstRequest(ccaip));
+    // What the machine and the workers did meanwhile: the 1-minute load each minute, each worker's CPU.
+    const cpuAtStart = workers.map((w) => cpuSeconds(w.pid));
+    const loadPerMinute: number[] = [];
+    const sampler = setInterval(() => loadPerMinute.push(Math.round(loadavg()[0]! * 10) / 10), MIN);
     await new Promise((r) => setTimeout(r, started + MINUTES * MIN - Date.now()));
+    clearInterval(sampler);
+    const workerCpuS = workers.map((w, i) => Math.round((cpuSeconds(w.pid) - cpuAtStart[i]!) * 10) / 10);
     const koreLog = kore.requests();
     const ccaipLog = ccaip.requests();
     for (const h of handles) {
@@ -163,11 +184,14 @@ describe(`${WORKERS} worker process(es) on one Kore.ai account and one CCAI Plat
     console.log(`fleet figures: ${JSON.stringify(figures)}`);
     recordRun({
       at: new Date(started).toISOString(),
+      target: TARGET,
       workers: WORKERS,
       destination: DESTINATION,
       minutes: MINUTES,
       middleMinutes: MIDDLE_MIN,
       loadAverage: { start: loadAtStart, end: loadavg() },
+      loadPerMinute,
+      workerCpuS,
       ...figures,
     });
 

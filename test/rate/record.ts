@@ -19,13 +19,25 @@ export interface VendorFigures {
   perMinute: number[];
 }
 
+/** Where the run's Temporal server was: `npm run test:rate` runs both (test/run.ts, CCSYNC_TEST_TARGET). */
+export type RateTarget = 'dev server' | 'cluster';
+
+/** The target of runs recorded before the cluster variant existed: they all ran on the dev server. */
+export const targetOf = (r: Pick<RecordedRun, 'target'>): RateTarget => r.target ?? 'dev server';
+
 export interface RecordedRun {
   at: string;
+  /** Absent in runs recorded before the cluster variant: the dev server. */
+  target?: RateTarget;
   workers: number;
   destination: string;
   minutes: number;
   middleMinutes: number;
   loadAverage: { start: number[]; end: number[] };
+  /** The machine's 1-minute load average at the end of each minute of the run (runs since the cluster variant). */
+  loadPerMinute?: number[];
+  /** CPU seconds each worker process used over the run (user + system). */
+  workerCpuS?: number[];
   kore: VendorFigures;
   ccaip: VendorFigures;
 }
@@ -42,9 +54,12 @@ export function readRuns(file = LAST_RUN): RecordedRun[] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RecordedRun[]) : [];
 }
 
-/** Keeps the latest run of each (workers, destination, minutes). */
+/** Keeps the latest run of each (target, workers, destination, minutes). */
 export function recordRun(run: RecordedRun, file = LAST_RUN): void {
-  const others = readRuns(file).filter((r) => !(r.workers === run.workers && r.destination === run.destination && r.minutes === run.minutes));
-  const runs = [...others, run].sort((a, b) => a.minutes - b.minutes || b.workers - a.workers || a.destination.localeCompare(b.destination));
+  const same = (r: RecordedRun) => targetOf(r) === targetOf(run) && r.workers === run.workers && r.destination === run.destination && r.minutes === run.minutes;
+  const others = readRuns(file).filter((r) => !same(r));
+  const runs = [...others, run].sort(
+    (a, b) => targetOf(b).localeCompare(targetOf(a)) || a.minutes - b.minutes || b.workers - a.workers || a.destination.localeCompare(b.destination),
+  );
   writeFileSync(file, JSON.stringify(runs, null, 2) + '\n');
 }

@@ -135,6 +135,74 @@ for (const kind of kinds) {
       await slow;
     });
 
+    it('a waiter whose slot frees at a known time is not woken by every settle in another process', async (t) => {
+      const rule: RateLimitRule = { key: uniqueKey(), limit: 11, perMs: 1_000 };
+      const inner = kind.open();
+      if (!inner.watch) {
+        await inner.close();
+        return t.skip('this store announces no settles (its waiters poll)');
+      }
+      let takes = 0;
+      // The same store, counting the grants asked for.
+      const counting: BudgetStore = {
+        describe: inner.describe,
+        take: (req) => {
+          takes++;
+          return inner.take(req);
+        },
+        settle: (key, id, answeredAt) => inner.settle(key, id, answeredAt),
+        pause: (key, pauseMs, slowMs) => inner.pause(key, pauseMs, slowMs),
+        watch: (listener) => inner.watch!(listener),
+        close: () => inner.close(),
+      };
+      const [a] = limiters(kind.open, 1);
+      const b = new SharedBudget(counting, { holder: `known-${randomBytes(2).toString('hex')}`, maxSleepMs: 3_000 });
+      opened.push(b);
+      // Opens b's store (and its LISTEN connection) first.
+      await grant(b, { ...rule, key: uniqueKey() });
+      const first = await grant(a!, rule);
+      const inFlight = await Promise.all(Array.from({ length: 10 }, () => a!.acquire(rule)));
+      takes = 0;
+      const waiting = b.acquire(rule);
+      // Ten answers arrive in the other process while b waits for the first slot, which is settled
+      // and so frees at a known time: nothing they announce brings it forward.
+      for (const g of inFlight) {
+        await new Promise((r) => setTimeout(r, 60));
+        await a!.settle(g);
+      }
+      const next = await waiting;
+      assert.ok(next.grantedAt - first.grantedAt >= 999, `the window held (${next.grantedAt - first.grantedAt} ms)`);
+      assert.ok(
+        takes <= 5,
+        `${takes} round trips to the store for one grant waiting a known time, with ten settles announced (the other process's settles woke it)`,
+      );
+      await b.settle(next);
+    });
+
+    it('a settle that comes late counts the slot from the answer, never from before it', async () => {
+      const store = kind.open();
+      const key = uniqueKey();
+      const req = { key, windows: [{ limit: 1, perMs: 1_000 }], priorityKey: 4, holder: `late-${randomBytes(2).toString('hex')}`, holdMs: 120_000 };
+      try {
+        const granted = await store.take(req);
+        assert.equal(granted.waitMs, 0);
+        const answeredAt = performance.now();
+        // The settle reaches the store 300 ms after the answer (its connection was busy).
+        await new Promise((r) => setTimeout(r, 300));
+        await store.settle(key, granted.id!, answeredAt);
+        const next = await store.take(req);
+        const sinceAnswer = performance.now() - answeredAt;
+        assert.ok(next.waitMs > 0, 'the window still holds');
+        assert.ok(next.waitMs + sinceAnswer >= 998, `never counted from before the answer: free ${(next.waitMs + sinceAnswer).toFixed(0)} ms after it`);
+        assert.ok(
+          next.waitMs + sinceAnswer <= 1_150,
+          `counted from the answer, not from the late settle: free ${(next.waitMs + sinceAnswer).toFixed(0)} ms after it`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
     it('a 429 pauses the key for every process, then it runs at half rate, then recovers', async () => {
       const rule: RateLimitRule = { key: uniqueKey(), limit: 4, perMs: 500 };
       const [a, b] = limiters(kind.open, 2);
