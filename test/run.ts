@@ -111,14 +111,47 @@ function runNodeTest(files: string[], runnerFlags: string[], env: NodeJS.Process
       ...runnerFlags,
       ...files,
     ];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['inherit', 'pipe', 'inherit'], env });
+    // Its own process group: the test files' processes and whatever they spawned (workers, CLIs)
+    // are in it, so one kill ends them all. A file whose test timed out can leave such processes
+    // behind; they hold the runner's stdout open, and `npm test` would never exit.
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env, detached: true });
     current = child;
+    let settled = false;
+    let sawSummary = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const killGroup = (why: string) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+        say(why);
+      } catch {
+        // The group is already gone: nothing was left behind.
+      }
+    };
+    const finish = (code: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(graceTimer);
+      scan(partial);
+      partial = '';
+      current = undefined;
+      resolve({ code, summary });
+    };
     const summary: RunResult['summary'] = {};
     let partial = '';
     const scan = (line: string) => {
       // eslint-disable-next-line no-control-regex
       const m = SUMMARY_LINE.exec(line.replace(/\x1b\[[0-9;]*m/g, '').trim());
       if (m) summary[m[1] as SummaryKey] = Number(m[2]);
+      // duration_ms is the runner's last summary line: it is done. If it has not exited a while
+      // later, something it started (a timed-out file's process) keeps it alive: end the group.
+      if (m?.[1] === 'duration_ms' && !sawSummary) {
+        sawSummary = true;
+        graceTimer = setTimeout(() => {
+          killGroup(`the test runner printed its summary but had not exited 30 s later: killed its process group (pid ${child.pid})`);
+        }, 30_000);
+        graceTimer.unref();
+      }
     };
     child.stdout?.on('data', (chunk: Buffer) => {
       process.stdout.write(chunk);
@@ -128,12 +161,21 @@ function runNodeTest(files: string[], runnerFlags: string[], env: NodeJS.Process
     });
     child.on('error', (err) => {
       say(`could not start the test runner: ${err.message}`);
-      resolve({ code: 1, summary });
+      finish(1);
     });
-    child.on('close', (exitCode) => {
-      scan(partial);
-      current = undefined;
-      resolve({ code: exitCode ?? 1, summary });
+    // On exit, not on close: a leftover grandchild keeps the pipe open, so 'close' may never come.
+    // Give the pipe a moment to drain, then end whatever is left in the group.
+    child.on('exit', (exitCode) => {
+      const code = exitCode ?? 1;
+      const drained = setTimeout(() => {
+        killGroup(`processes started by the tests outlived the test runner: killed its process group (pid ${child.pid})`);
+        finish(code);
+      }, 2000);
+      child.stdout?.once('close', () => {
+        clearTimeout(drained);
+        killGroup(`processes started by the tests outlived the test runner: killed its process group (pid ${child.pid})`);
+        finish(code);
+      });
     });
   });
 }

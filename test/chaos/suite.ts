@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { appendRun, codeVersion, type RunVerdict } from './run-record';
 import { WorkerProcess } from '../helpers/worker-process';
 import {
   badInputs,
@@ -21,10 +23,34 @@ import {
   type ChaosStack,
   type ScenarioReport,
   type Size,
+  CHAOS_FAULT_SEED,
+  KILL_SEED,
 } from './scenarios';
 
-export function durabilitySuite(size: Size, opts: { reportFile?: string } = {}): void {
+export function durabilitySuite(size: Size, opts: { reportFile?: string; runsFile?: string } = {}): void {
   const reports: ScenarioReport[] = [];
+  // The run's verdict for the record: every test's outcome, a test that never finished (node's
+  // timeout) counts as failed because it never reports.
+  const outcomes: { test: string; ok: boolean; error?: string }[] = [];
+  const names: string[] = [];
+  const track = (name: string, fn: () => Promise<void>) => {
+    names.push(name);
+    it(name, async () => {
+      try {
+        await fn();
+        outcomes.push({ test: name, ok: true });
+      } catch (err) {
+        outcomes.push({ test: name, ok: false, error: (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300) });
+        throw err;
+      }
+    });
+  };
+  const startedAt = new Date();
+  // Taken at the start: the code that runs, whatever is edited while it runs.
+  const version = opts.runsFile ? codeVersion() : { commit: '', dirty: false };
+  const loadAtStart = loadavg()[0]!;
+  let loadMax = loadAtStart;
+  let sampler: NodeJS.Timeout | undefined;
   /** The verdict, from computed figures only: nothing lost, nothing written twice, the faults met a live run. */
   const clean = (r: ScenarioReport, opts: { writes?: boolean } = { writes: true }) => {
     reports.push(r);
@@ -35,20 +61,51 @@ export function durabilitySuite(size: Size, opts: { reportFile?: string } = {}):
   };
 
   describe(`durability (${size})`, () => {
+    before(() => {
+      sampler = setInterval(() => (loadMax = Math.max(loadMax, loadavg()[0]!)), 5000);
+      sampler.unref();
+    });
     after(() => {
+      clearInterval(sampler);
       const table = formatReport(reports);
       console.log(`\n${table}\n`);
       if (opts.reportFile) writeFileSync(opts.reportFile, `${table}\n`);
+      if (opts.runsFile) {
+        const loadAtEnd = loadavg()[0]!;
+        const failures = names
+          .map((test) => outcomes.find((o) => o.test === test) ?? { test, ok: false, error: 'did not finish (timed out or its setup failed)' })
+          .filter((o) => !o.ok)
+          .map((o) => ({ test: o.test, error: o.error ?? '' }));
+        const run: RunVerdict = {
+          seeds: { vendorFaults: CHAOS_FAULT_SEED, workerKills: KILL_SEED[size] },
+          startedAt: startedAt.toISOString(),
+          passed: failures.length === 0,
+          durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+          load: { start: round2(loadAtStart), end: round2(loadAtEnd), max: round2(Math.max(loadMax, loadAtEnd)), cores: cpus().length },
+          ...version,
+          scenarios: reports.map((r) => ({
+            scenario: r.scenario,
+            faults: r.faults,
+            met: r.met,
+            lost: r.lost,
+            duplicated: r.extraWrites,
+            seconds: Math.round(r.seconds),
+          })),
+          failures,
+        };
+        appendRun(run, opts.runsFile);
+        console.log(`chaos run ${run.passed ? 'PASSED' : 'FAILED'}, recorded in ${opts.runsFile}`);
+      }
     });
 
-    it(`the worker is SIGKILLed ${size === 'full' ? 'at least five times' : 'twice'} mid-backfill and restarted`, async () => {
+    track(`the worker is SIGKILLed ${size === 'full' ? 'at least five times' : 'twice'} mid-backfill and restarted`, async () => {
       const r = await workerKills(size);
       assert.ok(r.faults >= (size === 'full' ? 5 : 2));
       clean(r);
     });
-    it('the Temporal server restarts mid-backfill from its SQLite file', async () => clean(await serverRestart(size)));
-    it('PostgreSQL refuses connections mid-window, then comes back', async () => clean(await postgresOutage(size)));
-    it('the vendor fails in every way it can', async () => clean(await vendorFaults(size)));
+    track('the Temporal server restarts mid-backfill from its SQLite file', async () => void clean(await serverRestart(size)));
+    track('PostgreSQL refuses connections mid-window, then comes back', async () => void clean(await postgresOutage(size)));
+    track('the vendor fails in every way it can', async () => void clean(await vendorFaults(size)));
 
     describe('bad input', () => {
       let stack: ChaosStack;
@@ -62,23 +119,23 @@ export function durabilitySuite(size: Size, opts: { reportFile?: string } = {}):
         await worker?.stop();
         await stack?.close();
       });
-      it('at least 30 bad workflow inputs fail at once, naming the problem, writing nothing', async () => {
+      track('at least 30 bad workflow inputs fail at once, naming the problem, writing nothing', async () => {
         const r = await badInputs(stack);
         assert.ok(r.runs >= 30);
         assert.equal(r.met, r.faults, 'every bad input was refused in plain words');
         clean(r, { writes: false });
       });
-      it('broken connections files stop the worker with the file, connection and field named', async () => {
+      track('broken connections files stop the worker with the file, connection and field named', async () => {
         const r = await brokenConnectionFiles(stack);
         assert.equal(r.met, r.faults, 'every broken file stopped the worker');
         clean(r, { writes: false });
       });
-      it('schema drift: a new field is kept, a changed type fails at once naming the field', async () => {
+      track('schema drift: a new field is kept, a changed type fails at once naming the field', async () => {
         const r = await schemaDrift(stack);
         assert.equal(r.met, 2, 'both drifted pages reached the run');
         clean(r);
       });
-      it('no secret in any history exported with `temporal workflow show --output json`, nor in the worker logs', async () => {
+      track('no secret in any history exported with `temporal workflow show --output json`, nor in the worker logs', async () => {
         const histories = await exportHistories(stack);
         assert.ok(histories.length >= 30, `exported ${histories.length} histories`);
         for (const h of histories) for (const s of CHAOS_SECRETS) assert.ok(!h.json.includes(s), `a secret in ${h.workflowId}`);
@@ -86,4 +143,8 @@ export function durabilitySuite(size: Size, opts: { reportFile?: string } = {}):
       });
     });
   });
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }

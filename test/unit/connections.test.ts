@@ -89,6 +89,17 @@ connections:
     assert.match(refusal('connections: [ {name: a'), /YAML syntax/);
     assert.match(refusal(''), /needs a top-level "connections:" list/);
   });
+  it('masks a credential written as a literal on the line a YAML syntax error echoes, the caret keeping its column', () => {
+    const file = (credential: string) => `connections:\n  - name: kore-prod\n    source: kore\n    credentials:\n      clientId: abc\n      ${credential}\n`;
+    const msg = refusal(file('clientSecret: hunter2-LITERAL: oops'));
+    assert.match(msg, /YAML syntax error at line 6, column 21: /);
+    assert.ok(!msg.includes('hunter2'), `the literal secret is not echoed:\n${msg}`);
+    const [echoed, caret] = msg.split('\n').filter((l) => /^\s+(6 )?\| /.test(l));
+    assert.equal(echoed, `      6 |       clientSecret: ${'*'.repeat('hunter2-LITERAL: oops'.length)}`, 'masked to the same length');
+    assert.equal(caret!.indexOf('^'), echoed.indexOf('*'), 'the caret stays under the column the parser named');
+    // Only credential values are masked: a line with nothing secret is echoed as written.
+    assert.match(refusal(file('region: eu: oops')), /6 \| {7}region: eu: oops\n/);
+  });
   it('wants either a token or a client id and secret', () => {
     assert.match(refusal(GOOD.replace('token: ${KORE_JWT}', 'clientId: abc')), /credentials: give either "token", or both "clientId" and "clientSecret"/);
   });
