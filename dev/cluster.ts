@@ -385,6 +385,25 @@ export async function startTemporalCluster(opts: ClusterOptions = {}): Promise<T
       logFile: path.join(logDir, `${name}.log`),
     });
   };
+  /**
+   * Launches a service and waits until it listens; one that exits during startup is launched again
+   * until the deadline, as a process supervisor (systemd's Restart=on-failure) would. Seen: a matching
+   * service restarted while PostgreSQL had no free connection ("too many clients already") exited at
+   * once, and the fault test that restarted it waited for a service that never came back.
+   */
+  const launchUntilListening = async (name: ServiceName, deadline: number) => {
+    for (let attempt = 1; ; attempt++) {
+      if (!services[name]?.running()) launch(name);
+      try {
+        await waitForPort(grpcPort[name], `the ${name} service`, deadline, services[name]);
+        return;
+      } catch (err) {
+        if (services[name].running() || Date.now() + 2_000 > deadline) throw err;
+        log(`${name} exited during startup (attempt ${attempt}); launching it again`);
+        await sleep(1_000);
+      }
+    }
+  };
   let ui: ServiceProcess | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -407,10 +426,9 @@ export async function startTemporalCluster(opts: ClusterOptions = {}): Promise<T
     // History first, alone: every service writes the cluster's metadata row when it finds none, and
     // on a fresh database two doing it at once make one exit ("duplicate key ... cluster_metadata_info_pkey",
     // seen on 1.32.1). Once history listens the row exists, and the other three start together.
-    launch('history');
-    await waitForPort(grpcPort.history, 'the history service', deadline, services.history);
+    await launchUntilListening('history', deadline);
     for (const name of SERVICES.filter((s) => s !== 'history')) launch(name);
-    for (const name of SERVICES) await waitForPort(grpcPort[name], `the ${name} service`, deadline, services[name]);
+    await Promise.all(SERVICES.map((name) => launchUntilListening(name, deadline)));
     await ensureNamespace(address, namespace, deadline);
     log(
       `frontend, history, matching, worker up (pids ${SERVICES.map((s) => services[s].pid).join(', ')}); namespace ${namespace} ready in ${Date.now() - started} ms`,
@@ -444,8 +462,7 @@ export async function startTemporalCluster(opts: ClusterOptions = {}): Promise<T
     },
     async restart(service) {
       if (services[service].running()) await services[service].stop();
-      launch(service);
-      await waitForPort(grpcPort[service], `the ${service} service`, Date.now() + 60_000, services[service]);
+      await launchUntilListening(service, Date.now() + 60_000);
     },
     rssMb() {
       const out: Record<string, number> = {};

@@ -6,7 +6,7 @@
  * "Start a Workflow" form (workflow id, task queue `ccsync`, type `backfill`, the JSON input) and
  * pressing "Start Workflow". Then the backfill's result is awaited through the client, the rows are
  * compared with the simulator's ground truth, and the workflow's page is captured once it shows
- * Completed. Exit code 1 when any of it fails.
+ * Completed (docs/cluster-ui-backfill.json records the run). Exit code 1 when any of it fails.
  *
  *   npx tsx docs/cluster-ui-backfill.ts
  */
@@ -19,9 +19,11 @@ import { findFreeLowPort, startTemporalCluster, uniqueClusterName } from '../dev
 import { openDestination } from '../destinations';
 import { callVolumeGroundTruth, DEMO_KORE, demoKoreOptions, KoreSimulator } from '../simulators/kore';
 import { WorkerProcess } from '../test/helpers/worker-process';
+import { TEMPORAL_UI_VERSION } from '../dev/temporal-server';
 import { launchChromium } from './browser';
 
 const OUT = resolve(__dirname, 'cluster-ui-backfill.png');
+const RESULT = resolve(__dirname, 'cluster-ui-backfill.json');
 const FROM = '2026-11-01T00:00:00Z';
 const TO = '2026-11-04T00:00:00Z';
 
@@ -67,6 +69,15 @@ async function main(): Promise<void> {
     const client = new Client({ connection, namespace: cluster.namespace });
     const workflowId = `ui-backfill-${Date.now().toString(36)}`;
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // What the UI said to its server, for the failure message: a refused start names its cause here.
+    const apiLog: string[] = [];
+    page.on('response', (r) => {
+      if (r.url().includes('/api/') && r.request().method() !== 'GET') apiLog.push(`${r.request().method()} ${new URL(r.url()).pathname} -> ${r.status()}`);
+    });
+    page.on('requestfailed', (r) => apiLog.push(`${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') apiLog.push(`console: ${m.text()}`);
+    });
     // The UI's own form, as a person fills it in.
     await page.goto(`${cluster.uiUrl!}/namespaces/${cluster.namespace}/workflows/start-workflow`, { waitUntil: 'networkidle' });
     await page.fill('#workflowId', workflowId);
@@ -74,6 +85,12 @@ async function main(): Promise<void> {
     await page.fill('#workflowType', 'backfill');
     await page.click('.cm-content');
     await page.keyboard.insertText(JSON.stringify({ connection: 'kore-demo', streams: ['callvolume'], from: FROM, to: TO }));
+    // Leave the editor before pressing the button: on blur the UI pretty-prints the JSON, the editor
+    // grows and the button moves down. Clicking the button while the editor still had the focus
+    // blurred it on mousedown, the mouseup landed where the button no longer was, and no click (no
+    // start request at all) happened: the failure this script first met.
+    await page.click('h1[data-testid="start-workflow"]');
+    await page.waitForTimeout(500);
     await page.click('[data-testid="start-workflow-button"]');
     const started = Date.now();
     // The UI started it: the workflow exists, with the type and queue typed into the form.
@@ -84,8 +101,8 @@ async function main(): Promise<void> {
       if (described) break;
       if (i > 100) {
         const shot = join(tmpdir(), 'ccsync-ui-not-started.png');
-        await page.screenshot({ path: shot });
-        throw new Error(`the Web UI did not start ${workflowId} (the page as it was: ${shot})`);
+        await page.screenshot({ path: shot, fullPage: true });
+        throw new Error(`the Web UI did not start ${workflowId} (the page as it was: ${shot}; requests: ${apiLog.join('; ') || 'none'})`);
       }
       await page.waitForTimeout(300);
     }
@@ -99,13 +116,33 @@ async function main(): Promise<void> {
     await destination.close();
     const truth = callVolumeGroundTruth(kore.data, Date.parse(FROM), Date.parse(TO));
     assert.equal(rows.length, truth.length, 'every record of the range, no more');
-    const stored = new Map(rows.map((r) => [r.key._id, JSON.stringify(r.record)]));
-    for (const t of truth) assert.equal(stored.get(t._id), JSON.stringify(t), `record ${t._id}`);
+    // Field by field (the destination hands a record back with its keys in its own order).
+    const stored = new Map(rows.map((r) => [r.key._id, r.record]));
+    for (const t of truth) assert.deepStrictEqual(stored.get(t._id), t, `record ${t._id}`);
     // The workflow's page in the UI, once it says Completed.
     await page.goto(`${cluster.uiUrl!}/namespaces/${cluster.namespace}/workflows/${workflowId}`, { waitUntil: 'networkidle' });
     await page.getByText('Completed').first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(1500);
     await page.screenshot({ path: OUT });
+    const seconds = Number(((Date.now() - started) / 1000).toFixed(1));
+    // The recorded proof next to the screenshot (what the README may cite).
+    writeFileSync(
+      RESULT,
+      JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          ui: TEMPORAL_UI_VERSION,
+          workflowId,
+          startedFrom: 'Web UI start-workflow form',
+          windows: result.windows,
+          records: rows.length,
+          equalToGroundTruth: true,
+          seconds,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     console.log(
       `${workflowId} started from the Web UI completed in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.windows.done} windows, ${rows.length} records equal to the ground truth; wrote ${OUT}`,
     );

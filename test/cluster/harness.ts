@@ -264,7 +264,16 @@ export async function startWorld(opts: WorldOptions): Promise<ClusterWorld> {
     };
     const workers = Array.from({ length: opts.workers ?? 3 }, () => new WorkerProcess(workerEnv));
     cleanups.push(async () => {
-      await Promise.all(workers.map((w) => w.stop()));
+      // A drain gets 30 s, then SIGKILL: a failed fault can leave a service down, and a suite that
+      // waits forever for a worker's drain would hang CI instead of failing it.
+      await Promise.all(
+        workers.map(async (w) => {
+          let timer: NodeJS.Timeout | undefined;
+          const drained = await Promise.race([w.stop().then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), 30_000)))]);
+          clearTimeout(timer);
+          if (!drained) await w.kill('SIGKILL');
+        }),
+      );
     });
     await Promise.all(workers.map((w) => w.start(120_000)));
 
