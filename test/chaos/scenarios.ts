@@ -255,6 +255,7 @@ export async function workerKills(size: Size): Promise<ScenarioReport> {
     // as this promise's rejection once the leftovers are terminated.
     result.catch(() => undefined);
     let killed = 0;
+    const attemptsAtKill: LiveAttempt[][] = [];
     while (killed < kills && !done) {
       // Kill while pages are in flight: after the (re)started worker has synced a page, at a random
       // moment of the next ones. A kill before it polls at all would prove nothing. Counted, not
@@ -263,9 +264,15 @@ export async function workerKills(size: Size): Promise<ScenarioReport> {
       const deadline = Date.now() + 120_000;
       while (!done && Date.now() < deadline && worker.pagesSynced === mark) await sleep(100);
       await sleep(100 + rng() * 400);
+      // The kill meets a live run only if a page attempt is running on this worker at that moment:
+      // found in the server's own view (pending activities), proven retried in the history after.
+      let live: LiveAttempt[] = [];
+      const liveDeadline = Date.now() + 120_000;
+      while (!done && Date.now() < liveDeadline && (live = await liveAttemptsOn(stack, worker.pid)).length === 0) await sleep(100);
       if (done) break;
       await worker.kill('SIGKILL');
       killed++;
+      attemptsAtKill.push(live);
       await sleep(100 + rng() * 1000);
       // A restart bundles the workflows again: on a loaded 2-core machine that can take a minute.
       await worker.start(180_000);
@@ -274,11 +281,17 @@ export async function workerKills(size: Size): Promise<ScenarioReport> {
     await result;
     const v = await verify(stack, FROM.workerKills, FROM.workerKills + days * DAY);
     assert.ok(!CHAOS_SECRETS.some((s) => worker.logs().includes(s)), 'no secret in the worker logs');
-    // A kill met a live run when a page attempt died with the worker: its heartbeat timed out.
-    const met = retriedPages(await exportHistories(stack))
-      .filter((p) => p.lastType === 'timeout')
-      .reduce((n, p) => n + p.failedAttempts, 0);
-    assert.ok(met >= 1, 'at least one page attempt died with a killed worker (a heartbeat timeout in the exported history)');
+    // Each kill met a live run: a page attempt running on the killed worker at that moment ran
+    // again afterwards (a later attempt of the same activity in the exported history).
+    const histories = await exportHistories(stack);
+    const met = attemptsAtKill.filter((live) => live.some((a) => retriedAfter(histories, a))).length;
+    assert.equal(
+      met,
+      killed,
+      `every kill met a live page attempt that was then retried (${met} of ${killed}; attempts at each kill: ${JSON.stringify(attemptsAtKill)})`,
+    );
+    const timedOut = retriedPages(histories).filter((p) => p.lastType === 'timeout').length;
+    assert.ok(timedOut >= 1, 'a page attempt that died with a killed worker timed out (heartbeat) in the exported history');
     return { scenario: 'worker SIGKILL and restart', runs: 1, faults: killed, met, recordsChecked: v.checked, ...v, seconds: (Date.now() - started) / 1000 };
   } finally {
     await terminateLeftovers(stack);
@@ -357,25 +370,34 @@ export async function postgresOutage(size: Size): Promise<ScenarioReport> {
   try {
     await worker.start(180_000);
     const handle = await startBackfill(stack, FROM.postgresOutage, days, { maxParallelWindows: 2 });
+    let outagesMet = 0;
     for (let i = 0; i < outages; i++) {
       await waitFor('pages to land', async () => (await readAll(stack.destination, TABLE, CONNECTION)).length > i * 300).catch((err: Error) => {
         throw new Error(`${err.message}; the worker said:\n${worker.tail()}`);
       });
       await pgProxy.goDown();
-      await sleep(size === 'full' ? 8000 : 5000);
+      // The outage meets a live run when, while it lasts, the server shows a page attempt whose
+      // last failure is the destination's (the attempt wrote into the cut connection).
+      const outageEnds = Date.now() + (size === 'full' ? 8000 : 5000);
+      let hit = false;
+      while (Date.now() < outageEnds) {
+        hit ||= (await pendingPageFailures(stack)).includes('DestinationUnavailable');
+        await sleep(250);
+      }
       await pgProxy.comeBack();
+      if (hit) outagesMet++;
     }
     await handle.result();
     const v = await verify(stack, FROM.postgresOutage, FROM.postgresOutage + days * DAY);
     // An outage met a live run when a page's write failed on it and the page was retried.
     const failed = retriedPages(await exportHistories(stack)).filter((p) => p.lastType === 'DestinationUnavailable');
-    const met = failed.reduce((n, p) => n + p.failedAttempts, 0);
-    assert.ok(failed.length >= outages, `a write failed during each outage (${failed.length} retried pages last failed on the destination)`);
+    assert.equal(outagesMet, outages, `a page write failed on the destination during each outage (${outagesMet} of ${outages})`);
+    assert.ok(failed.length >= 1, `a page that failed on the destination was retried (${failed.length} in the exported history)`);
     return {
       scenario: 'PostgreSQL unreachable mid-window',
       runs: 1,
       faults: outages,
-      met,
+      met: outagesMet,
       recordsChecked: v.checked,
       ...v,
       seconds: (Date.now() - started) / 1000,
@@ -473,6 +495,69 @@ export async function exportHistories(stack: ChaosStack): Promise<{ workflowId: 
     out.push({ workflowId: w.workflowId, runId: w.runId, json });
   }
   return out;
+}
+
+/** A page activity attempt running on a worker, as the server describes its window. */
+export interface LiveAttempt {
+  workflowId: string;
+  runId: string;
+  activityId: string;
+  attempt: number;
+}
+
+/** Page attempts the server sees running on the worker with this pid (its identity is `ccsync <pid>@<host> ...`). */
+async function liveAttemptsOn(stack: ChaosStack, pid: number | undefined): Promise<LiveAttempt[]> {
+  if (pid === undefined) return [];
+  const out: LiveAttempt[] = [];
+  try {
+    for await (const w of stack.client.workflow.list({
+      query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'syncWindow' AND ExecutionStatus = 'Running'`,
+    })) {
+      const d = await stack.client.workflow.getHandle(w.workflowId, w.runId).describe();
+      for (const a of d.raw.pendingActivities ?? []) {
+        const started = String(a.state) === 'PENDING_ACTIVITY_STATE_STARTED' || Number(a.state) === 2;
+        if (started && a.activityType?.name === 'syncPage' && (a.lastWorkerIdentity ?? '').includes(`${pid}@`)) {
+          out.push({ workflowId: w.workflowId, runId: w.runId, activityId: String(a.activityId), attempt: Number(a.attempt ?? 1) });
+        }
+      }
+    }
+  } catch {
+    return []; // a window closing between list and describe: look again
+  }
+  return out;
+}
+
+/** The failure types of the page attempts the server shows failed and waiting for their retry. */
+async function pendingPageFailures(stack: ChaosStack): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const w of stack.client.workflow.list({
+      query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'syncWindow' AND ExecutionStatus = 'Running'`,
+    })) {
+      const d = await stack.client.workflow.getHandle(w.workflowId, w.runId).describe();
+      for (const a of d.raw.pendingActivities ?? []) {
+        const type = a.lastFailure?.applicationFailureInfo?.type;
+        if (a.activityType?.name === 'syncPage' && type) out.push(type);
+      }
+    }
+  } catch {
+    return out; // a window closing between list and describe: look again
+  }
+  return out;
+}
+
+/** Whether the history shows the activity started again after the given attempt (the attempt died). */
+export function retriedAfter(histories: { workflowId: string; runId: string; json: string }[], a: LiveAttempt): boolean {
+  const h = histories.find((x) => x.workflowId === a.workflowId && x.runId === a.runId);
+  if (!h) return false;
+  const events = (JSON.parse(h.json) as { events?: Record<string, any>[] }).events ?? [];
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityId === a.activityId);
+  if (!scheduled) return false;
+  return events.some(
+    (e) =>
+      String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled.eventId) &&
+      Number(e.activityTaskStartedEventAttributes.attempt ?? 1) > a.attempt,
+  );
 }
 
 /** One page activity that took more than one attempt, as its exported history tells it. */
