@@ -505,45 +505,44 @@ export interface LiveAttempt {
   attempt: number;
 }
 
-/** Page attempts the server sees running on the worker with this pid (its identity is `ccsync <pid>@<host> ...`). */
-async function liveAttemptsOn(stack: ChaosStack, pid: number | undefined): Promise<LiveAttempt[]> {
-  if (pid === undefined) return [];
-  const out: LiveAttempt[] = [];
+type PendingActivity = NonNullable<Awaited<ReturnType<WorkflowHandle['describe']>>['raw']['pendingActivities']>[number];
+
+/**
+ * The page activities the server shows pending in the running windows, with their window's ids.
+ * Empty when a window closes between the list and its describe: the caller looks again.
+ */
+async function pendingPageActivities(stack: ChaosStack): Promise<{ workflowId: string; runId: string; activity: PendingActivity }[]> {
+  const out: { workflowId: string; runId: string; activity: PendingActivity }[] = [];
   try {
     for await (const w of stack.client.workflow.list({
       query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'syncWindow' AND ExecutionStatus = 'Running'`,
     })) {
       const d = await stack.client.workflow.getHandle(w.workflowId, w.runId).describe();
-      for (const a of d.raw.pendingActivities ?? []) {
-        const started = String(a.state) === 'PENDING_ACTIVITY_STATE_STARTED' || Number(a.state) === 2;
-        if (started && a.activityType?.name === 'syncPage' && (a.lastWorkerIdentity ?? '').includes(`${pid}@`)) {
-          out.push({ workflowId: w.workflowId, runId: w.runId, activityId: String(a.activityId), attempt: Number(a.attempt ?? 1) });
-        }
+      for (const activity of d.raw.pendingActivities ?? []) {
+        if (activity.activityType?.name === 'syncPage') out.push({ workflowId: w.workflowId, runId: w.runId, activity });
       }
     }
   } catch {
-    return []; // a window closing between list and describe: look again
+    return [];
   }
   return out;
 }
 
+/** Page attempts the server sees running on the worker with this pid (its identity is `ccsync <pid>@<host> ...`). */
+async function liveAttemptsOn(stack: ChaosStack, pid: number | undefined): Promise<LiveAttempt[]> {
+  if (pid === undefined) return [];
+  return (await pendingPageActivities(stack))
+    .filter(
+      ({ activity: a }) => (String(a.state) === 'PENDING_ACTIVITY_STATE_STARTED' || Number(a.state) === 2) && (a.lastWorkerIdentity ?? '').includes(`${pid}@`),
+    )
+    .map(({ workflowId, runId, activity: a }) => ({ workflowId, runId, activityId: String(a.activityId), attempt: Number(a.attempt ?? 1) }));
+}
+
 /** The failure types of the page attempts the server shows failed and waiting for their retry. */
 async function pendingPageFailures(stack: ChaosStack): Promise<string[]> {
-  const out: string[] = [];
-  try {
-    for await (const w of stack.client.workflow.list({
-      query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'syncWindow' AND ExecutionStatus = 'Running'`,
-    })) {
-      const d = await stack.client.workflow.getHandle(w.workflowId, w.runId).describe();
-      for (const a of d.raw.pendingActivities ?? []) {
-        const type = a.lastFailure?.applicationFailureInfo?.type;
-        if (a.activityType?.name === 'syncPage' && type) out.push(type);
-      }
-    }
-  } catch {
-    return out; // a window closing between list and describe: look again
-  }
-  return out;
+  return (await pendingPageActivities(stack)).flatMap(({ activity: a }) =>
+    a.lastFailure?.applicationFailureInfo?.type ? [a.lastFailure.applicationFailureInfo.type] : [],
+  );
 }
 
 /** Whether the history shows the activity started again after the given attempt (the attempt died). */
