@@ -256,7 +256,7 @@ export function historyStatements(
       .map((c, i) => `${quoteIdent(c)} = ${d.param(first + i, i === spec.keyColumns.length + 1 ? d.timestamp : 'text')}`)
       .join(' AND ');
   const typedValues = (row: PreparedRow) => {
-    const all = rowValues(index, row.record).values;
+    const all = rowValues(index, row.record, row.misfits).values;
     return typed.map((c) => d.bind(all[index.columns.indexOf(c)]));
   };
   const contentTypes = [d.number, d.timestamp, d.json, ...typed.map((c) => d.typed[c.type])];

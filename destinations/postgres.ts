@@ -645,7 +645,7 @@ export class PostgresDestination implements Destination {
       const row = rows[r]!;
       let text = `{"r":${row.json},"v":${row.version === null ? 'null' : JSON.stringify(row.version)}`;
       for (let k = 0; k < row.keys.length; k++) text += `,"k${k}":${JSON.stringify(row.keys[k])}`;
-      const { values, misfits } = rowValues(index, row.record);
+      const { values, misfits } = rowValues(index, row.record, row.misfits);
       for (const field of misfits) result.misfits[field] = (result.misfits[field] ?? 0) + 1;
       for (let c = 0; c < values.length; c++) {
         const v = values[c];
