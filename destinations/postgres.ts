@@ -160,6 +160,16 @@ export class PostgresDestination implements Destination {
             (n) => this.table(n),
             write,
             this.columnIndex.get(write.spec.name)!,
+            (err, statements) =>
+              new CcsyncError(
+                'DestinationRejected',
+                redact(
+                  `Creating the history of table ${write.spec.name} (history: true) failed: the destination ${this.describe} refused it (${errorDetail(err)}): ` +
+                    `have its owner run: ${statements.join('; ')}; ccsync then keeps the history from its next write.`,
+                  this.secrets,
+                ),
+                { cause: err, details: { code: INSUFFICIENT_PRIVILEGE } },
+              ),
           );
         }
         action = describeWrites(page);
