@@ -68,6 +68,14 @@ export interface ChildStreamDeclaration {
   parentId(parent: Record<string, unknown>): string;
   /** The child records of one (validated) parent record, each carrying the parent's id. */
   extract(parent: Record<string, unknown>): unknown[];
+  /**
+   * The parent's field the list is in (`participants`). A wrong-typed value inside one of its items
+   * is the child table's misfit, not the parent's (activities/page/decode.ts); a value there that is
+   * not a list at all fails the page, since the parent's stored children would be replaced by none.
+   */
+  parentField: string;
+  /** Fields besides the key that `key` reads (media: `call_id`, `chat_id`): a wrong-typed value there fails the page. */
+  syncFields?: readonly string[];
 }
 
 export interface StreamDeclaration<Settings = unknown, Options = unknown> {
@@ -130,6 +138,14 @@ export interface StreamDeclaration<Settings = unknown, Options = unknown> {
    * a stored row of a newer version is never overwritten by an older one, nor are its children.
    */
   version?(record: Record<string, unknown>): number | undefined;
+  /**
+   * Fields besides the key the sync itself reads: the version, the time a tail pages by, what
+   * `openSince` reads. A wrong-typed value in any other optional declared field is stored around
+   * (its column NULL for that row, the value kept in `record`, counted as a misfit); in these it
+   * fails the page, since the record could not be placed safely (activities/page/decode.ts).
+   * Required fields always fail the page.
+   */
+  syncFields?: readonly string[];
 }
 
 /** A stream's window rules for one connection's settings. */

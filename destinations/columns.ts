@@ -149,7 +149,8 @@ export function withCompanions(columns: readonly ColumnSpec[], taken: ReadonlySe
   return out;
 }
 
-function objectShape(schema: z.ZodTypeAny): Record<string, z.ZodTypeAny> | undefined {
+/** The fields an object schema declares (through pipes, optional and nullable), or undefined for any other schema. */
+export function objectShape(schema: z.ZodTypeAny): Record<string, z.ZodTypeAny> | undefined {
   const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
   if (def.type === 'object') return def.shape as Record<string, z.ZodTypeAny>;
   if (def.type === 'pipe') return objectShape(def.in as z.ZodTypeAny);
@@ -304,8 +305,10 @@ export interface RowValues {
 /**
  * One record's column values. Declared fields first; then any other top-level field whose
  * snake_case name is a column (a field a newer worker added, or a spelling variant) fills it if empty.
+ * `refused`: fields the decoder found breaking the stream's schema (`Row.misfits`): their columns
+ * are NULL and they count as misfits even when the value would convert (a number in a text field).
  */
-export function rowValues(index: ColumnIndex, record: unknown): RowValues {
+export function rowValues(index: ColumnIndex, record: unknown, refused?: readonly string[]): RowValues {
   const columns = index.columns;
   const values: unknown[] = new Array<unknown>(columns.length);
   const misfits: string[] = [];
@@ -327,18 +330,20 @@ export function rowValues(index: ColumnIndex, record: unknown): RowValues {
       missing++;
       continue;
     }
-    const value = columnValue(column, record[field]);
+    const value = refused !== undefined && refused.includes(field) ? MISFIT : columnValue(column, record[field]);
     if (value === MISFIT) {
       values[i] = null;
       if (!misfits.includes(field)) misfits.push(field);
     } else values[i] = value;
   }
-  if (missing > 0) fillVariants(index, record, values, misfits);
+  // A refused field with no column of its own (a role that may not add one) is still reported.
+  if (refused !== undefined) for (const field of refused) if (!misfits.includes(field)) misfits.push(field);
+  if (missing > 0) fillVariants(index, record, values, misfits, refused);
   return { values, misfits };
 }
 
 /** Empty columns taken by any other top-level field whose snake_case name is theirs (a newer worker's column, a spelling variant). */
-function fillVariants(index: ColumnIndex, record: Record<string, unknown>, values: unknown[], misfits: string[]): void {
+function fillVariants(index: ColumnIndex, record: Record<string, unknown>, values: unknown[], misfits: string[], refused?: readonly string[]): void {
   const position = positions(index);
   for (const field of Object.keys(record)) {
     const raw = record[field];
@@ -349,7 +354,7 @@ function fillVariants(index: ColumnIndex, record: Record<string, unknown>, value
       const column = index.columns[at]!;
       if (at !== position.get(name) && column.derive !== 'seconds') continue;
       if (column.fields.some((f) => record[f] !== undefined && record[f] !== null)) continue;
-      const value = columnValue(column, raw);
+      const value = refused?.includes(field) ? MISFIT : columnValue(column, raw);
       if (value === MISFIT) {
         if (!misfits.includes(field)) misfits.push(field);
       } else values[at] = value;

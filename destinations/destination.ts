@@ -28,6 +28,11 @@ export interface Row {
    * one; child rows carry their parent's. A stored row with a newer version is never overwritten.
    */
   version?: number;
+  /**
+   * Declared fields whose value broke the stream's schema (activities/page/decode.ts): their columns
+   * are NULL in this row whatever the value, it stays in `record`, and the write counts them as misfits.
+   */
+  misfits?: readonly string[];
 }
 
 export interface WriteResult {

@@ -256,7 +256,7 @@ export function historyStatements(
       .map((c, i) => `${quoteIdent(c)} = ${d.param(first + i, i === spec.keyColumns.length + 1 ? d.timestamp : 'text')}`)
       .join(' AND ');
   const typedValues = (row: PreparedRow) => {
-    const all = rowValues(index, row.record).values;
+    const all = rowValues(index, row.record, row.misfits).values;
     return typed.map((c) => d.bind(all[index.columns.indexOf(c)]));
   };
   const contentTypes = [d.number, d.timestamp, d.json, ...typed.map((c) => d.typed[c.type])];
@@ -353,7 +353,15 @@ export function writeHistorySqlite(db: Database.Database, write: PreparedWrite, 
   for (const s of historyStatements(SQLITE_HISTORY, write.spec, index, ops, connection, syncedAt, bare)) statement(db, s.sql).run(...s.params);
 }
 
-/** PostgreSQL: the same DDL, in `transaction` (which takes the destination's DDL lock first). */
+/** PostgreSQL's code for a statement the role may not run (no CREATE on the schema, not the owner). */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/**
+ * PostgreSQL: the same DDL, in `transaction` (which takes the destination's DDL lock first). A role
+ * that may not create or alter the history gets `refused(err, statements)`: every statement its
+ * owner must run, the grant of the rows to this role included when the table is new. A history
+ * table and view made that way are then used as they are: the view is replaced only by its owner.
+ */
 export async function ensureHistoryPostgres(
   transaction: (work: (client: pg.PoolClient) => Promise<void>) => Promise<void>,
   /** The destination's DDL lock, taken first so workers never race on the catalog. */
@@ -361,19 +369,31 @@ export async function ensureHistoryPostgres(
   name: (n: string) => string,
   write: PreparedWrite,
   index: ColumnIndex,
+  refused: (err: unknown, statements: readonly string[]) => Error,
 ): Promise<void> {
   if (!write.spec.history || ready.has(index)) return;
   await transaction(async (client) => {
     await client.query(lockSql);
-    const { rows } = await client.query<{ name: string }>(POSTGRES_HISTORY.catalog, [name(historyTable(write.spec.name))]);
-    for (const sql of historyDdl(
-      POSTGRES_HISTORY,
-      write.spec,
-      index,
-      rows.map((r) => r.name),
-      name,
-    ))
-      await client.query(sql);
+    const history = name(historyTable(write.spec.name));
+    const { rows } = await client.query<{ name: string }>(POSTGRES_HISTORY.catalog, [history]);
+    const present = rows.map((r) => r.name);
+    // Asked before any DDL: a refused statement aborts the transaction.
+    const { rows: who } = await client.query<{ role: string; foreignView: boolean }>(
+      `SELECT current_user AS "role", EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass($1) AND NOT pg_has_role(relowner, 'USAGE')) AS "foreignView"`,
+      [name(changesView(write.spec.name))],
+    );
+    const statements = historyDdl(POSTGRES_HISTORY, write.spec, index, present, name);
+    // The view comes last; one its owner made (from the statements below) already lists every change.
+    const run = who[0]!.foreignView ? statements.slice(0, -1) : statements;
+    for (const sql of run) {
+      try {
+        await client.query(sql);
+      } catch (err) {
+        if ((err as { code?: unknown })?.code !== INSUFFICIENT_PRIVILEGE) throw err;
+        const grant = present.length === 0 ? [`GRANT SELECT, INSERT, UPDATE ON ${history} TO ${quoteIdent(who[0]!.role)}`] : [];
+        throw refused(err, [...statements, ...grant]);
+      }
+    }
   });
   ready.add(index);
 }

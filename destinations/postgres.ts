@@ -160,6 +160,16 @@ export class PostgresDestination implements Destination {
             (n) => this.table(n),
             write,
             this.columnIndex.get(write.spec.name)!,
+            (err, statements) =>
+              new CcsyncError(
+                'DestinationRejected',
+                redact(
+                  `Creating the history of table ${write.spec.name} (history: true) failed: the destination ${this.describe} refused it (${errorDetail(err)}): ` +
+                    `have its owner run: ${statements.join('; ')}; ccsync then keeps the history from its next write.`,
+                  this.secrets,
+                ),
+                { cause: err, details: { code: INSUFFICIENT_PRIVILEGE } },
+              ),
           );
         }
         action = describeWrites(page);
@@ -645,7 +655,7 @@ export class PostgresDestination implements Destination {
       const row = rows[r]!;
       let text = `{"r":${row.json},"v":${row.version === null ? 'null' : JSON.stringify(row.version)}`;
       for (let k = 0; k < row.keys.length; k++) text += `,"k${k}":${JSON.stringify(row.keys[k])}`;
-      const { values, misfits } = rowValues(index, row.record);
+      const { values, misfits } = rowValues(index, row.record, row.misfits);
       for (const field of misfits) result.misfits[field] = (result.misfits[field] ?? 0) + 1;
       for (let c = 0; c < values.length; c++) {
         const v = values[c];

@@ -112,6 +112,8 @@ export interface PreparedRow {
   record: unknown;
   /** `Row.version`, or null when the stream declares none. */
   version: number | null;
+  /** `Row.misfits`: fields whose columns stay NULL in this row. */
+  misfits?: readonly string[];
 }
 
 /**
@@ -124,7 +126,7 @@ export function preparePage(spec: TableSpec, rows: readonly Row[]): PreparedRow[
   for (const row of rows) {
     const keys = keyValues(spec, row.key, 'A row');
     const version = typeof row.version === 'number' && Number.isFinite(row.version) ? row.version : null;
-    byKey.set(keyText(keys), { keys, json: canonicalJson(row.record), record: row.record, version });
+    byKey.set(keyText(keys), { keys, json: canonicalJson(row.record), record: row.record, version, ...(row.misfits?.length ? { misfits: row.misfits } : {}) });
   }
   return [...byKey.values()];
 }

@@ -519,7 +519,7 @@ export class SqliteDestination implements Destination {
     // SQLite has no `xmax`, and changes() cannot tell an upsert's insert from its update, so
     // the upsert is spelled as insert-if-new then update-if-different: exact counts, same effect.
     for (const row of write.rows) {
-      const { values, misfits } = rowValues(index, row.record);
+      const { values, misfits } = rowValues(index, row.record, row.misfits);
       for (const field of misfits) result.misfits[field] = (result.misfits[field] ?? 0) + 1;
       for (let k = 0; k < keyCount; k++) inserted[k] = row.keys[k];
       inserted[keyCount + 2] = row.json;

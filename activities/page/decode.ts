@@ -3,11 +3,20 @@
  * the documented envelope, each record against the stream's schema, the child streams nested in
  * the records, the earliest still-open record, and the next cursor. Any failure means nothing of
  * the page is written.
+ *
+ * A record whose optional declared field has a wrong-typed value (text where the schema says
+ * number) is not a failure: the record is kept whole (the value as sent in `record`), the field is
+ * marked a misfit on its row (`Row.misfits`: its column is NULL for that row, and the write counts
+ * it, as for a value that does not fit an evolved column). Only where the record could not be
+ * stored safely does the page fail: a key field, a field the sync reads (`syncFields`: the
+ * version, the time a tail pages by), a required field, or a body that is not the documented shape.
  */
 import { CcsyncError } from '../../core/errors';
 import { describeIssue } from '../../core/issues';
 import type { Cursor, StatedTotal } from '../../core/pagination';
 import type { ChildStreamDeclaration, SourceDeclaration, StreamDeclaration } from '../../core/source';
+import type { z } from 'zod';
+import { objectShape } from '../../destinations/columns';
 import type { Row, TableWrite } from '../../destinations/destination';
 import type { HttpAnswer } from '../http/client';
 import { parseJson } from '../http/json';
@@ -67,18 +76,58 @@ function checkEnvelope(what: string, stream: StreamDeclaration, body: unknown): 
 }
 
 function validRecords(what: string, stream: StreamDeclaration, raw: unknown[]): Row[] {
+  const rules = { strict: new Set([...stream.primaryKey, ...(stream.syncFields ?? [])]), lists: new Set((stream.children ?? []).map((c) => c.parentField)) };
   return raw.map((r, i) => {
-    const parsed = stream.recordSchema.safeParse(r);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0]!;
+    const judged = judgeRecord(stream.recordSchema, r, rules);
+    if ('issue' in judged) {
+      const first = judged.issue;
       const detail = describeIssue({ ...first, path: [stream.recordsPath, i, ...first.path] }, { [stream.recordsPath]: raw });
       throw new CcsyncError('SchemaMismatch', `${what}: a record does not match the stream's schema: ${detail}. Nothing from this page was written.`, {
         details: { path: [stream.recordsPath, i, ...first.path].join('.') },
       });
     }
-    const record = parsed.data as Record<string, unknown>;
-    return { key: stream.key(record), record, version: stream.version?.(record) };
+    const { record, misfits } = judged;
+    return { key: stream.key(record), record, version: stream.version?.(record), ...(misfits.length ? { misfits } : {}) };
   });
+}
+
+type Judged = { record: Record<string, unknown>; misfits: string[] } | { issue: z.core.$ZodIssue };
+
+/**
+ * One record against its schema. Valid: the parsed record. Otherwise, when every issue is in an
+ * optional declared field that is neither `strict` (keys, sync fields) nor a child list that is no
+ * list at all: the record parsed without those fields, with their values put back as sent, and
+ * those fields as misfits. A child list (`lists`) with a bad item keeps the list as sent without
+ * being a misfit of the parent: the child table judges the item. Else the first issue that stops it.
+ */
+function judgeRecord(schema: z.ZodTypeAny, raw: unknown, rules: { strict: ReadonlySet<string>; lists: ReadonlySet<string> }): Judged {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { record: parsed.data as Record<string, unknown>, misfits: [] };
+  const issues = parsed.error.issues;
+  const shape = objectShape(schema);
+  if (!shape || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { issue: issues[0]! };
+  const given = raw as Record<string, unknown>;
+  const bad = new Set<string>();
+  for (const issue of issues) {
+    const field = issue.path[0];
+    const tolerable =
+      typeof field === 'string' &&
+      Object.prototype.hasOwnProperty.call(shape, field) &&
+      !rules.strict.has(field) &&
+      !(rules.lists.has(field) && issue.path.length === 1) &&
+      // Optional: the stream's own code (key, version, children) already copes with the field absent.
+      shape[field]!.safeParse(undefined).success;
+    if (!tolerable) return { issue };
+    bad.add(field);
+  }
+  const rest = { ...given };
+  for (const field of bad) delete rest[field];
+  // Without them the record must pass: a rule across fields (a refine) may still refuse it.
+  const again = schema.safeParse(rest);
+  if (!again.success) return { issue: issues[0]! };
+  const record = { ...(again.data as Record<string, unknown>) };
+  for (const field of bad) record[field] = given[field];
+  return { record, misfits: [...bad].filter((f) => !rules.lists.has(f)) };
 }
 
 /**
@@ -103,23 +152,25 @@ function childWrite(what: string, recordsPath: string, child: ChildStreamDeclara
   const rows: Row[] = [];
   const parentIds: string[] = [];
   const versions: (number | undefined)[] = [];
+  // The child's key (with the parent's) and what its key reads must be right; nothing nests under a child.
+  const rules = { strict: new Set([...child.primaryKey, child.parentKey, ...(child.syncFields ?? [])]), lists: new Set<string>() };
   parents.forEach((parentRow, i) => {
     const parent = parentRow.record as Record<string, unknown>;
     parentIds.push(child.parentId(parent));
     versions.push(parentRow.version);
     child.extract(parent).forEach((raw, j) => {
-      const parsed = child.recordSchema.safeParse(raw);
-      if (!parsed.success) {
-        const first = parsed.error.issues[0]!;
-        const path = [recordsPath, i, child.name, j, ...first.path];
+      const judged = judgeRecord(child.recordSchema, raw, rules);
+      if ('issue' in judged) {
+        const first = judged.issue;
+        const path = [recordsPath, i, child.parentField, j, ...first.path];
         const detail = describeIssue({ ...first, path }, { [recordsPath]: parents.map((p) => p.record) });
         throw new CcsyncError('SchemaMismatch', `${what}: a ${child.name} record does not match its schema: ${detail}. Nothing from this page was written.`, {
           details: { path: path.join('.') },
         });
       }
-      const record = parsed.data as Record<string, unknown>;
+      const { record, misfits } = judged;
       // Children carry their parent's version: they are replaced with it, never by an older one.
-      rows.push({ key: child.key(record), record, version: parentRow.version });
+      rows.push({ key: child.key(record), record, version: parentRow.version, ...(misfits.length ? { misfits } : {}) });
     });
   });
   return { spec: tableSpecOf(child), rows, replaceChildrenOf: { column: child.parentKey, parents: parentIds, versions } };

@@ -102,6 +102,7 @@ function nestedChild(parent: Parent, field: string, name: string, description: s
     parentKey,
     recordSchema: schema,
     parentId: (p) => String(p.id),
+    parentField: field,
     // The parent's id is authoritative: it is what the children are replaced by.
     extract: (p) => (Array.isArray(p[field]) ? (p[field] as unknown[]) : []).map((c) => (isObject(c) ? { ...c, [parentKey]: p.id } : c)),
   });
@@ -123,6 +124,9 @@ function mediaChild(parent: Parent, field: 'photos' | 'videos'): ChildStreamDecl
     key: (r) => ({ parent: mediaParent(r.parent_type as Parent, r[`${r.parent_type as Parent}_id`]), id: String(r.id) }),
     recordSchema: mediaRecord,
     parentId: (p) => mediaParent(parent, p.id),
+    parentField: field,
+    // The key is read from them.
+    syncFields: ['call_id', 'chat_id'],
     extract: (p) =>
       (Array.isArray(p[field]) ? (p[field] as unknown[]) : []).map((c) => (isObject(c) ? { ...c, parent_type: parent, [`${parent}_id`]: p.id } : c)),
   });
@@ -165,6 +169,7 @@ export const calls: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   request: windowedRequest('calls', 'updated_at'),
   children: [call_participants, call_transfers, call_photos, call_videos],
   version: updatedAtVersion,
+  syncFields: ['updated_at'],
 });
 
 export const chats: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
@@ -182,6 +187,7 @@ export const chats: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
   request: windowedRequest('chats', 'updated_at'),
   children: [chat_participants, chat_photos, chat_videos],
   version: updatedAtVersion,
+  syncFields: ['updated_at'],
 });
 
 export const agent_activity_logs: StreamDeclaration<CcaipSettings> = defineStream('ccaip', {
@@ -202,6 +208,8 @@ export const agent_activity_logs: StreamDeclaration<CcaipSettings> = defineStrea
   // A segment the agent is still in has no end yet and will change without its start moving:
   // the window stays incomplete from its start, so the next run reads it again until it closes.
   openSince: (r) => (r.ended_at === null || r.ended_at === undefined ? Date.parse(String(r.started_at)) : undefined),
+  // Read as absent, a wrong-typed `ended_at` would keep a closed segment open: fail the page.
+  syncFields: ['started_at', 'ended_at'],
 });
 
 // --- snapshot streams -----------------------------------------------------------------------

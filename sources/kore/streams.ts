@@ -31,6 +31,8 @@ export const callvolume: StreamDeclaration<KoreSettings> = defineStream('kore', 
   recordSchema: callVolumeRecord,
   // Kore.ai's own revision counter, where it sends one.
   version: (r) => (typeof r.__v === 'number' && Number.isFinite(r.__v) ? r.__v : undefined),
+  // A wrong-typed `__v` would store the record without its version (an older read could overwrite a newer one): fail the page.
+  syncFields: ['__v'],
   responseSchema: callVolumeResponse,
   records: (body: { CallVolumeUpdate: unknown[] }) => body.CallVolumeUpdate,
   recordsPath: 'CallVolumeUpdate',
@@ -118,6 +120,7 @@ function destinationsChild(parent: 'calldetails' | 'interactiondetails'): ChildS
     parentKey: 'sessionId',
     recordSchema: conversationDestination,
     parentId: (p) => String(p.sessionId),
+    parentField: 'destinations',
     extract: (p) =>
       (Array.isArray(p.destinations) ? (p.destinations as unknown[]) : []).map((d, position) =>
         d !== null && typeof d === 'object' && !Array.isArray(d) ? { ...d, sessionId: p.sessionId, position } : d,

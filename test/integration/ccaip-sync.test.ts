@@ -492,6 +492,38 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.equal(fullSim.pendingFaults(), 0);
     });
 
+    it('a participant field of the wrong type is stored around in the child table; its chat is whole and the run reports it', async () => {
+      const range = { from: FROM + 12 * HOUR, to: FROM + 18 * HOUR };
+      // The first chat of the first page now lists one participant whose status is a number.
+      const drifted = [{ id: 990001, type: 'agent', status: 42, user_id: AGENT_ID_BASE }];
+      fullSim.failNext({ endpoint: 'chats', kind: 'schema-drift', field: 'participants', value: drifted });
+      const r = (await (
+        await stack.start('backfill', { connection: 'cc-faults', from: iso(range.from), to: iso(range.to), force: true })
+      ).result()) as Progress & {
+        misfits?: Record<string, number>;
+      };
+      assert.equal(fullSim.pendingFaults(), 0, 'the drifted page was served');
+      assert.equal(r.windows.failed, 0, 'the sync completed');
+      assert.deepEqual(r.misfits, { 'ccaip_chat_participants.status': 1 }, 'counted once, in the child table');
+      const child = (await readAll(stack.destination, TABLES.chat_participants, 'cc-faults')).filter((row) => row.key.id === '990001');
+      assert.deepEqual(
+        child.map((row) => (row.record as Rec).status),
+        [42],
+        'the participant is stored, the value as sent in record',
+      );
+      const chat = (await readAll(stack.destination, TABLES.chats, 'cc-faults')).find((row) => row.key.id === child[0]!.key.chat_id)!;
+      assert.deepEqual((chat.record as Rec).participants, drifted, 'its chat is stored with the list as sent');
+      const typed = await queryRows(
+        stack.destinationUrl,
+        {
+          sqlite: `SELECT status, type FROM ccaip_chat_participants WHERE _connection = ? AND chat_id = ? AND id = '990001'`,
+          postgres: `SELECT status, type FROM ccaip_chat_participants WHERE _connection = $1 AND chat_id = $2 AND id = '990001'`,
+        },
+        ['cc-faults', chat.key.id],
+      );
+      assert.deepEqual(typed, [{ status: null, type: 'agent' }], 'its status column is NULL, the rest typed');
+    });
+
     it('leaves no credential in any exported history or log line', async () => {
       let histories = 0;
       for await (const info of stack.client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}'` })) {

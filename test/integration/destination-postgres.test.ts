@@ -383,6 +383,58 @@ describe('PostgresDestination specifics', () => {
         { session_id: 's2', started_at: null, offered: '1' },
       ]);
     });
+
+    it('history mode for a role that may not create tables is refused with the exact statements; once the owner runs them, history is kept', async (t) => {
+      if (!canCreateRoles) return t.skip('cannot create roles on this server');
+      const spec = { name: 'pg_dml_hist', keyColumns: ['id'], columns: [{ name: 'status', type: 'text', fields: ['status'] }] as const, history: true };
+      const history = `"${SCHEMA}"."pg_dml_hist_history"`;
+      const view = `"${SCHEMA}"."pg_dml_hist_changes"`;
+      // The DBA made the table and granted its rows; nothing else.
+      await using(
+        () => new PostgresDestination(URL_IN_SCHEMA),
+        1,
+        (owner) => ensureTable(owner, spec),
+      );
+      await grantRows();
+      const page = (status: string) => [{ key: { id: '1' }, record: { id: '1', status } }];
+      let statements: string[] = [];
+      await using(
+        () => new PostgresDestination(roleUrl()),
+        1,
+        async (d) => {
+          await assert.rejects(d.writePage('conn', [{ spec, rows: page('open') }]), (err: unknown) => {
+            ofType('DestinationRejected')(err);
+            const message = (err as Error).message;
+            assert.match(message, /^Creating the history of table pg_dml_hist \(history: true\) failed: .*permission denied for schema/);
+            const told = /have its owner run: (.*); ccsync then keeps the history from its next write\.$/.exec(message);
+            assert.ok(told, message);
+            statements = told[1]!.split('; ');
+            assert.doesNotMatch(`${message} ${(err as Error).stack}`, /n0t-the-real-pw/);
+            return true;
+          });
+          assert.deepEqual(
+            statements.map((sql) => sql.split(' (')[0]!.split(' AS ')[0]),
+            [`CREATE TABLE IF NOT EXISTS ${history}`, `CREATE OR REPLACE VIEW ${view}`, `GRANT SELECT, INSERT, UPDATE ON ${history} TO "${role}"`],
+            'the table (its key is its index), the view and the grant, in the order to run them',
+          );
+          assert.ok(statements[0]!.includes(`"status" TEXT`) && statements[0]!.includes(`PRIMARY KEY ("_connection", "id", "_valid_from")`), statements[0]);
+          assert.equal((await admin.query(`SELECT to_regclass($1) AS t`, [history])).rows[0].t, null, 'nothing was created');
+          for (const sql of statements) await admin.query(sql); // what the owner is told to run
+          // The same role now writes the history; the owner's view stands as it is.
+          assert.deepEqual(await d.writePage('conn', [{ spec, rows: page('open') }]), [
+            { table: 'pg_dml_hist', inserted: 1, updated: 0, unchanged: 0, deleted: 0 },
+          ]);
+          await d.writePage('conn', [{ spec, rows: page('closed') }]);
+        },
+      );
+      const versions = await admin.query(`SELECT id, status, _valid_to IS NULL AS current FROM ${history} ORDER BY _valid_from`);
+      assert.deepEqual(versions.rows, [
+        { id: '1', status: 'open', current: false },
+        { id: '1', status: 'closed', current: true },
+      ]);
+      const changes = await admin.query(`SELECT id, field, old_value, new_value FROM ${view}`);
+      assert.deepEqual(changes.rows, [{ id: '1', field: 'status', old_value: 'open', new_value: 'closed' }]);
+    });
   });
 
   it('an unreachable server is DestinationUnavailable, and no message shows the password', async () => {

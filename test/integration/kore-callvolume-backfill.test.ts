@@ -133,7 +133,7 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       assert.deepEqual([writes.inserted, writes.updated], [7 * 384, 0], 'the re-reads wrote nothing: the ledger still shows one insert per record');
     });
 
-    it('schema drift mid-backfill: a new field gets its column, a later wrong-typed value is NULL there, kept in record, and the run reports both', async () => {
+    it('schema drift mid-backfill: a new field gets its column; wrong-typed values, in it and in a declared field, are NULL there, kept in record, and the run reports both', async () => {
       const from = Date.parse('2026-09-01T00:00:00Z');
       const to = Date.parse('2026-09-04T00:00:00Z');
       const count = async () =>
@@ -149,7 +149,8 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
           await new Promise((r) => setTimeout(r, 50));
         }
       };
-      // One window at a time: 3 days x 4 pages; the vendor starts sending the field after two pages.
+      // One window at a time: 3 days x 4 pages; the vendor starts sending the field after two pages,
+      // later sends text in it, and later still text in a declared numeric field (offeredContacts).
       const handle = await stack.start('backfill', {
         connection: CONNECTION,
         from: new Date(from).toISOString(),
@@ -158,15 +159,29 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
       });
       await waitFor(200);
       stack.kore.failNext({ kind: 'schema-drift', field: 'sentimentScore', value: 0.8 });
-      await waitFor(700);
+      await waitFor(600);
       stack.kore.failNext({ kind: 'schema-drift', field: 'sentimentScore', value: 'high' });
-      const result = (await handle.result()) as { windows: { done: number; failed: number }; addedColumns?: string[]; misfits?: Record<string, number> };
+      await waitFor(800);
+      stack.kore.failNext({ kind: 'schema-drift', field: 'offeredContacts', value: 'lots' });
+      type Report = { windows: { done: number; failed: number }; records: number; addedColumns?: string[]; misfits?: Record<string, number> };
+      const result = (await handle.result()) as Report;
+      assert.equal(stack.kore.pendingFaults(), 0, 'every drifted page was served');
       assert.deepEqual([result.windows.done, result.windows.failed], [3, 0], 'the sync completed');
+      assert.equal(result.records, 3 * 384, 'every record of the range was written, the drifted ones included');
       assert.deepEqual(result.addedColumns, ['kore_callvolume.sentiment_score numeric'], 'the run reports the new column');
-      assert.deepEqual(result.misfits, { 'kore_callvolume.sentimentScore': 1 }, 'the run reports the field and the rows that did not fit');
+      const misfits = { 'kore_callvolume.offeredContacts': 1, 'kore_callvolume.sentimentScore': 1 };
+      assert.deepEqual(result.misfits, misfits, 'the run reports each field and the rows that did not fit');
+      const progress = await handle.query<Report>('progress');
+      assert.deepEqual([progress.addedColumns, progress.misfits], [result.addedColumns, misfits], 'and so does its progress');
+      assert.equal(await count(), 3 * 384);
       const rows = await readAll(stack.destination, TABLE, CONNECTION);
       const sent = rows.map((r) => (r.record as { sentimentScore?: unknown }).sentimentScore).filter((v) => v !== undefined);
       assert.deepEqual(sent.sort(), [0.8, 'high'], 'every value the vendor sent is in record');
+      const lots = rows.filter((r) => (r.record as { offeredContacts?: unknown }).offeredContacts === 'lots');
+      assert.equal(lots.length, 1, 'the wrong-typed declared value is in record');
+      // The rest of that record is the vendor's, as sent.
+      const truth = callVolumeGroundTruth(stack.kore.data, from, to).find((t) => t._id === lots[0]!.key._id)!;
+      assert.deepEqual(lots[0]!.record, { ...truth, offeredContacts: 'lots' });
       const typed = await queryRows(
         stack.destinationUrl,
         {
@@ -180,9 +195,23 @@ for (const kind of ['sqlite', 'postgres'] as DestinationKind[]) {
         [0.8, null],
         'the column holds the number; the text is NULL there',
       );
+      const declared = await queryRows(
+        stack.destinationUrl,
+        {
+          sqlite: `SELECT _id, offered_contacts FROM kore_callvolume WHERE _connection = ? AND offered_contacts IS NULL AND record LIKE '%offeredContacts%'`,
+          postgres: `SELECT _id, offered_contacts FROM kore_callvolume WHERE _connection = $1 AND offered_contacts IS NULL AND record ? 'offeredContacts'`,
+        },
+        [CONNECTION],
+      );
+      assert.deepEqual(
+        declared.map((r) => [r._id, r.offered_contacts]),
+        [[lots[0]!.key._id, null]],
+        'the declared column is NULL for that row only',
+      );
       // Announced in the worker log too.
       assert.ok(logs.some((e) => /new columns for fields the vendor started sending: kore_callvolume\.sentiment_score numeric/.test(e.message)));
       assert.ok(logs.some((e) => /kore_callvolume\.sentimentScore in 1 rows/.test(e.message)));
+      assert.ok(logs.some((e) => /kore_callvolume\.offeredContacts in 1 rows/.test(e.message)));
     });
   });
 }
@@ -268,14 +297,31 @@ describe('backfill under vendor trouble (SQLite)', () => {
     assert.equal(stack.kore.requests().length, 1);
   });
 
-  it('a record whose field changed type fails non-retryably, naming the field and what was found', async () => {
+  it('a record whose key or version changed type fails non-retryably, naming the field and what was found', async () => {
+    // A declared field of the wrong type is stored around (the drift test above); a key or the
+    // version the row is protected by cannot be: the page fails and nothing of it is written.
+    for (const [field, value, says] of [
+      ['_id', 12345, /CallVolumeUpdate\[0\]\._id: .*\(got number 12345\)/],
+      ['__v', 'two', /CallVolumeUpdate\[0\]\.__v: expected a number \(got string "two"\)/],
+    ] as const) {
+      stack.kore.resetLog();
+      stack.kore.failNext({ kind: 'schema-drift', field, value });
+      const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-10T00:00:00Z', to: '2026-08-11T00:00:00Z' });
+      const f = await failureOf(handle.result());
+      assert.equal(f.type, 'SchemaMismatch');
+      assert.match(f.message, says);
+      assert.equal(stack.kore.requests().length, 1, 'no retry');
+    }
+  });
+
+  it('a declared field that changed type does not fail the sync: NULL in its column, kept in record, reported', async () => {
     stack.kore.resetLog();
     stack.kore.failNext({ kind: 'schema-drift', field: 'offeredContacts', value: 'lots' });
-    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-10T00:00:00Z', to: '2026-08-11T00:00:00Z' });
-    const f = await failureOf(handle.result());
-    assert.equal(f.type, 'SchemaMismatch');
-    assert.match(f.message, /CallVolumeUpdate\[0\]\.offeredContacts: expected a number \(got string "lots"\)/);
-    assert.equal(stack.kore.requests().length, 1);
+    const handle = await stack.start('backfill', { connection: CONNECTION, from: '2026-08-11T00:00:00Z', to: '2026-08-11T06:00:00Z' });
+    const result = (await handle.result()) as { misfits?: Record<string, number> };
+    assert.deepEqual(result.misfits, { 'kore_callvolume.offeredContacts': 1 });
+    const rows = await readAll(stack.destination, TABLE, CONNECTION);
+    assert.equal(rows.filter((r) => (r.record as { offeredContacts?: unknown }).offeredContacts === 'lots').length, 1);
   });
 
   it('a new field is kept', async () => {
