@@ -12,15 +12,23 @@
  *   npm run bench -- --only=typed        (or npx tsx bench/typed-write.ts)
  *   CCSYNC_TYPED_BENCH_RECORDS=48000 CCSYNC_TYPED_BENCH_ROUNDS=3 npm run bench -- --only=typed
  *   npm run bench -- --only=typed --out=bench/results/recorded-typed-write-baseline.json   (another checkout, for comparison)
+ *   npm run bench -- --only=typed --before-feature      (also the product as it was before typed columns)
+ *
+ * `--before-feature` adds a third arm to every round: the destination code of commit
+ * BEFORE_FEATURE_COMMIT (the last one before typed columns were merged), extracted with `git archive`
+ * into a temporary folder and loaded next to today's, writing the same records through its
+ * `writePage` (key columns and `record`, the only layout it had). Same process, same rounds,
+ * alternating with the others, so load drifts hit all three alike. `--code-at=COMMIT` adds an arm
+ * writing the typed layout with that commit's destination code (to compare write paths).
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { tableSpecOf } from '../activities/streams';
-import { openDestination } from '../destinations';
+import { openDestination, type Destination } from '../destinations';
 import { indexColumns, rowValues } from '../destinations/columns';
 import type { Row, TableSpec } from '../destinations/destination';
 import { callVolumeGroundTruth, KoreSimulator, demoKoreOptions } from '../simulators/kore';
@@ -31,6 +39,25 @@ const RECORDS = Number(process.env.CCSYNC_TYPED_BENCH_RECORDS ?? 48_000);
 const ROUNDS = Number(process.env.CCSYNC_TYPED_BENCH_ROUNDS ?? 3);
 const PAGE = 1000;
 const POSTGRES_URL = process.env.CCSYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The last commit before typed columns were merged (af9f90b's first parent): the product's write path before the feature. */
+export const BEFORE_FEATURE_COMMIT = '6a3db3f';
+
+type Open = (url: string) => Destination;
+
+/**
+ * `openDestination` of another commit: its tree from `git archive` in a temporary folder, with this
+ * checkout's node_modules linked in (the dependencies did not change), loaded by tsx like ours.
+ */
+function destinationsAt(commit: string): { open: Open; commit: string; cleanup: () => void } {
+  const root = resolve(__dirname, '..');
+  const full = execFileSync('git', ['rev-parse', '--short', `${commit}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
+  const dir = mkdtempSync(join(tmpdir(), `ccsync-code-${full}-`));
+  execFileSync('sh', ['-c', `git archive ${full} | tar -x -C "${dir}"`], { cwd: root });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(join(dir, 'destinations')) as { openDestination: Open };
+  return { open: (url) => mod.openDestination(url), commit: full, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 function records(): Row[] {
   const sim = new KoreSimulator(demoKoreOptions({ queues: 50 }));
@@ -43,8 +70,8 @@ function records(): Row[] {
   });
 }
 
-async function writeAll(url: string, spec: TableSpec, rows: Row[]): Promise<number> {
-  const d = openDestination(url);
+async function writeAll(url: string, spec: TableSpec, rows: Row[], open: Open = openDestination): Promise<number> {
+  const d = open(url);
   try {
     // Table creation (and the catalog look) outside the timing: it happens once per table and process.
     await d.writePage('bench', [{ spec, rows: rows.slice(0, 1) }]);
@@ -71,20 +98,28 @@ export async function main(argv: readonly string[] = process.argv.slice(2)) {
   const out = outArg ? resolve(outArg.slice('--out='.length)) : RECORDED;
   const rows = records();
   const typed = tableSpecOf(callvolume);
-  const results: Record<string, { rawUsPerRecord: number[]; typedUsPerRecord: number[]; conversionUsPerRecord: number[] }> = {};
+  const before = argv.includes('--before-feature') ? destinationsAt(BEFORE_FEATURE_COMMIT) : undefined;
+  const codeAtArg = argv.find((a) => a.startsWith('--code-at='));
+  const other = codeAtArg ? destinationsAt(codeAtArg.slice('--code-at='.length)) : undefined;
+  type Arm = 'raw' | 'typed' | 'beforeFeature' | 'typedAtCommit';
+  const arms: Arm[] = ['raw', 'typed', ...(before ? (['beforeFeature'] as const) : []), ...(other ? (['typedAtCommit'] as const) : [])];
+  const results: Record<string, Record<`${Arm}UsPerRecord` | 'conversionUsPerRecord', number[]>> = {};
   const schema = `typed_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   try {
     for (const dest of ['sqlite', 'postgres'] as const) {
-      const r = (results[dest] = { rawUsPerRecord: [] as number[], typedUsPerRecord: [] as number[], conversionUsPerRecord: [] as number[] });
+      const r = (results[dest] = Object.fromEntries(
+        [...arms.map((a) => `${a}UsPerRecord`), 'conversionUsPerRecord'].map((k) => [k, [] as number[]]),
+      ) as (typeof results)[string]);
       for (let round = 0; round < ROUNDS; round++) {
-        for (const layout of round % 2 === 0 ? (['raw', 'typed'] as const) : (['typed', 'raw'] as const)) {
-          const name = `cv_${layout}_${round}`;
-          const spec: TableSpec = layout === 'typed' ? { ...typed, name } : { name, keyColumns: typed.keyColumns };
+        // Each round shifts the order, so no arm always runs first or last.
+        for (const arm of arms.map((_a, i) => arms[(i + round) % arms.length]!)) {
+          const name = `cv_${arm.toLowerCase()}_${round}`;
+          const spec: TableSpec = arm === 'typed' || arm === 'typedAtCommit' ? { ...typed, name } : { name, keyColumns: typed.keyColumns };
           const url = dest === 'sqlite' ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'ccsync-typed-bench-')), 'bench.db')}` : `${POSTGRES_URL}?schema=${schema}`;
-          const ms = await writeAll(url, spec, rows);
-          (layout === 'typed' ? r.typedUsPerRecord : r.rawUsPerRecord).push(us(ms, rows.length - 1));
+          const open = arm === 'beforeFeature' ? before!.open : arm === 'typedAtCommit' ? other!.open : openDestination;
+          r[`${arm}UsPerRecord`].push(us(await writeAll(url, spec, rows, open), rows.length - 1));
         }
         r.conversionUsPerRecord.push(conversionUs(typed, rows));
       }
@@ -92,6 +127,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)) {
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
+    before?.cleanup();
+    other?.cleanup();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const summary = Object.fromEntries(
@@ -99,7 +136,21 @@ export async function main(argv: readonly string[] = process.argv.slice(2)) {
       const raw = median(r.rawUsPerRecord);
       const t = median(r.typedUsPerRecord);
       const conversion = median(r.conversionUsPerRecord);
-      return [dest, { ...r, rawMedianUs: raw, typedMedianUs: t, conversionMedianUs: conversion, growthPercent: Math.round(((t - raw) / raw) * 1000) / 10 }];
+      const growth = (from: number) => Math.round(((t - from) / from) * 1000) / 10;
+      const b = r.beforeFeatureUsPerRecord ? median(r.beforeFeatureUsPerRecord) : undefined;
+      const o = r.typedAtCommitUsPerRecord ? median(r.typedAtCommitUsPerRecord) : undefined;
+      return [
+        dest,
+        {
+          ...r,
+          rawMedianUs: raw,
+          typedMedianUs: t,
+          conversionMedianUs: conversion,
+          growthPercent: growth(raw),
+          ...(b === undefined ? {} : { beforeFeatureMedianUs: b, growthOverBeforeFeaturePercent: growth(b) }),
+          ...(o === undefined ? {} : { typedAtCommitMedianUs: o }),
+        },
+      ];
     }),
   );
   const output = {
@@ -110,16 +161,24 @@ export async function main(argv: readonly string[] = process.argv.slice(2)) {
     pageSize: PAGE,
     rounds: ROUNDS,
     typedColumns: typed.columns?.length ?? 0,
+    ...(before ? { beforeFeatureCommit: before.commit } : {}),
+    ...(other ? { typedAtCommit: other.commit } : {}),
     results: summary,
   };
   writeFileSync(out, JSON.stringify(output, null, 2) + '\n');
   for (const [dest, s] of Object.entries(summary)) {
     console.log(
-      `${dest}: raw ${s.rawMedianUs} µs/record, typed ${s.typedMedianUs} µs/record (${s.growthPercent >= 0 ? '+' : ''}${s.growthPercent}%; target +20%), of which conversion ${s.conversionMedianUs} µs`,
+      `${dest}: raw ${s.rawMedianUs} µs/record, typed ${s.typedMedianUs} µs/record (${s.growthPercent >= 0 ? '+' : ''}${s.growthPercent}%; target +20%), of which conversion ${s.conversionMedianUs} µs` +
+        (s.beforeFeatureMedianUs === undefined
+          ? ''
+          : `; before the feature (${before!.commit}) ${s.beforeFeatureMedianUs} µs/record: typed ${sign(s.growthOverBeforeFeaturePercent!)}%`) +
+        (s.typedAtCommitMedianUs === undefined ? '' : `; typed at ${other!.commit} ${s.typedAtCommitMedianUs} µs/record`),
     );
   }
   console.log(`Wrote ${out}`);
 }
+
+const sign = (n: number) => `${n >= 0 ? '+' : ''}${n}`;
 
 function gitCommit(): string | undefined {
   try {
