@@ -96,6 +96,22 @@ const variants: Record<string, Variant> = {
       });
     },
   },
+  // The typed table, its typed columns left NULL: what the wider table costs without the values.
+  typed_table_values_null: {
+    typed: true,
+    run: (db) => {
+      const ins = db.prepare(`INSERT INTO t (${names.join(', ')}) VALUES (?, ?, ?, ?, ?)${conflict}`);
+      const a = new Array<unknown>(5);
+      pages(db, (row) => {
+        a[0] = row.keys[0];
+        a[1] = 'bench';
+        a[2] = syncedAt;
+        a[3] = row.json;
+        a[4] = row.version;
+        ins.run(a);
+      });
+    },
+  },
   // Typed columns extracted by SQLite from the bound record (a measure only: not the product's conversion).
   typed_json_extract: {
     typed: true,

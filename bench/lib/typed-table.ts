@@ -21,7 +21,19 @@ interface Recorded {
   pageSize: number;
   rounds: number;
   typedColumns: number;
-  results: Record<string, { rawMedianUs: number; typedMedianUs: number; conversionMedianUs?: number; growthPercent: number }>;
+  /** Set when the run had the `--before-feature` arm: the commit whose write path it timed. */
+  beforeFeatureCommit?: string;
+  results: Record<
+    string,
+    {
+      rawMedianUs: number;
+      typedMedianUs: number;
+      conversionMedianUs?: number;
+      growthPercent: number;
+      beforeFeatureMedianUs?: number;
+      growthOverBeforeFeaturePercent?: number;
+    }
+  >;
 }
 
 const TARGET_PERCENT = 20;
@@ -30,8 +42,8 @@ const TARGET_PERCENT = 20;
 export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED]): string {
   const runs = files.filter((f) => existsSync(f)).map((f) => ({ file: f, run: JSON.parse(readFileSync(f, 'utf8')) as Recorded }));
   const lines = [
-    '| code | destination | raw layout µs/record | typed µs/record | growth (target ≤ +20%) | typed − raw | of which converting values (worker) | the rest (statements and database) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| code | destination | raw layout µs/record | typed µs/record | growth (target ≤ +20%) | typed − raw | of which converting values (worker) | the rest (statements and database) | before typed columns existed µs/record | typed vs before typed columns (target ≤ +20%) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const { file, run } of runs) {
     const code = `${file === BASELINE ? 'before' : 'after'}${run.commit ? ` (${run.commit})` : ''}`;
@@ -39,9 +51,13 @@ export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED])
       const extra = Math.round((r.typedMedianUs - r.rawMedianUs) * 10) / 10;
       const conversion = r.conversionMedianUs;
       const rest = conversion === undefined ? '' : `${Math.round((extra - conversion) * 10) / 10} µs`;
-      const met = r.growthPercent <= TARGET_PERCENT ? 'met' : 'not met';
+      const met = (percent: number) => `${percent >= 0 ? '+' : ''}${percent}% (${percent <= TARGET_PERCENT ? 'met' : 'not met'})`;
+      const before =
+        r.beforeFeatureMedianUs === undefined || r.growthOverBeforeFeaturePercent === undefined
+          ? 'not measured | not measured'
+          : `${r.beforeFeatureMedianUs} (${run.beforeFeatureCommit ?? '?'}) | ${met(r.growthOverBeforeFeaturePercent)}`;
       lines.push(
-        `| ${code} | ${dest} | ${r.rawMedianUs} | ${r.typedMedianUs} | ${r.growthPercent >= 0 ? '+' : ''}${r.growthPercent}% (${met}) | ${extra} µs | ${conversion === undefined ? 'not measured' : `${conversion} µs`} | ${rest} |`,
+        `| ${code} | ${dest} | ${r.rawMedianUs} | ${r.typedMedianUs} | ${met(r.growthPercent)} | ${extra} µs | ${conversion === undefined ? 'not measured' : `${conversion} µs`} | ${rest} | ${before} |`,
       );
     }
   }
