@@ -23,7 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -70,17 +70,44 @@ function records(): Row[] {
   });
 }
 
-async function writeAll(url: string, spec: TableSpec, rows: Row[], open: Open = openDestination): Promise<number> {
-  const d = open(url);
+/**
+ * Wall time and CPU time (ms) of writing `rows` after the first. CPU time is this process's plus,
+ * for PostgreSQL, that of the server backends serving this destination's connections (found by a
+ * per-arm `application_name`, read from /proc: a local server only): on a machine shared with other
+ * work, wall time mostly measures how long we waited for a core; CPU time is what the write cost.
+ */
+async function writeAll(url: string, spec: TableSpec, rows: Row[], open: Open, admin: pg.Client): Promise<{ wallMs: number; cpuMs: number }> {
+  const app = `ccsync_typed_bench_${randomBytes(4).toString('hex')}`;
+  const postgres = url.startsWith('postgres');
+  const d = open(postgres ? `${url}&application_name=${app}` : url);
   try {
     // Table creation (and the catalog look) outside the timing: it happens once per table and process.
     await d.writePage('bench', [{ spec, rows: rows.slice(0, 1) }]);
+    const backendsBefore = postgres ? await backendCpuMs(admin, app) : new Map<number, number>();
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     for (let i = 1; i < rows.length; i += PAGE) await d.writePage('bench', [{ spec, rows: rows.slice(i, i + PAGE) }]);
-    return performance.now() - started;
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    let serverMs = 0;
+    if (postgres) for (const [pid, ms] of await backendCpuMs(admin, app)) serverMs += ms - (backendsBefore.get(pid) ?? 0);
+    return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 + serverMs };
   } finally {
     await d.close();
   }
+}
+
+/** CPU ms (user + system) so far of each PostgreSQL backend whose application_name is `app`. */
+async function backendCpuMs(admin: pg.Client, app: string): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [app]);
+  const ms = new Map<number, number>();
+  for (const { pid } of rows) {
+    // utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command), in ticks of 10 ms.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ms.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return ms;
 }
 
 const us = (ms: number, n: number) => Math.round((ms * 10_000) / n) / 10;
@@ -103,14 +130,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)) {
   const other = codeAtArg ? destinationsAt(codeAtArg.slice('--code-at='.length)) : undefined;
   type Arm = 'raw' | 'typed' | 'beforeFeature' | 'typedAtCommit';
   const arms: Arm[] = ['raw', 'typed', ...(before ? (['beforeFeature'] as const) : []), ...(other ? (['typedAtCommit'] as const) : [])];
-  const results: Record<string, Record<`${Arm}UsPerRecord` | 'conversionUsPerRecord', number[]>> = {};
+  const results: Record<string, Record<`${Arm}UsPerRecord` | `${Arm}CpuUsPerRecord` | 'conversionUsPerRecord', number[]>> = {};
   const schema = `typed_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   try {
     for (const dest of ['sqlite', 'postgres'] as const) {
       const r = (results[dest] = Object.fromEntries(
-        [...arms.map((a) => `${a}UsPerRecord`), 'conversionUsPerRecord'].map((k) => [k, [] as number[]]),
+        [...arms.flatMap((a) => [`${a}UsPerRecord`, `${a}CpuUsPerRecord`]), 'conversionUsPerRecord'].map((k) => [k, [] as number[]]),
       ) as (typeof results)[string]);
       for (let round = 0; round < ROUNDS; round++) {
         // Each round shifts the order, so no arm always runs first or last.
@@ -119,7 +146,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)) {
           const spec: TableSpec = arm === 'typed' || arm === 'typedAtCommit' ? { ...typed, name } : { name, keyColumns: typed.keyColumns };
           const url = dest === 'sqlite' ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'ccsync-typed-bench-')), 'bench.db')}` : `${POSTGRES_URL}?schema=${schema}`;
           const open = arm === 'beforeFeature' ? before!.open : arm === 'typedAtCommit' ? other!.open : openDestination;
-          r[`${arm}UsPerRecord`].push(us(await writeAll(url, spec, rows, open), rows.length - 1));
+          const { wallMs, cpuMs } = await writeAll(url, spec, rows, open, admin);
+          r[`${arm}UsPerRecord`].push(us(wallMs, rows.length - 1));
+          r[`${arm}CpuUsPerRecord`].push(us(cpuMs, rows.length - 1));
         }
         r.conversionUsPerRecord.push(conversionUs(typed, rows));
       }
@@ -149,6 +178,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)) {
           growthPercent: growth(raw),
           ...(b === undefined ? {} : { beforeFeatureMedianUs: b, growthOverBeforeFeaturePercent: growth(b) }),
           ...(o === undefined ? {} : { typedAtCommitMedianUs: o }),
+          // CPU time per record (this process, plus PostgreSQL's backends): the figures load does not inflate.
+          cpu: Object.fromEntries(arms.map((a) => [`${a}MedianUs`, median(r[`${a}CpuUsPerRecord`])])),
         },
       ];
     }),
@@ -173,6 +204,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)) {
           ? ''
           : `; before the feature (${before!.commit}) ${s.beforeFeatureMedianUs} µs/record: typed ${sign(s.growthOverBeforeFeaturePercent!)}%`) +
         (s.typedAtCommitMedianUs === undefined ? '' : `; typed at ${other!.commit} ${s.typedAtCommitMedianUs} µs/record`),
+    );
+    console.log(
+      `${dest} CPU µs/record (worker + PostgreSQL backends): ${Object.entries(s.cpu)
+        .map(([k, v]) => `${k.replace('MedianUs', '')} ${v}`)
+        .join(', ')}`,
     );
   }
   console.log(`Wrote ${out}`);

@@ -1,14 +1,16 @@
 /**
  * Experiment (not part of `npm run bench`): PostgreSQL statement shapes for one page of typed rows,
  * timed on the same records as bench/typed-write.ts, each variant into a fresh table per round.
- *   npx tsx bench/experiments/pg-typed-variants.ts [--rounds=5] [--only=a,b]
+ *   npx tsx bench/experiments/pg-typed-variants.ts [--rounds=5] [--only=a,b] [--out=bench/results/recorded-experiment-typed-pg-variants.json]
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { tableSpecOf } from '../../activities/streams';
 import { openDestination } from '../../destinations';
 import { indexColumns, rowValues } from '../../destinations/columns';
+import { recordColumnSql, recordGives } from '../../destinations/postgres-record-columns';
 import { preparePage, quoteIdent, storedSpec } from '../../destinations/shared';
 import { callVolumeGroundTruth, KoreSimulator, demoKoreOptions } from '../../simulators/kore';
 import { callvolume } from '../../sources/kore/streams';
@@ -108,6 +110,31 @@ const variants: Record<string, Variant> = {
         .join(', ')} FROM jsonb_to_recordset($3::jsonb) AS u(${recFields(false)}) ${conflict}${typedSet}${guard}`,
     params: (r) => [jsonPage(r, false)],
   },
+  // The product's shape since this experiment: values the record holds exactly read from it, the rest sent and listed in x.
+  typed_from_record: {
+    typed: true,
+    sql: (t) =>
+      `${into(t, true)} SELECT u.k0, $1::text, $2::timestamptz, u.r, u.v, ${cols
+        .map((c, i) => {
+          const sql = recordColumnSql(c, 'u.r');
+          return sql ? `CASE WHEN ${i} = ANY(u.x) THEN u.c${i} ELSE ${sql} END` : `u.c${i}`;
+        })
+        .join(', ')} FROM jsonb_to_recordset($3::jsonb) AS u(${recFields(true)}, x int[]) ${conflict}${typedSet}${guard}`,
+    params: (rows) => {
+      const parts = rows.map((row) => {
+        let text = `{"r":${row.json},"v":${row.version === null ? 'null' : JSON.stringify(row.version)},"k0":${JSON.stringify(row.keys[0])}`;
+        const { values } = rowValues(index, row.record);
+        const sent: number[] = [];
+        values.forEach((v, c) => {
+          if (recordColumnSql(cols[c]!, 'u.r') && recordGives(cols[c]!, row.record as Record<string, unknown>, v)) return;
+          if (recordColumnSql(cols[c]!, 'u.r')) sent.push(c);
+          if (v !== null && v !== undefined) text += `,"c${c}":${JSON.stringify(v)}`;
+        });
+        return `${text}${sent.length ? `,"x":[${sent.join(',')}]` : ''}}`;
+      });
+      return [`[${parts.join(',')}]`];
+    },
+  },
   // No ON CONFLICT at all: what the speculative insertion costs (fresh tables: every row is new).
   raw_plain_insert: {
     typed: false,
@@ -177,9 +204,26 @@ async function main() {
       .join(' ')}; ${prepared.length} records, ${ROUNDS} rounds; µs/record median [all]`,
   );
   for (const n of names) console.log(`${n.padEnd(22)} ${String(median(times[n]!)).padStart(6)}  [${times[n]!.join(', ')}]`);
+  record('pg', times, median);
 }
 
 void main().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
+
+/** With `--out=FILE`: the run as JSON (load, rounds, µs/record per variant and round, medians), for the README's prose. */
+function record(dialect: string, times: Record<string, number[]>, median: (xs: number[]) => number): void {
+  const out = process.argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+  if (!out) return;
+  const medians = Object.fromEntries(Object.entries(times).map(([n, t]) => [n, median(t)]));
+  const run = {
+    measuredAt: new Date().toISOString(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
+    dialect,
+    usPerRecord: times,
+    medianUs: medians,
+  };
+  writeFileSync(out, JSON.stringify(run, null, 2) + '\n');
+  console.log(`Wrote ${out}`);
+}

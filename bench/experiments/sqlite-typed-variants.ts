@@ -1,9 +1,9 @@
 /**
  * Experiment (not part of `npm run bench`): SQLite statement shapes for typed rows on the records of
  * bench/typed-write.ts, each variant into a fresh database per round, pages of 1000 in one IMMEDIATE
- * transaction each, as the destination writes them.   npx tsx bench/experiments/sqlite-typed-variants.ts [--rounds=5]
+ * transaction each, as the destination writes them.   npx tsx bench/experiments/sqlite-typed-variants.ts [--rounds=5] [--out=bench/results/recorded-experiment-typed-sqlite-variants.json]
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -159,3 +159,20 @@ console.log(
     .join(' ')}; ${rows.length} records, ${ROUNDS} rounds; µs/record median [all]`,
 );
 for (const [n, t] of Object.entries(times)) console.log(`${n.padEnd(28)} ${String(median(t)).padStart(6)}  [${t.join(', ')}]`);
+record('sqlite', times, median);
+
+/** With `--out=FILE`: the run as JSON (load, rounds, µs/record per variant and round, medians), for the README's prose. */
+function record(dialect: string, times: Record<string, number[]>, median: (xs: number[]) => number): void {
+  const out = process.argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+  if (!out) return;
+  const medians = Object.fromEntries(Object.entries(times).map(([n, t]) => [n, median(t)]));
+  const run = {
+    measuredAt: new Date().toISOString(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
+    dialect,
+    usPerRecord: times,
+    medianUs: medians,
+  };
+  writeFileSync(out, JSON.stringify(run, null, 2) + '\n');
+  console.log(`Wrote ${out}`);
+}
