@@ -35,6 +35,7 @@ const pgType = (t: string) =>
   ({ timestamp: 'timestamptz', integer: 'bigint', numeric: 'numeric', boolean: 'boolean', text: 'text', json: 'jsonb', duration: 'text' })[t]!;
 const cols = index.columns;
 const typedNames = cols.map((c) => quoteIdent(c.name));
+const FROM_RECORD = cols.map((c) => recordColumnSql(c, 'u.r') !== undefined);
 const base = ['"_id"', '"_connection"', '"_synced_at"', '"record"', '"_version"'];
 const conflict = `ON CONFLICT ("_connection", "_id") DO UPDATE SET "_synced_at" = EXCLUDED."_synced_at", "record" = EXCLUDED."record", "_version" = EXCLUDED."_version"`;
 const typedSet = typedNames.map((c) => `, ${c} = EXCLUDED.${c}`).join('');
@@ -122,12 +123,13 @@ const variants: Record<string, Variant> = {
         .join(', ')} FROM jsonb_to_recordset($3::jsonb) AS u(${recFields(true)}, x int[]) ${conflict}${typedSet}${guard}`,
     params: (rows) => {
       const parts = rows.map((row) => {
+        // (Which columns may come from record is decided once per statement, as the product's plan does.)
         let text = `{"r":${row.json},"v":${row.version === null ? 'null' : JSON.stringify(row.version)},"k0":${JSON.stringify(row.keys[0])}`;
         const { values } = rowValues(index, row.record);
         const sent: number[] = [];
         values.forEach((v, c) => {
-          if (recordColumnSql(cols[c]!, 'u.r') && recordGives(cols[c]!, row.record as Record<string, unknown>, v)) return;
-          if (recordColumnSql(cols[c]!, 'u.r')) sent.push(c);
+          if (FROM_RECORD[c] && recordGives(cols[c]!, row.record as Record<string, unknown>, v)) return;
+          if (FROM_RECORD[c]) sent.push(c);
           if (v !== null && v !== undefined) text += `,"c${c}":${JSON.stringify(v)}`;
         });
         return `${text}${sent.length ? `,"x":[${sent.join(',')}]` : ''}}`;

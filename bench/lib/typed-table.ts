@@ -32,8 +32,13 @@ interface Recorded {
       growthPercent: number;
       beforeFeatureMedianUs?: number;
       growthOverBeforeFeaturePercent?: number;
+      /** CPU µs per record (worker + PostgreSQL backends), median per arm; runs since CPU was measured. */
+      cpu?: { rawMedianUs?: number; typedMedianUs?: number; beforeFeatureMedianUs?: number; typedAtCommitMedianUs?: number };
+      typedAtCommitMedianUs?: number;
     }
   >;
+  /** Set when the run had a `--code-at=COMMIT` arm (the typed layout written by that commit's code). */
+  typedAtCommit?: string;
 }
 
 const TARGET_PERCENT = 20;
@@ -65,7 +70,33 @@ export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED])
     ({ file, run }) =>
       `${file === BASELINE ? 'before' : 'after'}: ${run.measuredAt.slice(0, 16).replace('T', ' ')} UTC, load average ${run.loadAverage.join(' ')}, ${run.records} records in pages of ${run.pageSize}, median of ${run.rounds} rounds`,
   );
-  return [`Recorded by \`npm run bench -- --only=typed\` (${at.join('; ')}).`, '', ...lines].join('\n');
+  // CPU time per record, where the run measured it: what load on a shared machine does not inflate.
+  const cpuLines: string[] = [];
+  for (const { file, run } of runs) {
+    for (const [dest, r] of Object.entries(run.results)) {
+      const c = r.cpu;
+      if (!c?.rawMedianUs || !c.typedMedianUs) continue;
+      const pct = (from: number | undefined) => {
+        if (!from) return 'not measured';
+        const p = Math.round(((c.typedMedianUs! - from) / from) * 1000) / 10;
+        return `${p >= 0 ? '+' : ''}${p}% (${p <= TARGET_PERCENT ? 'met' : 'not met'})`;
+      };
+      cpuLines.push(
+        `| ${file === BASELINE ? 'before' : 'after'}${run.commit ? ` (${run.commit})` : ''} | ${dest} | ${c.rawMedianUs} | ${c.typedMedianUs} | ${pct(c.rawMedianUs)} | ${c.beforeFeatureMedianUs ?? 'not measured'} | ${pct(c.beforeFeatureMedianUs)} | ${c.typedAtCommitMedianUs === undefined ? 'not measured' : `${c.typedAtCommitMedianUs} (${run.typedAtCommit ?? '?'})`} |`,
+      );
+    }
+  }
+  const cpu = cpuLines.length
+    ? [
+        '',
+        'CPU time per record (the bench process plus the PostgreSQL backends serving its connections; median of the same rounds):',
+        '',
+        '| code | destination | raw layout CPU µs/record | typed CPU µs/record | typed vs raw | before typed columns existed CPU µs/record | typed vs before typed columns | typed, previous write path CPU µs/record |',
+        '|---|---|---|---|---|---|---|---|',
+        ...cpuLines,
+      ]
+    : [];
+  return [`Recorded by \`npm run bench -- --only=typed\` (${at.join('; ')}).`, '', ...lines, ...cpu].join('\n');
 }
 
 /** README text with the typed-write block regenerated. */

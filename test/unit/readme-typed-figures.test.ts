@@ -20,6 +20,7 @@ test('the table is computed from the recorded run: growth and the split of the e
         growthPercent: number;
         beforeFeatureMedianUs?: number;
         growthOverBeforeFeaturePercent?: number;
+        cpu?: { rawMedianUs: number; typedMedianUs: number };
       }
     >;
   };
@@ -30,6 +31,14 @@ test('the table is computed from the recorded run: growth and the split of the e
     assert.ok(row, `a row for ${dest}`);
     assert.ok(row.includes(`${extra} µs`), `${dest}: typed − raw ${extra} µs in ${row}`);
     assert.ok(row.includes(r.growthPercent <= 20 ? '(met)' : '(not met)'), `${dest}: says whether the 20% target is met`);
+    if (r.cpu) {
+      // The CPU table: typed vs raw recomputed from the recorded CPU medians.
+      const growth = Math.round(((r.cpu.typedMedianUs - r.cpu.rawMedianUs) / r.cpu.rawMedianUs) * 1000) / 10;
+      const cpuRow = table
+        .split('\n')
+        .find((l) => l.includes(`| ${dest} | ${r.cpu!.rawMedianUs} | ${r.cpu!.typedMedianUs} | ${growth >= 0 ? '+' : ''}${growth}% (`));
+      assert.ok(cpuRow, `${dest}: a CPU row with typed vs raw ${growth}%`);
+    }
     if (r.beforeFeatureMedianUs !== undefined) {
       // The product before typed columns: the growth is recomputed here, not trusted from the file.
       const growth = Math.round(((r.typedMedianUs - r.beforeFeatureMedianUs) / r.beforeFeatureMedianUs) * 1000) / 10;
