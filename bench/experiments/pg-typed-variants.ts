@@ -1,7 +1,8 @@
 /**
  * Experiment (not part of `npm run bench`): PostgreSQL statement shapes for one page of typed rows,
  * timed on the same records as bench/typed-write.ts, each variant into a fresh table per round.
- *   npx tsx bench/experiments/pg-typed-variants.ts [--rounds=5] [--only=a,b] [--out=bench/results/recorded-experiment-typed-pg-variants.json]
+ *   npx tsx bench/experiments/pg-typed-variants.ts [--rounds=5] [--only=a,b] [--out=bench/results/recorded-typed-experiment-pg-variants.json]
+ *   npx tsx bench/experiments/pg-typed-variants.ts --only=raw_jsonb,typed_jsonb,typed_server_extract,typed_from_record --out=bench/results/recorded-typed-experiment-pg-from-record.json
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';

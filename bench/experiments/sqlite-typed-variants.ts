@@ -1,7 +1,7 @@
 /**
  * Experiment (not part of `npm run bench`): SQLite statement shapes for typed rows on the records of
  * bench/typed-write.ts, each variant into a fresh database per round, pages of 1000 in one IMMEDIATE
- * transaction each, as the destination writes them.   npx tsx bench/experiments/sqlite-typed-variants.ts [--rounds=5] [--out=bench/results/recorded-experiment-typed-sqlite-variants.json]
+ * transaction each, as the destination writes them.   npx tsx bench/experiments/sqlite-typed-variants.ts [--rounds=5] [--out=bench/results/recorded-typed-experiment-sqlite-variants.json]
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
