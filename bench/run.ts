@@ -75,6 +75,7 @@ const HELP = `npm run bench -- [flags]
   --only=matrix|scale     one part only
   --only=rate             the rate-bound table instead (bench/rate-bound.ts: --minutes=5 --workers=1,3, about 15 min)
   --only=typed            what typed columns cost per record written, destinations alone (bench/typed-write.ts, about a minute)
+                          --before-feature: also the product before typed columns (6a3db3f, same rounds); --code-at=COMMIT: that commit's typed write path
   --queues=50             simulator queues (records per 15 minutes)
   --page-size=1000        records per page (Kore.ai call volume allows up to 1000)
   --window-days=N         backfill windowSize in days, both parts (call volume allows up to 31)

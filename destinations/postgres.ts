@@ -10,6 +10,7 @@ import type { Destination, ResetOutcome, ResetTable, SnapshotOutcome, StoredRow,
 import { newColumns, rowValues, SQL_TYPES, type ColumnIndex } from './columns';
 import { addColumnSql, describeColumn, migrationPlan, resolveColumns, type CatalogColumn } from './evolve';
 import { checkInterval, decodeIntervals, mergeCompleted } from './completed-state';
+import { recordColumnSql, recordGives } from './postgres-record-columns';
 import { ensureHistoryPostgres, writeHistoryPostgres } from './history';
 import {
   DELETED_AT,
@@ -51,11 +52,15 @@ const NOTHING_THERE = new Set(['42P01', '3F000']);
 const UNDEFINED_COLUMN = '42703';
 const INSUFFICIENT_PRIVILEGE = '42501';
 
-/** A table's upsert statement (`upsertPlan`); `json[i]`: typed column i holds JSON text, embedded as is. */
+/**
+ * A table's upsert statement (`upsertPlan`). `json[i]`: typed column i holds JSON text, embedded as
+ * is; `fromRecord[i]`: the statement reads column i from `record` unless the row lists it in `x`.
+ */
 interface UpsertPlan {
   name: string;
   text: string;
   json: boolean[];
+  fromRecord: boolean[];
 }
 
 export interface PostgresConfig {
@@ -650,19 +655,28 @@ export class PostgresDestination implements Destination {
     const plan = this.upsertPlan(spec, index);
     // The page as one JSON array of flat objects (`jsonb_to_recordset`): the records and JSON
     // columns are embedded as the JSON text they already are, with no escaping into array literals.
+    // A typed value the record already holds exactly is not sent again: the statement reads it from
+    // `record` (postgres-record-columns.ts); the others travel as `c<i>` and are listed in `x`.
     const parts = new Array<string>(rows.length);
+    const columns = index.columns;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
       let text = `{"r":${row.json},"v":${row.version === null ? 'null' : JSON.stringify(row.version)}`;
       for (let k = 0; k < row.keys.length; k++) text += `,"k${k}":${JSON.stringify(row.keys[k])}`;
       const { values, misfits } = rowValues(index, row.record, row.misfits);
       for (const field of misfits) result.misfits[field] = (result.misfits[field] ?? 0) + 1;
+      const record = isPlainObject(row.record) ? row.record : undefined;
+      let sent = '';
       for (let c = 0; c < values.length; c++) {
         const v = values[c];
+        if (plan.fromRecord[c]) {
+          if (record && recordGives(columns[c]!, record, v)) continue;
+          sent += sent ? `,${c}` : `${c}`;
+        }
         if (v === null || v === undefined) continue;
         text += `,"c${c}":${plan.json[c] ? (v as string) : JSON.stringify(v)}`;
       }
-      parts[r] = text + '}';
+      parts[r] = (sent ? `${text},"x":[${sent}]` : text) + '}';
     }
     // Only inserted and really-changed rows come back; xmax = 0 marks a fresh insert.
     const { rows: written } = await client.query<{ inserted: boolean }>({
@@ -694,9 +708,13 @@ export class PostgresDestination implements Destination {
       ...keyAlias.map((k) => `${k} text`),
       'r jsonb',
       'v float8',
+      'x int[]',
       ...index.columns.map((c, i) => `${typedAlias[i]} ${c.type === 'json' ? 'jsonb' : TYPES.typed[c.type].toLowerCase()}`),
     ];
-    const selected = [...keyAlias.map((k) => `u.${k}`), '$1::text', '$2::timestamptz', 'u.r', 'u.v', ...typedAlias.map((c) => `u.${c}`)];
+    // Column i: from the record unless the row lists i in `x` (x absent: i = ANY(NULL) is NULL, so the record).
+    const fromRecord = index.columns.map((c) => recordColumnSql(c, 'u.r'));
+    const typedSelected = typedAlias.map((c, i) => (fromRecord[i] ? `CASE WHEN ${i} = ANY(u.x) THEN u.${c} ELSE ${fromRecord[i]} END` : `u.${c}`));
+    const selected = [...keyAlias.map((k) => `u.${k}`), '$1::text', '$2::timestamptz', 'u.r', 'u.v', ...typedSelected];
     // An older version never replaces a newer one: such a row is not returned, so it counts as unchanged.
     const text =
       `INSERT INTO ${this.table(spec.name)} AS target (${[...[...writtenColumns(spec), VERSION].map(quoteIdent), ...typedNames].join(', ')}) ` +
@@ -706,7 +724,12 @@ export class PostgresDestination implements Destination {
       `WHERE target."record" IS DISTINCT FROM EXCLUDED."record" AND NOT ${storedIsNewerSql('target', 'EXCLUDED."_version"')} ` +
       `RETURNING (xmax = 0) AS inserted`;
     // pg refuses one name for two texts on a connection: the name is the text's hash.
-    plan = { name: `ccsync_upsert_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text, json: index.columns.map((c) => c.type === 'json') };
+    plan = {
+      name: `ccsync_upsert_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
+      text,
+      json: index.columns.map((c) => c.type === 'json'),
+      fromRecord: fromRecord.map((sql) => sql !== undefined),
+    };
     this.upserts.set(id, plan);
     return plan;
   }
@@ -771,6 +794,10 @@ function textValue(value: unknown): string | null {
   // rowValues gives only text, numbers and booleans (JSON columns are already JSON text).
   if (value === null || value === undefined) return null;
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Names one snapshot run for an advisory lock (a hash collision only makes two runs take turns). */

@@ -21,7 +21,24 @@ interface Recorded {
   pageSize: number;
   rounds: number;
   typedColumns: number;
-  results: Record<string, { rawMedianUs: number; typedMedianUs: number; conversionMedianUs?: number; growthPercent: number }>;
+  /** Set when the run had the `--before-feature` arm: the commit whose write path it timed. */
+  beforeFeatureCommit?: string;
+  results: Record<
+    string,
+    {
+      rawMedianUs: number;
+      typedMedianUs: number;
+      conversionMedianUs?: number;
+      growthPercent: number;
+      beforeFeatureMedianUs?: number;
+      growthOverBeforeFeaturePercent?: number;
+      /** CPU µs per record (worker + PostgreSQL backends), median per arm; runs since CPU was measured. */
+      cpu?: { rawMedianUs?: number; typedMedianUs?: number; beforeFeatureMedianUs?: number; typedAtCommitMedianUs?: number };
+      typedAtCommitMedianUs?: number;
+    }
+  >;
+  /** Set when the run had a `--code-at=COMMIT` arm (the typed layout written by that commit's code). */
+  typedAtCommit?: string;
 }
 
 const TARGET_PERCENT = 20;
@@ -30,8 +47,8 @@ const TARGET_PERCENT = 20;
 export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED]): string {
   const runs = files.filter((f) => existsSync(f)).map((f) => ({ file: f, run: JSON.parse(readFileSync(f, 'utf8')) as Recorded }));
   const lines = [
-    '| code | destination | raw layout µs/record | typed µs/record | growth (target ≤ +20%) | typed − raw | of which converting values (worker) | the rest (statements and database) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| code | destination | raw layout µs/record | typed µs/record | growth (target ≤ +20%) | typed − raw | of which converting values (worker) | the rest (statements and database) | before typed columns existed µs/record | typed vs before typed columns (target ≤ +20%) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const { file, run } of runs) {
     const code = `${file === BASELINE ? 'before' : 'after'}${run.commit ? ` (${run.commit})` : ''}`;
@@ -39,9 +56,13 @@ export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED])
       const extra = Math.round((r.typedMedianUs - r.rawMedianUs) * 10) / 10;
       const conversion = r.conversionMedianUs;
       const rest = conversion === undefined ? '' : `${Math.round((extra - conversion) * 10) / 10} µs`;
-      const met = r.growthPercent <= TARGET_PERCENT ? 'met' : 'not met';
+      const met = (percent: number) => `${percent >= 0 ? '+' : ''}${percent}% (${percent <= TARGET_PERCENT ? 'met' : 'not met'})`;
+      const before =
+        r.beforeFeatureMedianUs === undefined || r.growthOverBeforeFeaturePercent === undefined
+          ? 'not measured | not measured'
+          : `${r.beforeFeatureMedianUs} (${run.beforeFeatureCommit ?? '?'}) | ${met(r.growthOverBeforeFeaturePercent)}`;
       lines.push(
-        `| ${code} | ${dest} | ${r.rawMedianUs} | ${r.typedMedianUs} | ${r.growthPercent >= 0 ? '+' : ''}${r.growthPercent}% (${met}) | ${extra} µs | ${conversion === undefined ? 'not measured' : `${conversion} µs`} | ${rest} |`,
+        `| ${code} | ${dest} | ${r.rawMedianUs} | ${r.typedMedianUs} | ${met(r.growthPercent)} | ${extra} µs | ${conversion === undefined ? 'not measured' : `${conversion} µs`} | ${rest} | ${before} |`,
       );
     }
   }
@@ -49,7 +70,33 @@ export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED])
     ({ file, run }) =>
       `${file === BASELINE ? 'before' : 'after'}: ${run.measuredAt.slice(0, 16).replace('T', ' ')} UTC, load average ${run.loadAverage.join(' ')}, ${run.records} records in pages of ${run.pageSize}, median of ${run.rounds} rounds`,
   );
-  return [`Recorded by \`npm run bench -- --only=typed\` (${at.join('; ')}).`, '', ...lines].join('\n');
+  // CPU time per record, where the run measured it: what load on a shared machine does not inflate.
+  const cpuLines: string[] = [];
+  for (const { file, run } of runs) {
+    for (const [dest, r] of Object.entries(run.results)) {
+      const c = r.cpu;
+      if (!c?.rawMedianUs || !c.typedMedianUs) continue;
+      const pct = (from: number | undefined) => {
+        if (!from) return 'not measured';
+        const p = Math.round(((c.typedMedianUs! - from) / from) * 1000) / 10;
+        return `${p >= 0 ? '+' : ''}${p}% (${p <= TARGET_PERCENT ? 'met' : 'not met'})`;
+      };
+      cpuLines.push(
+        `| ${file === BASELINE ? 'before' : 'after'}${run.commit ? ` (${run.commit})` : ''} | ${dest} | ${c.rawMedianUs} | ${c.typedMedianUs} | ${pct(c.rawMedianUs)} | ${c.beforeFeatureMedianUs ?? 'not measured'} | ${pct(c.beforeFeatureMedianUs)} | ${c.typedAtCommitMedianUs === undefined ? 'not measured' : `${c.typedAtCommitMedianUs} (${run.typedAtCommit ?? '?'})`} |`,
+      );
+    }
+  }
+  const cpu = cpuLines.length
+    ? [
+        '',
+        'CPU time per record (the bench process plus the PostgreSQL backends serving its connections; median of the same rounds):',
+        '',
+        '| code | destination | raw layout CPU µs/record | typed CPU µs/record | typed vs raw | before typed columns existed CPU µs/record | typed vs before typed columns | typed, previous write path CPU µs/record |',
+        '|---|---|---|---|---|---|---|---|',
+        ...cpuLines,
+      ]
+    : [];
+  return [`Recorded by \`npm run bench -- --only=typed\` (${at.join('; ')}).`, '', ...lines, ...cpu].join('\n');
 }
 
 /** README text with the typed-write block regenerated. */

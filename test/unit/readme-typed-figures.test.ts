@@ -11,7 +11,18 @@ test('the README typed-write table equals the one generated from bench/results/r
 
 test('the table is computed from the recorded run: growth and the split of the extra cost per destination', () => {
   const run = JSON.parse(readFileSync(RECORDED, 'utf8')) as {
-    results: Record<string, { rawMedianUs: number; typedMedianUs: number; conversionMedianUs: number; growthPercent: number }>;
+    results: Record<
+      string,
+      {
+        rawMedianUs: number;
+        typedMedianUs: number;
+        conversionMedianUs: number;
+        growthPercent: number;
+        beforeFeatureMedianUs?: number;
+        growthOverBeforeFeaturePercent?: number;
+        cpu?: { rawMedianUs: number; typedMedianUs: number };
+      }
+    >;
   };
   const table = typedWriteTable([RECORDED]);
   for (const [dest, r] of Object.entries(run.results)) {
@@ -20,5 +31,23 @@ test('the table is computed from the recorded run: growth and the split of the e
     assert.ok(row, `a row for ${dest}`);
     assert.ok(row.includes(`${extra} µs`), `${dest}: typed − raw ${extra} µs in ${row}`);
     assert.ok(row.includes(r.growthPercent <= 20 ? '(met)' : '(not met)'), `${dest}: says whether the 20% target is met`);
+    if (r.cpu) {
+      // The CPU table: typed vs raw recomputed from the recorded CPU medians.
+      const growth = Math.round(((r.cpu.typedMedianUs - r.cpu.rawMedianUs) / r.cpu.rawMedianUs) * 1000) / 10;
+      const cpuRow = table
+        .split('\n')
+        .find((l) => l.includes(`| ${dest} | ${r.cpu!.rawMedianUs} | ${r.cpu!.typedMedianUs} | ${growth >= 0 ? '+' : ''}${growth}% (`));
+      assert.ok(cpuRow, `${dest}: a CPU row with typed vs raw ${growth}%`);
+    }
+    if (r.beforeFeatureMedianUs !== undefined) {
+      // The product before typed columns: the growth is recomputed here, not trusted from the file.
+      const growth = Math.round(((r.typedMedianUs - r.beforeFeatureMedianUs) / r.beforeFeatureMedianUs) * 1000) / 10;
+      assert.equal(r.growthOverBeforeFeaturePercent, growth, `${dest}: growth over the code before typed columns`);
+      const cell = `${growth >= 0 ? '+' : ''}${growth}% (${growth <= 20 ? 'met' : 'not met'})`;
+      assert.ok(
+        row.endsWith(`| ${r.beforeFeatureMedianUs} (${(run as { beforeFeatureCommit?: string }).beforeFeatureCommit}) | ${cell} |`),
+        `${dest}: ${cell} in ${row}`,
+      );
+    }
   }
 });
