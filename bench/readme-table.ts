@@ -39,7 +39,7 @@ interface Run {
   overhead?: { orchestration?: Spread; overhead?: Spread; compute?: Spread; gap?: Spread; scheduleToStart?: Spread };
   perPageMs: { http?: Spread; write?: Spread; total?: Spread };
   cpuSeconds: { runner?: number; temporal?: number; postgres?: number };
-  memory: { peakRssMb?: number };
+  memory: { peakRssMb?: number; breakdown?: { atPeak: { heapTotalMb: number; externalMb: number; nativeMb: number } } };
   history?: { maxEventsBackfillRun: number; maxEventsWindowRun: number };
   verified: { ok: boolean };
 }
@@ -58,6 +58,23 @@ const n = (v: number | undefined, digits = 0) =>
 const s = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? 'failed' : `${n(ms / 1000, 1)} s`);
 const dest = (d: string) => (d === 'sqlite' ? 'SQLite' : 'PostgreSQL');
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+
+/** Where the worker's memory was at its RSS peak (bench/lib/memory.ts), when the run recorded it. */
+const atPeak = (r: Run) => {
+  const p = r.memory.breakdown?.atPeak;
+  return p ? `${n(p.heapTotalMb)} / ${n(p.externalMb)} / ${n(p.nativeMb)} MB` : '–';
+};
+
+/** An experiment's scale runs: peak RSS per history length, and its growth from the shortest to the longest. */
+function rssFigures(x: Recorded): string | undefined {
+  const runs = x.results.filter((r) => r.part === 'scale' && r.mode === 'temporal' && r.memory.peakRssMb !== undefined).sort((a, b) => a.days - b.days);
+  if (runs.length === 0) return undefined;
+  const each = runs.map((r) => `${r.days} days ${n(r.memory.peakRssMb)} MB${r.memory.breakdown ? ` (heap / external / native ${atPeak(r)})` : ''}`);
+  const first = runs[0]!.memory.peakRssMb!;
+  const last = runs[runs.length - 1]!.memory.peakRssMb!;
+  const growth = runs.length > 1 ? `, growth ${last >= first ? '+' : ''}${n((last / first - 1) * 100)}%` : '';
+  return `worker peak RSS ${each.join(', ')}${growth}`;
+}
 
 /** The block the README holds for a recorded run (and, optionally, the run before the change). */
 export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded, experiments: Record<string, Recorded> = {}): string {
@@ -133,7 +150,16 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
   const scale = (scaleRun ?? run).results.filter((r) => r.part === 'scale').sort((a, b) => a.days - b.days);
   if (scale.length) {
     lines.push('', 'Scale (SQLite, 0 ms, 4 windows in parallel, continue-as-new every 25 windows):', '');
-    const h = ['history', 'records', 'plain loop', 'Temporal', 'Temporal / plain', 'worker peak RSS', 'max events per backfill run / window run'];
+    const h = [
+      'history',
+      'records',
+      'plain loop',
+      'Temporal',
+      'Temporal / plain',
+      'worker peak RSS',
+      'at the peak: V8 heap / external / native',
+      'max events per backfill run / window run',
+    ];
     lines.push(row(h), row(h.map(() => '---')));
     for (const days of [...new Set(scale.map((r) => r.days))]) {
       const t = scale.find((r) => r.days === days && r.mode === 'temporal');
@@ -147,6 +173,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
           s(t.wallMs),
           p && Number.isFinite(t.wallMs) && Number.isFinite(p.wallMs) ? n(t.wallMs / p.wallMs, 2) : '–',
           t.memory.peakRssMb === undefined ? '–' : `${n(t.memory.peakRssMb)} MB`,
+          atPeak(t),
           t.history ? `${t.history.maxEventsBackfillRun} / ${t.history.maxEventsWindowRun}` : '–',
         ]),
       );
@@ -165,13 +192,23 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
     for (const t of targets) lines.push(row([t.target, t.measured, t.met ? 'yes' : '**no**']));
   }
   for (const [name, x] of Object.entries(experiments)) {
-    const opts = (x as { options?: { serverConfig?: string[]; tuning?: Record<string, number>; experiments?: string[] } }).options;
-    const how = [...(opts?.serverConfig ?? []), ...Object.entries(opts?.tuning ?? {}).map(([k, v]) => `${k}=${v}`), ...(opts?.experiments ?? [])].join(', ');
+    const opts = (x as { options?: { serverConfig?: string[]; tuning?: Record<string, number>; experiments?: string[]; nodeOptions?: string[] } }).options;
+    const how = [
+      ...(opts?.nodeOptions ?? []).map((o) => `node ${o}`),
+      ...(opts?.serverConfig ?? []),
+      ...Object.entries(opts?.tuning ?? {}).map(([k, v]) => `${k}=${v}`),
+      ...(opts?.experiments ?? []),
+    ].join(', ');
+    const figures = [
+      ...(x.ratios.length
+        ? [`Temporal / plain ${x.ratios.map((r) => `${dest(r.destination)} ${r.latencyMs} ms × ${r.parallel}: ${n(r.ratio, 2)}`).join('; ')}`]
+        : []),
+      ...(rssFigures(x) ? [rssFigures(x)!] : []),
+    ];
     lines.push(
       '',
-      `Experiment \`${name}\` (${how || 'defaults'}), its own run of ${x.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${x.machine.loadAverageAtStart.join(' ')} at its start: Temporal / plain ` +
-        x.ratios.map((r) => `${dest(r.destination)} ${r.latencyMs} ms × ${r.parallel}: ${n(r.ratio, 2)}`).join('; ') +
-        '.',
+      `Experiment \`${name}\` (${how || 'defaults'}), its own run of ${x.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${x.machine.loadAverageAtStart.join(' ')} at its start: ` +
+        `${figures.join('; ')}.`,
     );
   }
   // With a scale run of its own, the main run's scale part (if any) is not shown, nor counted.

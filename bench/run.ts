@@ -38,6 +38,7 @@ import { BENCH_REQUESTS_PER_MINUTE } from './lib/rate-limit';
 import { spread, type Spread } from './lib/stats';
 import { RESULT_PREFIX, WORKER_READY, type BenchWorkerConfig, type PlainLoopConfig, type PlainLoopResult, type WorkerTuning } from './lib/types';
 import { verifyRun, type Verification } from './lib/verify';
+import { MEMORY_PREFIX, type MemoryReport } from './lib/memory';
 import { koreConnection, writeConnectionsFile } from '../test/helpers/connections-file';
 
 const ROOT = resolve(__dirname, '..');
@@ -67,6 +68,8 @@ interface Options {
   tuning: WorkerTuning;
   serverConfig: string[];
   experiments: string[];
+  /** Extra node flags for the worker and plain-loop processes (e.g. V8 heap sizes), as the product's worker would run with. */
+  nodeOptions: string[];
   out: string;
 }
 
@@ -90,6 +93,7 @@ const HELP = `npm run bench -- [flags]
   --pool-size=N           PostgreSQL pool (?poolSize=), default the product's (10)
   --max-activities=N --max-workflow-tasks=N --max-cached=N   worker tuning (createCcsyncWorker tuning)
   --server-config=K=V[;K=V]  dynamic config for the dev server (--dynamic-config-value), e.g. system.enableActivityEagerExecution=true
+  --node-options="--max-semi-space-size=4 ..."   node flags for the worker and plain-loop processes (V8 heap sizes)
   --experiment=skip-first-heartbeat,split-workers   measurement-only variations of the bench worker
                           (split-workers: one activity-only and one workflow-only worker process)
   --out=bench/results/latest.json`;
@@ -159,6 +163,7 @@ function parseArgs(argv: string[]): Options {
     poolSize: opt('pool-size'),
     tuning,
     experiments: list('experiment', ''),
+    nodeOptions: (flags.get('node-options') ?? '').split(/\s+/).filter(Boolean),
     serverConfig: (flags.get('server-config') ?? '')
       .split(';')
       .map((s) => s.trim())
@@ -194,9 +199,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** CCSYNC_BENCH_CPU_PROF=DIR: the worker and plain-loop processes write V8 CPU profiles there (where the time goes). */
 const CPU_PROF_DIR = process.env.CCSYNC_BENCH_CPU_PROF;
 
-function spawnTsx(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string; lines: (fn: (line: string) => void) => void } {
+function spawnTsx(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): { child: ChildProcess; output: () => string; lines: (fn: (line: string) => void) => void } {
   const prof = CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', resolve(CPU_PROF_DIR)] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, ...prof, '--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -362,6 +371,7 @@ interface RunResult {
     queues: number;
     serverConfig: string[];
     experiments: string[];
+    nodeOptions: string[];
     windowsPerRun?: number;
   };
   shape: { windows: number; pagesPerWindow: number; pageSize: number; records: number; pages: number };
@@ -376,7 +386,8 @@ interface RunResult {
   history?: Omit<HistoryFigures, 'pages' | 'perPage' | 'perWindow' | 'sampleTimeline'>;
   sampleWindowTimeline?: string[];
   cpuSeconds: { runner?: number; temporal?: number; benchProcess?: number; postgres?: number };
-  memory: { peakRssMb?: number; rssQuartilesMb?: number[] };
+  /** breakdown: from inside the process (lib/memory.ts), the worker's main process only. */
+  memory: { peakRssMb?: number; rssQuartilesMb?: number[]; breakdown?: MemoryReport };
   verified: Verification;
   error?: string;
 }
@@ -425,6 +436,7 @@ async function runOne(stack: Stack, opts: Options, spec: RunSpec, deadline: numb
       queues: opts.queues,
       serverConfig: opts.serverConfig,
       experiments: opts.experiments,
+      nodeOptions: opts.nodeOptions,
       windowsPerRun: spec.windowsPerRun,
     },
     shape: { windows: windows.length, pagesPerWindow: Math.ceil(perWindow / opts.pageSize), pageSize: opts.pageSize, records, pages: 0 },
@@ -439,6 +451,7 @@ async function runOne(stack: Stack, opts: Options, spec: RunSpec, deadline: numb
     let selfCpu: NodeJS.CpuUsage | undefined;
     let plainCpuMs: number | undefined;
     let peakRssMb: number | undefined;
+    let breakdown: MemoryReport | undefined;
     if (spec.mode === 'temporal') {
       const taskQueue = `bench-${spec.id}-${randomBytes(3).toString('hex')}`;
       const config: BenchWorkerConfig = {
@@ -453,8 +466,11 @@ async function runOne(stack: Stack, opts: Options, spec: RunSpec, deadline: numb
       // Normally one worker process; the `split-workers` experiment runs an activity-only and a workflow-only one.
       const split = opts.experiments.includes('split-workers');
       const roles = split ? (['activities', 'workflows'] as const) : (['both'] as const);
-      const workers = roles.map((role) => spawnTsx('bench/worker.ts', { CCSYNC_BENCH_WORKER: JSON.stringify({ ...config, role }) }));
+      const workers = roles.map((role) => spawnTsx('bench/worker.ts', { CCSYNC_BENCH_WORKER: JSON.stringify({ ...config, role }) }, opts.nodeOptions));
       const w = workers[0]!;
+      w.lines((line) => {
+        if (line.startsWith(MEMORY_PREFIX)) breakdown = JSON.parse(line.slice(MEMORY_PREFIX.length)) as MemoryReport;
+      });
       try {
         await Promise.all(
           workers.map((wk) =>
@@ -515,7 +531,7 @@ async function runOne(stack: Stack, opts: Options, spec: RunSpec, deadline: numb
         windows,
         parallel: spec.parallel,
       };
-      const p = spawnTsx('bench/plain.ts', { CCSYNC_BENCH_PLAIN: JSON.stringify(config) });
+      const p = spawnTsx('bench/plain.ts', { CCSYNC_BENCH_PLAIN: JSON.stringify(config) }, opts.nodeOptions);
       try {
         const pid = p.child.pid!;
         runnerCpu = new CpuMeter(() => [pid]);
@@ -539,6 +555,7 @@ async function runOne(stack: Stack, opts: Options, spec: RunSpec, deadline: numb
         wallMs = result.wallMs;
         plainCpuMs = result.cpuMs;
         peakRssMb = result.peakRssMb;
+        breakdown = result.memory;
         pages = result.pages.length;
         writeMsTotal = result.pages.reduce((n, pg) => n + pg.writeMs, 0);
         pageSpread = {
@@ -580,7 +597,7 @@ async function runOne(stack: Stack, opts: Options, spec: RunSpec, deadline: numb
         benchProcess: round((self.user + self.system) / 1e6, 1),
         postgres: spec.destination === 'postgres' ? cpuS(cpu.postgres.total()) : undefined,
       },
-      memory: { peakRssMb: peakRssMb === undefined ? undefined : round(peakRssMb, 1), rssQuartilesMb: sampler?.quartiles() },
+      memory: { peakRssMb: peakRssMb === undefined ? undefined : round(peakRssMb, 1), rssQuartilesMb: sampler?.quartiles(), breakdown },
       verified,
     };
   } catch (err) {
@@ -666,6 +683,12 @@ function runCells(x: RunResult, wallDigits: number, vsPlain: string): string[] {
   ];
 }
 
+/** Where the process's memory was at its RSS peak, from inside it (lib/memory.ts). */
+const atPeak = (x: RunResult) => {
+  const p = x.memory.breakdown?.atPeak;
+  return p ? `${fmt(p.heapTotalMb)} / ${fmt(p.externalMb)} / ${fmt(p.nativeMb)}` : 'n/a';
+};
+
 const verifiedCell = (x: RunResult) => (x.verified.ok ? 'ok' : `FAILED: ${x.error ?? x.verified.problems.join('; ')}`);
 
 function report(results: RunResult[]): { matrix: string; scale: string; breakdown: string; ratios: Ratio[] } {
@@ -736,6 +759,7 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
         x.destination,
         ...runCells(x, 1, vsPlain),
         x.memory.rssQuartilesMb?.map((m) => fmt(m)).join(' → ') ?? 'n/a',
+        atPeak(x),
         x.history ? `${x.history.backfillRuns} / ${x.history.windowRuns}` : '–',
         x.history ? `${x.history.maxEventsBackfillRun} / ${x.history.maxEventsWindowRun}` : '–',
         verifiedCell(x),
@@ -766,7 +790,17 @@ function report(results: RunResult[]): { matrix: string; scale: string; breakdow
       breakdownRows,
     ),
     scale: table(
-      ['scale', 'mode', 'dest', ...RUN_HEADERS, 'RSS at 25/50/75/100 % MB', 'runs backfill / windows', 'max events backfill / window run', 'verified'],
+      [
+        'scale',
+        'mode',
+        'dest',
+        ...RUN_HEADERS,
+        'RSS at 25/50/75/100 % MB',
+        'at RSS peak: heap / external / native MB',
+        'runs backfill / windows',
+        'max events backfill / window run',
+        'verified',
+      ],
       scaleRows,
     ),
   };

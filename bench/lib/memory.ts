@@ -1,0 +1,71 @@
+/**
+ * Where a bench process's memory is, sampled from inside it: RSS split into the main V8 heap,
+ * what V8 counts as external (Buffers, ArrayBuffers), and the rest (native: the Temporal Rust
+ * core, the workflow thread's own V8 isolate, code, malloc arenas). The RSS the kernel reports
+ * (VmHWM) says how much; this says which of the three grew (issue #18's RSS target).
+ */
+import { getHeapStatistics } from 'node:v8';
+
+/** One sample, MiB. */
+export interface MemorySample {
+  rssMb: number;
+  heapTotalMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+  /** rss − heapTotal − external: memory V8's main heap does not account for. */
+  nativeMb: number;
+}
+
+export interface MemoryReport {
+  /** The sample with the highest RSS. */
+  atPeak: MemorySample;
+  /** The highest value of each field over the run (not necessarily at the same time). */
+  max: MemorySample;
+  /** The main isolate's heap limit (--max-old-space-size, or V8's default for this machine). */
+  heapLimitMb: number;
+  samples: number;
+}
+
+/** Marks the memory report line on a bench process's stdout. */
+export const MEMORY_PREFIX = 'CCSYNC_BENCH_MEMORY ';
+
+const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+export function sampleMemory(): MemorySample {
+  const m = process.memoryUsage();
+  return {
+    rssMb: mb(m.rss),
+    heapTotalMb: mb(m.heapTotal),
+    heapUsedMb: mb(m.heapUsed),
+    externalMb: mb(m.external),
+    arrayBuffersMb: mb(m.arrayBuffers),
+    nativeMb: mb(m.rss - m.heapTotal - m.external),
+  };
+}
+
+/** Samples this process every `everyMs` (unref'd: it never keeps the process alive). */
+export class MemoryPeak {
+  private atPeak = sampleMemory();
+  private readonly max: MemorySample = { ...this.atPeak };
+  private samples = 1;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(everyMs = 200) {
+    this.timer = setInterval(() => this.tick(), everyMs);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    const s = sampleMemory();
+    this.samples++;
+    if (s.rssMb > this.atPeak.rssMb) this.atPeak = s;
+    for (const k of Object.keys(s) as (keyof MemorySample)[]) this.max[k] = Math.max(this.max[k], s[k]);
+  }
+
+  report(): MemoryReport {
+    clearInterval(this.timer);
+    this.tick();
+    return { atPeak: this.atPeak, max: this.max, heapLimitMb: mb(getHeapStatistics().heap_size_limit), samples: this.samples };
+  }
+}
