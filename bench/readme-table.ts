@@ -28,6 +28,7 @@ interface Spread {
   p95: number;
 }
 interface Run {
+  id: string;
   part: string;
   mode: 'plain' | 'temporal';
   destination: string;
@@ -43,11 +44,22 @@ interface Run {
   history?: { maxEventsBackfillRun: number; maxEventsWindowRun: number };
   verified: { ok: boolean };
 }
+/** A cell's ratio; runs with repetitions name each arm's median run and the paired ratios' spread. */
+interface Ratio {
+  destination: string;
+  latencyMs: number;
+  parallel: number;
+  ratio: number;
+  temporalRun?: string;
+  plainRun?: string;
+  reps?: number;
+  pairs?: number[];
+}
 interface Recorded {
   startedAt: string;
   machine: { nproc: number; cpuModel: string; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   versions: { temporalCli?: string; postgres?: string };
-  ratios: { destination: string; latencyMs: number; parallel: number; ratio: number }[];
+  ratios: Ratio[];
   targets?: { target: string; measured: string; met: boolean }[];
   results: Run[];
 }
@@ -76,6 +88,15 @@ function rssFigures(x: Recorded): string | undefined {
   return `worker peak RSS ${each.join(', ')}${growth}`;
 }
 
+/** The runs a cell's ratio is made of: the arms' median runs when named, else the cell's only runs. */
+function cellRuns(matrix: Run[], r: Ratio): { t?: Run; p?: Run } {
+  const pick = (mode: Run['mode'], id: string | undefined) =>
+    matrix.find((x) =>
+      id ? x.id === id : x.mode === mode && x.destination === r.destination && x.latencyMs === r.latencyMs && x.params.parallel === r.parallel,
+    );
+  return { t: pick('temporal', r.temporalRun), p: pick('plain', r.plainRun) };
+}
+
 /** The block the README holds for a recorded run (and, optionally, the run before the change). */
 export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded, experiments: Record<string, Recorded> = {}): string {
   const m = run.machine;
@@ -87,14 +108,30 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
     '',
   );
   const beforeRatio = (d: string, l: number, p: number) => before?.ratios.find((r) => r.destination === d && r.latencyMs === l && r.parallel === p)?.ratio;
-  const header = ['destination', 'latency', 'parallel windows', 'records', 'plain loop', 'Temporal', 'Temporal / plain', 'target'];
+  const reps = Math.max(1, ...run.ratios.map((r) => r.reps ?? 1));
+  if (reps > 1) {
+    lines.push(
+      `Each cell ran ${reps} times per arm, in the order plain, Temporal, Temporal, plain, ...: the times are each arm's median run, ` +
+        'the ratio is theirs, and the range after it is of the ratios of the runs paired by repetition (how far one pair moves from the next).',
+      '',
+    );
+  }
+  const header = [
+    'destination',
+    'latency',
+    'parallel windows',
+    'records',
+    'plain loop',
+    'Temporal',
+    reps > 1 ? 'Temporal / plain (pairs)' : 'Temporal / plain',
+    'target',
+  ];
   if (before) header.push('before (one activity per page)');
   header.push('orchestration per page p50 / p95', 'worker peak RSS');
   lines.push(row(header), row(header.map(() => '---')));
   const matrix = run.results.filter((r) => r.part === 'matrix');
   for (const r of run.ratios) {
-    const t = matrix.find((x) => x.mode === 'temporal' && x.destination === r.destination && x.latencyMs === r.latencyMs && x.params.parallel === r.parallel);
-    const p = matrix.find((x) => x.mode === 'plain' && x.destination === r.destination && x.latencyMs === r.latencyMs && x.params.parallel === r.parallel);
+    const { t, p } = cellRuns(matrix, r);
     if (!t || !p) continue;
     const limit = r.latencyMs === 0 ? 1.3 : 1.05;
     const cells = [
@@ -104,7 +141,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
       n(t.shape.records),
       s(p.wallMs),
       s(t.wallMs),
-      `**${n(r.ratio, 2)}**`,
+      `**${n(r.ratio, 2)}**${r.pairs && r.pairs.length > 1 ? ` (${n(r.pairs[0], 2)}–${n(r.pairs[r.pairs.length - 1], 2)})` : ''}`,
       `≤ ${n(limit, 2)} ${r.ratio <= limit ? 'met' : '**not met**'}`,
     ];
     if (before) cells.push(n(beforeRatio(r.destination, r.latencyMs, r.parallel), 2));
@@ -127,10 +164,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
   ];
   lines.push(row(wh), row(wh.map(() => '---')));
   for (const r of run.ratios) {
-    const pick = (mode: Run['mode']) =>
-      matrix.find((x) => x.mode === mode && x.destination === r.destination && x.latencyMs === r.latencyMs && x.params.parallel === r.parallel);
-    const t = pick('temporal');
-    const p = pick('plain');
+    const { t, p } = cellRuns(matrix, r);
     if (!t || !p) continue;
     lines.push(
       row([

@@ -4,6 +4,7 @@
  * core, the workflow thread's own V8 isolate, code, malloc arenas). The RSS the kernel reports
  * (VmHWM) says how much; this says which of the three grew (issue #18's RSS target).
  */
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 
 /** One sample, MiB. */
@@ -25,6 +26,8 @@ export interface MemoryReport {
   /** The main isolate's heap limit (--max-old-space-size, or V8's default for this machine). */
   heapLimitMb: number;
   samples: number;
+  /** Garbage collection pauses of the main thread over the run: what a heap setting costs in time. */
+  gc: { scavenges: number; scavengeMs: number; fullGcs: number; fullGcMs: number };
 }
 
 /** Marks the memory report line on a bench process's stdout. */
@@ -50,10 +53,24 @@ export class MemoryPeak {
   private readonly max: MemorySample = { ...this.atPeak };
   private samples = 1;
   private readonly timer: NodeJS.Timeout;
+  private readonly gc = { scavenges: 0, scavengeMs: 0, fullGcs: 0, fullGcMs: 0 };
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        this.gc.scavenges++;
+        this.gc.scavengeMs += e.duration;
+      } else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        this.gc.fullGcs++;
+        this.gc.fullGcMs += e.duration;
+      }
+    }
+  });
 
   constructor(everyMs = 200) {
     this.timer = setInterval(() => this.tick(), everyMs);
     this.timer.unref();
+    this.observer.observe({ entryTypes: ['gc'] });
   }
 
   private tick(): void {
@@ -65,7 +82,9 @@ export class MemoryPeak {
 
   report(): MemoryReport {
     clearInterval(this.timer);
+    this.observer.disconnect();
     this.tick();
-    return { atPeak: this.atPeak, max: this.max, heapLimitMb: mb(getHeapStatistics().heap_size_limit), samples: this.samples };
+    const gc = { ...this.gc, scavengeMs: Math.round(this.gc.scavengeMs), fullGcMs: Math.round(this.gc.fullGcMs) };
+    return { atPeak: this.atPeak, max: this.max, heapLimitMb: mb(getHeapStatistics().heap_size_limit), samples: this.samples, gc };
   }
 }
