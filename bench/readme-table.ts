@@ -79,13 +79,15 @@ const atPeak = (r: Run) => {
 
 /** An experiment's scale runs: peak RSS per history length, and its growth from the shortest to the longest. */
 function rssFigures(x: Recorded): string | undefined {
-  const runs = x.results.filter((r) => r.part === 'scale' && r.mode === 'temporal' && r.memory.peakRssMb !== undefined).sort((a, b) => a.days - b.days);
+  const scale = x.results.filter((r) => r.part === 'scale' && r.mode === 'temporal').sort((a, b) => a.days - b.days);
+  const runs = scale.filter((r) => r.memory.peakRssMb !== undefined);
   if (runs.length === 0) return undefined;
+  const failed = scale.filter((r) => r.memory.peakRssMb === undefined).map((r) => `${r.days} days did not finish`);
   const each = runs.map((r) => `${r.days} days ${n(r.memory.peakRssMb)} MB${r.memory.breakdown ? ` (heap / external / native ${atPeak(r)})` : ''}`);
   const first = runs[0]!.memory.peakRssMb!;
   const last = runs[runs.length - 1]!.memory.peakRssMb!;
   const growth = runs.length > 1 ? `, growth ${last >= first ? '+' : ''}${n((last / first - 1) * 100)}%` : '';
-  return `worker peak RSS ${each.join(', ')}${growth}`;
+  return `worker peak RSS ${each.join(', ')}${growth}${failed.length ? ` (${failed.join(', ')})` : ''}`;
 }
 
 /** The runs a cell's ratio is made of: the arms' median runs when named, else the cell's only runs. */
