@@ -241,9 +241,11 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
         : []),
       ...(rssFigures(x) ? [rssFigures(x)!] : []),
     ];
+    // A note recorded beside the figures says what code the run measured, when the options alone do not.
+    const note = (x as { note?: string }).note;
     lines.push(
       '',
-      `Experiment \`${name}\` (${how || 'defaults'}), its own run of ${x.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${x.machine.loadAverageAtStart.join(' ')} at its start: ` +
+      `Experiment \`${name}\` (${how || 'defaults'}${note ? `; ${note}` : ''}), its own run of ${x.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${x.machine.loadAverageAtStart.join(' ')} at its start: ` +
         `${figures.join('; ')}.`,
     );
   }
