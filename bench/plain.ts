@@ -13,6 +13,7 @@ import { syncPage } from '../activities/sync-page';
 import type { Cursor } from '../core/pagination';
 import { toIso } from '../core/time';
 import { openDestination } from '../destinations';
+import { MemoryPeak } from './lib/memory';
 import { memoryOf } from './lib/proc';
 import { benchSources } from './lib/rate-limit';
 import { RESULT_PREFIX, type PlainLoopConfig, type PlainLoopResult, type PlainPage } from './lib/types';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const text = process.env.CCSYNC_BENCH_PLAIN;
   if (!text) throw new Error('CCSYNC_BENCH_PLAIN is not set (this entry is started by bench/run.ts)');
   const config = JSON.parse(text) as PlainLoopConfig;
+  const memory = new MemoryPeak();
   const connections = new ConnectionsStore(config.connectionsFile, { ...process.env, ...config.env }, benchSources());
   connections.all();
   const rt = createRuntime({ connections, destination: openDestination(config.destinationUrl) });
@@ -59,7 +61,14 @@ async function main(): Promise<void> {
   } finally {
     await closeRuntime(rt);
   }
-  const result: PlainLoopResult = { wallMs: performance.now() - started, cpuMs, pages, records, peakRssMb: memoryOf(process.pid)?.peakMb };
+  const result: PlainLoopResult = {
+    wallMs: performance.now() - started,
+    cpuMs,
+    pages,
+    records,
+    peakRssMb: memoryOf(process.pid)?.peakMb,
+    memory: memory.report(),
+  };
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 }
 

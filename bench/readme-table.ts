@@ -28,6 +28,7 @@ interface Spread {
   p95: number;
 }
 interface Run {
+  id: string;
   part: string;
   mode: 'plain' | 'temporal';
   destination: string;
@@ -39,15 +40,26 @@ interface Run {
   overhead?: { orchestration?: Spread; overhead?: Spread; compute?: Spread; gap?: Spread; scheduleToStart?: Spread };
   perPageMs: { http?: Spread; write?: Spread; total?: Spread };
   cpuSeconds: { runner?: number; temporal?: number; postgres?: number };
-  memory: { peakRssMb?: number };
+  memory: { peakRssMb?: number; breakdown?: { atPeak: { heapTotalMb: number; externalMb: number; nativeMb: number } } };
   history?: { maxEventsBackfillRun: number; maxEventsWindowRun: number };
   verified: { ok: boolean };
+}
+/** A cell's ratio; runs with repetitions name each arm's median run and the paired ratios' spread. */
+interface Ratio {
+  destination: string;
+  latencyMs: number;
+  parallel: number;
+  ratio: number;
+  temporalRun?: string;
+  plainRun?: string;
+  reps?: number;
+  pairs?: number[];
 }
 interface Recorded {
   startedAt: string;
   machine: { nproc: number; cpuModel: string; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   versions: { temporalCli?: string; postgres?: string };
-  ratios: { destination: string; latencyMs: number; parallel: number; ratio: number }[];
+  ratios: Ratio[];
   targets?: { target: string; measured: string; met: boolean }[];
   results: Run[];
 }
@@ -58,6 +70,34 @@ const n = (v: number | undefined, digits = 0) =>
 const s = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? 'failed' : `${n(ms / 1000, 1)} s`);
 const dest = (d: string) => (d === 'sqlite' ? 'SQLite' : 'PostgreSQL');
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+
+/** Where the worker's memory was at its RSS peak (bench/lib/memory.ts), when the run recorded it. */
+const atPeak = (r: Run) => {
+  const p = r.memory.breakdown?.atPeak;
+  return p ? `${n(p.heapTotalMb)} / ${n(p.externalMb)} / ${n(p.nativeMb)} MB` : '–';
+};
+
+/** An experiment's scale runs: peak RSS per history length, and its growth from the shortest to the longest. */
+function rssFigures(x: Recorded): string | undefined {
+  const scale = x.results.filter((r) => r.part === 'scale' && r.mode === 'temporal').sort((a, b) => a.days - b.days);
+  const runs = scale.filter((r) => r.memory.peakRssMb !== undefined);
+  if (runs.length === 0) return undefined;
+  const failed = scale.filter((r) => r.memory.peakRssMb === undefined).map((r) => `${r.days} days did not finish`);
+  const each = runs.map((r) => `${r.days} days ${n(r.memory.peakRssMb)} MB${r.memory.breakdown ? ` (heap / external / native ${atPeak(r)})` : ''}`);
+  const first = runs[0]!.memory.peakRssMb!;
+  const last = runs[runs.length - 1]!.memory.peakRssMb!;
+  const growth = runs.length > 1 ? `, growth ${last >= first ? '+' : ''}${n((last / first - 1) * 100)}%` : '';
+  return `worker peak RSS ${each.join(', ')}${growth}${failed.length ? ` (${failed.join(', ')})` : ''}`;
+}
+
+/** The runs a cell's ratio is made of: the arms' median runs when named, else the cell's only runs. */
+function cellRuns(matrix: Run[], r: Ratio): { t?: Run; p?: Run } {
+  const pick = (mode: Run['mode'], id: string | undefined) =>
+    matrix.find((x) =>
+      id ? x.id === id : x.mode === mode && x.destination === r.destination && x.latencyMs === r.latencyMs && x.params.parallel === r.parallel,
+    );
+  return { t: pick('temporal', r.temporalRun), p: pick('plain', r.plainRun) };
+}
 
 /** The block the README holds for a recorded run (and, optionally, the run before the change). */
 export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded, experiments: Record<string, Recorded> = {}): string {
@@ -70,14 +110,30 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
     '',
   );
   const beforeRatio = (d: string, l: number, p: number) => before?.ratios.find((r) => r.destination === d && r.latencyMs === l && r.parallel === p)?.ratio;
-  const header = ['destination', 'latency', 'parallel windows', 'records', 'plain loop', 'Temporal', 'Temporal / plain', 'target'];
+  const reps = Math.max(1, ...run.ratios.map((r) => r.reps ?? 1));
+  if (reps > 1) {
+    lines.push(
+      `Each cell ran ${reps} times per arm, in the order plain, Temporal, Temporal, plain, ...: the times are each arm's median run, ` +
+        'the ratio is theirs, and the range after it is of the ratios of the runs paired by repetition (how far one pair moves from the next).',
+      '',
+    );
+  }
+  const header = [
+    'destination',
+    'latency',
+    'parallel windows',
+    'records',
+    'plain loop',
+    'Temporal',
+    reps > 1 ? 'Temporal / plain (pairs)' : 'Temporal / plain',
+    'target',
+  ];
   if (before) header.push('before (one activity per page)');
   header.push('orchestration per page p50 / p95', 'worker peak RSS');
   lines.push(row(header), row(header.map(() => '---')));
   const matrix = run.results.filter((r) => r.part === 'matrix');
   for (const r of run.ratios) {
-    const t = matrix.find((x) => x.mode === 'temporal' && x.destination === r.destination && x.latencyMs === r.latencyMs && x.params.parallel === r.parallel);
-    const p = matrix.find((x) => x.mode === 'plain' && x.destination === r.destination && x.latencyMs === r.latencyMs && x.params.parallel === r.parallel);
+    const { t, p } = cellRuns(matrix, r);
     if (!t || !p) continue;
     const limit = r.latencyMs === 0 ? 1.3 : 1.05;
     const cells = [
@@ -87,7 +143,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
       n(t.shape.records),
       s(p.wallMs),
       s(t.wallMs),
-      `**${n(r.ratio, 2)}**`,
+      `**${n(r.ratio, 2)}**${r.pairs && r.pairs.length > 1 ? ` (${n(r.pairs[0], 2)}–${n(r.pairs[r.pairs.length - 1], 2)})` : ''}`,
       `≤ ${n(limit, 2)} ${r.ratio <= limit ? 'met' : '**not met**'}`,
     ];
     if (before) cells.push(n(beforeRatio(r.destination, r.latencyMs, r.parallel), 2));
@@ -110,10 +166,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
   ];
   lines.push(row(wh), row(wh.map(() => '---')));
   for (const r of run.ratios) {
-    const pick = (mode: Run['mode']) =>
-      matrix.find((x) => x.mode === mode && x.destination === r.destination && x.latencyMs === r.latencyMs && x.params.parallel === r.parallel);
-    const t = pick('temporal');
-    const p = pick('plain');
+    const { t, p } = cellRuns(matrix, r);
     if (!t || !p) continue;
     lines.push(
       row([
@@ -133,7 +186,16 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
   const scale = (scaleRun ?? run).results.filter((r) => r.part === 'scale').sort((a, b) => a.days - b.days);
   if (scale.length) {
     lines.push('', 'Scale (SQLite, 0 ms, 4 windows in parallel, continue-as-new every 25 windows):', '');
-    const h = ['history', 'records', 'plain loop', 'Temporal', 'Temporal / plain', 'worker peak RSS', 'max events per backfill run / window run'];
+    const h = [
+      'history',
+      'records',
+      'plain loop',
+      'Temporal',
+      'Temporal / plain',
+      'worker peak RSS',
+      'at the peak: V8 heap / external / native',
+      'max events per backfill run / window run',
+    ];
     lines.push(row(h), row(h.map(() => '---')));
     for (const days of [...new Set(scale.map((r) => r.days))]) {
       const t = scale.find((r) => r.days === days && r.mode === 'temporal');
@@ -147,6 +209,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
           s(t.wallMs),
           p && Number.isFinite(t.wallMs) && Number.isFinite(p.wallMs) ? n(t.wallMs / p.wallMs, 2) : '–',
           t.memory.peakRssMb === undefined ? '–' : `${n(t.memory.peakRssMb)} MB`,
+          atPeak(t),
           t.history ? `${t.history.maxEventsBackfillRun} / ${t.history.maxEventsWindowRun}` : '–',
         ]),
       );
@@ -165,13 +228,25 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
     for (const t of targets) lines.push(row([t.target, t.measured, t.met ? 'yes' : '**no**']));
   }
   for (const [name, x] of Object.entries(experiments)) {
-    const opts = (x as { options?: { serverConfig?: string[]; tuning?: Record<string, number>; experiments?: string[] } }).options;
-    const how = [...(opts?.serverConfig ?? []), ...Object.entries(opts?.tuning ?? {}).map(([k, v]) => `${k}=${v}`), ...(opts?.experiments ?? [])].join(', ');
+    const opts = (x as { options?: { serverConfig?: string[]; tuning?: Record<string, number>; experiments?: string[]; nodeOptions?: string[] } }).options;
+    const how = [
+      ...(opts?.nodeOptions ?? []).map((o) => `node ${o}`),
+      ...(opts?.serverConfig ?? []),
+      ...Object.entries(opts?.tuning ?? {}).map(([k, v]) => `${k}=${v}`),
+      ...(opts?.experiments ?? []),
+    ].join(', ');
+    const figures = [
+      ...(x.ratios.length
+        ? [`Temporal / plain ${x.ratios.map((r) => `${dest(r.destination)} ${r.latencyMs} ms × ${r.parallel}: ${n(r.ratio, 2)}`).join('; ')}`]
+        : []),
+      ...(rssFigures(x) ? [rssFigures(x)!] : []),
+    ];
+    // A note recorded beside the figures says what code the run measured, when the options alone do not.
+    const note = (x as { note?: string }).note;
     lines.push(
       '',
-      `Experiment \`${name}\` (${how || 'defaults'}), its own run of ${x.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${x.machine.loadAverageAtStart.join(' ')} at its start: Temporal / plain ` +
-        x.ratios.map((r) => `${dest(r.destination)} ${r.latencyMs} ms × ${r.parallel}: ${n(r.ratio, 2)}`).join('; ') +
-        '.',
+      `Experiment \`${name}\` (${how || 'defaults'}${note ? `; ${note}` : ''}), its own run of ${x.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${x.machine.loadAverageAtStart.join(' ')} at its start: ` +
+        `${figures.join('; ')}.`,
     );
   }
   // With a scale run of its own, the main run's scale part (if any) is not shown, nor counted.

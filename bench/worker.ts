@@ -11,6 +11,7 @@ import { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createCcsyncWorker, type CcsyncWorkerOptions } from '../workers/worker';
+import { MEMORY_PREFIX, MemoryPeak } from './lib/memory';
 import { benchSources } from './lib/rate-limit';
 import { WORKER_READY, type BenchWorkerConfig } from './lib/types';
 
@@ -39,6 +40,8 @@ class ExecTime implements ActivityInboundCallsInterceptor {
 }
 
 async function main(): Promise<void> {
+  // Where the process's memory is at its RSS peak (heap, external, native): printed when it stops.
+  const memory = new MemoryPeak();
   const text = process.env.CCSYNC_BENCH_WORKER;
   if (!text) throw new Error('CCSYNC_BENCH_WORKER is not set (this entry is started by bench/run.ts)');
   const config = JSON.parse(text) as BenchWorkerConfig;
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
   });
   console.log(`${WORKER_READY} task queue "${config.temporal.taskQueue}" (bench worker, pid ${process.pid})`);
   await w.run();
+  process.stdout.write(`${MEMORY_PREFIX}${JSON.stringify(memory.report())}\n`);
 }
 
 main().then(

@@ -13,6 +13,7 @@ import type { SourceRegistry } from '../core/connections';
 import { activityLogAttributes } from './logging';
 import { destinationUrlFromEnv, openDestination } from '../destinations';
 import { deploymentWorkerOptions } from './deployment';
+import { applyWorkerHeapDefaults } from './heap';
 import { watchFleet, workerIdentity } from './fleet';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 
@@ -48,6 +49,8 @@ const FRESHNESS_REFRESH_MS = 30_000;
 
 export async function createCcsyncWorker(opts: CcsyncWorkerOptions = {}): Promise<CcsyncWorker> {
   const env = opts.env ?? process.env;
+  // Before anything else: a worker's peak RSS must not grow with the length of its history (workers/heap.ts).
+  applyWorkerHeapDefaults(env);
   const settings = { ...temporalSettingsFromEnv(env), ...opts.temporal };
   const connections = new ConnectionsStore(opts.connectionsFile ?? connectionsFilePath(env), env, opts.sources);
   // Fail at start, in plain words, if the file is broken or a credential variable is unset:

@@ -1,4 +1,5 @@
 /** What the benchmark's processes tell each other (as JSON in an environment variable and on stdout). */
+import type { MemoryReport } from './memory';
 
 /** Worker options the benchmark varies (createCcsyncWorker's `tuning`). */
 export interface WorkerTuning {
@@ -48,6 +49,8 @@ export interface PlainLoopResult {
   pages: PlainPage[];
   records: number;
   peakRssMb?: number;
+  /** Where its memory was at its RSS peak (lib/memory.ts). */
+  memory?: MemoryReport;
 }
 
 /** Marks the plain loop's result line on its stdout. */
