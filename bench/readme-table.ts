@@ -106,7 +106,9 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
   lines.push(
     `Run of ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ` +
       `${run.versions.temporalCli ?? 'Temporal CLI'} dev server (SQLite, in memory); load average ${m.loadAverageAtStart.join(' ')} at the start, ` +
-      `${m.loadAverageAtEnd.join(' ')} at the end (the machine was shared: ratios side by side in one run are what count).`,
+      `${m.loadAverageAtEnd.join(' ')} at the end (the machine was shared: ratios side by side in one run are what count).` +
+      // What the options alone do not say about the code measured (a default changed since, say).
+      ((run as { note?: string }).note ? ` Note: ${(run as { note?: string }).note}.` : ''),
     '',
   );
   const beforeRatio = (d: string, l: number, p: number) => before?.ratios.find((r) => r.destination === d && r.latencyMs === l && r.parallel === p)?.ratio;
