@@ -47,7 +47,7 @@ const TARGET_PERCENT = 20;
 export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED]): string {
   const runs = files.filter((f) => existsSync(f)).map((f) => ({ file: f, run: JSON.parse(readFileSync(f, 'utf8')) as Recorded }));
   const lines = [
-    '| code | destination | raw layout µs/record | typed µs/record | growth (target ≤ +20%) | typed − raw | of which converting values (worker) | the rest (statements and database) | before typed columns existed µs/record | typed vs before typed columns (target ≤ +20%) |',
+    '| code | destination | raw layout µs/record | typed µs/record | typed vs raw | typed − raw | of which converting values (worker) | the rest (statements and database) | before typed columns existed µs/record | typed vs before typed columns (target ≤ +20%) |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const { file, run } of runs) {
@@ -56,13 +56,14 @@ export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED])
       const extra = Math.round((r.typedMedianUs - r.rawMedianUs) * 10) / 10;
       const conversion = r.conversionMedianUs;
       const rest = conversion === undefined ? '' : `${Math.round((extra - conversion) * 10) / 10} µs`;
-      const met = (percent: number) => `${percent >= 0 ? '+' : ''}${percent}% (${percent <= TARGET_PERCENT ? 'met' : 'not met'})`;
+      const signed = (percent: number) => `${percent >= 0 ? '+' : ''}${percent}%`;
+      const met = (percent: number) => `${signed(percent)} (${percent <= TARGET_PERCENT ? 'met' : 'not met'})`;
       const before =
         r.beforeFeatureMedianUs === undefined || r.growthOverBeforeFeaturePercent === undefined
           ? 'not measured | not measured'
           : `${r.beforeFeatureMedianUs} (${run.beforeFeatureCommit ?? '?'}) | ${met(r.growthOverBeforeFeaturePercent)}`;
       lines.push(
-        `| ${code} | ${dest} | ${r.rawMedianUs} | ${r.typedMedianUs} | ${met(r.growthPercent)} | ${extra} µs | ${conversion === undefined ? 'not measured' : `${conversion} µs`} | ${rest} | ${before} |`,
+        `| ${code} | ${dest} | ${r.rawMedianUs} | ${r.typedMedianUs} | ${signed(r.growthPercent)} | ${extra} µs | ${conversion === undefined ? 'not measured' : `${conversion} µs`} | ${rest} | ${before} |`,
       );
     }
   }
@@ -76,13 +77,14 @@ export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED])
     for (const [dest, r] of Object.entries(run.results)) {
       const c = r.cpu;
       if (!c?.rawMedianUs || !c.typedMedianUs) continue;
-      const pct = (from: number | undefined) => {
+      // The target is against the product before typed columns; against today's raw layout the growth is shown, not judged.
+      const pct = (from: number | undefined, judged: boolean) => {
         if (!from) return 'not measured';
         const p = Math.round(((c.typedMedianUs! - from) / from) * 1000) / 10;
-        return `${p >= 0 ? '+' : ''}${p}% (${p <= TARGET_PERCENT ? 'met' : 'not met'})`;
+        return `${p >= 0 ? '+' : ''}${p}%${judged ? ` (${p <= TARGET_PERCENT ? 'met' : 'not met'})` : ''}`;
       };
       cpuLines.push(
-        `| ${file === BASELINE ? 'before' : 'after'}${run.commit ? ` (${run.commit})` : ''} | ${dest} | ${c.rawMedianUs} | ${c.typedMedianUs} | ${pct(c.rawMedianUs)} | ${c.beforeFeatureMedianUs ?? 'not measured'} | ${pct(c.beforeFeatureMedianUs)} | ${c.typedAtCommitMedianUs === undefined ? 'not measured' : `${c.typedAtCommitMedianUs} (${run.typedAtCommit ?? '?'})`} |`,
+        `| ${file === BASELINE ? 'before' : 'after'}${run.commit ? ` (${run.commit})` : ''} | ${dest} | ${c.rawMedianUs} | ${c.typedMedianUs} | ${pct(c.rawMedianUs, false)} | ${c.beforeFeatureMedianUs ?? 'not measured'} | ${pct(c.beforeFeatureMedianUs, true)} | ${c.typedAtCommitMedianUs === undefined ? 'not measured' : `${c.typedAtCommitMedianUs} (${run.typedAtCommit ?? '?'})`} |`,
       );
     }
   }
@@ -91,7 +93,7 @@ export function typedWriteTable(files: readonly string[] = [BASELINE, RECORDED])
         '',
         'CPU time per record (the bench process plus the PostgreSQL backends serving its connections; median of the same rounds):',
         '',
-        '| code | destination | raw layout CPU µs/record | typed CPU µs/record | typed vs raw | before typed columns existed CPU µs/record | typed vs before typed columns | typed, previous write path CPU µs/record |',
+        '| code | destination | raw layout CPU µs/record | typed CPU µs/record | typed vs raw | before typed columns existed CPU µs/record | typed vs before typed columns (target ≤ +20%) | typed, previous write path CPU µs/record |',
         '|---|---|---|---|---|---|---|---|',
         ...cpuLines,
       ]
