@@ -38,7 +38,8 @@ interface Run {
   shape: { records: number; pages: number };
   wallMs: number;
   overhead?: { orchestration?: Spread; overhead?: Spread; compute?: Spread; gap?: Spread; scheduleToStart?: Spread };
-  perPageMs: { http?: Spread; write?: Spread; total?: Spread };
+  perPageMs: { http?: Spread & { n?: number; mean?: number }; write?: Spread; total?: Spread & { n?: number; mean?: number } };
+  perWindow?: { startToFirstPage?: Spread; lastPageToClose?: Spread };
   cpuSeconds: { runner?: number; temporal?: number; postgres?: number };
   memory: { peakRssMb?: number; breakdown?: { atPeak: { heapTotalMb: number; externalMb: number; nativeMb: number } } };
   history?: { maxEventsBackfillRun: number; maxEventsWindowRun: number };
@@ -100,6 +101,59 @@ function cellRuns(matrix: Run[], r: Ratio): { t?: Run; p?: Run } {
 }
 
 /** The block the README holds for a recorded run (and, optionally, the run before the change). */
+/**
+ * The time of a run spent outside its pages: wall time minus the pages' own time per lane (the sum
+ * of page times over the parallel windows). For the plain loop that is its setup; for Temporal it
+ * is the backfill's and each window's start and finish, whose per-window part the window
+ * histories give (window start to first page, last page to close).
+ */
+function outsidePages(run: Recorded, matrix: Run[]): string[] {
+  const pageTime = (r: Run, parallel: number) => {
+    const t = r.perPageMs.total;
+    return t?.n === undefined || t.mean === undefined ? undefined : (t.n * t.mean) / parallel;
+  };
+  const outside = (r: Run, parallel: number) => {
+    const pages = pageTime(r, parallel);
+    return pages === undefined ? 'n/a' : `${n((r.wallMs - pages) / 1000, 2)} s`;
+  };
+  const rows: string[] = [];
+  for (const r of run.ratios) {
+    const { t, p } = cellRuns(matrix, r);
+    if (!t || !p || !t.perWindow) continue;
+    rows.push(
+      row([
+        dest(r.destination),
+        `${r.latencyMs} ms`,
+        String(r.parallel),
+        outside(p, r.parallel),
+        outside(t, r.parallel),
+        n(t.perWindow.startToFirstPage?.p50),
+        n(t.perWindow.lastPageToClose?.p50),
+        n(t.overhead?.scheduleToStart?.p50, 1),
+      ]),
+    );
+  }
+  if (rows.length === 0) return [];
+  const h = [
+    'destination',
+    'latency',
+    'parallel windows',
+    'plain: outside pages',
+    'Temporal: outside pages',
+    'window start → first page p50 ms',
+    'last page → window closed p50 ms',
+    'page activity schedule → start p50 ms',
+  ];
+  return [
+    '',
+    "Time outside the pages (each arm's median run: wall time minus its pages' time per parallel lane; the window figures and an activity's wait for a worker slot, schedule to start, are from the histories):",
+    '',
+    row(h),
+    row(h.map(() => '---')),
+    ...rows,
+  ];
+}
+
 export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded, experiments: Record<string, Recorded> = {}): string {
   const m = run.machine;
   const lines: string[] = [START];
@@ -185,6 +239,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
       ]),
     );
   }
+  lines.push(...outsidePages(run, matrix));
   const scale = (scaleRun ?? run).results.filter((r) => r.part === 'scale').sort((a, b) => a.days - b.days);
   if (scale.length) {
     lines.push('', 'Scale (SQLite, 0 ms, 4 windows in parallel, continue-as-new every 25 windows):', '');
@@ -239,7 +294,21 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
     ].join(', ');
     const figures = [
       ...(x.ratios.length
-        ? [`Temporal / plain ${x.ratios.map((r) => `${dest(r.destination)} ${r.latencyMs} ms × ${r.parallel}: ${n(r.ratio, 2)}`).join('; ')}`]
+        ? [
+            `Temporal / plain (CPU s worker / plain) ${x.ratios
+              .map((r) => {
+                const { t, p } = cellRuns(
+                  x.results.filter((m) => m.part === 'matrix'),
+                  r,
+                );
+                const cpu =
+                  t?.cpuSeconds.runner !== undefined && p?.cpuSeconds.runner !== undefined
+                    ? ` (${n(t.cpuSeconds.runner, 1)} / ${n(p.cpuSeconds.runner, 1)})`
+                    : '';
+                return `${dest(r.destination)} ${r.latencyMs} ms × ${r.parallel}: ${n(r.ratio, 2)}${cpu}`;
+              })
+              .join('; ')}`,
+          ]
         : []),
       ...(rssFigures(x) ? [rssFigures(x)!] : []),
     ];
@@ -247,7 +316,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
     const note = (x as { note?: string }).note;
     lines.push(
       '',
-      `Experiment \`${name}\` (${how || 'defaults'}${note ? `; ${note}` : ''}), its own run of ${x.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${x.machine.loadAverageAtStart.join(' ')} at its start: ` +
+      `Experiment \`${name}\` (${[how, note].filter(Boolean).join('; ') || 'defaults'}), its own run of ${x.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${x.machine.loadAverageAtStart.join(' ')} at its start: ` +
         `${figures.join('; ')}.`,
     );
   }

@@ -1011,7 +1011,13 @@ async function main(): Promise<void> {
     machine: { ...machine(), loadAverageAtStart: load.map((l) => round(l, 2)), loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)) },
     versions: { temporalCli: stack.cliVersion, postgres: await postgresVersion() },
     // The worker's heap growth (workers/heap.ts) comes from the environment the worker inherits.
-    options: { ...opts, only: [...opts.only], out: undefined, workerHeapGrowingPercent: process.env.CCSYNC_HEAP_GROWING_PERCENT ?? 'default' },
+    options: {
+      ...opts,
+      only: [...opts.only],
+      out: undefined,
+      workerHeapGrowingPercent: process.env.CCSYNC_HEAP_GROWING_PERCENT ?? 'default',
+      workerLimiter: process.env.CCSYNC_LIMITER ?? 'default',
+    },
     rateLimit: {
       simulatorPerMinute: 0,
       clientPerMinute: BENCH_REQUESTS_PER_MINUTE,

@@ -5,14 +5,16 @@
  * before it collects again (its dynamic default, tuned for throughput on a machine with memory to
  * spare). A worker parses a 1,000-record page (about 1 MB of JSON and its objects) per request and
  * keeps it across awaits (fetch, transform, write), so pages are promoted and their garbage piles up
- * in the old generation: the benchmark saw the V8 heap at its RSS peak go from 102 MB after a week of
- * history to 222 MB after 91 days, while native memory (the Rust core, the workflow thread) stayed
- * near 190 MB. A fixed growing factor of 1.2 (`--heap-growing-percent=20`) kept the heap at 101 MB and
- * the RSS growth at +5% (bench/results/recorded-experiment-rss-*.json). It makes full GCs more
- * frequent (no limit is set, so a worker that really needs more heap still gets it), and that costs
- * CPU: in the benchmark run made with it on, the worker used 29 to 68% more CPU than the plain loop,
- * against 7 to 30% in the run before it with V8's own growth. So it is an opt-in for memory-bound
- * deployments, not the default: unset (or 0) leaves V8's dynamic default.
+ * in the old generation: in the benchmark the V8 heap at the RSS peak went from 102 MB after a week of
+ * history to 241 MB after a year (its plateau, reached by 91 days), while native memory (the Rust core,
+ * the workflow thread) stayed near 190 MB, so RSS grew 53%. A fixed growing factor of 1.2
+ * (`--heap-growing-percent=20`) kept the heap near 100 MB and the RSS growth at +6%
+ * (bench/results/recorded-experiment-heap-growing-20.json, the whole benchmark run with it right
+ * after the main one on the same quiet machine). It makes full GCs more frequent (no limit is set, so
+ * a worker that really needs more heap still gets it), and that costs CPU: the worker used 12 to 37%
+ * more CPU than with V8's own growth, and four of the eight Temporal / plain ratios were 0.05 to 0.20
+ * worse. So it is an opt-in for memory-bound deployments, not the default: unset (or 0) leaves V8's
+ * dynamic default.
  *
  * Set at run time, before the worker (and its workflow thread) starts: V8 reads the flag at each GC,
  * and it is not one of the flags NODE_OPTIONS accepts. CCSYNC_HEAP_GROWING_PERCENT unset or 0 keeps
