@@ -91,6 +91,8 @@ function rssFigures(x: Recorded): string | undefined {
   return `worker peak RSS ${each.join(', ')}${growth}${failed.length ? ` (${failed.join(', ')})` : ''}`;
 }
 
+const matrixOf = (run: Recorded) => run.results.filter((r) => r.part === 'matrix');
+
 /** The runs a cell's ratio is made of: the arms' median runs when named, else the cell's only runs. */
 function cellRuns(matrix: Run[], r: Ratio): { t?: Run; p?: Run } {
   const pick = (mode: Run['mode'], id: string | undefined) =>
@@ -100,21 +102,22 @@ function cellRuns(matrix: Run[], r: Ratio): { t?: Run; p?: Run } {
   return { t: pick('temporal', r.temporalRun), p: pick('plain', r.plainRun) };
 }
 
-/** The block the README holds for a recorded run (and, optionally, the run before the change). */
 /**
  * The time of a run spent outside its pages: wall time minus the pages' own time per lane (the sum
  * of page times over the parallel windows). For the plain loop that is its setup; for Temporal it
  * is the backfill's and each window's start and finish, whose per-window part the window
  * histories give (window start to first page, last page to close).
  */
+export function secondsOutsidePages(r: Pick<Run, 'wallMs' | 'perPageMs'>, parallel: number): number | undefined {
+  const t = r.perPageMs.total;
+  if (t?.n === undefined || t.mean === undefined) return undefined;
+  return (r.wallMs - (t.n * t.mean) / parallel) / 1000;
+}
+
 function outsidePages(run: Recorded, matrix: Run[]): string[] {
-  const pageTime = (r: Run, parallel: number) => {
-    const t = r.perPageMs.total;
-    return t?.n === undefined || t.mean === undefined ? undefined : (t.n * t.mean) / parallel;
-  };
   const outside = (r: Run, parallel: number) => {
-    const pages = pageTime(r, parallel);
-    return pages === undefined ? 'n/a' : `${n((r.wallMs - pages) / 1000, 2)} s`;
+    const seconds = secondsOutsidePages(r, parallel);
+    return seconds === undefined ? 'n/a' : `${n(seconds, 2)} s`;
   };
   const rows: string[] = [];
   for (const r of run.ratios) {
@@ -154,6 +157,7 @@ function outsidePages(run: Recorded, matrix: Run[]): string[] {
   ];
 }
 
+/** The block the README holds for a recorded run (and, optionally, the run before the change). */
 export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded, experiments: Record<string, Recorded> = {}): string {
   const m = run.machine;
   const lines: string[] = [START];
@@ -187,7 +191,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
   if (before) header.push('before (one activity per page)');
   header.push('orchestration per page p50 / p95', 'worker peak RSS');
   lines.push(row(header), row(header.map(() => '---')));
-  const matrix = run.results.filter((r) => r.part === 'matrix');
+  const matrix = matrixOf(run);
   for (const r of run.ratios) {
     const { t, p } = cellRuns(matrix, r);
     if (!t || !p) continue;
@@ -297,10 +301,7 @@ export function benchBlock(run: Recorded, before?: Recorded, scaleRun?: Recorded
         ? [
             `Temporal / plain (CPU s worker / plain) ${x.ratios
               .map((r) => {
-                const { t, p } = cellRuns(
-                  x.results.filter((m) => m.part === 'matrix'),
-                  r,
-                );
+                const { t, p } = cellRuns(matrixOf(x), r);
                 const cpu =
                   t?.cpuSeconds.runner !== undefined && p?.cpuSeconds.runner !== undefined
                     ? ` (${n(t.cpuSeconds.runner, 1)} / ${n(p.cpuSeconds.runner, 1)})`

@@ -26,6 +26,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
+import { describeLimiterUrl, LIMITER_ENV } from '../activities/budget';
 import { parsePostgresUrl } from '../destinations/postgres';
 import { DEMO_KORE, KoreSimulator, demoKoreOptions } from '../simulators/kore';
 import { TcpProxy } from '../test/helpers/tcp-proxy';
@@ -1016,7 +1017,8 @@ async function main(): Promise<void> {
       only: [...opts.only],
       out: undefined,
       workerHeapGrowingPercent: process.env.CCSYNC_HEAP_GROWING_PERCENT ?? 'default',
-      workerLimiter: process.env.CCSYNC_LIMITER ?? 'default',
+      // The limiter's URL may carry a password: only its description is recorded.
+      workerLimiter: describeLimiterUrl(process.env[LIMITER_ENV]) ?? 'default',
     },
     rateLimit: {
       simulatorPerMinute: 0,

@@ -29,6 +29,16 @@ export { MemoryBudgetStore, type BudgetStore } from './store';
 export { PostgresBudgetStore } from './postgres-store';
 export { SqliteBudgetStore } from './sqlite-store';
 
+/**
+ * A limiter URL as it may be printed or recorded (a benchmark's options, a log line): its password
+ * left out, as the destination's is; undefined when none is set.
+ */
+export function describeLimiterUrl(limiterUrl: string | undefined): string | undefined {
+  const url = limiterUrl?.trim();
+  if (!url) return undefined;
+  return url === 'memory' ? url : describeDestinationUrl(url);
+}
+
 /** The store a limiter URL (or, without one, a destination URL) names. */
 export function openBudgetStore(limiterUrl: string | undefined, destinationUrl: string): BudgetStore {
   const url = limiterUrl?.trim();

@@ -14,7 +14,7 @@ import { SharedBudget } from '../../activities/budget/limiter';
 import { PostgresBudgetStore } from '../../activities/budget/postgres-store';
 import { SqliteBudgetStore } from '../../activities/budget/sqlite-store';
 import { MemoryBudgetStore, type BudgetStore } from '../../activities/budget/store';
-import { openBudgetStore } from '../../activities/budget';
+import { describeLimiterUrl, openBudgetStore } from '../../activities/budget';
 import type { RateLimitRule } from '../../core/source';
 import { maxInAnyWindow } from '../../simulators/kit/server';
 
@@ -235,5 +235,14 @@ describe('choosing the budget store', () => {
       (e: Error) => /not supported/.test(e.message) && !e.message.includes('pw'),
     );
     await Promise.all([beside.close(), pgStore.close()]);
+  });
+
+  it('describes a limiter URL without its password, for records and logs', () => {
+    assert.equal(describeLimiterUrl('postgres://u:secret-pw@db.example:5432/x?schema=s'), 'postgres://u@db.example:5432/x?schema=s');
+    assert.equal(describeLimiterUrl(' memory '), 'memory');
+    assert.equal(describeLimiterUrl('sqlite:/var/lib/ccsync/limits.db'), 'sqlite:/var/lib/ccsync/limits.db');
+    assert.equal(describeLimiterUrl('redis://:secret-pw@h:6379'), 'redis://h:6379');
+    assert.equal(describeLimiterUrl(undefined), undefined);
+    assert.equal(describeLimiterUrl(' '), undefined);
   });
 });
